@@ -1,0 +1,3 @@
+from ppe_tech.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""CCTV stream verification: capture with timeouts, picture analysis, verdicts."""

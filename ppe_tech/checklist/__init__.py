@@ -1,0 +1,1 @@
+"""Checklists: YAML model, probe types, parallel runner."""

@@ -1,0 +1,67 @@
+"""Answers to manual items for unattended runs: ``--confirm ID[=comment]`` and ``--answers FILE``.
+
+An answers file maps item ids to ``yes``, ``no`` or ``skip``, or to
+``{answer: yes, comment: "..."}``. Ids the checklist does not have are errors,
+so a typo cannot silently leave an item unconfirmed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ppe_tech.checklist.model import Checklist
+from ppe_tech.checklist.runner import FAIL, PASS, SKIP, Answer
+from ppe_tech.errors import ConfigError
+from ppe_tech.yamlfile import load_yaml
+
+_WORDS = {
+    "yes": PASS, "y": PASS, "true": PASS, "да": PASS,
+    "no": FAIL, "n": FAIL, "false": FAIL, "нет": FAIL,
+    "skip": SKIP, "s": SKIP,
+}  # fmt: skip
+
+
+def answer_status(word: Any) -> str | None:
+    if isinstance(word, bool):  # YAML reads bare yes/no as booleans
+        return PASS if word else FAIL
+    return _WORDS.get(str(word).strip().lower())
+
+
+def load_answers(path: Path, by: str) -> dict[str, Answer]:
+    doc = load_yaml(Path(path))
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "expected a mapping of item id to yes | no | skip")
+    answers: dict[str, Answer] = {}
+    for item_id, raw in doc.data.items():
+        comment = None
+        word = raw
+        if isinstance(raw, dict):
+            unknown = set(raw) - {"answer", "comment"}
+            if unknown:
+                raise doc.error((item_id, sorted(unknown)[0]), "unknown field")
+            word, comment = raw.get("answer"), raw.get("comment")
+        status = answer_status(word)
+        if status is None:
+            raise doc.error((item_id,), f"{word!r} is not one of yes, no, skip")
+        answers[str(item_id)] = Answer(status, None if comment is None else str(comment), by)
+    return answers
+
+
+def parse_confirm(values: tuple[str, ...], by: str) -> dict[str, Answer]:
+    """``--confirm ID`` or ``--confirm ID=comment``: the item is confirmed (yes)."""
+    answers = {}
+    for value in values:
+        item_id, _, comment = value.partition("=")
+        if not item_id:
+            raise ConfigError(f"--confirm {value!r}: expected ID or ID=comment")
+        answers[item_id] = Answer(PASS, comment or None, by)
+    return answers
+
+
+def check_known(answers: dict[str, Answer], checklist: Checklist, source: str) -> None:
+    manual = {i.id for i in checklist.items if i.probe is None}
+    for item_id in answers:
+        if item_id not in manual:
+            hint = "is automatic" if item_id in {i.id for i in checklist.items} else "is not in the checklist"
+            raise ConfigError(f"{source}: item {item_id!r} {hint} ({checklist.name})")

@@ -1,0 +1,89 @@
+"""Probe types: each is one function plus the pydantic model of its parameters.
+
+To add a type, write in one of the modules below (or a new one listed in
+``_PROBE_MODULES``)::
+
+    class PingSpec(ProbeSpec):
+        type: Literal["ping"]
+        host: str
+
+    @probe("ping", PingSpec)
+    def ping(spec: PingSpec, ctx: ProbeContext) -> Outcome:
+        ...
+        return Outcome.passed(value="12 ms", expected="reachable")
+
+A probe returns an Outcome, or raises ProbeFailed with a message; any other
+exception is recorded as an error of that item. The runner enforces the
+timeout; a probe that blocks on I/O should still pass ``ctx.timeout`` to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ppe_tech.yamlfile import StrictModel
+
+
+class ProbeSpec(StrictModel):
+    type: str
+
+
+class ProbeFailed(Exception):
+    """Raised by a probe: the thing checked is not as expected (message says why)."""
+
+    def __init__(self, message: str, value: str | None = None, expected: str | None = None):
+        super().__init__(message)
+        self.message, self.value, self.expected = message, value, expected
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # pass | fail
+    value: str | None = None
+    expected: str | None = None
+    message: str = ""
+
+    @classmethod
+    def passed(cls, value: Any = None, expected: Any = None, message: str = "") -> Outcome:
+        return cls("pass", _text(value), _text(expected), message)
+
+    @classmethod
+    def failed(cls, message: str, value: Any = None, expected: Any = None) -> Outcome:
+        return cls("fail", _text(value), _text(expected), message)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass
+class ProbeContext:
+    site: Any  # ppe_tech.site.Site | None
+    timeout: float  # seconds this attempt may take
+
+
+@dataclass(frozen=True)
+class ProbeType:
+    name: str
+    spec: type[ProbeSpec]
+    run: Callable[[Any, ProbeContext], Outcome]
+
+
+PROBE_TYPES: dict[str, ProbeType] = {}
+
+
+def probe(name: str, spec: type[ProbeSpec]):
+    def register(func: Callable[[Any, ProbeContext], Outcome]):
+        PROBE_TYPES[name] = ProbeType(name, spec, func)
+        return func
+
+    return register
+
+
+_PROBE_MODULES = ("system", "network")
+
+for _module in _PROBE_MODULES:
+    importlib.import_module(f"{__name__}.{_module}")

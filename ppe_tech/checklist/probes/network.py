@@ -1,0 +1,122 @@
+"""Probes of the network: TCP reachability, local listening ports, HTTP, DNS, clock (SNTP)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.site import Duration
+
+
+class TcpSpec(ProbeSpec):
+    type: Literal["tcp"]
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+
+@probe("tcp", TcpSpec)
+def tcp(spec: TcpSpec, ctx: ProbeContext) -> Outcome:
+    began = time.monotonic()
+    try:
+        with socket.create_connection((spec.host, spec.port), timeout=ctx.timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return Outcome.failed(f"{spec.host}:{spec.port} unreachable: {reason}", "unreachable", "reachable")
+    return Outcome.passed(f"connected in {1000 * (time.monotonic() - began):.0f} ms", "reachable")
+
+
+class PortSpec(ProbeSpec):
+    type: Literal["port"]
+    port: int = Field(ge=1, le=65535)
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
+@probe("port", PortSpec)
+def port(spec: PortSpec, ctx: ProbeContext) -> Outcome:
+    import psutil
+
+    kind = "tcp" if spec.protocol == "tcp" else "udp"
+    listening = [
+        c
+        for c in psutil.net_connections(kind=kind)
+        if c.laddr and c.laddr.port == spec.port and (kind == "udp" or c.status == psutil.CONN_LISTEN)
+    ]
+    if not listening:
+        return Outcome.failed(f"nothing listens on {spec.protocol}/{spec.port}", "closed", "listening")
+    addresses = sorted({c.laddr.ip for c in listening})
+    return Outcome.passed(f"listening on {', '.join(addresses)}", "listening")
+
+
+class HttpSpec(ProbeSpec):
+    type: Literal["http"]
+    url: str = Field(pattern=r"^https?://")
+    status: int = 200
+    body: str | None = None  # regular expression the body must contain
+
+
+@probe("http", HttpSpec)
+def http(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
+    request = urllib.request.Request(spec.url, headers={"User-Agent": "ppe-tech"})
+    try:
+        with urllib.request.urlopen(request, timeout=ctx.timeout) as response:
+            status, body = response.status, response.read(1 << 20)
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read(1 << 20)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Outcome.failed(f"request failed: {reason}", "unreachable", f"HTTP {spec.status}")
+    if status != spec.status:
+        return Outcome.failed("unexpected status", f"HTTP {status}", f"HTTP {spec.status}")
+    if spec.body and not re.search(spec.body, body.decode("utf-8", "replace")):
+        return Outcome.failed("body does not match", f"HTTP {status}, {len(body)} bytes", f"/{spec.body}/")
+    return Outcome.passed(f"HTTP {status}", f"HTTP {spec.status}")
+
+
+class DnsSpec(ProbeSpec):
+    type: Literal["dns"]
+    name: str
+    expect: list[str] = []  # addresses that must be among the answers
+
+
+@probe("dns", DnsSpec)
+def dns(spec: DnsSpec, ctx: ProbeContext) -> Outcome:
+    try:
+        answers = socket.getaddrinfo(spec.name, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        return Outcome.failed(f"{spec.name} does not resolve: {exc.strerror}", "unresolved", "resolves")
+    addresses = sorted({a[4][0] for a in answers})
+    missing = [a for a in spec.expect if a not in addresses]
+    if missing:
+        return Outcome.failed(f"missing {', '.join(missing)}", ", ".join(addresses), ", ".join(spec.expect))
+    return Outcome.passed(", ".join(addresses), ", ".join(spec.expect) or "resolves")
+
+
+class ClockSpec(ProbeSpec):
+    type: Literal["clock"]
+    server: str
+    port: int = Field(default=123, ge=1, le=65535)
+    max_offset: Duration = timedelta(minutes=1)  # DOMAIN: within a minute of reference time
+
+
+@probe("clock", ClockSpec)
+def clock(spec: ClockSpec, ctx: ProbeContext) -> Outcome:
+    import ntplib
+
+    try:
+        answer = ntplib.NTPClient().request(spec.server, port=spec.port, version=3, timeout=ctx.timeout)
+    except (ntplib.NTPException, OSError) as exc:
+        raise ProbeFailed(f"no answer from NTP server {spec.server}:{spec.port}: {exc}") from None
+    limit = spec.max_offset.total_seconds()
+    value, expected = f"offset {answer.offset:+.3f}s", f"|offset| <= {limit:g}s"
+    if abs(answer.offset) > limit:
+        return Outcome.failed("clock is off", value, expected)
+    return Outcome.passed(value, expected)

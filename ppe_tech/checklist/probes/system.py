@@ -1,0 +1,264 @@
+"""Probes of the local machine: programs, processes, files, disks, printers, USB devices."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic import BeforeValidator, Field, field_validator
+
+from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.fsutil import format_size, parse_size
+from ppe_tech.site import Duration
+
+Argv = Annotated[list[str], BeforeValidator(lambda v: shlex.split(v) if isinstance(v, str) else v)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run argv (never through a shell) with a timeout; the child is killed when it expires."""
+    if not argv:
+        raise ProbeFailed("empty command")
+    if shutil.which(argv[0]) is None:
+        raise ProbeFailed(f"program {argv[0]!r} not found")
+    try:
+        return subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise ProbeFailed(f"{argv[0]} did not finish within {timeout:g}s") from None
+    except OSError as exc:
+        raise ProbeFailed(f"cannot run {argv[0]}: {exc.strerror}") from None
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:200] if text.strip() else ""
+
+
+class CommandSpec(ProbeSpec):
+    type: Literal["command"]
+    argv: Argv
+    exit_code: int = 0
+    stdout: str | None = None  # regular expression the output must contain
+
+    @field_validator("stdout")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
+@probe("command", CommandSpec)
+def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
+    done = run_program(spec.argv, ctx.timeout)
+    value = f"exit {done.returncode}: {first_line(done.stdout) or first_line(done.stderr)}"
+    if done.returncode != spec.exit_code:
+        return Outcome.failed("unexpected exit code", value, f"exit {spec.exit_code}")
+    if spec.stdout and not re.search(spec.stdout, done.stdout):
+        return Outcome.failed("output does not match", value, f"/{spec.stdout}/")
+    return Outcome.passed(value, f"exit {spec.exit_code}" + (f", /{spec.stdout}/" if spec.stdout else ""))
+
+
+class ProcessSpec(ProbeSpec):
+    type: Literal["process"]
+    name: str | None = None  # exact process name (as in ps -e)
+    cmdline: str | None = None  # regular expression over the full command line
+    min_count: int = Field(default=1, ge=0)
+
+
+@probe("process", ProcessSpec)
+def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
+    import psutil
+
+    if not spec.name and not spec.cmdline:
+        raise ProbeFailed("give 'name' or 'cmdline'")
+    pattern = re.compile(spec.cmdline) if spec.cmdline else None
+    count = 0
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        info = proc.info
+        if spec.name and info.get("name") != spec.name:
+            continue
+        if pattern and not pattern.search(" ".join(info.get("cmdline") or [])):
+            continue
+        count += 1
+    what = spec.name or f"/{spec.cmdline}/"
+    expected = f">= {spec.min_count} running"
+    if count < spec.min_count:
+        return Outcome.failed(f"{what} is not running", f"{count} running", expected)
+    return Outcome.passed(f"{count} running", expected)
+
+
+class FileSpec(ProbeSpec):
+    type: Literal["file"]
+    path: str
+    exists: bool = True
+    mode: str | None = None  # e.g. "0600": the permission bits must equal this
+    sha256: str | None = None
+    max_age: Duration | None = None  # modified no longer ago than this
+    min_size: Size | None = None
+
+    @field_validator("mode")
+    @classmethod
+    def _octal(cls, value: str | None) -> str | None:
+        if value is not None:
+            int(str(value), 8)
+        return value
+
+
+@probe("file", FileSpec)
+def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
+    path = Path(spec.path) if Path(spec.path).is_absolute() or not ctx.site else ctx.site.path(spec.path)
+    if not path.exists():
+        if spec.exists:
+            return Outcome.failed(f"{path} does not exist", "missing", "exists")
+        return Outcome.passed("missing", "absent")
+    if not spec.exists:
+        return Outcome.failed(f"{path} exists", "exists", "absent")
+    info = path.stat()
+    facts = []
+    if spec.mode is not None:
+        mode = stat.S_IMODE(info.st_mode)
+        if mode != int(spec.mode, 8):
+            return Outcome.failed("wrong permissions", f"{mode:04o}", spec.mode)
+        facts.append(f"mode {mode:04o}")
+    if spec.min_size is not None and info.st_size < spec.min_size:
+        return Outcome.failed("file too small", format_size(info.st_size), f">= {format_size(spec.min_size)}")
+    if spec.max_age is not None:
+        age = time.time() - info.st_mtime
+        if age > spec.max_age.total_seconds():
+            return Outcome.failed("file too old", f"{age:.0f}s old", f"<= {spec.max_age.total_seconds():.0f}s")
+        facts.append(f"{age:.0f}s old")
+    if spec.sha256 is not None:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != spec.sha256.lower():
+            return Outcome.failed("checksum differs", digest.hexdigest()[:16] + "...", spec.sha256[:16] + "...")
+        facts.append("sha256 ok")
+    return Outcome.passed(", ".join(facts) or "exists", "exists")
+
+
+class DiskFreeSpec(ProbeSpec):
+    type: Literal["disk_free"]
+    path: str = "/"
+    min_free: Size | None = None  # e.g. 10G
+    min_percent: float | None = Field(default=None, ge=0, le=100)
+
+
+@probe("disk_free", DiskFreeSpec)
+def disk_free(spec: DiskFreeSpec, ctx: ProbeContext) -> Outcome:
+    path = ctx.site.path(spec.path) if ctx.site else Path(spec.path)
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError as exc:
+        raise ProbeFailed(f"{path}: {exc.strerror}") from None
+    percent = 100.0 * usage.free / usage.total if usage.total else 0.0
+    value = f"{format_size(usage.free)} free ({percent:.0f}%)"
+    if spec.min_free is not None and usage.free < spec.min_free:
+        return Outcome.failed("not enough free space", value, f">= {format_size(spec.min_free)}")
+    if spec.min_percent is not None and percent < spec.min_percent:
+        return Outcome.failed("not enough free space", value, f">= {spec.min_percent:g}%")
+    expected = [f">= {format_size(spec.min_free)}" if spec.min_free else "", f">= {spec.min_percent:g}%" if spec.min_percent else ""]
+    return Outcome.passed(value, ", ".join(e for e in expected if e) or None)
+
+
+class PrinterSpec(ProbeSpec):
+    type: Literal["printer"]
+    queue: str
+    server: str | None = None  # CUPS server host[:port]; default the local one
+
+
+@probe("printer", PrinterSpec)
+def printer(spec: PrinterSpec, ctx: ProbeContext) -> Outcome:
+    server = ["-h", spec.server] if spec.server else []
+    state = run_program(["lpstat", *server, "-p", spec.queue], ctx.timeout)
+    if state.returncode != 0:
+        message = first_line(state.stderr) or "queue not found"
+        return Outcome.failed(message, "absent", "accepting, idle")
+    accepting = run_program(["lpstat", *server, "-a", spec.queue], ctx.timeout)
+    text = state.stdout.lower()
+    idle = " is idle" in text
+    disabled = " disabled" in text
+    is_accepting = accepting.returncode == 0 and "not accepting" not in accepting.stdout.lower()
+    value = ", ".join(
+        ["accepting" if is_accepting else "not accepting", "disabled" if disabled else ("idle" if idle else "busy")]
+    )
+    if not is_accepting or disabled or not idle:
+        return Outcome.failed(f"printer {spec.queue} is not ready", value, "accepting, idle")
+    return Outcome.passed(value, "accepting, idle")
+
+
+USB_DEVICES = Path("/sys/bus/usb/devices")
+
+
+class UsbSpec(ProbeSpec):
+    type: Literal["usb"]
+    id: str = Field(pattern=r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")  # vendor:product, as lsusb shows
+
+
+def usb_ids(root: Path = USB_DEVICES) -> set[str]:
+    found = set()
+    for device in root.glob("*"):
+        try:
+            vendor = (device / "idVendor").read_text().strip()
+            product = (device / "idProduct").read_text().strip()
+        except OSError:
+            continue
+        found.add(f"{vendor}:{product}".lower())
+    return found
+
+
+@probe("usb", UsbSpec)
+def usb(spec: UsbSpec, ctx: ProbeContext) -> Outcome:
+    if not USB_DEVICES.is_dir():
+        raise ProbeFailed(f"{USB_DEVICES} is not available on this machine")
+    present = usb_ids()
+    if spec.id.lower() in present:
+        return Outcome.passed("present", spec.id)
+    return Outcome.failed(f"USB device {spec.id} not connected", f"{len(present)} other devices", spec.id)
+
+
+class SoftwareSpec(ProbeSpec):
+    type: Literal["software"]
+    argv: Argv  # e.g. "station --version"
+    version: str  # constraint, e.g. ">=26.1,<27"
+    pattern: str = r"(\d+(?:\.\d+)+)"  # where the version is in the output (first group)
+
+    @field_validator("version")
+    @classmethod
+    def _constraint(cls, value: str) -> str:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier:
+            raise ValueError(f"{value!r} is not a version constraint (e.g. >=26.1)") from None
+        return value
+
+
+@probe("software", SoftwareSpec)
+def software(spec: SoftwareSpec, ctx: ProbeContext) -> Outcome:
+    done = run_program(spec.argv, ctx.timeout)
+    output = done.stdout + "\n" + done.stderr
+    match = re.search(spec.pattern, output)
+    if not match:
+        return Outcome.failed("no version in the output", first_line(output), spec.version)
+    found = match.group(1) if match.groups() else match.group(0)
+    try:
+        satisfied = Version(found) in SpecifierSet(spec.version)
+    except InvalidVersion:
+        return Outcome.failed(f"{found!r} is not a version", found, spec.version)
+    if not satisfied:
+        return Outcome.failed(f"version {found} does not satisfy {spec.version}", found, spec.version)
+    return Outcome.passed(found, spec.version)
+
+

@@ -1,0 +1,202 @@
+"""Run a checklist: probes in parallel, each bounded by its own timeout, manual items asked.
+
+A hung probe cannot be killed from Python, so each attempt runs in a daemon
+thread that the runner stops waiting for after the item's timeout: the run
+goes on, the item is reported as a timeout, and the thread is abandoned.
+"""
+
+from __future__ import annotations
+
+import getpass
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ppe_tech.checklist.model import Checklist, Item
+from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed
+from ppe_tech.site import Exam, Site
+from ppe_tech.timeutil import utc_now
+
+PASS, FAIL, TIMEOUT, ERROR, SKIP, UNANSWERED = "pass", "fail", "timeout", "error", "skip", "unanswered"
+MAX_PARALLEL_PROBES = 32
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A manual confirmation: pass (yes), fail (no) or skip, with who and why."""
+
+    status: str
+    comment: str | None = None
+    by: str | None = None
+
+
+@dataclass
+class ItemResult:
+    item: Item
+    status: str
+    value: str | None = None
+    expected: str | None = None
+    message: str = ""
+    duration_ms: int = 0
+    attempts: int = 1
+    answered_by: str | None = None
+    comment: str | None = None
+    finished_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+
+@dataclass
+class RunResult:
+    checklist: Checklist
+    exam: Exam | None
+    started_at: datetime
+    finished_at: datetime
+    deadline: datetime | None
+    results: list[ItemResult]
+    disabled: list[str]
+    operator: str
+
+    @property
+    def late_minutes(self) -> int | None:
+        if self.deadline is None:
+            return None
+        late = (self.finished_at - self.deadline).total_seconds()
+        return max(0, math.ceil(late / 60))
+
+    @property
+    def timeliness(self) -> str:
+        late = self.late_minutes
+        if late is None:
+            return "no deadline (no exam selected)"
+        return "on time" if late == 0 else f"late by {late} min"
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results if r.item.severity == "critical")
+
+
+def _attempt(item: Item, site: Site | None) -> Outcome:
+    box: list[Outcome] = []
+    assert item.probe is not None
+    probe_type = PROBE_TYPES[item.probe.type]
+
+    def target() -> None:
+        try:
+            box.append(probe_type.run(item.probe, ProbeContext(site=site, timeout=item.timeout)))
+        except ProbeFailed as exc:
+            box.append(Outcome.failed(exc.message, exc.value, exc.expected))
+        except Exception as exc:  # a probe's own bug or an unexpected OS error: record, go on
+            box.append(Outcome(ERROR, message=f"{type(exc).__name__}: {exc}"))
+
+    worker = threading.Thread(target=target, name=f"probe-{item.id}", daemon=True)
+    worker.start()
+    worker.join(item.timeout)
+    if not box:
+        return Outcome(TIMEOUT, expected=None, message=f"no answer within {item.timeout:g}s")
+    return box[0]
+
+
+def run_probe_item(item: Item, site: Site | None) -> ItemResult:
+    """One automatic item with its retries; never takes longer than (retries+1) x timeout."""
+    began = time.monotonic()
+    attempts = 0
+    outcome = Outcome(ERROR, message="not run")
+    for _ in range(item.retries + 1):
+        attempts += 1
+        outcome = _attempt(item, site)
+        if outcome.status == PASS:
+            break
+    return ItemResult(
+        item=item,
+        status=outcome.status,
+        value=outcome.value,
+        expected=outcome.expected,
+        message=site.redact(outcome.message) if site else outcome.message,
+        duration_ms=round(1000 * (time.monotonic() - began)),
+        attempts=attempts,
+    )
+
+
+def run_probes(
+    items: list[Item],
+    site: Site | None,
+    on_result: Callable[[ItemResult], None] | None = None,
+    max_parallel: int = MAX_PARALLEL_PROBES,
+) -> dict[str, ItemResult]:
+    results: dict[str, ItemResult] = {}
+    slots = threading.BoundedSemaphore(max_parallel)
+    lock = threading.Lock()
+
+    def work(item: Item) -> None:
+        with slots:
+            result = run_probe_item(item, site)
+        with lock:
+            results[item.id] = result
+            if on_result:
+                on_result(result)
+
+    workers = [threading.Thread(target=work, args=(i,), daemon=True) for i in items]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
+
+
+def run_checklist(
+    checklist: Checklist,
+    site: Site | None,
+    exam: Exam | None = None,
+    answers: dict[str, Answer] | None = None,
+    ask: Callable[[Item], Answer | None] | None = None,
+    on_result: Callable[[ItemResult], None] | None = None,
+    now: Callable[[], datetime] = utc_now,
+) -> RunResult:
+    """Run every item not disabled by the site; manual items from ``answers``, else ``ask``."""
+    answers = answers or {}
+    disabled_ids = set(site.config.checks.disabled) if site else set()
+    items = [i for i in checklist.items if i.id not in disabled_ids]
+    started = now()
+    automatic = [i for i in items if i.probe is not None]
+    probe_results: dict[str, ItemResult] = {}
+    background = threading.Thread(
+        target=lambda: probe_results.update(run_probes(automatic, site, on_result)), daemon=True
+    )
+    background.start()  # the technician answers manual items while the probes run
+
+    manual_results: dict[str, ItemResult] = {}
+    for item in (i for i in items if i.probe is None):
+        answer = answers.get(item.id) or (ask(item) if ask else None)
+        if answer is None:
+            result = ItemResult(item, UNANSWERED, message="not confirmed")
+        else:
+            result = ItemResult(
+                item,
+                answer.status,
+                value={PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status],
+                expected="yes",
+                answered_by=answer.by,
+                comment=answer.comment,
+            )
+        manual_results[item.id] = result
+        if on_result:
+            on_result(result)
+    background.join()
+
+    ordered = [probe_results.get(i.id) or manual_results[i.id] for i in items]
+    return RunResult(
+        checklist=checklist,
+        exam=exam,
+        started_at=started,
+        finished_at=now(),
+        deadline=site.deadline(exam) if (site and exam) else None,
+        results=ordered,
+        disabled=sorted(disabled_ids & {i.id for i in checklist.items}),
+        operator=getpass.getuser(),
+    )

@@ -1,0 +1,68 @@
+"""What every command group shares: the site and store of this invocation, output helpers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from ppe_tech.site import Site, mask_url
+
+
+@dataclass
+class App:
+    """Per-invocation state, stored as click's context object."""
+
+    site_dir: str | None = None
+    debug: bool = False
+    _site: Site | None = field(default=None, repr=False)
+    _db: sqlite3.Connection | None = field(default=None, repr=False)
+
+    @property
+    def site(self) -> Site:
+        if self._site is None:
+            from ppe_tech.site import open_site
+
+            self._site = open_site(self.site_dir)
+        return self._site
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            from ppe_tech.store import connect
+
+            self._db = connect(self.site.db_path)
+        return self._db
+
+    def redact(self, text: str) -> str:
+        return self._site.redact(text) if self._site else mask_url(text)
+
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def stdout_console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def progress_enabled() -> bool:
+    """Progress bars only when a person watches (stdout and stderr are terminals)."""
+    return sys.stderr.isatty() and sys.stdout.isatty()

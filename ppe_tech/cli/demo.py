@@ -1,0 +1,23 @@
+"""``ppe-tech demo``: make a demo site and run every job on it end to end."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to make the demo site (default: a new temporary folder).")  # fmt: skip
+def demo(folder: Path | None) -> None:
+    """Make a demo exam point in DIR and run every job on it (no network, no hardware)."""
+    from ppe_tech.demo import run_demo
+
+    folder = folder or Path(tempfile.mkdtemp(prefix="ppe-demo-"))
+    summaries = run_demo(folder, lambda line: click.echo(line, err=True))
+    click.echo(f"demo site: {folder.resolve()}")
+    for line in summaries:
+        click.echo(f"  {line}")
+    click.echo(f"try: ppe-tech --site {folder} check show latest")

@@ -1,0 +1,54 @@
+"""``ppe-tech init`` and ``ppe-tech site``: make a site folder, show its resolved config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import yaml
+
+from ppe_tech.cli.common import App, json_option, pass_app, print_json
+from ppe_tech.errors import ConfigError
+from ppe_tech.fsutil import atomic_write_text
+from ppe_tech.resources import PACKAGE_DIR
+from ppe_tech.site import SITE_FILE
+
+SITE_SUBFOLDERS = ("recordings", "snapshots", "reports", "references", "checklists", "templates")
+
+
+def make_site_folder(folder: Path, text: str | None = None) -> Path:
+    """Write ``folder/ppe.yaml`` (the commented starter unless ``text``) and the subfolders."""
+    target = folder / SITE_FILE
+    if target.exists():
+        raise ConfigError(f"{target} already exists; not overwriting it")
+    for sub in SITE_SUBFOLDERS:
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    (folder / "keys").mkdir(mode=0o700, exist_ok=True)
+    atomic_write_text(target, text if text is not None else (PACKAGE_DIR / "site_starter.yaml").read_text())
+    return target
+
+
+@click.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """Make a site in FOLDER: a commented ppe.yaml and its subfolders."""
+    target = make_site_folder(folder)
+    click.echo(f"wrote {target}; edit it, then run: ppe-tech --site {folder} site show")
+
+
+@click.group()
+def site() -> None:
+    """The site folder and its configuration."""
+
+
+@site.command("show")
+@json_option
+@pass_app
+def show(app: App, as_json: bool) -> None:
+    """Print the resolved ppe.yaml (secrets from the environment masked)."""
+    config = app.site.public_config()
+    if as_json:
+        print_json({"folder": str(app.site.folder), "config": config})
+        return
+    click.echo(f"# site folder: {app.site.folder}")
+    click.echo(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), nl=False)

@@ -1,0 +1,126 @@
+"""``ppe-tech demo``: a complete demo site, and every job run on it end to end.
+
+The demo site is an exam point with five cameras whose footage is cut from a
+real CCTV clip shipped with the package (``demo_data/walkway.mp4``), one exam
+today, local stand-ins for the portal and the time server, and hardware items
+(printer, scanner, token reader) disabled because a demo machine has none.
+Each job adds one step to ``STEPS``: a module with ``run(demo: DemoContext) -> str``
+that returns a one-line summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from ppe_tech.demo_services import PortalServer, SntpServer
+from ppe_tech.site import Site, load_site
+from ppe_tech.timeutil import utc_now
+
+# (name, module): run in this order; later jobs append theirs
+STEPS: list[tuple[str, str]] = [
+    ("checklist", "ppe_tech.checklist.demo"),
+]
+
+DEMO_CAMERAS = [
+    {"id": "aud-0001-a", "zone": "auditorium", "room": "Auditorium 0001"},
+    {"id": "aud-0002-a", "zone": "auditorium", "room": "Auditorium 0002"},
+    {"id": "staff-room", "zone": "staff-room", "room": "Staff room"},
+    {"id": "corridor-1", "zone": "corridor", "room": "1st floor corridor"},
+    {"id": "entrance", "zone": "entrance", "room": "Main entrance"},
+]
+
+
+@dataclass
+class DemoContext:
+    folder: Path
+    site: Site
+    exam_id: str
+    portal: PortalServer
+    ntp: SntpServer
+    log: Callable[[str], None]
+    summaries: list[str] = field(default_factory=list)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        from ppe_tech.store import connect
+
+        if not hasattr(self, "_db"):
+            self._db = connect(self.site.db_path)
+        return self._db
+
+    def reload_site(self) -> None:
+        self.site = load_site(self.folder)
+
+
+def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
+    """ppe.yaml of the demo site: one exam today, starting 2.5 h from now (so checks are on time)."""
+    local = now.astimezone()
+    start = (local + timedelta(hours=2, minutes=30)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 5)
+    tz_name = "Europe/Moscow"
+    from zoneinfo import ZoneInfo
+
+    start = start.astimezone(ZoneInfo(tz_name))
+    return {
+        "point": {"code": "7701", "name": "Школа № 5 (демо)", "address": "ул. Ленина, 1, Москва",
+                  "region": "77", "timezone": tz_name, "language": "ru"},
+        "staff": {
+            "technician": {"name": "Иванов И.И.", "position": "технический специалист"},
+            "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
+            "commission": {"name": "Сидорова С.С.", "position": "член ГЭК"},
+        },
+        "exams": [{"id": f"{start:%Y-%m-%d}-math", "subject": "Математика", "date": start.date(),
+                   "start": f"{start:%H:%M}", "duration": "3h55m"}],
+        "cameras": [
+            {**cam, "source": f"cameras/{cam['id']}.mp4", "expect": {"width": 768, "height": 576, "fps": 10}}
+            for cam in DEMO_CAMERAS
+        ],
+        "recordings": {"root": "recordings/", "layout": "{date}/{hour}/{camera}/{minute}.{second}.mp4",
+                       "timezone": "UTC"},
+        "archive": {"target": "archive/", "zones": ["corridor", "entrance"], "margin": "30m"},
+        "signing": {"key": "keys/site.key.pem", "cert": "keys/site.cert.pem"},
+        "checks": {
+            "deadline_before": "2h",
+            "vars": {
+                "ntp_server": "127.0.0.1", "ntp_port": ntp.port,
+                "portal_url": portal.url, "portal_host": "127.0.0.1", "portal_port": portal.port,
+                "portal_name": "localhost",
+                "station_version_command": f"{sys.executable} --version", "station_version": ">=3.8",
+                "antivirus_process": "ppe.tech", "crypto_process": "ppe.tech",
+                "antivirus_signatures": "ppe.yaml", "signatures_max_age": "1d",
+                "min_free": "100M",
+            },
+            "disabled": ["printer-ready", "scanner-connected", "token-reader"],
+        },
+    }  # fmt: skip
+
+
+def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = None) -> list[str]:
+    """Make the demo site in ``folder`` (which must not hold a site yet) and run every step."""
+    from ppe_tech.cli.site import make_site_folder
+
+    now = now or utc_now()
+    with contextlib.ExitStack() as stack:
+        portal = stack.enter_context(PortalServer())
+        ntp = stack.enter_context(SntpServer())
+        config = demo_config(now, portal, ntp)
+        text = "# ppe-tech demo site (made by `ppe-tech demo`)\n" + yaml.safe_dump(
+            config, allow_unicode=True, sort_keys=False
+        )
+        make_site_folder(folder, text)
+        demo = DemoContext(folder.resolve(), load_site(folder), config["exams"][0]["id"], portal, ntp, log)
+        for name, module in STEPS:
+            log(f"demo: {name} ...")
+            summary = importlib.import_module(module).run(demo)
+            demo.summaries.append(f"{name}: {summary}")
+            log(f"demo: {name}: {summary}")
+        return demo.summaries

@@ -1,0 +1,101 @@
+"""Durable file writes and safe paths, shared by every job that writes user data.
+
+A write is atomic: a temporary file in the same folder, fsync, rename over the
+final name, then fsync of the folder so the rename itself survives a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from ppe_tech.errors import ConfigError, NoSpaceError, StorageError
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def storage_error(exc: OSError, action: str, path: Path) -> StorageError:
+    """Turn an OSError into the library's error, keeping 'disk full' distinguishable."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpaceError(f"{action} {path}: no space left on the device")
+    return StorageError(f"{action} {path}: {exc.strerror or exc}")
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, mode: int = 0o644, binary: bool = True) -> Iterator[IO]:
+    """Yield a file object; on success its content replaces ``path`` atomically."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise storage_error(exc, "cannot write", path) from exc
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise storage_error(exc, "cannot write", path) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    with atomic_writer(path, mode=mode) as fh:
+        fh.write(data)
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def contained_path(base: Path, relative: str | os.PathLike, what: str = "path") -> Path:
+    """``base / relative``, refusing absolute paths and ``..`` that would leave ``base``."""
+    rel = Path(relative)
+    if rel.is_absolute():
+        raise ConfigError(f"{what} {str(relative)!r} must be relative to {base}")
+    resolved = (base / rel).resolve()
+    if not resolved.is_relative_to(base.resolve()):
+        raise ConfigError(f"{what} {str(relative)!r} escapes its folder {base}")
+    return resolved
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(value: str | int | float) -> int:
+    """``10G``, ``500MB``, ``1.5GiB``, ``2048`` (bytes) -> bytes; units are powers of 1024."""
+    import re
+
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{value!r} is not a size (use e.g. 500M, 10G)")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+def format_size(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""The PAK access log: hash-chained entries, signed checkpoints, audit rules."""

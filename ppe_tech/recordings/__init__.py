@@ -1,0 +1,1 @@
+"""Recordings: segment index, gap finder, live watcher, archiver (BagIt), verifier."""

@@ -1,0 +1,100 @@
+"""The embedded store: one SQLite file per site, WAL, named migrations.
+
+Each job keeps its schema next to its code in a ``schema`` module that lists
+``MIGRATIONS = [(name, sql), ...]``. Migrations are applied in order and
+recorded by name in ``_migrations`` (the pattern of llm's migrations.py), so a
+store made by an older ppe-tech is brought up to date on first open.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+from pathlib import Path
+
+from ppe_tech.errors import StorageError
+
+# Order matters only between modules whose tables reference each other.
+SCHEMA_MODULES = (
+    "ppe_tech.checklist.schema",
+    "ppe_tech.cameras.schema",
+    "ppe_tech.recordings.schema",
+    "ppe_tech.pak.schema",
+    "ppe_tech.reports.schema",
+)
+
+
+def all_migrations() -> list[tuple[str, str]]:
+    migrations: list[tuple[str, str]] = []
+    for module_name in SCHEMA_MODULES:
+        migrations.extend(importlib.import_module(module_name).MIGRATIONS)
+    return migrations
+
+
+def connect(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
+    """Open (creating if needed) the store at ``path`` and bring its schema up to date.
+
+    The connection is in autocommit mode (``isolation_level=None``): code that
+    needs a transaction says ``BEGIN IMMEDIATE`` itself, or uses ``transaction``.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"{path}: cannot open the store: {exc}") from None
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet recorded; return their names."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, sql in all_migrations():
+        if name in done:
+            continue
+        with transaction(conn):
+            # re-check inside the write lock: another process may have just applied it
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                continue
+            for statement in split_sql(sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", (name,)
+            )
+        applied.append(name)
+    return applied
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+class transaction:  # noqa: N801 - used like a function: `with transaction(conn):`
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
