@@ -1,0 +1,348 @@
+"""The site's signing key and certificate: make, import, load, describe, trust.
+
+The key is an RSA key in a PEM file encrypted with a passphrase taken from the
+environment variable named by ``signing.passphrase_env`` (default
+``PPE_KEY_PASSPHRASE``); it is written atomically with mode 0600. The
+certificate file holds the site certificate first and then, for an imported
+PKCS#12, the issuing chain. ``keys init`` makes a self-signed certificate fit
+for PDF signing (key usage digitalSignature + nonRepudiation); ``keys import``
+takes a PKCS#12 issued by an organisation's CA.
+
+A site always trusts its own certificate (``trust_roots``); more roots come from
+``signing.trust`` (PEM files). Every problem is a one-line ``KeysError`` (exit 5).
+
+Used by the reports job (signing PDFs) and the PAK job (signing checkpoints).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ppe_tech.errors import KeysError
+from ppe_tech.fsutil import atomic_write_bytes, storage_error
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+    from ppe_tech.site import Site
+
+KEY_SIZE = 3072
+
+
+def key_path(site: Site) -> Path:
+    return site.path(site.config.signing.key)
+
+
+def cert_path(site: Site) -> Path:
+    return site.path(site.config.signing.cert)
+
+
+def passphrase_from_env(site: Site) -> bytes:
+    """The key passphrase from ``$signing.passphrase_env``; KeysError when unset or empty."""
+    name = site.config.signing.passphrase_env
+    value = os.environ.get(name)
+    if not value:
+        raise KeysError(
+            f"environment variable {name} (signing.passphrase_env) is not set: "
+            "it must hold the passphrase of the signing key"
+        )
+    return value.encode("utf-8")
+
+
+def _rel(site: Site, path: Path) -> str:
+    try:
+        return str(path.relative_to(site.folder))
+    except ValueError:
+        return str(path)
+
+
+def _refuse_overwrite(site: Site) -> None:
+    for path in (key_path(site), cert_path(site)):
+        if path.exists():
+            raise KeysError(
+                f"{_rel(site, path)} already exists; refusing to overwrite the site's keys "
+                "(move the old key and certificate away first)"
+            )
+
+
+def _write_pair(site: Site, key_pem: bytes, cert_pem: bytes) -> tuple[Path, Path]:
+    kp, cp = key_path(site), cert_path(site)
+    for folder in {kp.parent, cp.parent}:
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error(exc, "cannot create", folder) from exc
+    atomic_write_bytes(kp, key_pem, mode=0o600)
+    atomic_write_bytes(cp, cert_pem, mode=0o644)
+    return kp, cp
+
+
+def _encrypt_key(private_key: Any, passphrase: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    )
+
+
+def init_keys(
+    site: Site,
+    passphrase: bytes | None,
+    common_name: str | None = None,
+    days: int = 730,
+    *,
+    key_size: int = KEY_SIZE,
+    now: datetime | None = None,
+) -> tuple[Path, Path]:
+    """Make the site's RSA key (encrypted PEM, 0600) and a self-signed signing certificate.
+
+    ``passphrase`` None reads ``$signing.passphrase_env``. Refuses to overwrite
+    existing files. Returns (key path, certificate path).
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    if passphrase is None:
+        passphrase = passphrase_from_env(site)
+    if not passphrase:
+        raise KeysError("the key passphrase is empty; set a non-empty passphrase")
+    if days <= 0:
+        raise KeysError(f"certificate validity must be at least one day, not {days}")
+    _refuse_overwrite(site)
+
+    point = site.config.point
+    technician = site.config.staff.get("technician")
+    cn = common_name or (technician.name if technician else f"{point.name} ({point.code})")
+    attrs = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "RU"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, point.name[:64] or "exam point"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"exam point {point.code}"[:64]),
+        x509.NameAttribute(NameOID.COMMON_NAME, cn[:64]),
+    ]
+    if point.region:
+        attrs.insert(1, x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, point.region[:128]))
+    name = x509.Name(attrs)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    start = (now or datetime.now(UTC)) - timedelta(minutes=5)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,  # nonRepudiation
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    return _write_pair(site, _encrypt_key(key, passphrase), cert_pem)
+
+
+def import_p12(
+    site: Site, path: Path | str, passphrase: bytes | None, key_passphrase: bytes | None = None
+) -> tuple[Path, Path]:
+    """Take a key and certificate (and chain) from a PKCS#12 file issued by a CA.
+
+    ``passphrase`` opens the .p12 (None: ``$signing.passphrase_env``); the key is
+    stored encrypted with ``key_passphrase`` (None: ``$signing.passphrase_env``).
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    path = Path(path)
+    if key_passphrase is None:
+        key_passphrase = passphrase_from_env(site)
+    if passphrase is None:
+        passphrase = key_passphrase
+    _refuse_overwrite(site)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KeysError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise KeysError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase or None)
+    except ValueError:
+        try:  # a p12 without a password
+            key, cert, extra = pkcs12.load_key_and_certificates(data, None)
+        except ValueError:
+            raise KeysError(f"{path}: wrong passphrase, or not a PKCS#12 file") from None
+    if key is None or cert is None:
+        raise KeysError(f"{path}: the PKCS#12 file holds no private key and certificate")
+    _check_usable(cert, key, str(path))
+    pem = cert.public_bytes(serialization.Encoding.PEM) + b"".join(
+        c.public_bytes(serialization.Encoding.PEM) for c in extra or []
+    )
+    return _write_pair(site, _encrypt_key(key, key_passphrase), pem)
+
+
+def _load_certs(site: Site, path: Path, what: str) -> list[x509.Certificate]:
+    from cryptography import x509
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KeysError(
+            f"{what} {_rel(site, path)} not found (make one: ppe-tech keys init, "
+            "or ppe-tech keys import FILE.p12)"
+        ) from None
+    except OSError as exc:
+        raise KeysError(f"{what} {_rel(site, path)}: cannot read: {exc.strerror or exc}") from None
+    try:
+        if b"-----BEGIN" in data:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+    except ValueError:
+        raise KeysError(f"{what} {_rel(site, path)} is not a PEM or DER certificate") from None
+    return certs
+
+
+def _check_validity(cert: x509.Certificate, what: str, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
+    if now < cert.not_valid_before_utc:
+        start = cert.not_valid_before_utc
+        raise KeysError(f"{what} is not valid before {start:%Y-%m-%d %H:%M} UTC")
+    if now > cert.not_valid_after_utc:
+        raise KeysError(
+            f"{what} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC "
+            "(make or import a new one)"
+        )
+
+
+def _check_usable(cert: x509.Certificate, key: Any, what: str) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
+        raise KeysError(f"{what}: the private key does not match the certificate")
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not (usage.digital_signature or usage.content_commitment):
+        raise KeysError(f"{what}: the certificate's key usage does not allow signing")
+
+
+def site_certificate(site: Site) -> x509.Certificate:
+    """The site's certificate (the first one in ``signing.cert``)."""
+    return _load_certs(site, cert_path(site), "certificate")[0]
+
+
+def site_chain(site: Site) -> list[x509.Certificate]:
+    """The certificates after the site's own in ``signing.cert`` (issuers of an imported one)."""
+    return _load_certs(site, cert_path(site), "certificate")[1:]
+
+
+def load_signing_key(
+    site: Site, passphrase: bytes | None = None, *, now: datetime | None = None
+) -> tuple[PrivateKeyTypes, x509.Certificate, list[x509.Certificate]]:
+    """(private key, site certificate, chain) ready to sign, or a one-line KeysError.
+
+    ``passphrase`` None reads ``$signing.passphrase_env``. Checks that the key
+    opens, matches the certificate, and that the certificate is valid now.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    kp = key_path(site)
+    try:
+        key_data = kp.read_bytes()
+    except FileNotFoundError:
+        raise KeysError(
+            f"signing key {_rel(site, kp)} not found (make one: ppe-tech keys init, "
+            "or ppe-tech keys import FILE.p12)"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise KeysError(f"signing key {_rel(site, kp)}: cannot read: {reason}") from None
+    certs = _load_certs(site, cert_path(site), "certificate")
+    encrypted = b"ENCRYPTED" in key_data
+    if passphrase is None and encrypted:
+        passphrase = passphrase_from_env(site)
+    try:
+        key = serialization.load_pem_private_key(key_data, passphrase if encrypted else None)
+    except ValueError as exc:
+        if encrypted and ("password" in str(exc).lower() or "decrypt" in str(exc).lower()):
+            raise KeysError(f"wrong passphrase for the signing key {_rel(site, kp)}") from None
+        raise KeysError(
+            f"signing key {_rel(site, kp)}: not a PEM private key or wrong passphrase"
+        ) from None
+    except TypeError:
+        raise KeysError(f"signing key {_rel(site, kp)}: a passphrase is required") from None
+    cert = certs[0]
+    what = f"certificate {_rel(site, cert_path(site))}"
+    _check_validity(cert, what, now)
+    _check_usable(cert, key, what)
+    return key, cert, certs[1:]
+
+
+def trust_roots(site: Site) -> list[x509.Certificate]:
+    """Certificates a verifier of this site trusts: its own, then ``signing.trust`` PEMs."""
+    roots: list[x509.Certificate] = []
+    cp = cert_path(site)
+    if cp.exists():
+        roots.append(site_certificate(site))
+    for configured in site.config.signing.trust:
+        roots.extend(_load_certs(site, site.path(configured), "trust root"))
+    return roots
+
+
+def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
+    """Plain data about a certificate, for ``keys show`` and reports."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        usages = [
+            label
+            for label, attr in (
+                ("digitalSignature", "digital_signature"),
+                ("nonRepudiation", "content_commitment"),
+            )
+            if getattr(usage, attr)
+        ]
+    except x509.ExtensionNotFound:
+        usages = []
+    now = datetime.now(UTC)
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "self_signed": cert.subject == cert.issuer,
+        "serial": format(cert.serial_number, "x"),
+        "not_before": cert.not_valid_before_utc.isoformat(),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "valid_now": cert.not_valid_before_utc <= now <= cert.not_valid_after_utc,
+        "key_usage": usages,
+        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+    }
