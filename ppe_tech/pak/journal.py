@@ -1,0 +1,494 @@
+"""The PAK access log: append entries to the hash chain, and read them back as journal rows.
+
+Action codes (the official list of the paper journal, DOMAIN.md):
+
+===================  ===================================  ===================================
+code                 Russian label                        English label
+===================  ===================================  ===================================
+performance_check    Проверка работоспособности           Performance check
+recording_start      Начало записи                        Start of recording
+angle_adjustment     Корректировка ракурса                Camera angle adjustment
+card_removal         Извлечение карты памяти              Memory card removal
+card_installation    Установка карты памяти               Memory card installation
+recording_off        Отключение средства видеозаписи      Switching recording off
+export               Копирование (выгрузка) записей       Copying / export of recordings
+other                Иное (см. примечание)                Other (see note); a note is required
+===================  ===================================  ===================================
+
+People ("performed by", "responsible"): either a staff role of ppe.yaml
+(``technician``, ``head``, ...), resolved to that member's name and position
+and remembered as the role; or a literal ``"Name, position"`` (the first comma
+separates them), stored with no role. A value that is neither (no comma, not a
+role) is an unknown role: ``ConfigError`` (exit 2), nothing written. Literal
+names that are not in the staff list are allowed but ``pak audit`` reports them.
+
+Times: a naive ``datetime`` is in the point's time zone; an aware one is
+converted to it. Entries store local ISO 8601 with offset for the stated times
+and UTC for the time they were recorded, plus the OS user who recorded them.
+
+Each entry's ``hash`` is ``sha256(previous hash || canonical bytes)``; the first
+entry's previous hash is ``genesis_hash(log_id)``. The canonical bytes are the
+entry's columns (all but ``hash``) plus ``"v": 1`` as compact JSON with sorted
+keys, UTF-8, no ASCII escaping (``canonical_bytes``). Appends run in
+``BEGIN IMMEDIATE`` with ``synchronous=FULL``, so concurrent writers (processes)
+serialise and every returned entry is on disk.
+
+Public API (keep these names):
+
+- ``record_action(site, conn, *, action, rooms, start, end=None, performed_by="technician",
+  responsible="head", note="") -> dict``: one complete entry (start and optional end).
+- ``start_action(site, conn, *, action, rooms, start, ...) -> dict``: an action that spans
+  time and is still going; ``end_action(site, conn, start_seq=..., end=...) -> dict`` closes it
+  with a new entry pointing at the start.
+- ``list_entries(conn, *, date_from=None, date_to=None, room=None, action=None, person=None)
+  -> list[dict]``: journal rows, one per action (a start and its end merged).
+
+This module is imported by other jobs (cameras, recordings): standard library only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from ppe_tech.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:
+    from ppe_tech.site import Site
+
+# code -> (Russian label, English label)
+ACTIONS: dict[str, tuple[str, str]] = {
+    "performance_check": ("Проверка работоспособности", "Performance check"),
+    "recording_start": ("Начало записи", "Start of recording"),
+    "angle_adjustment": ("Корректировка ракурса", "Camera angle adjustment"),
+    "card_removal": ("Извлечение карты памяти", "Memory card removal"),
+    "card_installation": ("Установка карты памяти", "Memory card installation"),
+    "recording_off": ("Отключение средства видеозаписи", "Switching recording off"),
+    "export": ("Копирование (выгрузка) записей", "Copying / export of recordings"),
+    "other": ("Иное (см. примечание)", "Other (see note)"),
+}
+
+KINDS = ("action", "start", "end")
+FORMAT_VERSION = 1
+# Columns covered by the hash, in canonical (sorted) order; "v" is the format version.
+FIELDS = (
+    "action", "end_at", "end_of", "kind", "note", "os_user", "performed_name",
+    "performed_position", "performed_role", "recorded_at", "responsible_name",
+    "responsible_position", "responsible_role", "rooms", "seq", "start_at",
+)  # fmt: skip
+COLUMNS = (*FIELDS, "hash")
+# The same canonical bytes computed by SQLite (fast path of verify; see chain.py).
+CANONICAL_SQL = (
+    "CAST(json_object("
+    + ", ".join(f"'{name}', {name}" for name in sorted((*FIELDS, "v")) if name != "v")
+    + f", 'v', {FORMAT_VERSION}) AS BLOB)"
+)
+assert sorted((*FIELDS, "v"))[-1] == "v"  # "v" sorts last, as CANONICAL_SQL assumes
+
+
+def action_label(code: str, lang: str = "ru") -> str:
+    labels = ACTIONS.get(code)
+    if labels is None:
+        return code
+    return labels[0] if lang == "ru" else labels[1]
+
+
+def canonical_bytes(entry: dict[str, Any]) -> bytes:
+    """The bytes an entry's hash covers: compact JSON, sorted keys, UTF-8 (see module doc)."""
+    data = {name: entry.get(name) for name in FIELDS}
+    data["v"] = FORMAT_VERSION
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def genesis_hash(log_id: str) -> bytes:
+    """The "previous hash" of entry #1: binds the chain to its log id."""
+    return hashlib.sha256(f"ppe-tech pak log v1 {log_id}".encode()).digest()
+
+
+def entry_hash(previous: bytes, entry: dict[str, Any]) -> bytes:
+    return hashlib.sha256(previous + canonical_bytes(entry)).digest()
+
+
+def log_id(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT log_id FROM pak_meta WHERE id = 1").fetchone()
+    if row is None:
+        raise StorageError("the PAK log has no log id (pak_meta is empty): the store was tampered")
+    return row[0]
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+# -- validation ------------------------------------------------------------------------------
+def check_action(action: str, note: str = "") -> str:
+    code = (action or "").strip()
+    if code not in ACTIONS:
+        known = ", ".join(ACTIONS)
+        raise ConfigError(f"unknown action {action!r} (known: {known})")
+    if code == "other" and not note.strip():
+        raise ConfigError("action 'other' needs a note saying what was done (--note)")
+    return code
+
+
+def resolve_person(site: Site, value: str, what: str = "person") -> tuple[str, str, str | None]:
+    """A staff role, or "Name, position" -> (name, position, role or None)."""
+    text = (value or "").strip()
+    staff = site.config.staff
+    if text in staff:
+        member = staff[text]
+        return member.name, member.position, text
+    if "," in text:
+        name, _, position = text.partition(",")
+        name, position = name.strip(), position.strip()
+        if name and position:
+            for role, member in staff.items():
+                if member.name == name and member.position == position:
+                    return name, position, role
+            return name, position, None
+    known = ", ".join(staff)
+    raise ConfigError(
+        f'{what}: unknown staff role {value!r} (known: {known}; or write "Name, position")'
+    )
+
+
+def local_time(site: Site, moment: datetime) -> datetime:
+    """A naive time is in the point's zone; an aware one is converted to it."""
+    if not isinstance(moment, datetime):
+        raise ConfigError(f"expected a date and time, not {moment!r}")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=site.tz)
+    return moment.astimezone(site.tz)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_when(site: Site, text: str, day: date | None = None) -> datetime:
+    """``10:00`` (on ``day``, default today at the point), ``2026-05-28 10:00`` or ISO 8601."""
+    value = (text or "").strip()
+    try:
+        if len(value) <= 5 and ":" in value:
+            hours, minutes = (int(part) for part in value.split(":"))
+            base = day or datetime.now(site.tz).date()
+            return datetime(base.year, base.month, base.day, hours, minutes, tzinfo=site.tz)
+        return local_time(site, datetime.fromisoformat(value.replace(" ", "T", 1)))
+    except ValueError:
+        raise ConfigError(
+            f"{text!r} is not a time (use HH:MM, 'YYYY-MM-DD HH:MM' or ISO 8601)"
+        ) from None
+
+
+# -- appending -------------------------------------------------------------------------------
+def _entry(
+    site: Site, *, kind: str, action: str, rooms: str, start: datetime, end: datetime | None,
+    performed_by: str, responsible: str, note: str, end_of: int | None = None,
+    recorded_at: str | None = None, user: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    note = (note or "").strip()
+    code = check_action(action, note)
+    rooms = (rooms or "").strip()
+    if not rooms:
+        raise ConfigError("say which room(s) the action was in (--room)")
+    start = local_time(site, start)
+    if end is not None:
+        end = local_time(site, end)
+        if end < start:
+            raise ConfigError(f"the end {_stamp(end)} is before the start {_stamp(start)}")
+    pname, pposition, prole = resolve_person(site, performed_by, "performed by")
+    rname, rposition, rrole = resolve_person(site, responsible, "responsible")
+    return {
+        "kind": kind, "action": code, "rooms": rooms, "start_at": _stamp(start),
+        "end_at": _stamp(end) if end is not None else None, "end_of": end_of,
+        "performed_name": pname, "performed_position": pposition, "performed_role": prole,
+        "responsible_name": rname, "responsible_position": rposition, "responsible_role": rrole,
+        "note": note, "recorded_at": recorded_at or utc_stamp(), "os_user": user or os_user(),
+    }  # fmt: skip
+
+
+_INSERT = f"INSERT INTO pak_entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+class _Append:
+    """BEGIN IMMEDIATE (unless the caller already holds a transaction) ... COMMIT."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.own = not conn.in_transaction
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self.own:
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.own:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _head(conn: sqlite3.Connection) -> tuple[int, bytes]:
+    row = conn.execute("SELECT seq, hash FROM pak_entries ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None:
+        return 0, genesis_hash(log_id(conn))
+    return row[0], bytes(row[1])
+
+
+def append_entries(conn: sqlite3.Connection, entries: Iterable[dict[str, Any]]) -> list[dict]:
+    """Append prepared entries (dicts of FIELDS without seq) in one durable transaction.
+
+    The batch path: the demo, imports and the benchmark use it to write many
+    entries at once; the chain is the same as one append at a time.
+    """
+    written = []
+    try:
+        with _Append(conn):
+            seq, previous = _head(conn)
+            rows = []
+            for entry in entries:
+                seq += 1
+                entry = {**entry, "seq": seq}
+                previous = entry_hash(previous, entry)
+                entry["hash"] = previous
+                rows.append(tuple(entry[name] for name in COLUMNS))
+                written.append(entry)
+            conn.executemany(_INSERT, rows)
+    except sqlite3.IntegrityError as exc:
+        raise StorageError(f"the PAK log refused the entry: {exc}") from None
+    except sqlite3.OperationalError as exc:
+        raise StorageError(f"cannot write the PAK log: {exc}") from None
+    return [_public(entry) for entry in written]
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    out = dict(entry)
+    out["hash"] = bytes(entry["hash"]).hex()
+    return out
+
+
+def record_action(
+    site: Site,
+    conn: sqlite3.Connection,
+    *,
+    action: str,
+    rooms: str,
+    start: datetime,
+    end: datetime | None = None,
+    performed_by: str = "technician",
+    responsible: str = "head",
+    note: str = "",
+) -> dict:
+    """Append one complete entry; return it (with ``seq`` and hex ``hash``).
+
+    ``action``: a code of ``ACTIONS``; ``rooms``: free text ("Auditorium 0001,
+    Staff room"); ``start``/``end``: when it happened (naive = point's time zone);
+    ``performed_by``/``responsible``: a staff role or "Name, position". Raises
+    ConfigError (exit 2) on bad input, with nothing written.
+    """
+    entry = _entry(
+        site, kind="action", action=action, rooms=rooms, start=start, end=end,
+        performed_by=performed_by, responsible=responsible, note=note,
+    )  # fmt: skip
+    return append_entries(conn, [entry])[0]
+
+
+def start_action(
+    site: Site,
+    conn: sqlite3.Connection,
+    *,
+    action: str,
+    rooms: str,
+    start: datetime,
+    performed_by: str = "technician",
+    responsible: str = "head",
+    note: str = "",
+) -> dict:
+    """Append the start of an action that spans time; close it later with ``end_action``."""
+    entry = _entry(
+        site, kind="start", action=action, rooms=rooms, start=start, end=None,
+        performed_by=performed_by, responsible=responsible, note=note,
+    )  # fmt: skip
+    return append_entries(conn, [entry])[0]
+
+
+def open_starts(conn: sqlite3.Connection) -> list[dict]:
+    """Start entries that have no end entry yet."""
+    rows = conn.execute(
+        "SELECT * FROM pak_entries s WHERE kind = 'start' AND NOT EXISTS "
+        "(SELECT 1 FROM pak_entries e WHERE e.end_of = s.seq) ORDER BY seq"
+    ).fetchall()
+    return [_public(dict(row)) for row in rows]
+
+
+def end_action(
+    site: Site,
+    conn: sqlite3.Connection,
+    *,
+    start_seq: int | None = None,
+    end: datetime,
+    performed_by: str | None = None,
+    responsible: str | None = None,
+    note: str = "",
+) -> dict:
+    """Append the end of the action started by entry ``start_seq`` (None: the only open one).
+
+    The end entry copies the start's action, rooms and start time and points at
+    it (``end_of``). People default to the start's. ConfigError (exit 2) when
+    there is no such open start or the end is before the start.
+    """
+    with _Append(conn):
+        if start_seq is None:
+            opened = open_starts(conn)
+            if len(opened) != 1:
+                listed = ", ".join(f"#{e['seq']} {e['action']} {e['rooms']}" for e in opened)
+                raise ConfigError(
+                    "no action was started, nothing to end" if not opened
+                    else f"several actions are open ({listed}): say which one to end"
+                )  # fmt: skip
+            start_seq = opened[0]["seq"]
+        row = conn.execute("SELECT * FROM pak_entries WHERE seq = ?", (start_seq,)).fetchone()
+        if row is None or row["kind"] != "start":
+            what = "no such entry" if row is None else f"it is an entry of kind {row['kind']}"
+            raise ConfigError(f"entry #{start_seq} is not the start of an action ({what})")
+        if conn.execute("SELECT 1 FROM pak_entries WHERE end_of = ?", (start_seq,)).fetchone():
+            raise ConfigError(f"the action started by entry #{start_seq} has already ended")
+
+        def person(value: str | None, name: str, position: str) -> str:
+            return value if value is not None else f"{name}, {position}"
+
+        entry = _entry(
+            site, kind="end", action=row["action"], rooms=row["rooms"],
+            start=datetime.fromisoformat(row["start_at"]), end=end, end_of=start_seq,
+            performed_by=person(performed_by, row["performed_name"], row["performed_position"]),
+            responsible=person(responsible, row["responsible_name"], row["responsible_position"]),
+            note=note or ("" if row["action"] != "other" else row["note"]),
+        )  # fmt: skip
+        return append_entries(conn, [entry])[0]
+
+
+# -- reading ---------------------------------------------------------------------------------
+def _as_date(value: date | str | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _person(name: str, position: str) -> str:
+    return f"{name}, {position}"
+
+
+def journal_row(entry: dict[str, Any], end: dict[str, Any] | None) -> dict[str, Any]:
+    """One journal row from an action or start entry and (for a start) its end entry."""
+    start = datetime.fromisoformat(entry["start_at"])
+    end_at = end["end_at"] if end else entry["end_at"]
+    finish = datetime.fromisoformat(end_at) if end_at else None
+    ru, en = ACTIONS.get(entry["action"], (entry["action"], entry["action"]))
+    note = entry["note"]
+    if end and end["note"] and end["note"] != note:
+        note = f"{note}; {end['note']}" if note else end["note"]
+    return {
+        "no": entry["seq"],
+        "date": start.date().isoformat(),
+        "rooms": entry["rooms"],
+        "start": start.strftime("%H:%M"),
+        "end": finish.strftime("%H:%M") if finish else None,
+        "action": entry["action"],
+        "action_ru": ru,
+        "action_en": en,
+        "performed_by": _person(entry["performed_name"], entry["performed_position"]),
+        "responsible": _person(entry["responsible_name"], entry["responsible_position"]),
+        "note": note,
+        "start_at": entry["start_at"],
+        "end_at": end_at,
+        "open": entry["kind"] == "start" and end is None,
+        "ended_by": _person(end["performed_name"], end["performed_position"]) if end else None,
+        "end_seq": end["seq"] if end else None,
+        "performed_role": entry["performed_role"],
+        "responsible_role": entry["responsible_role"],
+        "recorded_at": entry["recorded_at"],
+        "end_recorded_at": end["recorded_at"] if end else None,
+        "os_user": entry["os_user"],
+        "hash": bytes(entry["hash"]).hex(),
+    }
+
+
+def list_entries(
+    conn: sqlite3.Connection,
+    *,
+    date_from: date | str | None = None,
+    date_to: date | str | None = None,
+    room: str | None = None,
+    action: str | None = None,
+    person: str | None = None,
+) -> list[dict]:
+    """The journal as rows, one per action, in the order of their numbers.
+
+    Each row has the official columns: ``no`` (seq of the entry), ``date``
+    (YYYY-MM-DD, the point's time zone), ``rooms``, ``start`` and ``end``
+    (HH:MM; ``end`` None for a point in time or a start not ended yet),
+    ``action`` (code) with ``action_ru``/``action_en``, ``performed_by`` and
+    ``responsible`` ("Name, position"), ``note``; plus ``start_at``/``end_at``
+    (ISO), ``open`` (a start without end), ``ended_by``, ``end_seq``, the roles,
+    ``recorded_at`` (UTC), ``os_user`` and ``hash`` (hex).
+
+    Filters: ``date_from``/``date_to`` inclusive on the date; ``room`` a
+    case-insensitive substring of the rooms; ``action`` a code; ``person`` a
+    case-insensitive substring of performed-by or responsible (name, position
+    or role). Reads; never verifies (see ``ppe_tech.pak.chain.verify_log``).
+    """
+    where, params = ["kind != 'end'"], []
+    if (low := _as_date(date_from)) is not None:
+        where.append("substr(start_at, 1, 10) >= ?")
+        params.append(low)
+    if (high := _as_date(date_to)) is not None:
+        where.append("substr(start_at, 1, 10) <= ?")
+        params.append(high)
+    if action:
+        check_action(action, "-")
+        where.append("action = ?")
+        params.append(action)
+    sql = f"SELECT * FROM pak_entries WHERE {' AND '.join(where)} ORDER BY seq"
+    entries = conn.execute(sql, params).fetchall()
+    ends = {
+        row["end_of"]: dict(row)
+        for row in conn.execute("SELECT * FROM pak_entries WHERE kind = 'end' ORDER BY seq")
+    }
+    rows = []
+    room_text = room.casefold() if room else None
+    person_text = person.casefold() if person else None
+    for entry in entries:
+        entry = dict(entry)
+        if room_text and room_text not in entry["rooms"].casefold():
+            continue
+        row = journal_row(entry, ends.get(entry["seq"]))
+        if person_text:
+            haystack = " ".join(
+                str(v) for v in (row["performed_by"], row["responsible"], row["ended_by"],
+                                 row["performed_role"], row["responsible_role"]) if v
+            ).casefold()  # fmt: skip
+            if person_text not in haystack:
+                continue
+        rows.append(row)
+    return rows
