@@ -4,14 +4,20 @@ The demo site is an exam point with five cameras whose footage is cut from a
 real CCTV clip shipped with the package (``demo_data/walkway.mp4``), one exam
 today, local stand-ins for the portal and the time server, and hardware items
 (printer, scanner, token reader) disabled because a demo machine has none.
-Each job adds one step to ``STEPS``: a module with ``run(demo: DemoContext) -> str``
-that returns a one-line summary.
+Each job has one step in ``STEPS``: ``"module:function"`` taking the DemoContext
+and returning a one-line summary.
+
+Two exams make the timeline honest without faking clocks: yesterday's exam is
+over (its corridor and entrance footage is archived, its access log audited),
+today's starts 2.5 hours from now (so the pre-exam check is on time). The demo
+key's passphrase is $PPE_KEY_PASSPHRASE, or "demo" when that is unset.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -25,10 +31,16 @@ from ppe_tech.demo_services import PortalServer, SntpServer
 from ppe_tech.site import Site, load_site
 from ppe_tech.timeutil import utc_now
 
-# (name, module): run in this order; later jobs append theirs
+# (name, "module:function"), run in this order
 STEPS: list[tuple[str, str]] = [
-    ("checklist", "ppe_tech.checklist.demo"),
+    ("keys", "ppe_tech.reports.demo:make_keys"),
+    ("cameras", "ppe_tech.cameras.demo:run"),
+    ("recordings", "ppe_tech.recordings.demo:run"),
+    ("checklist", "ppe_tech.checklist.demo:run"),
+    ("pak", "ppe_tech.pak.demo:run"),
+    ("reports", "ppe_tech.reports.demo:run"),
 ]
+DEMO_PASSPHRASE = "demo"
 
 DEMO_CAMERAS = [
     {"id": "aud-0001-a", "zone": "auditorium", "room": "Auditorium 0001"},
@@ -43,7 +55,8 @@ DEMO_CAMERAS = [
 class DemoContext:
     folder: Path
     site: Site
-    exam_id: str
+    exam_id: str  # today's exam, starting 2.5 h from now
+    past_exam_id: str  # yesterday's exam, over: its recordings are archived
     portal: PortalServer
     ntp: SntpServer
     log: Callable[[str], None]
@@ -62,7 +75,7 @@ class DemoContext:
 
 
 def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
-    """ppe.yaml of the demo site: one exam today, starting 2.5 h from now (so checks are on time)."""
+    """ppe.yaml of the demo site: yesterday's exam at 10:00, today's 2.5 h from now."""
     local = now.astimezone()
     start = (local + timedelta(hours=2, minutes=30)).replace(second=0, microsecond=0)
     start -= timedelta(minutes=start.minute % 5)
@@ -78,8 +91,12 @@ def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
             "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
             "commission": {"name": "Сидорова С.С.", "position": "член ГЭК"},
         },
-        "exams": [{"id": f"{start:%Y-%m-%d}-math", "subject": "Математика", "date": start.date(),
-                   "start": f"{start:%H:%M}", "duration": "3h55m"}],
+        "exams": [
+            {"id": f"{start - timedelta(days=1):%Y-%m-%d}-russian", "subject": "Русский язык",
+             "date": start.date() - timedelta(days=1), "start": "10:00", "duration": "3h30m"},
+            {"id": f"{start:%Y-%m-%d}-math", "subject": "Математика", "date": start.date(),
+             "start": f"{start:%H:%M}", "duration": "3h55m"},
+        ],
         "cameras": [
             {**cam, "source": f"cameras/{cam['id']}.mp4", "expect": {"width": 768, "height": 576, "fps": 10}}
             for cam in DEMO_CAMERAS
@@ -117,10 +134,14 @@ def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = No
             config, allow_unicode=True, sort_keys=False
         )
         make_site_folder(folder, text)
-        demo = DemoContext(folder.resolve(), load_site(folder), config["exams"][0]["id"], portal, ntp, log)
-        for name, module in STEPS:
+        site = load_site(folder)
+        os.environ.setdefault(site.config.signing.passphrase_env, DEMO_PASSPHRASE)
+        exams = config["exams"]
+        demo = DemoContext(folder.resolve(), site, exams[1]["id"], exams[0]["id"], portal, ntp, log)
+        for name, target in STEPS:
             log(f"demo: {name} ...")
-            summary = importlib.import_module(module).run(demo)
+            module, _, function = target.partition(":")
+            summary = getattr(importlib.import_module(module), function)(demo)
             demo.summaries.append(f"{name}: {summary}")
             log(f"demo: {name}: {summary}")
         return demo.summaries

@@ -81,14 +81,15 @@ class RunResult:
         return all(r.passed for r in self.results if r.item.severity == "critical")
 
 
-def _attempt(item: Item, site: Site | None) -> Outcome:
+def _attempt(item: Item, site: Site | None, shared: ProbeContext) -> Outcome:
     box: list[Outcome] = []
     assert item.probe is not None
     probe_type = PROBE_TYPES[item.probe.type]
 
     def target() -> None:
         try:
-            box.append(probe_type.run(item.probe, ProbeContext(site=site, timeout=item.timeout)))
+            ctx = ProbeContext(site, item.timeout, shared.run_cache, shared.run_lock)
+            box.append(probe_type.run(item.probe, ctx))
         except ProbeFailed as exc:
             box.append(Outcome.failed(exc.message, exc.value, exc.expected))
         except Exception as exc:  # a probe's own bug or an unexpected OS error: record, go on
@@ -102,14 +103,18 @@ def _attempt(item: Item, site: Site | None) -> Outcome:
     return box[0]
 
 
-def run_probe_item(item: Item, site: Site | None) -> ItemResult:
-    """One automatic item with its retries; never takes longer than (retries+1) x timeout."""
+def run_probe_item(item: Item, site: Site | None, shared: ProbeContext | None = None) -> ItemResult:
+    """One automatic item with its retries; never takes longer than (retries+1) x timeout.
+
+    ``shared`` carries the run-wide cache of ``ProbeContext.once``; a fresh one if None.
+    """
+    shared = shared or ProbeContext(site, item.timeout)
     began = time.monotonic()
     attempts = 0
     outcome = Outcome(ERROR, message="not run")
     for _ in range(item.retries + 1):
         attempts += 1
-        outcome = _attempt(item, site)
+        outcome = _attempt(item, site, shared)
         if outcome.status == PASS:
             break
     return ItemResult(
@@ -130,12 +135,13 @@ def run_probes(
     max_parallel: int = MAX_PARALLEL_PROBES,
 ) -> dict[str, ItemResult]:
     results: dict[str, ItemResult] = {}
+    shared = ProbeContext(site, 0)
     slots = threading.BoundedSemaphore(max_parallel)
     lock = threading.Lock()
 
     def work(item: Item) -> None:
         with slots:
-            result = run_probe_item(item, site)
+            result = run_probe_item(item, site, shared)
         with lock:
             results[item.id] = result
             if on_result:

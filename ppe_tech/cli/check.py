@@ -91,7 +91,7 @@ def run(app: App, checklists, exam_id, confirms, answers_file, no_input, lang, j
         print_json({"runs": runs})
     else:
         for stored in runs:
-            _print_run(stored, lang)
+            _print_run(stored, lang, site.tz)
     if worst:
         raise SystemExit(int(worst))
 
@@ -115,7 +115,14 @@ def _run_with_progress(checklist, site, exam, answers, ask, run_checklist):
         return run_checklist(checklist, site, exam, answers, on_result=advance)
 
 
-def _print_run(run: dict, lang: str) -> None:
+def _local(timestamp: str | None, tz) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(timestamp).astimezone(tz).strftime("%Y-%m-%d %H:%M") if timestamp else "-"
+
+
+def _print_run(run: dict, lang: str, tz) -> None:
+    """The run as a table, times in the point's local time zone."""
     from rich.table import Table
 
     console = stdout_console()
@@ -146,8 +153,8 @@ def _print_run(run: dict, lang: str) -> None:
     exam = run["exam_id"] or "no exam"
     verdict = "[green]PASSED[/]" if run["status"] == "passed" else "[red]FAILED[/]"
     console.print(
-        f"{verdict}  {counts}  |  exam {exam}, deadline {run['deadline'] or '-'}, "
-        f"finished {run['finished_at']}: [bold]{run['timeliness']}[/]"
+        f"{verdict}  {counts}  |  exam {exam}, deadline {_local(run['deadline'], tz)}, "
+        f"finished {_local(run['finished_at'], tz)} ({tz.key}): [bold]{run['timeliness']}[/]"
     )
 
 
@@ -188,6 +195,6 @@ def show(app: App, run_ref: str, lang: str | None, as_json: bool) -> None:
     if as_json:
         print_json(run)
     else:
-        _print_run(run, lang or app.site.config.point.language)
+        _print_run(run, lang or app.site.config.point.language, app.site.tz)
 
 

@@ -6,11 +6,12 @@ import json
 import sqlite3
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ppe_tech.site import Site, mask_url
+if TYPE_CHECKING:  # importing the site loads pydantic: keep `ppe-tech --help` fast
+    from ppe_tech.site import Site
 
 
 @dataclass
@@ -39,6 +40,8 @@ class App:
         return self._db
 
     def redact(self, text: str) -> str:
+        from ppe_tech.site import mask_url
+
         return self._site.redact(text) if self._site else mask_url(text)
 
 

@@ -20,8 +20,9 @@ timeout; a probe that blocks on I/O should still pass ``ctx.timeout`` to it.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ppe_tech.yamlfile import StrictModel
@@ -63,6 +64,16 @@ def _text(value: Any) -> str | None:
 class ProbeContext:
     site: Any  # ppe_tech.site.Site | None
     timeout: float  # seconds this attempt may take
+    run_cache: dict = field(default_factory=dict)  # shared by the probes of one run
+    run_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per run for all probes that ask (e.g. one scan of /proc for 50
+        process probes); computed under a lock, so concurrent probes wait for the first."""
+        with self.run_lock:
+            if key not in self.run_cache:
+                self.run_cache[key] = compute()
+            return self.run_cache[key]
 
 
 @dataclass(frozen=True)

@@ -76,21 +76,26 @@ class ProcessSpec(ProbeSpec):
     min_count: int = Field(default=1, ge=0)
 
 
-@probe("process", ProcessSpec)
-def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
+def process_table() -> list[tuple[str, str]]:
+    """(name, command line) of every running process."""
     import psutil
 
+    return [
+        (p.info.get("name") or "", " ".join(p.info.get("cmdline") or []))
+        for p in psutil.process_iter(["name", "cmdline"])
+    ]
+
+
+@probe("process", ProcessSpec)
+def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
     if not spec.name and not spec.cmdline:
         raise ProbeFailed("give 'name' or 'cmdline'")
     pattern = re.compile(spec.cmdline) if spec.cmdline else None
-    count = 0
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        info = proc.info
-        if spec.name and info.get("name") != spec.name:
-            continue
-        if pattern and not pattern.search(" ".join(info.get("cmdline") or [])):
-            continue
-        count += 1
+    count = sum(
+        1
+        for name, cmdline in ctx.once("process_table", process_table)  # one scan per run
+        if (not spec.name or name == spec.name) and (not pattern or pattern.search(cmdline))
+    )
     what = spec.name or f"/{spec.cmdline}/"
     expected = f">= {spec.min_count} running"
     if count < spec.min_count:

@@ -1,0 +1,112 @@
+"""Real counterparts for probes: servers on loopback, a private CUPS scheduler."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ppe_tech.checklist.model import load_checklist
+from ppe_tech.site import load_site
+
+
+@pytest.fixture
+def hung_listener():
+    """A TCP port that accepts connections and never says a word (a hung device)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                accepted.append(conn)
+            except (TimeoutError, OSError):
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port with nothing listening (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_checklist(folder: Path, name: str, items: list[dict], **extra) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = {"title": {"ru": "Тест", "en": "Test"}, **extra,
+           "sections": [{"id": "main", "title": "Main", "items": items}]}  # fmt: skip
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def make_checklist(site_dir: Path):
+    """make_checklist([items]) -> a loaded Checklist from the site's checklists/ folder."""
+
+    def make(items: list[dict], name: str = "probe-test"):
+        write_checklist(site_dir / "checklists", name, items)
+        return load_checklist(name, load_site(site_dir))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def cups_server(tmp_path_factory):
+    """A private CUPS scheduler on a Unix socket with one queue, 'testq' (a file:/dev/null device)."""
+    cupsd = shutil.which("cupsd") or "/usr/sbin/cupsd"
+    if not Path(cupsd).exists() or not shutil.which("lpadmin"):
+        pytest.skip("CUPS (cupsd, lpadmin) is not installed: apt-get install cups cups-bsd")
+    root = tmp_path_factory.mktemp("cups")
+    for sub in ("spool", "cache", "state", "log"):
+        (root / sub).mkdir()
+    sock = root / "cups.sock"
+    (root / "cupsd.conf").write_text(
+        f"Listen {sock}\nDefaultAuthType None\nWebInterface No\nLogLevel warn\n"
+        "<Location />\n  Order allow,deny\n  Allow all\n</Location>\n"
+    )
+    (root / "cups-files.conf").write_text(
+        f"ServerRoot {root}\nRequestRoot {root}/spool\nCacheDir {root}/cache\nStateDir {root}/state\n"
+        f"AccessLog {root}/log/access_log\nErrorLog {root}/log/error_log\nPageLog {root}/log/page_log\n"
+        f"TempDir {root}/spool\nServerBin /usr/lib/cups\nDataDir /usr/share/cups\n"
+        "FileDevice Yes\nSandboxing Relaxed\n"
+    )
+    proc = subprocess.Popen(
+        [cupsd, "-f", "-c", str(root / "cupsd.conf"), "-s", str(root / "cups-files.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not sock.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    if not sock.exists():
+        proc.kill()
+        pytest.skip(f"cupsd could not start here: {proc.stderr.read().decode()[:200] if proc.stderr else ''}")
+    made = subprocess.run(["lpadmin", "-h", str(sock), "-p", "testq", "-E", "-v", "file:///dev/null"],
+                          capture_output=True, text=True)  # fmt: skip
+    if made.returncode != 0:
+        proc.kill()
+        pytest.skip(f"cannot add a CUPS queue here: {made.stderr.strip()}")
+    yield str(sock)
+    proc.terminate()
+    proc.wait(timeout=10)
