@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ppe_tech.errors import ConfigError
-from ppe_tech.fsutil import contained_path
+from ppe_tech.fsutil import contained_path, parse_size
 from ppe_tech.timeutil import parse_duration
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
@@ -94,19 +94,45 @@ class Camera(StrictModel):
     room: str = ""
     source: str
     expect: Expect = Expect()
-    thresholds: dict[str, float] = {}
+    thresholds: dict[str, float] = {}  # keys: ppe_tech.cameras.thresholds.DEFAULT_THRESHOLDS
+    open_timeout: Duration = timedelta(seconds=5)  # connect and first answer (cameras verify)
+    read_timeout: Duration = timedelta(seconds=5)  # longest wait for one frame
+
+    @model_validator(mode="after")
+    def _known_thresholds(self) -> Camera:
+        from ppe_tech.cameras.thresholds import check_threshold_keys
+
+        check_threshold_keys(self.id, self.thresholds)
+        for name in ("open_timeout", "read_timeout"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"camera {self.id}: {name} must be positive")
+        return self
 
 
 class Recordings(StrictModel):
     root: str = "recordings/"
     layout: str = FRIGATE_LAYOUT
     timezone: str = "UTC"  # time zone of the dates and hours in segment paths (Frigate: UTC)
+    gap_tolerance: Duration = timedelta(seconds=2)  # holes shorter than this are not gaps
+    settle: Duration = timedelta(seconds=15)  # a segment modified this recently is still being written
+    stall: Duration = timedelta(seconds=60)  # watch: alert when a camera's newest segment is older
+    min_free: Annotated[int, BeforeValidator(parse_size)] = 2 * 1024**3  # watch: free-space alert
+    alert_command: list[str] | None = None  # watch: argv run on each alert (never a shell)
+
+    @field_validator("layout")
+    @classmethod
+    def _layout(cls, value: str) -> str:
+        from ppe_tech.recordings.layout import compile_layout
+
+        compile_layout(value)  # raises ValueError with the reason
+        return value
 
 
 class Archive(StrictModel):
     target: str | None = None
     zones: list[Zone] = ["corridor", "entrance"]
     margin: Duration = timedelta(minutes=30)
+    workers: int = Field(default=2, ge=1, le=16)  # files copied and hashed in parallel
 
 
 class Signing(StrictModel):
