@@ -21,9 +21,21 @@ for n in range(50):
     path = folder / "files" / f"f{n}"
     path.write_text("x")
     items += [
-        {"id": f"file-{n}", "title": "file", "probe": {"type": "file", "path": str(path), "max_age": "1d"}},
-        {"id": f"tcp-{n}", "title": "tcp", "probe": {"type": "tcp", "host": "127.0.0.1", "port": port}},
-        {"id": f"process-{n}", "title": "process", "probe": {"type": "process", "cmdline": "http.server"}},
+        {
+            "id": f"file-{n}",
+            "title": "file",
+            "probe": {"type": "file", "path": str(path), "max_age": "1d"},
+        },
+        {
+            "id": f"tcp-{n}",
+            "title": "tcp",
+            "probe": {"type": "tcp", "host": "127.0.0.1", "port": port},
+        },
+        {
+            "id": f"process-{n}",
+            "title": "process",
+            "probe": {"type": "process", "cmdline": "http.server"},
+        },
         {"id": f"command-{n}", "title": "command", "probe": {"type": "command", "argv": ["true"]}},
     ]
     script += [
@@ -47,5 +59,7 @@ hung_items = [
      "probe": {"type": "http", "url": f"http://127.0.0.1:{hung}/{n}"}}
     for n in range(5)
 ]  # fmt: skip
-hung_script = [f"curl -s -o /dev/null -m 2 http://127.0.0.1:{hung}/{n} || fails=$((fails+1))" for n in range(5)]
+hung_script = [
+    f"curl -s -o /dev/null -m 2 http://127.0.0.1:{hung}/{n} || fails=$((fails+1))" for n in range(5)
+]
 write("bench205-hung", items + hung_items, script + hung_script)

@@ -63,5 +63,9 @@ def check_known(answers: dict[str, Answer], checklist: Checklist, source: str) -
     manual = {i.id for i in checklist.items if i.probe is None}
     for item_id in answers:
         if item_id not in manual:
-            hint = "is automatic" if item_id in {i.id for i in checklist.items} else "is not in the checklist"
+            hint = (
+                "is automatic"
+                if item_id in {i.id for i in checklist.items}
+                else "is not in the checklist"
+            )
             raise ConfigError(f"{source}: item {item_id!r} {hint} ({checklist.name})")

@@ -19,7 +19,6 @@ def run(demo) -> str:
     run_id = save_run(demo.db, result)
     failed = [r.item.id for r in result.results if not r.passed]
     verdict = "passed" if result.passed else "FAILED"
-    return (
-        f"run {run_id} {verdict}, {len(result.results)} items, {result.timeliness}"
-        + (f"; not passed: {', '.join(failed)}" if failed else "")
+    return f"run {run_id} {verdict}, {len(result.results)} items, {result.timeliness}" + (
+        f"; not passed: {', '.join(failed)}" if failed else ""
     )

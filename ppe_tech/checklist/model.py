@@ -179,7 +179,10 @@ class _Loader:
         return spec.title, items
 
     def _include_path(self, doc: YamlDoc, index: int, name: str) -> Path:
-        folders = [doc.path.parent, *lookup_path(self.site.folder if self.site else None, "checklists")]
+        folders = [
+            doc.path.parent,
+            *lookup_path(self.site.folder if self.site else None, "checklists"),
+        ]
         for folder in folders:
             try:
                 path = contained_path(folder, name, what="include")
@@ -192,7 +195,9 @@ class _Loader:
     def _item(self, doc: YamlDoc, loc: Loc, section: SectionSpec, spec: ItemSpec) -> Item:
         where = doc.where(loc + ("id",))
         if spec.id in self.seen_ids:
-            raise doc.error(loc + ("id",), f"duplicate item id {spec.id!r} (first at {self.seen_ids[spec.id]})")
+            raise doc.error(
+                loc + ("id",), f"duplicate item id {spec.id!r} (first at {self.seen_ids[spec.id]})"
+            )
         self.seen_ids[spec.id] = where
         probe = None
         if spec.probe is not None:
@@ -200,7 +205,9 @@ class _Loader:
             kind = spec.probe.get("type")
             if kind not in PROBE_TYPES:
                 known = ", ".join(sorted(PROBE_TYPES))
-                raise doc.error(probe_loc + ("type",), f"unknown probe type {kind!r} (known: {known})")
+                raise doc.error(
+                    probe_loc + ("type",), f"unknown probe type {kind!r} (known: {known})"
+                )
             probe = doc.validate(PROBE_TYPES[kind].spec, spec.probe, base=probe_loc)
         return Item(
             id=spec.id,

@@ -47,10 +47,25 @@ def save_run(conn: sqlite3.Connection, run: RunResult) -> int:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    run_id, position, r.item.id, r.item.section_id, r.item.section_title.ru,
-                    r.item.section_title.en, r.item.title.ru, r.item.title.en, r.item.severity,
-                    r.item.kind, r.status, r.value, r.expected, r.message, r.duration_ms,
-                    r.attempts, r.answered_by, r.comment, iso(r.finished_at),
+                    run_id,
+                    position,
+                    r.item.id,
+                    r.item.section_id,
+                    r.item.section_title.ru,
+                    r.item.section_title.en,
+                    r.item.title.ru,
+                    r.item.title.en,
+                    r.item.severity,
+                    r.item.kind,
+                    r.status,
+                    r.value,
+                    r.expected,
+                    r.message,
+                    r.duration_ms,
+                    r.attempts,
+                    r.answered_by,
+                    r.comment,
+                    iso(r.finished_at),
                 )  # fmt: skip
                 for position, r in enumerate(run.results)
             ],
@@ -73,7 +88,8 @@ def list_runs(conn: sqlite3.Connection, exam_id: str | None = None) -> list[dict
         run["disabled_items"] = json.loads(run["disabled_items"])
         run["timeliness"] = _timeliness(run["late_minutes"])
         counts = conn.execute(
-            "SELECT status, COUNT(*) FROM check_results WHERE run_id = ? GROUP BY status", (row["id"],)
+            "SELECT status, COUNT(*) FROM check_results WHERE run_id = ? GROUP BY status",
+            (row["id"],),
         ).fetchall()
         run["counts"] = {status: n for status, n in counts}
         runs.append(run)
@@ -97,7 +113,9 @@ def load_run(conn: sqlite3.Connection, run_ref: str | int) -> dict[str, Any]:
     run = runs[0]
     run["results"] = [
         dict(r)
-        for r in conn.execute("SELECT * FROM check_results WHERE run_id = ? ORDER BY position", (run_id,))
+        for r in conn.execute(
+            "SELECT * FROM check_results WHERE run_id = ? ORDER BY position", (run_id,)
+        )
     ]
     return run
 
@@ -126,6 +144,11 @@ def write_junit(run: dict[str, Any], path: Path) -> None:
         if r["status"] == SKIP:
             ET.SubElement(case, "skipped", message=r["comment"] or "skipped")
         elif r["status"] != PASS:
-            failure = ET.SubElement(case, "failure", type=f"{r['severity']}/{r['status']}", message=r["message"] or r["status"])
+            failure = ET.SubElement(
+                case,
+                "failure",
+                type=f"{r['severity']}/{r['status']}",
+                message=r["message"] or r["status"],
+            )
             failure.text = f"value: {r['value']}\nexpected: {r['expected']}"
     atomic_write_bytes(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))

@@ -20,7 +20,14 @@ from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeF
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
-PASS, FAIL, TIMEOUT, ERROR, SKIP, UNANSWERED = "pass", "fail", "timeout", "error", "skip", "unanswered"
+PASS, FAIL, TIMEOUT, ERROR, SKIP, UNANSWERED = (
+    "pass",
+    "fail",
+    "timeout",
+    "error",
+    "skip",
+    "unanswered",
+)
 MAX_PARALLEL_PROBES = 32
 
 

@@ -22,9 +22,17 @@ from ppe_tech.errors import ExitCode, PpeError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("ppe_tech.cli.site", "init", "Make a new site folder with a commented ppe.yaml."),
     "site": ("ppe_tech.cli.site", "site", "Show the resolved site configuration."),
-    "check": ("ppe_tech.cli.check", "check", "Run checklists against the two-hours-before deadline."),
+    "check": (
+        "ppe_tech.cli.check",
+        "check",
+        "Run checklists against the two-hours-before deadline.",
+    ),
     "cameras": ("ppe_tech.cli.cameras", "cameras", "Verify camera streams and judge the picture."),
-    "recordings": ("ppe_tech.cli.recordings", "recordings", "Watch, archive and verify recordings."),
+    "recordings": (
+        "ppe_tech.cli.recordings",
+        "recordings",
+        "Watch, archive and verify recordings.",
+    ),
     "pak": ("ppe_tech.cli.pak", "pak", "Keep and audit the video access (PAK) log."),
     "report": ("ppe_tech.cli.report", "report", "Render, sign and verify PDF protocols."),
     "keys": ("ppe_tech.cli.keys", "keys", "Make or import the site's signing key and certificate."),

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from ppe_tech.cli.common import App, json_option, pass_app, print_json, progress_enabled, stdout_console
+from ppe_tech.cli.common import (
+    App,
+    json_option,
+    pass_app,
+    print_json,
+    progress_enabled,
+    stdout_console,
+)
 from ppe_tech.errors import ExitCode
 
 STATUS_STYLE = {
@@ -44,14 +51,32 @@ def _ask(lang: str, by: str):
 @check.command("run")
 @click.argument("checklists", nargs=-1)
 @click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's exam).")
-@click.option("--confirm", "confirms", multiple=True, metavar="ID[=COMMENT]", help="Confirm a manual item.")
-@click.option("--answers", "answers_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML file of manual answers.")
-@click.option("--no-input", is_flag=True, help="Never prompt; unanswered manual items stay unanswered.")
-@click.option("--lang", type=click.Choice(["ru", "en"]), help="Language of titles (default: the site's).")
-@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML here.")
+@click.option(
+    "--confirm", "confirms", multiple=True, metavar="ID[=COMMENT]", help="Confirm a manual item."
+)
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file of manual answers.",
+)
+@click.option(
+    "--no-input", is_flag=True, help="Never prompt; unanswered manual items stay unanswered."
+)
+@click.option(
+    "--lang", type=click.Choice(["ru", "en"]), help="Language of titles (default: the site's)."
+)
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write JUnit XML here.",
+)
 @json_option
 @pass_app
-def run(app: App, checklists, exam_id, confirms, answers_file, no_input, lang, junit_file, as_json) -> None:
+def run(
+    app: App, checklists, exam_id, confirms, answers_file, no_input, lang, junit_file, as_json
+) -> None:
     """Run CHECKLISTS (default: pre-exam) and store the results.
 
     Exit code 0 when every critical item passed, 1 when one did not.
@@ -84,7 +109,12 @@ def run(app: App, checklists, exam_id, confirms, answers_file, no_input, lang, j
         stored = load_run(app.db, run_id)
         runs.append(stored)
         if junit_file:
-            write_junit(stored, junit_file if len(loaded) == 1 else junit_file.with_stem(f"{junit_file.stem}-{checklist.name}"))
+            write_junit(
+                stored,
+                junit_file
+                if len(loaded) == 1
+                else junit_file.with_stem(f"{junit_file.stem}-{checklist.name}"),
+            )
         if not result.passed:
             worst = ExitCode.FAILED
     if as_json:
@@ -118,7 +148,11 @@ def _run_with_progress(checklist, site, exam, answers, ask, run_checklist):
 def _local(timestamp: str | None, tz) -> str:
     from datetime import datetime
 
-    return datetime.fromisoformat(timestamp).astimezone(tz).strftime("%Y-%m-%d %H:%M") if timestamp else "-"
+    return (
+        datetime.fromisoformat(timestamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        if timestamp
+        else "-"
+    )
 
 
 def _print_run(run: dict, lang: str, tz) -> None:
@@ -196,5 +230,3 @@ def show(app: App, run_ref: str, lang: str | None, as_json: bool) -> None:
         print_json(run)
     else:
         _print_run(run, lang or app.site.config.point.language, app.site.tz)
-
-

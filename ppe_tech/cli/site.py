@@ -24,7 +24,9 @@ def make_site_folder(folder: Path, text: str | None = None) -> Path:
     for sub in SITE_SUBFOLDERS:
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "keys").mkdir(mode=0o700, exist_ok=True)
-    atomic_write_text(target, text if text is not None else (PACKAGE_DIR / "site_starter.yaml").read_text())
+    atomic_write_text(
+        target, text if text is not None else (PACKAGE_DIR / "site_starter.yaml").read_text()
+    )
     return target
 
 

@@ -101,7 +101,9 @@ def cups_server(tmp_path_factory):
         time.sleep(0.1)
     if not sock.exists():
         proc.kill()
-        pytest.skip(f"cupsd could not start here: {proc.stderr.read().decode()[:200] if proc.stderr else ''}")
+        pytest.skip(
+            f"cupsd could not start here: {proc.stderr.read().decode()[:200] if proc.stderr else ''}"
+        )
     made = subprocess.run(["lpadmin", "-h", str(sock), "-p", "testq", "-E", "-v", "file:///dev/null"],
                           capture_output=True, text=True)  # fmt: skip
     if made.returncode != 0:

@@ -35,12 +35,20 @@ def probe(make_checklist, site_dir):
 
 # -- command, software ----------------------------------------------------------------------
 def test_command_exit_code_and_output(probe):
-    ok = probe({"type": "command", "argv": [sys.executable, "-c", "print('ready 42')"], "stdout": r"ready \d+"})
+    ok = probe(
+        {
+            "type": "command",
+            "argv": [sys.executable, "-c", "print('ready 42')"],
+            "stdout": r"ready \d+",
+        }
+    )
     assert ok.status == "pass", ok
     assert "ready 42" in ok.value
     wrong_exit = probe({"type": "command", "argv": [sys.executable, "-c", "raise SystemExit(3)"]})
     assert wrong_exit.status == "fail" and "exit 3" in wrong_exit.value
-    wrong_output = probe({"type": "command", "argv": [sys.executable, "-c", "print('busy')"], "stdout": "ready"})
+    wrong_output = probe(
+        {"type": "command", "argv": [sys.executable, "-c", "print('busy')"], "stdout": "ready"}
+    )
     assert wrong_output.status == "fail" and wrong_output.message == "output does not match"
 
 
@@ -102,10 +110,14 @@ def test_file_exists_mode_sha256_age(probe, tmp_path):
     path.write_bytes(b"antivirus signatures")
     path.chmod(0o600)
     digest = hashlib.sha256(b"antivirus signatures").hexdigest()
-    ok = probe({"type": "file", "path": str(path), "mode": "0600", "sha256": digest, "max_age": "1h"})
+    ok = probe(
+        {"type": "file", "path": str(path), "mode": "0600", "sha256": digest, "max_age": "1h"}
+    )
     assert ok.status == "pass", ok
     assert probe({"type": "file", "path": str(path), "mode": "0644"}).value == "0600"
-    assert probe({"type": "file", "path": str(path), "sha256": "0" * 64}).message == "checksum differs"
+    assert (
+        probe({"type": "file", "path": str(path), "sha256": "0" * 64}).message == "checksum differs"
+    )
     old = time.time() - 3 * 86400
     os.utime(path, (old, old))
     stale = probe({"type": "file", "path": str(path), "max_age": "1d"})
@@ -187,7 +199,9 @@ def test_clock_against_a_real_ntp_answer(probe):
         assert ok.status == "pass", ok
         assert abs(float(ok.value.split()[1].rstrip("s"))) < 1
     with SntpServer(skew_seconds=-95) as skewed:
-        off = probe({"type": "clock", "server": "127.0.0.1", "port": skewed.port, "max_offset": "60s"})
+        off = probe(
+            {"type": "clock", "server": "127.0.0.1", "port": skewed.port, "max_offset": "60s"}
+        )
         assert off.status == "fail"
         assert 90 < abs(float(off.value.split()[1].rstrip("s"))) < 100
 

@@ -44,7 +44,9 @@ def _release_blocked_probes():
 
 def test_adding_a_probe_type_is_one_function_plus_schema(make_checklist):
     assert "test_block" in PROBE_TYPES
-    checklist = make_checklist([{"id": "b", "title": "b", "probe": {"type": "test_block"}, "timeout": "0.2s"}])
+    checklist = make_checklist(
+        [{"id": "b", "title": "b", "probe": {"type": "test_block"}, "timeout": "0.2s"}]
+    )
     assert checklist.items[0].kind == "test_block"
 
 
@@ -76,7 +78,9 @@ def test_100_probes_one_hangs(make_checklist, site_dir, tmp_path, hung_listener,
     if hang == "blocking probe":
         assert by_id["hung"].status == "timeout" and "2s" in by_id["hung"].message
     others = [r for r in result.results if r.item.id != "hung"]
-    assert len(others) == 99 and all(r.status == PASS for r in others), [r for r in others if not r.passed][:3]
+    assert len(others) == 99 and all(r.status == PASS for r in others), [
+        r for r in others if not r.passed
+    ][:3]
     assert all(r.value for r in others)  # each one measured, not just marked
     assert [r.item.id for r in result.results][50] == "hung"  # results keep checklist order
 
@@ -114,7 +118,9 @@ def test_deadline_is_configurable(tmp_path):
     write_site(folder, config)
     write_checklist(folder / "checklists", "mini", [{"id": "m", "title": "m", "manual": "ok?"}])
     site = load_site(folder)
-    result = run_checklist(load_checklist("mini", site), site, site.exam("exam"), {"m": Answer(PASS)}, now=lambda: now)
+    result = run_checklist(
+        load_checklist("mini", site), site, site.exam("exam"), {"m": Answer(PASS)}, now=lambda: now
+    )
     assert result.timeliness == "on time"
 
 
@@ -130,7 +136,9 @@ def test_manual_items_answered_asked_or_left(make_checklist, site_dir):
         asked.append(item.id)
         return Answer(FAIL, "no dial tone", "tech") if item.id == "phone" else None
 
-    result = run_checklist(checklist, load_site(site_dir), answers={"seals": Answer(PASS, None, "tech")}, ask=ask)
+    result = run_checklist(
+        checklist, load_site(site_dir), answers={"seals": Answer(PASS, None, "tech")}, ask=ask
+    )
     by_id = {r.item.id: r for r in result.results}
     assert asked == ["safe", "phone"]
     assert by_id["seals"].status == "pass" and by_id["seals"].answered_by == "tech"

@@ -65,7 +65,9 @@ def test_unset_secret(cli, site_text, monkeypatch):
     site_text(GOOD_SITE)
     monkeypatch.delenv("CAM_PASSWORD")
     assert_one_line_error(
-        cli("site", "show"), 2, "ppe.yaml:10: cameras[0].source: environment variable CAM_PASSWORD is not set"
+        cli("site", "show"),
+        2,
+        "ppe.yaml:10: cameras[0].source: environment variable CAM_PASSWORD is not set",
     )
 
 
@@ -114,18 +116,27 @@ def test_include_cycle_and_unknown_checklist(cli, site_dir):
     (folder / "a.yaml").write_text(CHECKLIST_HEAD + "include: [b.yaml]\n")
     (folder / "b.yaml").write_text(CHECKLIST_HEAD + "include: [a.yaml]\n")
     assert_one_line_error(cli("check", "run", "a"), 2, "include cycle")
-    assert_one_line_error(cli("check", "run", "no-such-list"), 2, "no checklist 'no-such-list'", "pre-exam")
+    assert_one_line_error(
+        cli("check", "run", "no-such-list"), 2, "no checklist 'no-such-list'", "pre-exam"
+    )
 
 
 def test_bad_answers(cli, site_dir, tmp_path):
     folder = site_dir / "checklists"
     folder.mkdir(exist_ok=True)
     (folder / "m.yaml").write_text(
-        CHECKLIST_HEAD + "sections:\n  - id: s\n    title: S\n    items:\n      - {id: seals, title: S, manual: \"ok?\"}\n"
+        CHECKLIST_HEAD
+        + 'sections:\n  - id: s\n    title: S\n    items:\n      - {id: seals, title: S, manual: "ok?"}\n'
     )
     answers = tmp_path / "answers.yaml"
     answers.write_text("seals: maybe\n")
-    assert_one_line_error(cli("check", "run", "m", "--answers", str(answers)), 2, "answers.yaml:1: seals: 'maybe' is not one of yes, no, skip")
-    assert_one_line_error(cli("check", "run", "m", "--confirm", "sealz"), 2, "item 'sealz' is not in the checklist")
+    assert_one_line_error(
+        cli("check", "run", "m", "--answers", str(answers)),
+        2,
+        "answers.yaml:1: seals: 'maybe' is not one of yes, no, skip",
+    )
+    assert_one_line_error(
+        cli("check", "run", "m", "--confirm", "sealz"), 2, "item 'sealz' is not in the checklist"
+    )
     assert_one_line_error(cli("check", "run", "m", "--exam", "nope"), 2, "unknown exam 'nope'")
     assert_one_line_error(cli("check", "show", "99"), 2, "no checklist run 99")

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -62,12 +59,19 @@ def test_site_show_masks_secrets(cli, site_dir, monkeypatch):
     data = json.loads(cli("site", "show", "--json").stdout)
     assert data["config"]["exams"][0]["start"] == "10:00:00"
     site = load_site(site_dir)
-    assert site.config.cameras[0].source == "rtsp://viewer:TopSecret-42@10.0.0.21:554/s1"  # real value inside
-    assert site.redact("error opening rtsp://viewer:TopSecret-42@x") == "error opening rtsp://viewer:***@x"
+    assert (
+        site.config.cameras[0].source == "rtsp://viewer:TopSecret-42@10.0.0.21:554/s1"
+    )  # real value inside
+    assert (
+        site.redact("error opening rtsp://viewer:TopSecret-42@x")
+        == "error opening rtsp://viewer:***@x"
+    )
 
 
 def test_mask_url_variants():
-    assert mask_url("rtsp://u:p@h/x and http://a:b@c:80/") == "rtsp://u:***@h/x and http://a:***@c:80/"
+    assert (
+        mask_url("rtsp://u:p@h/x and http://a:b@c:80/") == "rtsp://u:***@h/x and http://a:***@c:80/"
+    )
     assert mask_url("rtsp://h:554/stream") == "rtsp://h:554/stream"
     assert mask_url("/dev/video0") == "/dev/video0"
 
@@ -80,7 +84,9 @@ def test_help_imports_neither_opencv_nor_weasyprint():
         "heavy = [m for m in ('cv2', 'weasyprint', 'pyhanko', 'numpy', 'watchdog') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert "Commands:" in out and "cameras" in out and "report" in out
     assert out.strip().endswith("HEAVY="), out
 
@@ -115,7 +121,10 @@ def test_atomic_write_and_contained_paths(tmp_path):
     assert contained_path(tmp_path, "a/b.txt") == (tmp_path / "a" / "b.txt").resolve()
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("3h55m", 14100), ("90s", 90), ("250ms", 0.25), ("1.5h", 5400), (45, 45), ("2d", 172800)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("3h55m", 14100), ("90s", 90), ("250ms", 0.25), ("1.5h", 5400), (45, 45), ("2d", 172800)],
+)
 def test_durations(text, seconds):
     assert parse_duration(text).total_seconds() == seconds
 
@@ -127,14 +136,20 @@ def test_bad_durations(text):
 
 
 def test_sizes_and_format():
-    assert parse_size("10G") == 10 * 1024**3 and parse_size("500MB") == 500 * 1024**2 and parse_size(7) == 7
+    assert (
+        parse_size("10G") == 10 * 1024**3
+        and parse_size("500MB") == 500 * 1024**2
+        and parse_size(7) == 7
+    )
     assert format_duration(parse_duration("3h55m")) == "3h55m"
     with pytest.raises(ValueError):
         parse_size("lots")
 
 
 def test_python_dash_m_and_version():
-    out = subprocess.run([sys.executable, "-m", "ppe_tech", "--version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "ppe_tech", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "ppe-tech" in out.stdout
 
 
@@ -144,5 +159,3 @@ def test_internal_errors_are_one_line(cli, site_dir):
     result = cli("check", "list")
     assert result.exit_code in (3, 70)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
-
-

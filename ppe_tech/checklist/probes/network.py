@@ -30,7 +30,9 @@ def tcp(spec: TcpSpec, ctx: ProbeContext) -> Outcome:
             pass
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        return Outcome.failed(f"{spec.host}:{spec.port} unreachable: {reason}", "unreachable", "reachable")
+        return Outcome.failed(
+            f"{spec.host}:{spec.port} unreachable: {reason}", "unreachable", "reachable"
+        )
     return Outcome.passed(f"connected in {1000 * (time.monotonic() - began):.0f} ms", "reachable")
 
 
@@ -48,10 +50,14 @@ def port(spec: PortSpec, ctx: ProbeContext) -> Outcome:
     listening = [
         c
         for c in psutil.net_connections(kind=kind)
-        if c.laddr and c.laddr.port == spec.port and (kind == "udp" or c.status == psutil.CONN_LISTEN)
+        if c.laddr
+        and c.laddr.port == spec.port
+        and (kind == "udp" or c.status == psutil.CONN_LISTEN)
     ]
     if not listening:
-        return Outcome.failed(f"nothing listens on {spec.protocol}/{spec.port}", "closed", "listening")
+        return Outcome.failed(
+            f"nothing listens on {spec.protocol}/{spec.port}", "closed", "listening"
+        )
     addresses = sorted({c.laddr.ip for c in listening})
     return Outcome.passed(f"listening on {', '.join(addresses)}", "listening")
 
@@ -77,7 +83,9 @@ def http(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
     if status != spec.status:
         return Outcome.failed("unexpected status", f"HTTP {status}", f"HTTP {spec.status}")
     if spec.body and not re.search(spec.body, body.decode("utf-8", "replace")):
-        return Outcome.failed("body does not match", f"HTTP {status}, {len(body)} bytes", f"/{spec.body}/")
+        return Outcome.failed(
+            "body does not match", f"HTTP {status}, {len(body)} bytes", f"/{spec.body}/"
+        )
     return Outcome.passed(f"HTTP {status}", f"HTTP {spec.status}")
 
 
@@ -92,11 +100,15 @@ def dns(spec: DnsSpec, ctx: ProbeContext) -> Outcome:
     try:
         answers = socket.getaddrinfo(spec.name, None, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
-        return Outcome.failed(f"{spec.name} does not resolve: {exc.strerror}", "unresolved", "resolves")
+        return Outcome.failed(
+            f"{spec.name} does not resolve: {exc.strerror}", "unresolved", "resolves"
+        )
     addresses = sorted({a[4][0] for a in answers})
     missing = [a for a in spec.expect if a not in addresses]
     if missing:
-        return Outcome.failed(f"missing {', '.join(missing)}", ", ".join(addresses), ", ".join(spec.expect))
+        return Outcome.failed(
+            f"missing {', '.join(missing)}", ", ".join(addresses), ", ".join(spec.expect)
+        )
     return Outcome.passed(", ".join(addresses), ", ".join(spec.expect) or "resolves")
 
 
@@ -112,7 +124,9 @@ def clock(spec: ClockSpec, ctx: ProbeContext) -> Outcome:
     import ntplib
 
     try:
-        answer = ntplib.NTPClient().request(spec.server, port=spec.port, version=3, timeout=ctx.timeout)
+        answer = ntplib.NTPClient().request(
+            spec.server, port=spec.port, version=3, timeout=ctx.timeout
+        )
     except (ntplib.NTPException, OSError) as exc:
         raise ProbeFailed(f"no answer from NTP server {spec.server}:{spec.port}: {exc}") from None
     limit = spec.max_offset.total_seconds()

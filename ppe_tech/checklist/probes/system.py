@@ -66,7 +66,9 @@ def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
         return Outcome.failed("unexpected exit code", value, f"exit {spec.exit_code}")
     if spec.stdout and not re.search(spec.stdout, done.stdout):
         return Outcome.failed("output does not match", value, f"/{spec.stdout}/")
-    return Outcome.passed(value, f"exit {spec.exit_code}" + (f", /{spec.stdout}/" if spec.stdout else ""))
+    return Outcome.passed(
+        value, f"exit {spec.exit_code}" + (f", /{spec.stdout}/" if spec.stdout else "")
+    )
 
 
 class ProcessSpec(ProbeSpec):
@@ -122,7 +124,11 @@ class FileSpec(ProbeSpec):
 
 @probe("file", FileSpec)
 def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
-    path = Path(spec.path) if Path(spec.path).is_absolute() or not ctx.site else ctx.site.path(spec.path)
+    path = (
+        Path(spec.path)
+        if Path(spec.path).is_absolute() or not ctx.site
+        else ctx.site.path(spec.path)
+    )
     if not path.exists():
         if spec.exists:
             return Outcome.failed(f"{path} does not exist", "missing", "exists")
@@ -137,11 +143,15 @@ def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
             return Outcome.failed("wrong permissions", f"{mode:04o}", spec.mode)
         facts.append(f"mode {mode:04o}")
     if spec.min_size is not None and info.st_size < spec.min_size:
-        return Outcome.failed("file too small", format_size(info.st_size), f">= {format_size(spec.min_size)}")
+        return Outcome.failed(
+            "file too small", format_size(info.st_size), f">= {format_size(spec.min_size)}"
+        )
     if spec.max_age is not None:
         age = time.time() - info.st_mtime
         if age > spec.max_age.total_seconds():
-            return Outcome.failed("file too old", f"{age:.0f}s old", f"<= {spec.max_age.total_seconds():.0f}s")
+            return Outcome.failed(
+                "file too old", f"{age:.0f}s old", f"<= {spec.max_age.total_seconds():.0f}s"
+            )
         facts.append(f"{age:.0f}s old")
     if spec.sha256 is not None:
         digest = hashlib.sha256()
@@ -149,7 +159,9 @@ def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         if digest.hexdigest() != spec.sha256.lower():
-            return Outcome.failed("checksum differs", digest.hexdigest()[:16] + "...", spec.sha256[:16] + "...")
+            return Outcome.failed(
+                "checksum differs", digest.hexdigest()[:16] + "...", spec.sha256[:16] + "..."
+            )
         facts.append("sha256 ok")
     return Outcome.passed(", ".join(facts) or "exists", "exists")
 
@@ -174,7 +186,10 @@ def disk_free(spec: DiskFreeSpec, ctx: ProbeContext) -> Outcome:
         return Outcome.failed("not enough free space", value, f">= {format_size(spec.min_free)}")
     if spec.min_percent is not None and percent < spec.min_percent:
         return Outcome.failed("not enough free space", value, f">= {spec.min_percent:g}%")
-    expected = [f">= {format_size(spec.min_free)}" if spec.min_free else "", f">= {spec.min_percent:g}%" if spec.min_percent else ""]
+    expected = [
+        f">= {format_size(spec.min_free)}" if spec.min_free else "",
+        f">= {spec.min_percent:g}%" if spec.min_percent else "",
+    ]
     return Outcome.passed(value, ", ".join(e for e in expected if e) or None)
 
 
@@ -197,7 +212,10 @@ def printer(spec: PrinterSpec, ctx: ProbeContext) -> Outcome:
     disabled = " disabled" in text
     is_accepting = accepting.returncode == 0 and "not accepting" not in accepting.stdout.lower()
     value = ", ".join(
-        ["accepting" if is_accepting else "not accepting", "disabled" if disabled else ("idle" if idle else "busy")]
+        [
+            "accepting" if is_accepting else "not accepting",
+            "disabled" if disabled else ("idle" if idle else "busy"),
+        ]
     )
     if not is_accepting or disabled or not idle:
         return Outcome.failed(f"printer {spec.queue} is not ready", value, "accepting, idle")
@@ -231,7 +249,9 @@ def usb(spec: UsbSpec, ctx: ProbeContext) -> Outcome:
     present = usb_ids()
     if spec.id.lower() in present:
         return Outcome.passed("present", spec.id)
-    return Outcome.failed(f"USB device {spec.id} not connected", f"{len(present)} other devices", spec.id)
+    return Outcome.failed(
+        f"USB device {spec.id} not connected", f"{len(present)} other devices", spec.id
+    )
 
 
 class SoftwareSpec(ProbeSpec):
@@ -263,7 +283,7 @@ def software(spec: SoftwareSpec, ctx: ProbeContext) -> Outcome:
     except InvalidVersion:
         return Outcome.failed(f"{found!r} is not a version", found, spec.version)
     if not satisfied:
-        return Outcome.failed(f"version {found} does not satisfy {spec.version}", found, spec.version)
+        return Outcome.failed(
+            f"version {found} does not satisfy {spec.version}", found, spec.version
+        )
     return Outcome.passed(found, spec.version)
-
-
