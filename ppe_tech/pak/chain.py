@@ -1,0 +1,314 @@
+"""Verify the PAK log: recompute the hash chain, then compare it with signed checkpoints.
+
+The chain alone finds edits, deletions, insertions and reordering (any entry
+whose recomputed hash differs, or a gap in the numbers) and names the first bad
+entry. It cannot see the tail cut off, or the whole chain recomputed after an
+edit: only a signed checkpoint taken before can (its size and head hash no
+longer match). ``verify_log`` checks every checkpoint given plus the ones in the
+store; keep copies outside the store (files, signed PDF reports) for the case
+where someone rewrote the store's checkpoints too.
+
+Speed: SQLite computes each entry's canonical bytes (``journal.CANONICAL_SQL``,
+the same bytes as ``journal.canonical_bytes``) and Python only hashes and
+compares in a tight loop. When a hash differs, the entry is recomputed with the
+Python definition before it is reported, so a SQLite JSON quirk can never turn
+into a false alarm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ppe_tech.errors import StorageError
+from ppe_tech.pak import journal
+
+if TYPE_CHECKING:
+    from ppe_tech.pak.checkpoint import CheckpointCheck
+    from ppe_tech.site import Site
+
+
+@dataclass
+class ChainScan:
+    ok: bool
+    size: int  # entries verified (all of them when ok)
+    rows: int  # entries in the table
+    head_hash: str  # hex hash of entry #size (genesis for an empty log)
+    first_bad: int | None = None
+    message: str = ""
+    hashes_at: dict[int, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    message: str
+    log_id: str
+    size: int
+    head_hash: str
+    first_bad: int | None
+    checkpoint_checks: list[CheckpointCheck]
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+    bad_range: tuple[int, int] | None = None  # first bad entry is in [low, high]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "message": self.message,
+            "log_id": self.log_id,
+            "size": self.size,
+            "head_hash": self.head_hash,
+            "first_bad_entry": self.first_bad,
+            "first_bad_range": list(self.bad_range) if self.bad_range else None,
+            "problems": self.problems,
+            "checkpoints": [c.to_dict() for c in self.checkpoint_checks],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _python_hash(conn: sqlite3.Connection, seq: int, previous: bytes) -> bytes | None:
+    row = conn.execute("SELECT * FROM pak_entries WHERE seq = ?", (seq,)).fetchone()
+    try:
+        return journal.entry_hash(previous, dict(row))
+    except (TypeError, ValueError):  # e.g. a BLOB put into a text column
+        return None
+
+
+def _rows(conn: sqlite3.Connection, after: int):
+    """(seq, canonical bytes, hash) in seq order; SQL fast path, Python when SQL can't."""
+    try:
+        cursor = conn.execute(
+            f"SELECT seq, {journal.CANONICAL_SQL}, hash FROM pak_entries WHERE seq > ? ORDER BY seq",
+            (after,),
+        )
+        first = cursor.fetchone()
+    except sqlite3.OperationalError:  # json_object refuses a BLOB someone put in a text column
+        return _python_rows(conn, after)
+    if first is None:
+        return iter(())
+    return _chain_first(first, cursor)
+
+
+def _chain_first(first, cursor):
+    yield first
+    try:
+        yield from cursor
+    except sqlite3.OperationalError:
+        raise _Fallback(first[0]) from None
+
+
+class _Fallback(Exception):
+    pass
+
+
+def _python_rows(conn: sqlite3.Connection, after: int):
+    for row in conn.execute("SELECT * FROM pak_entries WHERE seq > ? ORDER BY seq", (after,)):
+        try:
+            canonical = journal.canonical_bytes(dict(row))
+        except (TypeError, ValueError):
+            canonical = b"\x00unserialisable"
+        yield row["seq"], canonical, row["hash"]
+
+
+def scan_chain(
+    conn: sqlite3.Connection,
+    *,
+    start: tuple[int, bytes] | None = None,
+    want: set[int] | frozenset[int] = frozenset(),
+) -> ChainScan:
+    """Recompute the chain (from entry #1, or after ``start`` = (seq, its hash)).
+
+    ``want``: sizes whose head hash to remember in ``hashes_at`` (for checkpoints).
+    """
+    rows = conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
+    if start is None:
+        expected, previous = 1, journal.genesis_hash(journal.log_id(conn))
+    else:
+        expected, previous = start[0] + 1, start[1]
+    hashes_at: dict[int, bytes] = {}
+    if expected - 1 in want:
+        hashes_at[expected - 1] = previous
+    sha256 = hashlib.sha256
+    bad, message = None, ""
+    try:
+        try:
+            iterator = _rows(conn, expected - 1)
+            for seq, canonical, stored in iterator:
+                if seq != expected:
+                    bad = expected
+                    break
+                digest = sha256(previous + canonical).digest()
+                if digest != stored:
+                    digest = _python_hash(conn, seq, previous)
+                    if digest != stored:
+                        bad = seq
+                        break
+                previous = digest
+                if seq in want:
+                    hashes_at[seq] = digest
+                expected += 1
+        except _Fallback:
+            # restart this stretch in Python (rare: only for rows SQLite cannot serialise)
+            for seq, canonical, stored in _python_rows(conn, expected - 1):
+                if seq != expected:
+                    bad = expected
+                    break
+                digest = sha256(previous + canonical).digest()
+                if digest != stored:
+                    bad = seq
+                    break
+                previous = digest
+                if seq in want:
+                    hashes_at[seq] = digest
+                expected += 1
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"cannot read the PAK log: {exc}") from None
+    size = expected - 1
+    if bad is not None:
+        message = _diagnose(conn, bad, previous)
+    return ChainScan(bad is None, size, rows, previous.hex(), bad, message, hashes_at)
+
+
+def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
+    """One line naming the first bad entry and the likely kind of tampering."""
+    row = conn.execute(
+        "SELECT * FROM pak_entries WHERE seq >= ? ORDER BY seq LIMIT 1", (bad,)
+    ).fetchone()
+    if row is None:
+        return f"entry #{bad} is missing"
+    if row["seq"] != bad:
+        return (
+            f"entry #{bad} is missing: the log jumps from #{bad - 1} to #{row['seq']} "
+            "(entries were deleted)"
+        )
+    stored = bytes(row["hash"]) if isinstance(row["hash"], bytes) else b""
+    nxt = conn.execute("SELECT * FROM pak_entries WHERE seq = ?", (bad + 1,)).fetchone()
+    if nxt is not None and stored:
+        try:
+            links = journal.entry_hash(stored, dict(nxt)) == bytes(nxt["hash"])
+        except (TypeError, ValueError):
+            links = False
+        if links:
+            return (
+                f"entry #{bad} was altered: its content no longer matches its hash "
+                "(a field was edited)"
+            )
+    return (
+        f"entry #{bad} does not follow from entry #{bad - 1}: it was edited, inserted, "
+        "moved or forged (or the entry before it was replaced)"
+    )
+
+
+def verify_log(
+    site: Site | None,
+    conn: sqlite3.Connection,
+    *,
+    checkpoints: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    use_stored: bool = True,
+) -> VerifyResult:
+    """Verify the chain and every checkpoint (given as (source, text), plus stored ones).
+
+    ``ok`` is False when the chain is broken, or any checkpoint has a bad
+    signature or does not match the log (truncated or rewritten). ``first_bad``
+    names the first bad entry when it can be known; a rewrite found only by
+    checkpoints is placed between the last matching and first failing checkpoint.
+    """
+    from ppe_tech.errors import PpeError, VerificationFailed
+    from ppe_tech.pak.checkpoint import CheckpointCheck, check_signature, parse_checkpoint
+
+    began = time.perf_counter()
+    lid = journal.log_id(conn)
+    sources = list(checkpoints)
+    if use_stored:
+        from ppe_tech.pak.checkpoint import stored_checkpoints
+
+        sources += [(f"stored checkpoint {cid}", text) for cid, text in stored_checkpoints(conn)]
+    parsed: list[tuple[str, Any]] = []
+    checks: list[CheckpointCheck] = []
+    for source, text in sources:
+        try:
+            parsed.append((source, parse_checkpoint(text, source)))
+        except VerificationFailed as exc:
+            checks.append(CheckpointCheck(False, exc.message, None, source, False, None))
+    scan = scan_chain(conn, want={cp.size for _, cp in parsed})
+    problems = [scan.message] if not scan.ok else []
+
+    certificate, cert_error = None, ""
+    if parsed and site is not None:
+        try:
+            from ppe_tech.keys import site_certificate
+
+            certificate = site_certificate(site)
+        except PpeError as exc:
+            cert_error = exc.message
+    elif parsed:
+        cert_error = "no site to take the certificate from"
+
+    matched, failed = 0, None
+    for source, cp in sorted(parsed, key=lambda item: item[1].size):
+        when = cp.created_at.strftime("%Y-%m-%d %H:%M:%SZ")
+        label = f"{source} ({cp.size} entries, {when})"
+        if certificate is not None:
+            signature_ok, signer = check_signature(cp, certificate)
+        else:
+            signature_ok, signer = None, cert_error
+        if cp.log_id != lid:
+            checks.append(CheckpointCheck(False, f"{label}: it is a checkpoint of another log "
+                                          f"({cp.log_id}, this log is {lid})", cp, source,
+                                          signature_ok, False))  # fmt: skip
+            continue
+        if signature_ok is False:
+            checks.append(CheckpointCheck(False, f"{label}: bad signature: {signer}", cp, source,
+                                          False, None))  # fmt: skip
+            continue
+        if cp.size > scan.rows:
+            message = (
+                f"{label}: the log has {scan.rows} entries but the checkpoint covers {cp.size}: "
+                f"entries #{scan.rows + 1}..#{cp.size} were removed (truncated)"
+            )
+            checks.append(CheckpointCheck(False, message, cp, source, signature_ok, False))
+            if failed is None:
+                failed = (scan.rows + 1, scan.rows + 1)
+            continue
+        if cp.size > scan.size:
+            message = f"{label}: not checked, the chain is broken at entry #{scan.first_bad}"
+            checks.append(CheckpointCheck(False, message, cp, source, signature_ok, None))
+            continue
+        if scan.hashes_at.get(cp.size, b"").hex() != cp.head_hash:
+            low = matched + 1
+            message = (
+                f"{label}: entries #1..#{cp.size} no longer match this signed checkpoint: the log "
+                f"was rewritten (first bad entry between #{low} and #{cp.size})"
+            )
+            checks.append(CheckpointCheck(False, message, cp, source, signature_ok, False))
+            if failed is None:  # checkpoints are sorted by size: the first failure is the tightest
+                failed = (low, cp.size)
+            continue
+        matched = max(matched, cp.size)
+        note = "" if signature_ok else f" (signature not checked: {signer})"
+        checks.append(CheckpointCheck(True, f"{label}: matches the log{note}", cp, source,
+                                      signature_ok, True))  # fmt: skip
+
+    bad_checks = [c for c in checks if not c.ok]
+    problems += [c.message for c in bad_checks]
+    first_bad, bad_range = scan.first_bad, None
+    if first_bad is None and failed is not None:
+        bad_range = failed
+        first_bad = failed[0] if failed[0] == failed[1] else None
+    elif first_bad is not None:
+        bad_range = (first_bad, first_bad)
+    ok = not problems
+    if ok:
+        count = len(checks)
+        extra = f", {count} checkpoint{'s' if count != 1 else ''} match" if count else ""
+        message = f"OK: {scan.size} entries, chain intact{extra}; head {scan.head_hash[:16]}"
+    else:
+        message = problems[0]
+    return VerifyResult(
+        ok, message, lid, scan.size, scan.head_hash, first_bad, checks,
+        time.perf_counter() - began, problems, bad_range,
+    )  # fmt: skip

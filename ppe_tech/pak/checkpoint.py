@@ -1,0 +1,321 @@
+"""Signed checkpoints of the PAK log, in the C2SP signed-note / tlog-checkpoint style.
+
+A checkpoint is a short UTF-8 text::
+
+    ppe-tech.pak/7701/5f0c6a1e2b3c4d5e6f708192a3b4c5d6
+    1234
+    q0QeS1pNc2l4dHlUd29CeXRlc09mU2hhMjU2SGFzaGVkSGVyZQ==
+    time 2026-05-28T07:15:02Z
+
+    \u2014 ppe-tech-site-7701 AbCdEf...base64...
+
+Body (each line ends with a newline): the origin ``ppe-tech.pak/<point
+code>/<log id>``, the number of entries covered (decimal), the base64 of the
+32-byte hash of entry #size (the chain head; for an empty log the genesis
+hash), and one extension line ``time <UTC ISO 8601>``. Then an empty line and
+one or more signature lines: an em dash (U+2014), a space, the key name, a
+space, and base64 of (4-byte key id || signature). The key id is the first 4
+bytes of SHA-256 of the signer's public key (DER SubjectPublicKeyInfo); the
+signature is over the body bytes exactly (through the newline after the last
+body line): RSA PKCS#1 v1.5 with SHA-256 for RSA keys, ECDSA with SHA-256 for
+EC keys, Ed25519 for Ed25519 keys. Unlike a transparency log the head is a hash
+chain head, not a Merkle root: consistency is checked by recomputing the chain.
+
+Public API (keep these names): ``create_checkpoint(site, conn) -> Checkpoint``,
+``latest_checkpoint(conn) -> Checkpoint | None``, ``verify_checkpoint(site, conn,
+text) -> CheckpointCheck`` (``.ok``, ``.message``), ``parse_checkpoint(text)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ppe_tech.errors import KeysError, StorageError, VerificationFailed
+
+if TYPE_CHECKING:
+    from ppe_tech.site import Site
+
+DASH = "\u2014"
+ORIGIN_PREFIX = "ppe-tech.pak/"
+_ORIGIN = re.compile(r"^ppe-tech\.pak/(?P<point>[^/\s]+)/(?P<log>[0-9a-f]{32})$")
+
+
+@dataclass
+class Checkpoint:
+    """A parsed checkpoint; ``text`` is exactly what was signed plus its signature lines."""
+
+    text: str
+    origin: str
+    log_id: str
+    size: int
+    head_hash: str  # hex
+    created_at: datetime  # UTC
+    signatures: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # name, key id, sig
+
+    @property
+    def body(self) -> bytes:
+        return self.text.split("\n\n", 1)[0].encode() + b"\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "log_id": self.log_id,
+            "size": self.size,
+            "head_hash": self.head_hash,
+            "created_at": self.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "signers": [name for name, _, _ in self.signatures],
+            "text": self.text,
+        }
+
+
+@dataclass
+class CheckpointCheck:
+    """Outcome of checking one checkpoint: signature and consistency with the log."""
+
+    ok: bool
+    message: str
+    checkpoint: Checkpoint | None = None
+    source: str = ""
+    signature_ok: bool | None = None  # None: could not be checked (no certificate)
+    consistent: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        cp = self.checkpoint
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "message": self.message,
+            "signature_ok": self.signature_ok,
+            "consistent": self.consistent,
+            "size": cp.size if cp else None,
+            "head_hash": cp.head_hash if cp else None,
+            "created_at": cp.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if cp else None,
+        }
+
+
+def origin_for(site: Site, log_id: str) -> str:
+    return f"{ORIGIN_PREFIX}{site.config.point.code}/{log_id}"
+
+
+def key_name(site: Site) -> str:
+    return f"ppe-tech-site-{site.config.point.code}"
+
+
+def _spki(public_key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def key_id(public_key: Any) -> bytes:
+    return hashlib.sha256(_spki(public_key)).digest()[:4]
+
+
+def _sign(private_key: Any, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        return private_key.sign(data)
+    raise KeysError(f"cannot sign checkpoints with a {type(private_key).__name__}")
+
+
+def _verify_signature(public_key: Any, signature: bytes, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public_key, ed25519.Ed25519PublicKey):
+            public_key.verify(signature, data)
+        else:
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def format_body(origin: str, size: int, head: bytes, created_at: datetime) -> str:
+    stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{origin}\n{size}\n{base64.b64encode(head).decode()}\ntime {stamp}\n"
+
+
+def parse_checkpoint(text: str, source: str = "checkpoint") -> Checkpoint:
+    """Parse a checkpoint text; VerificationFailed (exit 1) with one line when malformed."""
+
+    def bad(why: str) -> VerificationFailed:
+        return VerificationFailed(f"{source}: not a PAK checkpoint: {why}")
+
+    text = text.replace("\r\n", "\n")
+    if "\n\n" not in text:
+        raise bad("no empty line between the body and the signatures")
+    body, _, sig_block = text.partition("\n\n")
+    lines = body.split("\n")
+    if len(lines) < 4:
+        raise bad("the body needs origin, size, hash and time lines")
+    origin, size_text, hash_text = lines[0], lines[1], lines[2]
+    match = _ORIGIN.match(origin)
+    if not match:
+        raise bad(f"origin line {origin[:80]!r} is not ppe-tech.pak/<point>/<log id>")
+    if not size_text.isdigit():
+        raise bad(f"size line {size_text[:40]!r} is not a number")
+    try:
+        head = base64.b64decode(hash_text, validate=True)
+    except (binascii.Error, ValueError):
+        head = b""
+    if len(head) != 32:
+        raise bad("the hash line is not base64 of 32 bytes")
+    created = None
+    for line in lines[3:]:
+        if line.startswith("time "):
+            try:
+                created = datetime.fromisoformat(line[5:].replace("Z", "+00:00")).astimezone(UTC)
+            except ValueError:
+                raise bad(f"bad time line {line[:60]!r}") from None
+    if created is None:
+        raise bad("no time line")
+    signatures = []
+    for line in sig_block.strip("\n").split("\n"):
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != DASH:
+            raise bad(f"bad signature line {line[:60]!r}")
+        try:
+            blob = base64.b64decode(parts[2], validate=True)
+        except (binascii.Error, ValueError):
+            raise bad(f"signature of {parts[1]!r} is not base64") from None
+        if len(blob) < 5:
+            raise bad(f"signature of {parts[1]!r} is too short")
+        signatures.append((parts[1], blob[:4], blob[4:]))
+    if not signatures:
+        raise bad("no signature lines")
+    return Checkpoint(
+        text=body + "\n\n" + sig_block.strip("\n") + "\n",
+        origin=origin,
+        log_id=match.group("log"),
+        size=int(size_text),
+        head_hash=head.hex(),
+        created_at=created,
+        signatures=signatures,
+    )
+
+
+def check_signature(cp: Checkpoint, certificate: Any) -> tuple[bool, str]:
+    """(True, signer) when a signature line verifies with ``certificate``'s key."""
+    public_key = certificate.public_key()
+    wanted = key_id(public_key)
+    body = cp.body
+    names = []
+    for name, kid, signature in cp.signatures:
+        names.append(name)
+        if kid == wanted and _verify_signature(public_key, signature, body):
+            return True, name
+    if any(kid == wanted for _, kid, _ in cp.signatures):
+        return False, "the signature does not verify with the site certificate (forged or altered)"
+    return False, f"not signed by the site's key (signers: {', '.join(names)})"
+
+
+def _passphrase(site: Site) -> bytes | None:
+    value = os.environ.get(site.config.signing.passphrase_env)
+    return value.encode() if value else None
+
+
+def create_checkpoint(
+    site: Site,
+    conn: sqlite3.Connection,
+    *,
+    passphrase: bytes | None = None,
+    now: datetime | None = None,
+) -> Checkpoint:
+    """Verify the chain, then sign (log id, size, head hash, time) and store the checkpoint.
+
+    Refuses (VerificationFailed, exit 1) to sign a log whose chain is broken, so a
+    checkpoint never blesses a tampered log. KeysError (exit 5) without a usable key.
+    The checkpoint is appended to ``pak_checkpoints``; ``Checkpoint.text`` is the file form.
+    """
+    from ppe_tech.keys import load_signing_key
+    from ppe_tech.pak.chain import scan_chain
+    from ppe_tech.pak.journal import log_id
+
+    private_key, _, _ = load_signing_key(site, passphrase or _passphrase(site))
+    verified = scan_chain(conn)
+    if not verified.ok:
+        raise VerificationFailed(f"refusing to sign a checkpoint: {verified.message}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # entries appended since the scan: verify just those, inside the write lock
+            tail = scan_chain(conn, start=(verified.size, bytes.fromhex(verified.head_hash)))
+            if not tail.ok:
+                raise VerificationFailed(f"refusing to sign a checkpoint: {tail.message}")
+            lid = log_id(conn)
+            created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+            body = format_body(
+                origin_for(site, lid), tail.size, bytes.fromhex(tail.head_hash), created
+            )
+            signature = _sign(private_key, body.encode())
+            blob = base64.b64encode(key_id(private_key.public_key()) + signature).decode()
+            text = f"{body}\n{DASH} {key_name(site)} {blob}\n"
+            next_id = conn.execute(
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM pak_checkpoints"
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO pak_checkpoints (id, created_at, size, head_hash, text) VALUES (?, ?, ?, ?, ?)",
+                (next_id, created.strftime("%Y-%m-%dT%H:%M:%SZ"), tail.size, tail.head_hash, text),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot store the checkpoint: {exc}") from None
+    return parse_checkpoint(text)
+
+
+def stored_checkpoints(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    return [
+        (row[0], row[1]) for row in conn.execute("SELECT id, text FROM pak_checkpoints ORDER BY id")
+    ]
+
+
+def latest_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
+    """The most recent stored checkpoint (parsed), or None when none was made."""
+    row = conn.execute("SELECT text FROM pak_checkpoints ORDER BY id DESC LIMIT 1").fetchone()
+    return parse_checkpoint(row[0], "stored checkpoint") if row else None
+
+
+def verify_checkpoint(site: Site, conn: sqlite3.Connection, text: str) -> CheckpointCheck:
+    """Check a checkpoint: signed by the site certificate AND consistent with the log now.
+
+    Consistent means: same log id, the log still has at least ``size`` entries,
+    the chain recomputed from entry #1 is intact up to ``size`` and its hash there
+    equals the checkpoint's head. ``.ok`` and ``.message`` say the outcome in one line.
+    """
+    from ppe_tech.pak.chain import verify_log
+
+    result = verify_log(site, conn, checkpoints=[("checkpoint", text)], use_stored=False)
+    check = result.checkpoint_checks[0] if result.checkpoint_checks else None
+    if check is None:
+        return CheckpointCheck(False, result.message)
+    if check.ok and not result.ok and result.first_bad is not None and check.checkpoint:
+        if result.first_bad <= check.checkpoint.size:
+            return CheckpointCheck(False, result.message, check.checkpoint, check.source,
+                                   check.signature_ok, False)  # fmt: skip
+    return check
