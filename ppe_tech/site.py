@@ -114,7 +114,9 @@ class Recordings(StrictModel):
     layout: str = FRIGATE_LAYOUT
     timezone: str = "UTC"  # time zone of the dates and hours in segment paths (Frigate: UTC)
     gap_tolerance: Duration = timedelta(seconds=2)  # holes shorter than this are not gaps
-    settle: Duration = timedelta(seconds=15)  # a segment modified this recently is still being written
+    settle: Duration = timedelta(
+        seconds=15
+    )  # a segment modified this recently is still being written
     stall: Duration = timedelta(seconds=60)  # watch: alert when a camera's newest segment is older
     min_free: Annotated[int, BeforeValidator(parse_size)] = 2 * 1024**3  # watch: free-space alert
     alert_command: list[str] | None = None  # watch: argv run on each alert (never a shell)
@@ -304,7 +306,9 @@ def find_site_folder(explicit: str | os.PathLike | None = None, cwd: Path | None
         if chosen:
             folder = Path(chosen).expanduser()
             if not (folder / SITE_FILE).is_file():
-                raise ConfigError(f"{origin} {folder}: no {SITE_FILE} there (make one: ppe-tech init)")
+                raise ConfigError(
+                    f"{origin} {folder}: no {SITE_FILE} there (make one: ppe-tech init)"
+                )
             return folder.resolve()
     here = (cwd or Path.cwd()).resolve()
     for folder in (here, *here.parents):
