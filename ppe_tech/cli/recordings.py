@@ -1,10 +1,211 @@
-"""``ppe-tech recordings``: Watch recordings during the exam; archive and verify the corridor and entrance footage."""
+"""``ppe-tech recordings``: watch recordings during the exam; archive and verify the footage."""
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import click
+
+from ppe_tech.cli.common import (
+    App, json_option, pass_app, print_json, progress_enabled, stderr_console, stdout_console,
+)  # fmt: skip
+from ppe_tech.errors import ConfigError, ExitCode
 
 
 @click.group()
 def recordings() -> None:
     """Watch recordings during the exam; archive and verify the corridor and entrance footage."""
+
+
+def _duration(value: str | None, what: str):
+    if value is None:
+        return None
+    from ppe_tech.timeutil import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _bytes_progress(enabled: bool, label: str):
+    """A rich bar with bytes, bytes/s and time left on stderr; yields ppe_tech Progress callbacks."""
+    from ppe_tech.recordings.archive import Progress
+
+    if not enabled:
+        yield Progress()
+        return
+    from rich.progress import (
+        BarColumn, DownloadColumn, Progress as Bar, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
+    )  # fmt: skip
+
+    with Bar(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TimeRemainingColumn(), console=stderr_console(), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(label, total=None)
+
+        def on_total(total: int) -> None:
+            bar.update(task, total=total, completed=0)
+
+        def on_phase(phase: str) -> None:
+            bar.update(task, description=f"{label}: {phase}")
+
+        yield Progress(on_total=on_total, on_bytes=lambda n: bar.advance(task, n), on_phase=on_phase)
+
+
+@recordings.command("status")
+@click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's exam).")
+@json_option
+@pass_app
+def status(app: App, exam_id: str | None, as_json: bool) -> None:
+    """Per camera: the newest segment's age, coverage of the exam window, gaps; free space."""
+    from ppe_tech.recordings.status import recording_status
+
+    result = recording_status(app.site, app.db, exam_id)
+    if as_json:
+        print_json(result)
+        return
+    from rich.table import Table
+
+    from ppe_tech.fsutil import format_size
+
+    console = stdout_console()
+    exam = result["exam"]
+    title = f"Recordings under {result['root']}"
+    if exam:
+        window = exam["window"]
+        title += f" — exam {exam['id']}" + ("" if window else " (not started: no coverage yet)")
+    table = Table(title=title, title_justify="left")
+    for column in ("camera", "zone", "segments", "newest end (UTC)", "age", "coverage", "gaps"):
+        table.add_column(column)
+    for row in result["cameras"]:
+        age = row["age_seconds"]
+        age_text = "-" if age is None else f"{age:.0f}s"
+        style = "green" if row["live"] else "red"
+        cov = row["coverage"]
+        gaps = row["gaps"]
+        gap_text = ", ".join(f"{g['start'][11:19]}+{g['seconds']:.0f}s" for g in gaps[:3])
+        if len(gaps) > 3:
+            gap_text += f" (+{len(gaps) - 3} more)"
+        extra = f" ({row['unreadable']} unreadable)" if row["unreadable"] else ""
+        table.add_row(
+            row["camera"], row["zone"] or "?", f"{row['segments']}{extra}", row["newest_end"] or "-",
+            f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else "none"),
+        )  # fmt: skip
+    console.print(table)
+    free = result["free_bytes"]
+    style = "red" if result["low_space"] else "green"
+    console.print(f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
+                  f" (alert under {format_size(result['min_free_bytes'])})")  # fmt: skip
+
+
+@recordings.command("archive")
+@click.option("--exam", "exam_id", required=True, help="Exam id from ppe.yaml.")
+@click.option("--zones", help="Comma-separated zones (default: archive.zones, corridor,entrance).")
+@click.option("--margin", help="Time before the start and after the end, e.g. 30m (default: archive.margin).")
+@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the bag into (default: archive.target).")  # fmt: skip
+@json_option
+@pass_app
+def archive(app: App, exam_id: str, zones: str | None, margin: str | None, target: Path | None, as_json: bool) -> None:
+    """Copy the exam's recordings into a verified BagIt bag (resumable).
+
+    Exit 0 when the bag is written (gaps and undecodable segments are reported, not fatal),
+    2 on bad arguments, 3 on a read or write error, 4 when the destination is too small.
+    """
+    from ppe_tech.recordings.archive import archive_exam, plan_archive
+
+    site = app.site
+    if target is None:
+        if not site.config.archive.target:
+            raise ConfigError("no destination: give --to DIR or set archive.target in ppe.yaml")
+        target = site.path(site.config.archive.target)
+    zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
+    plan = plan_archive(site, app.db, exam_id, zone_list, _duration(margin, "--margin"))
+    err = stderr_console()
+    if plan.pending and not as_json:
+        err.print(f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left out; "
+                  "run again when the recorder has closed them")  # fmt: skip
+    with _bytes_progress(progress_enabled() and not as_json, "archive") as progress:
+        result = archive_exam(site, app.db, plan, target, progress=progress, log=lambda m: err.print(m))
+    if as_json:
+        print_json(result)
+        return
+    from ppe_tech.fsutil import format_size
+
+    out = stdout_console()
+    if result["already_complete"]:
+        out.print(f"[green]already archived[/] and verified: {result['bag_path']}")
+    else:
+        rate = result["bytes_per_second"]
+        out.print(
+            f"[green]archived[/] {result['file_count']} files, {format_size(result['total_bytes'])} into "
+            f"{result['bag_path']} in {result['seconds']:.1f}s"
+            + (f" ({format_size(rate)}/s)" if rate else "")
+            + (f"; {result['reused_files']} finished files from an interrupted run checked" if result["reused_files"] else "")
+        )  # fmt: skip
+    out.print(f"window {result['window_start']} .. {result['window_end']}, cameras {', '.join(result['cameras'])}")
+    for gap in result["gaps"]:
+        out.print(f"[yellow]gap[/] {gap['camera']}: {gap['start']} .. {gap['end']} ({gap['seconds']:g}s)")
+    for bad in result["undecodable"]:
+        out.print(f"[red]undecodable[/] {bad['path']}: {bad['reason']}")
+    if result.get("pak_entry"):
+        out.print(f"recorded in the PAK log as entry {result['pak_entry']}")
+
+
+@recordings.command("verify")
+@click.argument("bag", type=click.Path(path_type=Path))
+@click.option("--fast", is_flag=True, help="Only completeness and Payload-Oxum (no re-hash).")
+@click.option("--workers", type=click.IntRange(1, 32), help="Files hashed in parallel (default: CPU count).")
+@json_option
+@pass_app
+def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) -> None:
+    """Check a bag: every checksum (files in parallel), or with --fast the Payload-Oxum only.
+
+    Exit 0 when the bag is valid, 1 when something is missing, extra or changed.
+    """
+    from ppe_tech.recordings.bag import verify_bag
+
+    with _bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
+        result = verify_bag(bag, fast=fast, workers=workers, on_bytes=progress.on_bytes, on_total=progress.on_total)
+    data = result.as_dict()
+    if as_json:
+        print_json(data)
+    else:
+        from ppe_tech.fsutil import format_size
+
+        out = stdout_console()
+        for problem in result.problems:
+            out.print(f"[red]{problem['kind']}[/] {problem.get('path', '')} {problem.get('message', '')}".rstrip())
+        verdict = "[green]VALID[/]" if result.valid else "[red]INVALID[/]"
+        rate = data["bytes_per_second"]
+        out.print(
+            f"{verdict} ({data['mode']}): {data['files']} files, {format_size(data['bytes'])}, "
+            f"{data['seconds']:.2f}s" + (f", {format_size(rate)}/s" if rate and not fast else "")
+        )
+    if not result.valid:
+        raise SystemExit(int(ExitCode.FAILED))
+
+
+@recordings.command("list")
+@json_option
+@pass_app
+def list_(app: App, as_json: bool) -> None:
+    """List the archives written from this site."""
+    from ppe_tech.recordings.results import list_archives
+
+    rows = list_archives(app.db)
+    if as_json:
+        print_json({"archives": rows})
+        return
+    from ppe_tech.fsutil import format_size
+
+    out = stdout_console()
+    if not rows:
+        out.print("no archives yet")
+    for r in rows:
+        out.print(f"#{r['archive_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
+                  f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}")  # fmt: skip
