@@ -209,3 +209,70 @@ def list_(app: App, as_json: bool) -> None:
     for r in rows:
         out.print(f"#{r['archive_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
                   f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}")  # fmt: skip
+
+
+@recordings.command("watch")
+@click.option("--stall", help="Alert when a camera's newest segment is older than this (default: recordings.stall).")
+@click.option("--min-free", help="Alert when the recording disk has less free space (default: recordings.min_free).")
+@click.option("--alert-command", help="Run this on each alert (split like a shell, run without one).")
+@click.option("--interval", default="1s", show_default=True, help="How often the checks run.")
+@click.option("--for", "run_for", help="Stop after this long (default: until Ctrl-C or SIGTERM).")
+@json_option
+@pass_app
+def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) -> None:
+    """Monitor the recording root live; alert on stalled cameras, gaps, low space, a lost root.
+
+    Alerts go to stderr (one line each; with --json also as JSON lines on stdout), into the
+    store, and to the alert command. Stops cleanly on Ctrl-C or SIGTERM (exit 0).
+    """
+    import shlex
+    import signal
+    import threading
+    import time
+
+    from ppe_tech.fsutil import parse_size
+    from ppe_tech.recordings.watch import Watcher
+
+    site = app.site
+    min_free_bytes = None
+    if min_free is not None:
+        try:
+            min_free_bytes = parse_size(min_free)
+        except ValueError as exc:
+            raise ConfigError(f"--min-free: {exc}") from None
+    stall_td = _duration(stall, "--stall")
+    interval_s = _duration(interval, "--interval").total_seconds()
+    if interval_s <= 0:
+        raise ConfigError("--interval must be positive")
+    argv = shlex.split(alert_command) if alert_command else None
+    err = stderr_console()
+
+    def emit(alert: dict) -> None:
+        who = f" {alert['camera']}" if alert["camera"] else ""
+        err.print(f"ppe-tech: ALERT {alert['kind']}{who}: {alert['message']}", markup=False, highlight=False)
+        if as_json:
+            import json
+            import sys
+
+            sys.stdout.write(json.dumps(alert, ensure_ascii=False, default=str) + "\n")
+            sys.stdout.flush()
+
+    watcher = Watcher(site, app.db, emit=emit, stall=stall_td.total_seconds() if stall_td else None,
+                      interval=interval_s, min_free=min_free_bytes, alert_command=argv)  # fmt: skip
+    stop = threading.Event()
+    previous = {}
+
+    def on_signal(signum, _frame) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+    until = time.monotonic() + _duration(run_for, "--for").total_seconds() if run_for else None
+    err.print(f"watching {watcher.root} (stall {watcher.stall:g}s, layout {site.config.recordings.layout}); "
+              "Ctrl-C to stop", markup=False, highlight=False)  # fmt: skip
+    try:
+        watcher.run(stop, until)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    err.print(f"stopped; {len(watcher.alerts)} alerts", markup=False, highlight=False)

@@ -256,7 +256,10 @@ def free_space(path: Path) -> int | None:
 
 
 def newest_activity(index: Index, camera: str) -> datetime | None:
-    """When the camera last recorded: the end of its newest readable segment, or a pending one's mtime."""
-    moments = [s.end for s in index.of(camera) if s.ok]
+    """When the camera last recorded: its newest segment's end (never later than the file's mtime)."""
+    moments = []
+    for seg in index.of(camera):
+        mtime = datetime.fromtimestamp(seg.mtime_ns / 1e9, UTC)
+        moments.append(min(seg.end, mtime) if seg.ok else mtime)
     moments += [datetime.fromtimestamp(s.mtime_ns / 1e9, UTC) for s in index.pending if s.camera == camera]
     return max(moments) if moments else None

@@ -1,0 +1,296 @@
+"""``recordings watch``: a live monitor of the recording root during the exam.
+
+Segments are indexed as the recorder closes them (watchdog on inotify:
+close-after-write and move-into events; a full rescan every ``rescan`` seconds
+catches anything missed). Every ``interval`` the monitor checks:
+
+- each camera's activity: the newest segment's ``min(end, mtime)``; older than
+  ``stall`` seconds -> alert ``stalled`` (once), and ``resumed`` when segments come back;
+  cameras in ppe.yaml that never produced a segment count from the watch's start;
+- a new segment starting more than ``gap_tolerance`` after the previous one's end ->
+  alert ``gap``; a closed file that is not a complete MP4 -> alert ``unreadable``;
+- free space on the recording disk under ``min_free`` -> alert ``low_space`` (once);
+- the root itself: gone (a lost mount) -> alert ``root_lost``, then waits for it and
+  rescans when it comes back (``root_back``).
+
+Each alert goes to the ``emit`` callback (the CLI prints it on stderr), to the
+store (``recordings_alerts``), and to the optional alert command (an argv list,
+never a shell; ``{kind}``, ``{camera}``, ``{message}`` in it are replaced, and
+the same values are in $PPE_ALERT_KIND, $PPE_ALERT_CAMERA, $PPE_ALERT_MESSAGE).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ppe_tech.recordings.index import Segment, index_site, read_segment, save_segments, site_layout
+from ppe_tech.timeutil import iso, utc_now
+
+
+def activity(seg: Segment) -> datetime:
+    """When a segment shows the camera last recorded: its end, but never later than its mtime."""
+    mtime = datetime.fromtimestamp(seg.mtime_ns / 1e9, UTC)
+    return min(seg.end, mtime) if seg.ok else mtime
+
+
+class Watcher:
+    def __init__(
+        self,
+        site,
+        conn: sqlite3.Connection | None,
+        *,
+        emit: Callable[[dict], None],
+        stall: float | None = None,
+        interval: float = 1.0,
+        min_free: int | None = None,
+        alert_command: list[str] | None = None,
+        rescan: float = 60.0,
+    ):
+        rec = site.config.recordings
+        self.site = site
+        self.conn = conn
+        self.emit = emit
+        self.stall = rec.stall.total_seconds() if stall is None else stall
+        self.tolerance = rec.gap_tolerance.total_seconds()
+        self.interval = interval
+        self.min_free = rec.min_free if min_free is None else min_free
+        self.alert_command = alert_command if alert_command is not None else rec.alert_command
+        self.rescan_every = rescan
+        self.root, self.layout, self.tz = site_layout(site)
+        self.root_key = str(self.root.resolve()) if self.root.exists() else str(self.root.absolute())
+        self.events: queue.Queue[str] = queue.Queue()
+        self.observer = None
+        self.root_present = self.ever_present = self.lost = False
+        self.started = utc_now()
+        self.last_end: dict[str, datetime] = {}
+        self.last_activity: dict[str, datetime] = {c.id: self.started for c in site.config.cameras}
+        self.stalled: set[str] = set()
+        self.low_space = False
+        self.children: list[tuple[subprocess.Popen, float]] = []
+        self.alerts: list[dict] = []
+        self._last_rescan = 0.0
+
+    # -- alerts ------------------------------------------------------------------------------
+    def alert(self, kind: str, camera: str | None, message: str, **details) -> None:
+        message = self.site.redact(message)
+        record = {"at": iso(utc_now()), "kind": kind, "camera": camera, "message": message, "details": details}
+        self.alerts.append(record)
+        if self.conn is not None:
+            self.conn.execute(
+                "INSERT INTO recordings_alerts (at, kind, camera, message, details) VALUES (?, ?, ?, ?, ?)",
+                (record["at"], kind, camera, message, json.dumps(details, default=str)),
+            )
+        self.emit(record)
+        if self.alert_command:
+            values = {"kind": kind, "camera": camera or "", "message": message}
+            argv = [part.format_map(_Missing(values)) for part in self.alert_command]
+            env = {**os.environ, "PPE_ALERT_KIND": kind, "PPE_ALERT_CAMERA": camera or "",
+                   "PPE_ALERT_MESSAGE": message}  # fmt: skip
+            try:
+                child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)  # fmt: skip
+                self.children.append((child, time.monotonic()))
+            except OSError as exc:
+                self.emit({"at": record["at"], "kind": "alert_command_failed", "camera": None,
+                           "message": f"cannot run {argv[0]}: {exc.strerror}", "details": {}})  # fmt: skip
+
+    def _reap(self, final: bool = False) -> None:
+        alive = []
+        for child, started in self.children:
+            if child.poll() is not None:
+                continue
+            if final or time.monotonic() - started > 30:
+                child.kill()
+                child.wait()
+            else:
+                alive.append((child, started))
+        self.children = alive
+
+    # -- the root and its events ---------------------------------------------------------------
+    def _start_observer(self) -> None:
+        from watchdog.events import FileSystemEventHandler
+
+        events = self.events
+
+        class Handler(FileSystemEventHandler):
+            def on_closed(self, event):  # IN_CLOSE_WRITE: the recorder finished the file
+                if not event.is_directory:
+                    events.put(os.fsdecode(event.src_path))
+
+            def on_moved(self, event):  # a finished segment moved in (Frigate moves from its cache)
+                if not event.is_directory:
+                    events.put(os.fsdecode(event.dest_path))
+
+        try:
+            from watchdog.observers import Observer
+
+            observer = Observer()
+            observer.schedule(Handler(), str(self.root), recursive=True)
+            observer.start()
+        except OSError:  # no inotify (or out of watches): poll instead
+            from watchdog.observers.polling import PollingObserver
+
+            observer = PollingObserver(timeout=self.interval)
+            observer.schedule(Handler(), str(self.root), recursive=True)
+            observer.start()
+        self.observer = observer
+
+    def _stop_observer(self) -> None:
+        if self.observer is not None:
+            try:
+                self.observer.stop()
+                self.observer.join(timeout=5)
+            except Exception:  # noqa: BLE001 - a dead emitter thread must not stop the watch
+                pass
+            self.observer = None
+
+    def _root_ok(self) -> bool:
+        try:
+            return self.root.is_dir()
+        except OSError:
+            return False
+
+    def _full_scan(self, initial: bool) -> None:
+        try:
+            index = index_site(self.site, self.conn, now=utc_now())
+        except Exception:  # noqa: BLE001 - the root vanished during the walk: next tick sees it
+            return
+        for camera in index.cameras():
+            segs = [s for s in index.of(camera) if s.ok]
+            if not segs:
+                continue
+            newest = segs[-1]
+            if initial or camera not in self.last_end:
+                self.last_end[camera] = newest.end
+                self._seen(camera, activity(newest))
+            else:
+                for seg in segs:
+                    if seg.start > self.last_end[camera] - _seconds(1):
+                        self._segment(seg)
+        self._last_rescan = time.monotonic()
+
+    def _seen(self, camera: str, moment: datetime) -> None:
+        if moment > self.last_activity.get(camera, datetime.min.replace(tzinfo=UTC)):
+            self.last_activity[camera] = moment
+        if camera in self.stalled and (utc_now() - self.last_activity[camera]).total_seconds() <= self.stall:
+            self.stalled.discard(camera)
+            self.alert("resumed", camera, f"{camera}: segments are coming again")
+
+    def _segment(self, seg: Segment) -> None:
+        if not seg.ok:
+            self.alert("unreadable", seg.camera, f"{seg.camera}: {seg.path} is not a readable MP4 ({seg.reason})",
+                       path=seg.path)  # fmt: skip
+            return
+        previous = self.last_end.get(seg.camera)
+        if previous is not None and (seg.start - previous).total_seconds() > self.tolerance:
+            seconds = (seg.start - previous).total_seconds()
+            self.alert("gap", seg.camera, f"{seg.camera}: gap of {seconds:.0f}s from {iso(previous)} to {iso(seg.start)}",
+                       start=iso(previous), end=iso(seg.start), seconds=seconds)  # fmt: skip
+        if previous is None or seg.end > previous:
+            self.last_end[seg.camera] = seg.end
+        self._seen(seg.camera, activity(seg))
+
+    def _drain(self) -> None:
+        fresh: list[Segment] = []
+        while True:
+            try:
+                path = self.events.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                relative = Path(path).relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+            if any(part.startswith(".") for part in relative.split("/")):
+                continue
+            parsed = self.layout.parse(relative, self.tz)
+            if parsed is None:
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            seg = read_segment(self.root, relative, parsed[0], parsed[1], st)
+            fresh.append(seg)
+        for seg in sorted(fresh, key=lambda s: s.start):
+            self._segment(seg)
+        if fresh and self.conn is not None:
+            save_segments(self.conn, self.root_key, fresh, [])
+
+    # -- checks ------------------------------------------------------------------------------
+    def _check_stalls(self) -> None:
+        now = utc_now()
+        for camera, last in self.last_activity.items():
+            age = (now - last).total_seconds()
+            if age > self.stall and camera not in self.stalled:
+                self.stalled.add(camera)
+                self.alert("stalled", camera, f"{camera}: no new segment for {age:.0f}s (limit {self.stall:g}s)",
+                           last=iso(last), seconds=round(age, 1))  # fmt: skip
+
+    def _check_space(self) -> None:
+        try:
+            st = os.statvfs(self.root)
+        except OSError:
+            return
+        free = st.f_bavail * st.f_frsize
+        if free < self.min_free and not self.low_space:
+            self.low_space = True
+            from ppe_tech.fsutil import format_size
+
+            self.alert("low_space", None, f"recording disk: {format_size(free)} free, under {format_size(self.min_free)}",
+                       free=free, min_free=self.min_free)  # fmt: skip
+        elif free >= self.min_free * 1.05:
+            self.low_space = False
+
+    def tick(self) -> None:
+        present = self._root_ok()
+        if present and not self.root_present:
+            if self.lost:
+                self.alert("root_back", None, f"recording root {self.root} is back")
+            self.lost = False
+            self._start_observer()
+            self._full_scan(initial=not self.ever_present)
+            self.root_present = self.ever_present = True
+        elif not present and not self.lost:
+            self._stop_observer()
+            self.root_present, self.lost = False, True
+            self.alert("root_lost", None, f"recording root {self.root} is not there (unmounted?)")
+        if self.root_present:
+            self._drain()
+            if time.monotonic() - self._last_rescan > self.rescan_every:
+                self._full_scan(initial=False)
+            self._check_space()
+        self._check_stalls()
+        self._reap()
+
+    def run(self, stop: threading.Event, until: float | None = None) -> None:
+        """Tick every ``interval`` until ``stop`` is set (or ``until``, a monotonic deadline)."""
+        try:
+            while not stop.is_set():
+                self.tick()
+                if until is not None and time.monotonic() >= until:
+                    break
+                stop.wait(self.interval)
+        finally:
+            self._stop_observer()
+            self._reap(final=True)
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _seconds(n: float):
+    from datetime import timedelta
+
+    return timedelta(seconds=n)
