@@ -265,7 +265,10 @@ def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> 
             row["action_ru"] if lang == "ru" else row["action_en"],
             row["performed_by"], row["responsible"], row["note"],
         )  # fmt: skip
-    stdout_console().print(table)
+    console = stdout_console()
+    if not console.is_terminal:  # a file or a pipe: do not fold the journal into 80 columns
+        console.width = max(console.width, 200)
+    console.print(table)
 
 
 @pak.command("export")

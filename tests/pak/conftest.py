@@ -13,12 +13,15 @@ PASSPHRASE = "pak-test-passphrase"
 @pytest.fixture(scope="session")
 def key_files(tmp_path_factory) -> Path:
     """A real RSA key and self-signed certificate, made once by ppe_tech.keys.init_keys."""
-    from conftest import write_site
-
     from ppe_tech.keys import init_keys
     from ppe_tech.site import load_site
 
-    folder = write_site(tmp_path_factory.mktemp("keysite") / "site")
+    folder = tmp_path_factory.mktemp("keysite") / "site"
+    folder.mkdir()
+    (folder / "ppe.yaml").write_text(
+        "point: {code: '0101', name: Keys}\n"
+        "staff:\n  technician: {name: T, position: t}\n  head: {name: H, position: h}\n"
+    )
     init_keys(load_site(folder), PASSPHRASE.encode(), key_size=2048)
     return folder / "keys"
 
@@ -40,3 +43,8 @@ def conn(site):
     connection = connect(site.db_path)
     yield connection
     connection.close()
+
+
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))  # for `from helpers import ...`
