@@ -80,7 +80,7 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
         title += f" — exam {exam['id']}" + ("" if window else " (not started: no coverage yet)")
     table = Table(title=title, title_justify="left")
     for column in ("camera", "zone", "segments", "newest end (UTC)", "age", "coverage", "gaps"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold", no_wrap=column == "camera")
     for row in result["cameras"]:
         age = row["age_seconds"]
         age_text = "-" if age is None else f"{age:.0f}s"
@@ -92,7 +92,7 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
             gap_text += f" (+{len(gaps) - 3} more)"
         extra = f" ({row['unreadable']} unreadable)" if row["unreadable"] else ""
         table.add_row(
-            row["camera"], row["zone"] or "?", f"{row['segments']}{extra}", row["newest_end"] or "-",
+            row["camera"], row["zone"] or "?", f"{row['segments']}{extra}", (row["newest_end"] or "-")[:19].replace("T", " "),
             f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else "none"),
         )  # fmt: skip
     console.print(table)
