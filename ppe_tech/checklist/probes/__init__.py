@@ -94,7 +94,7 @@ def probe(name: str, spec: type[ProbeSpec]):
     return register
 
 
-_PROBE_MODULES = ("system", "network", "recordings")
+_PROBE_MODULES = ("system", "network", "recordings", "cameras")
 
 for _module in _PROBE_MODULES:
     importlib.import_module(f"{__name__}.{_module}")
