@@ -268,9 +268,16 @@ def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str
     if not found:
         return None
     raw = _jsonable(found)
-    size = _size_of(_first(raw, "size", "total_size", "bytes", "size_bytes"))
+    size = _size_of(_first(raw, "total_bytes", "size", "total_size", "bytes", "size_bytes"))
+    files_list = raw.get("files") if isinstance(raw.get("files"), list) else []
+    per_camera: dict[str, dict[str, int]] = {}
+    for f in files_list:
+        if isinstance(f, dict):
+            agg = per_camera.setdefault(str(f.get("camera", "?")), {"files": 0, "size": 0})
+            agg["files"] += 1
+            agg["size"] += _size_of(f.get("size")) or 0
     cameras = []
-    for cam in _first(raw, "cameras", default=[]) or []:
+    for cam in _first(raw, "cameras", default=[]) or list(per_camera):
         if isinstance(cam, str):
             cam = {"id": cam}
         cam_id = str(_first(cam, "id", "camera", "camera_id", default="?"))
@@ -279,13 +286,16 @@ def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str
             zone, room = conf.zone, conf.room
         except Exception:
             zone, room = cam.get("zone", ""), cam.get("room", "")
-        cam_size = _size_of(_first(cam, "size", "bytes", "size_bytes"))
+        agg = per_camera.get(cam_id, {})
+        cam_size = _size_of(_first(cam, "size", "bytes", "size_bytes", default=agg.get("size")))
         cameras.append(
             {
                 "id": cam_id,
                 "zone": zone,
                 "room": room,
-                "files": _first(cam, "files", "file_count", "segments", default=""),
+                "files": _first(
+                    cam, "files", "file_count", "segments", default=agg.get("files", 0)
+                ),
                 "size": cam_size,
                 "size_text": format_size(cam_size) if cam_size is not None else "",
             }
@@ -299,12 +309,13 @@ def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str
         gaps.append({"camera": _first(gap, "camera", "camera_id", default=""), "start": start,
                      "end": end, "length": str(length)})  # fmt: skip
     verified = _first(raw, "verified", "valid", "ok", default=None)
-    files = _first(raw, "files", "file_count", default="")
-    if isinstance(files, list):
-        files = len(files)
+    files = _first(raw, "file_count", default=None)
+    if files is None:
+        files = len(files_list)
     return {
         "window_start": _first(raw, "window_start", "start", "from"),
         "window_end": _first(raw, "window_end", "end", "to"),
+        "exam_id": raw.get("exam_id"),
         "archived_at": _first(raw, "finished_at", "created_at", "archived_at"),
         "location": site.redact(
             str(_first(raw, "bag", "bag_path", "location", "target", default=""))
@@ -319,6 +330,15 @@ def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str
         "verified_text": str(_first(raw, "verify_message", "verification", default=verified)),
         "cameras": cameras,
         "gaps": gaps,
+        "undecodable": [
+            {
+                "camera": u.get("camera", ""),
+                "path": u.get("path", ""),
+                "reason": u.get("reason", ""),
+            }
+            for u in raw.get("undecodable") or []
+            if isinstance(u, dict)
+        ],
         "raw": raw,
     }
 

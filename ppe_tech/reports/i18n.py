@@ -103,6 +103,10 @@ LABELS: dict[str, dict[str, str]] = {
         "severity_critical": "критично",
         "severity_warning": "важно",
         "severity_info": "справочно",
+        "severity_high": "высокая",
+        "severity_medium": "средняя",
+        "severity_low": "низкая",
+        "undecodable": "Файлы, которые не читаются",
         "yes": "да",
         "no": "нет",
     },
@@ -202,6 +206,10 @@ LABELS: dict[str, dict[str, str]] = {
         "severity_critical": "critical",
         "severity_warning": "warning",
         "severity_info": "info",
+        "severity_high": "high",
+        "severity_medium": "medium",
+        "severity_low": "low",
+        "undecodable": "Unreadable files",
         "yes": "yes",
         "no": "no",
     },
@@ -214,10 +222,10 @@ class Labels(dict):
     def __getattr__(self, name: str) -> str:
         return self.get(name, name)
 
-    def status(self, value: Any) -> str:
+    def st(self, value: Any) -> str:
         return self.get(f"status_{value}", str(value))
 
-    def severity(self, value: Any) -> str:
+    def sev(self, value: Any) -> str:
         return self.get(f"severity_{value}", str(value))
 
 

@@ -53,7 +53,10 @@ def font_urls(site_folder: Path | None) -> dict[str, str]:
 
 
 def stamp_font(site_folder: Path | None) -> Path:
-    return find_template_file(site_folder, "fonts/DejaVuSans.ttf")
+    """DejaVu Sans rescaled to 1000 units per em: pyHanko's glyph accumulator writes the
+    font's advance widths unscaled into the PDF /W array, which assumes 1000 (DejaVu has 2048,
+    which spreads the stamp's letters twice as wide)."""
+    return find_template_file(site_folder, "fonts/DejaVuSans-Stamp.ttf")
 
 
 def chunks(
