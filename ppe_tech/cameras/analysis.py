@@ -1,0 +1,292 @@
+"""Judge a camera's picture against its approved reference, with numbers behind every finding.
+
+Every measure is built to ignore a change of light and sensor noise:
+
+* frames are shrunk to ``ANALYSIS_WIDTH`` with area averaging (noise averages out) and the
+  picture judged is the per-pixel median of the sampled frames (people walking through
+  the view and flicker drop out);
+* sharpness is Laplacian energy divided by the picture's own contrast, so scaling the
+  brightness up or down by 30% leaves it unchanged;
+* "covered" compares the structure of each cell of a grid with the reference's by
+  zero-mean normalised correlation of smoothed intensities, which is blind to gain and
+  offset; cells that are flat in the reference (a white wall) are not counted;
+* "moved" registers the picture on the reference with ORB features and RANSAC
+  (rotation, scale, shift), falling back to phase correlation for a pure shift.
+
+Public entry: ``judge(frames, reference, thresholds)`` -> ``(findings, metrics)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+
+ANALYSIS_WIDTH = 480  # pixels; pictures are judged at this width (aspect kept)
+GRID = (8, 6)  # cells across, down for "covered"
+MIN_CELL_STD = 5.0  # a reference cell flatter than this carries no structure to lose
+MIN_INLIERS = 12  # feature matches needed to trust a registration
+
+
+def to_analysis(image: np.ndarray, width: int = ANALYSIS_WIDTH) -> np.ndarray:
+    """Grey, at most ``width`` pixels wide (area averaging), uint8."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    h, w = grey.shape[:2]
+    if w > width:
+        grey = cv2.resize(grey, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
+    return grey
+
+
+def finding(code: str, message: str, severity: str = "fail", **numbers: Any) -> dict[str, Any]:
+    return {"code": code, "severity": severity, "message": message, **numbers}
+
+
+def _r(value: float, digits: int = 2) -> float:
+    return round(float(value), digits)
+
+
+def median_frame(frames: list[np.ndarray], most: int = 9) -> np.ndarray:
+    if len(frames) == 1:
+        return frames[0]
+    picks = [frames[round(i)] for i in np.linspace(0, len(frames) - 1, min(most, len(frames)))]
+    return np.median(np.stack(picks), axis=0).astype(np.uint8)
+
+
+def sharpness(grey: np.ndarray) -> float:
+    """Laplacian energy relative to contrast: invariant to gain and offset of the light."""
+    g = grey.astype(np.float32)
+    contrast = float(g.std())
+    if contrast < 1e-3:
+        return 0.0
+    lap = cv2.Laplacian(g, cv2.CV_32F, ksize=3)
+    return float(np.sqrt((lap * lap).mean())) / contrast
+
+
+def change(frames: list[np.ndarray]) -> float:
+    """Median mean-absolute difference (0-255) between consecutive frames.
+
+    A live camera differs from frame to frame by its sensor noise even over an empty
+    room; a frozen one repeats the same picture (the encoder sends "no change"), so
+    this is close to 0. The median ignores the jump at each key frame.
+    """
+    if len(frames) < 3:
+        return float("nan")
+    diffs = [
+        float(np.abs(b.astype(np.int16) - a.astype(np.int16)).mean())
+        for a, b in zip(frames, frames[1:], strict=False)
+    ]
+    return float(np.median(diffs))
+
+
+def register(reference: np.ndarray, picture: np.ndarray) -> dict[str, Any] | None:
+    """Similarity transform mapping the reference onto the picture, or None if not found.
+
+    Returns dx, dy (shift of the frame centre, pixels at analysis scale), rotation in
+    degrees, scale, the inlier count, the 2x3 matrix and the method used.
+    """
+    orb = cv2.ORB_create(nfeatures=1500, fastThreshold=10)
+    ref_s = cv2.GaussianBlur(reference, (3, 3), 0)
+    pic_s = cv2.GaussianBlur(picture, (3, 3), 0)
+    kp1, des1 = orb.detectAndCompute(ref_s, None)
+    kp2, des2 = orb.detectAndCompute(pic_s, None)
+    h, w = reference.shape[:2]
+    centre = np.array([w / 2.0, h / 2.0])
+    if (
+        des1 is not None
+        and des2 is not None
+        and len(kp1) >= MIN_INLIERS
+        and len(kp2) >= MIN_INLIERS
+    ):
+        matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        pairs = matcher.knnMatch(des1, des2, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+        if len(good) >= MIN_INLIERS:
+            src = np.float32([kp1[m.queryIdx].pt for m in good])
+            dst = np.float32([kp2[m.trainIdx].pt for m in good])
+            matrix, inliers = cv2.estimateAffinePartial2D(
+                src,
+                dst,
+                method=cv2.RANSAC,
+                ransacReprojThreshold=3.0,
+                maxIters=3000,
+                confidence=0.995,
+            )
+            count = int(inliers.sum()) if inliers is not None else 0
+            if matrix is not None and count >= MIN_INLIERS:
+                moved_centre = matrix[:, :2] @ centre + matrix[:, 2]
+                return {
+                    "dx": float(moved_centre[0] - centre[0]),
+                    "dy": float(moved_centre[1] - centre[1]),
+                    "rotation": math.degrees(math.atan2(matrix[1, 0], matrix[0, 0])),
+                    "scale": float(math.hypot(matrix[0, 0], matrix[1, 0])),
+                    "inliers": count,
+                    "matrix": matrix,
+                    "method": "orb-ransac",
+                }
+    # few features: a pure shift by phase correlation, if it is clear
+    window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+    (dx, dy), response = cv2.phaseCorrelate(
+        reference.astype(np.float32), picture.astype(np.float32), window
+    )
+    if response < 0.1:
+        return None
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    return {"dx": dx, "dy": dy, "rotation": 0.0, "scale": 1.0, "inliers": 0,
+            "matrix": matrix, "method": "phase-correlation", "response": response}  # fmt: skip
+
+
+def covered_cells(
+    reference: np.ndarray, picture: np.ndarray, valid: np.ndarray, min_corr: float
+) -> tuple[int, int, float]:
+    """(lost, structured, mean correlation) over the grid; cells outside ``valid`` are skipped."""
+    size = (160, max(1, round(reference.shape[0] * 160 / reference.shape[1])))
+    ref = cv2.GaussianBlur(cv2.resize(reference, size, interpolation=cv2.INTER_AREA), (0, 0), 1.0)
+    pic = cv2.GaussianBlur(cv2.resize(picture, size, interpolation=cv2.INTER_AREA), (0, 0), 1.0)
+    ok = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    ref, pic = ref.astype(np.float32), pic.astype(np.float32)
+    h, w = ref.shape
+    cols, rows = GRID
+    lost = structured = 0
+    corrs = []
+    for r in range(rows):
+        for c in range(cols):
+            ys = slice(r * h // rows, (r + 1) * h // rows)
+            xs = slice(c * w // cols, (c + 1) * w // cols)
+            if ok[ys, xs].mean() < 0.99:
+                continue
+            a, b = ref[ys, xs], pic[ys, xs]
+            if a.std() < MIN_CELL_STD:
+                continue
+            structured += 1
+            if b.std() < 1.0:
+                corr = 0.0
+            else:
+                a0, b0 = a - a.mean(), b - b.mean()
+                corr = float((a0 * b0).sum() / math.sqrt(float((a0 * a0).sum() * (b0 * b0).sum())))
+            corrs.append(corr)
+            if corr < min_corr:
+                lost += 1
+    return lost, structured, float(np.mean(corrs)) if corrs else float("nan")
+
+
+def judge(
+    frames: list[np.ndarray],
+    reference: np.ndarray | None,
+    thresholds: dict[str, float],
+    source_width: int | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Findings and measures for the sampled ``frames`` (analysis-size grey, in order).
+
+    ``reference`` is the approved picture (any size, BGR or grey) or None; positions are
+    reported in pixels of the source (``source_width``) and in percent of the frame.
+    """
+    t = thresholds
+    findings: list[dict[str, Any]] = []
+    picture = median_frame(frames)
+    h, w = picture.shape[:2]
+    to_source = (source_width or w) / w
+    mean = float(picture.mean())
+    smooth_std = float(cv2.GaussianBlur(picture, (0, 0), 2.0).std())
+    saturated = 100.0 * float((picture >= 250).mean())
+    metrics: dict[str, Any] = {
+        "brightness": _r(mean, 1),
+        "contrast": _r(smooth_std, 1),
+        "saturated_pct": _r(saturated, 1),
+        "sharpness": _r(sharpness(picture), 3),
+        "analysed_frames": len(frames),
+    }
+    motion = change(frames)
+    if not math.isnan(motion):
+        metrics["change"] = _r(motion, 3)
+
+    blank = False
+    if mean < t["black_mean"] and float(np.percentile(picture, 99)) < 2.5 * t["black_mean"]:
+        findings.append(finding("black", f"picture is black (mean brightness {mean:.1f} of 255)",
+                                brightness=_r(mean, 1), threshold=t["black_mean"]))  # fmt: skip
+        blank = True
+    elif smooth_std < t["uniform_std"]:
+        findings.append(finding("uniform", f"picture is one colour (contrast {smooth_std:.1f})",
+                                contrast=_r(smooth_std, 1), brightness=_r(mean, 1),
+                                threshold=t["uniform_std"]))  # fmt: skip
+        blank = True
+    if saturated > t["overexposed_pct"]:
+        findings.append(finding("overexposed", f"{saturated:.0f}% of the picture is saturated",
+                                saturated_pct=_r(saturated, 1), threshold=t["overexposed_pct"]))  # fmt: skip
+        blank = True
+    if not math.isnan(motion) and motion < t["frozen_change"] and not blank:
+        findings.append(finding("frozen", f"picture repeats itself over {len(frames)} frames "
+                                f"(median change {motion:.3f} of 255)",
+                                change=_r(motion, 3), frames=len(frames), threshold=t["frozen_change"]))  # fmt: skip
+
+    if reference is None:
+        findings.append(finding("no_reference", "no reference picture: run `ppe-tech cameras reference`",
+                                severity="warning"))  # fmt: skip
+        return findings, metrics
+    ref = to_analysis(reference)
+    if ref.shape != picture.shape:
+        ref = cv2.resize(ref, (w, h), interpolation=cv2.INTER_AREA)
+    ref_sharp = sharpness(ref)
+    ratio = metrics["sharpness"] / ref_sharp if ref_sharp > 0 else float("nan")
+    metrics["sharpness_ratio"] = _r(ratio, 3)
+    if blank:
+        return findings, metrics
+
+    valid = np.ones_like(picture, dtype=bool)
+    aligned = picture
+    reg = register(ref, picture)
+    if reg is None:
+        metrics["registration"] = "none"
+        findings.append(finding("moved", "the view does not match the reference (no common features)",
+                                matches=0))  # fmt: skip
+    else:
+        shift_x, shift_y = reg["dx"] * to_source, reg["dy"] * to_source
+        shift_x_pct, shift_y_pct = 100 * abs(reg["dx"]) / w, 100 * abs(reg["dy"]) / h
+        shift_pct = max(shift_x_pct, shift_y_pct)
+        scale_pct = 100 * (reg["scale"] - 1)
+        numbers = {
+            "shift_x_px": _r(shift_x, 1), "shift_y_px": _r(shift_y, 1),
+            "shift_px": _r(math.hypot(shift_x, shift_y), 1),
+            "shift_x_pct": _r(shift_x_pct, 1), "shift_y_pct": _r(shift_y_pct, 1), "shift_pct": _r(shift_pct, 1),
+            "rotation_deg": _r(reg["rotation"], 1), "scale_pct": _r(scale_pct, 1), "matches": reg["inliers"],
+        }  # fmt: skip
+        metrics.update(numbers, registration=reg["method"])
+        moved = (
+            shift_pct > t["moved_shift_pct"]
+            or abs(reg["rotation"]) > t["moved_rotation_deg"]
+            or abs(scale_pct) > t["moved_scale_pct"]
+        )
+        if moved:
+            parts = [f"shifted {numbers['shift_px']:.0f} px ({shift_pct:.1f}% of the frame)"]
+            if abs(reg["rotation"]) >= 0.5:
+                parts.append(f"rotated {reg['rotation']:.1f} degrees")
+            if abs(scale_pct) >= 2:
+                parts.append(f"zoomed {scale_pct:+.0f}%")
+            findings.append(finding("moved", "view moved against the reference: " + ", ".join(parts),
+                                    **numbers, thresholds={k: t[k] for k in ("moved_shift_pct",
+                                    "moved_rotation_deg", "moved_scale_pct")}))  # fmt: skip
+        if moved or shift_pct > 1 or abs(reg["rotation"]) > 0.5:
+            # compare structure where the two views overlap: warp the picture back
+            inverse = cv2.invertAffineTransform(reg["matrix"])
+            aligned = cv2.warpAffine(picture, inverse, (w, h), flags=cv2.INTER_LINEAR)
+            valid = (
+                cv2.warpAffine(np.ones_like(picture), inverse, (w, h), flags=cv2.INTER_NEAREST) > 0
+            )
+
+    lost, structured, mean_corr = covered_cells(ref, aligned, valid, t["covered_cell_corr"])
+    covered_pct = 100.0 * lost / structured if structured else 0.0
+    metrics.update(covered_pct=_r(covered_pct, 1), structure_corr=_r(mean_corr, 3))
+    if structured and covered_pct > t["covered_pct"]:
+        findings.append(finding("covered", f"structure of the reference lost over {covered_pct:.0f}% "
+                                f"of the picture ({lost} of {structured} cells)",
+                                covered_pct=_r(covered_pct, 1), cells_lost=lost, cells=structured,
+                                threshold=t["covered_pct"]))  # fmt: skip
+    if (
+        not math.isnan(ratio)
+        and ratio < t["blurred_ratio"]
+        and not (structured and covered_pct > 60)
+    ):
+        findings.append(finding("blurred", f"sharpness {100 * ratio:.0f}% of the reference's",
+                                sharpness_ratio=_r(ratio, 3), threshold=t["blurred_ratio"]))  # fmt: skip
+    return findings, metrics

@@ -1,0 +1,59 @@
+"""Probe type ``cameras``: the camera verification of ``ppe-tech cameras verify`` as a checklist item.
+
+    probe: {type: cameras}                      # every camera of ppe.yaml
+    probe: {type: cameras, zone: auditorium}    # or one zone
+    probe: {type: cameras, cameras: [aud-0001-a, entrance], sample: 3s}
+
+Passes when no camera fails (warnings such as a missing reference are listed in the
+message). The run is stored like one of ``cameras verify`` (``cameras show``), under
+today's exam. Give the item a timeout above the cameras' open + 2 x read timeouts +
+sample + ~7 s (40s covers the defaults).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.site import Duration, Zone
+
+
+class CamerasSpec(ProbeSpec):
+    type: Literal["cameras"]
+    zone: Zone | None = None
+    cameras: list[str] = []
+    sample: Duration = timedelta(seconds=3)
+
+
+@probe("cameras", CamerasSpec)
+def cameras(spec: CamerasSpec, ctx: ProbeContext) -> Outcome:
+    from ppe_tech.cameras.verify import run_verification
+    from ppe_tech.errors import PpeError
+    from ppe_tech.store import connect
+    from ppe_tech.timeutil import utc_now
+
+    site = ctx.site
+    if site is None:
+        raise ProbeFailed("no site: the cameras probe needs ppe.yaml")
+    exam = site.select_exam(None, utc_now())
+    conn = connect(site.db_path)
+    try:
+        run = run_verification(site, conn, spec.cameras, spec.zone, exam.id if exam else None,
+                               spec.sample.total_seconds())  # fmt: skip
+    except PpeError as exc:
+        raise ProbeFailed(str(exc), "error", "all cameras ok") from None
+    finally:
+        conn.close()
+    cams = run["cameras"]
+    ok = sum(1 for c in cams if c["status"] == "ok")
+    bad = [
+        f"{c['id']}: {', '.join(f['code'] for f in c['findings'])}"
+        for c in cams
+        if c["status"] != "ok"
+    ]
+    value = f"{ok}/{len(cams)} ok (run {run['run_id']})"
+    message = "; ".join(bad)
+    if any(c["status"] == "fail" for c in cams):
+        return Outcome.failed(message, value, "all cameras ok")
+    return Outcome.passed(value, "all cameras ok", message)
