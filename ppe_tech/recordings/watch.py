@@ -164,6 +164,8 @@ class Watcher:
             index = index_site(self.site, self.conn, now=utc_now())
         except Exception:  # noqa: BLE001 - the root vanished during the walk: next tick sees it
             return
+        for seg in index.pending:  # still being written: the camera is recording
+            self._seen(seg.camera, datetime.fromtimestamp(seg.mtime_ns / 1e9, UTC))
         for camera in index.cameras():
             segs = [s for s in index.of(camera) if s.ok]
             if not segs:
