@@ -100,7 +100,12 @@ def sign_pdf(
     signer = signers.SimpleSigner(
         signing_cert=acert,
         signing_key=akey,
-        cert_registry=SimpleCertificateStore.from_certs([acert, *achain]),
+        # the issuers, but not a self-signed root: a verifier must already hold the root as a
+        # trust anchor, and poppler/NSS rejects a second signature whose CMS carries a root
+        # that is also in its database ("Unknown issue with Certificate")
+        cert_registry=SimpleCertificateStore.from_certs(
+            [acert, *(c for c in achain if c.subject != c.issuer)]
+        ),
     )
     meta = PdfSignatureMetadata(
         field_name=role,

@@ -131,9 +131,92 @@ def populated(rsite, conn):
 
 
 def pdf_text(path: Path) -> str:
+    """The PDF's text (pdftotext, else pypdf), whitespace collapsed so wrapped cells still match."""
     if shutil.which("pdftotext") is None:
         from pypdf import PdfReader
 
-        return "\n".join(p.extract_text() for p in PdfReader(str(path)).pages)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+        text = "\n".join(p.extract_text() for p in PdfReader(str(path)).pages)
+    else:
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout  # fmt: skip
+    return " ".join(text.split())
+
+
+def make_ca_and_p12(folder: Path, p12_pass: bytes, *, cn: str = "Иванов И.И.") -> tuple[Path, Path]:
+    """A test CA (CA:TRUE) and a signing certificate it issued, as ca.pem and site.p12."""
+    from datetime import UTC, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Regional CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                       critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + timedelta(days=100))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                       critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    ca_pem = folder / "ca.pem"
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    p12 = folder / "site.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"site", key, leaf, [ca], serialization.BestAvailableEncryption(p12_pass)
+        )
+    )
+    return ca_pem, p12
+
+
+def nss_db(folder: Path, ca_pem: Path) -> str:
+    """An NSS database trusting ``ca_pem`` (for poppler's pdfsig); skips without certutil."""
+    if shutil.which("certutil") is None or shutil.which("pdfsig") is None:
+        pytest.skip("certutil (libnss3-tools) or pdfsig (poppler-utils) not installed")
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{folder}"], check=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run(["certutil", "-A", "-n", "test-ca", "-t", "CT,C,C", "-i", str(ca_pem), "-d",
+                    f"sql:{folder}"], check=True, capture_output=True)  # fmt: skip
+    return f"sql:{folder}"
+
+
+def pdfsig(path: Path, nssdir: str) -> list[dict[str, str]]:
+    """pdfsig's verdict per signature: {"field", "signature", "certificate", "coverage"}."""
+    out = subprocess.run(["pdfsig", "-nssdir", nssdir, str(path)], capture_output=True, text=True)
+    sigs: list[dict[str, str]] = []
+    for line in out.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("Signature #"):
+            sigs.append({})
+        elif line.startswith("- Signature Field Name:"):
+            sigs[-1]["field"] = line.split(":", 1)[1].strip()
+        elif line.startswith("- Signature Validation:"):
+            sigs[-1]["signature"] = line.split(":", 1)[1].strip()
+        elif line.startswith("- Certificate Validation:"):
+            sigs[-1]["certificate"] = line.split(":", 1)[1].strip()
+        elif "document signed" in line.lower():
+            sigs[-1]["coverage"] = line.lstrip("- ").strip()
+    return sigs

@@ -1,0 +1,39 @@
+"""Demo steps of the reports job: the site's keys first, the three signed reports last."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ppe_tech.errors import VerificationFailed
+
+
+def make_keys(demo) -> str:
+    """First demo step: the demo site's key (passphrase from $signing.passphrase_env)."""
+    from ppe_tech.keys import describe_certificate, init_keys, site_certificate
+
+    key, _ = init_keys(demo.site, None)
+    info = describe_certificate(site_certificate(demo.site))
+    return f"site key {key.name} (0600) and self-signed certificate, valid until {info['not_after'][:10]}"
+
+
+def run(demo) -> str:
+    """Last demo step: readiness (today), archive act (yesterday), access-log extract;
+    the readiness protocol countersigned by the head; all three verified."""
+    from ppe_tech.reports.core import countersign, make_report
+    from ppe_tech.reports.verify import verify_report
+
+    site, conn = demo.site, demo.db
+    made = [
+        make_report(site, conn, "readiness", demo.exam_id),
+        make_report(site, conn, "archive", demo.past_exam_id),
+        make_report(site, conn, "access-log"),
+    ]
+    countersign(site, conn, Path(made[0]["file"]), "head")
+    verdicts = []
+    for row in made:
+        result = verify_report(site, conn, Path(row["file"]))
+        demo.log(f"demo: reports: {result['verdict']}")
+        if not result["ok"]:
+            raise VerificationFailed(result["verdict"])
+        verdicts.append(f"{row['number']} ({len(result['signatures'])} sig.)")
+    return f"3 signed reports in reports/, verified: {', '.join(verdicts)}"

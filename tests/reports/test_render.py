@@ -1,0 +1,103 @@
+"""Each report in Russian and English: text read back from the PDF, page 1 as PNG, PDF/A-3b."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.reports.conftest import EXAM, add_log, pdf_text
+
+EXPECTED = {
+    ("readiness", "ru"): ["Протокол технической готовности", "Школа № 5", "ул. Ленина, 1",
+                          "Часы станции", "не соответствует", "Иванов И.И.", "в сейфе", "в срок",
+                          "Руководитель ППЭ", "Член ГЭК", "Страница 1 из", "Подпись"],
+    ("readiness", "en"): ["Technical readiness protocol", "Station clock", "FAIL", "on time",
+                          "Head of the exam point", "Page 1 of", "Backup kit in place"],
+    ("archive", "ru"): ["Акт архивирования видеозаписей", "corridor-1", "Коридор 1 этажа",
+                        "c0ffeec0ffee", "/media/archive/7701-2026-05-28-math",
+                        "Обнаруженные разрывы записи", "150 s", "Страница 1 из"],
+    ("archive", "en"): ["Video recordings archive act", "Gaps found in the recordings",
+                        "Archive manifest hash", "Archive location"],
+    ("access-log", "ru"): ["Выписка из журнала доступа", "Извлечение карты памяти",
+                           "Петров А.А., руководитель ППЭ", "Аудитория 0001, Штаб",
+                           "Контрольная точка журнала", "Результаты проверки журнала"],
+    ("access-log", "en"): ["Extract from the video access (PAK) log", "Memory card removal",
+                           "Log checkpoint", "Log audit findings", "Performed by"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["readiness", "archive", "access-log"])
+def test_report_in_russian_and_english(populated, conn, kind, tmp_path):
+    from pypdf import PdfReader
+
+    from ppe_tech.reports.core import make_report
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    for lang in ("ru", "en"):
+        row = make_report(populated, conn, kind, EXAM, lang=lang)
+        path = Path(row["file"])
+        assert path.parent == populated.reports_dir
+        text = pdf_text(path)
+        for needle in EXPECTED[(kind, lang)]:
+            assert needle in text, f"{kind}/{lang}: {needle!r} missing"
+        reader = PdfReader(str(path))
+        # PDF/A-3b with the raw results attached
+        xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+        assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+        data = json.loads(reader.attachments["results.json"][0])
+        assert data["number"] == row["number"] and data["kind"] == kind and data["lang"] == lang
+        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+        font_rows = fonts.splitlines()[2:]
+        assert font_rows and all(" yes " in line for line in font_rows), fonts  # all embedded
+        png = artifacts / f"{kind}-{lang}"
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(png)],
+                       check=True)  # fmt: skip
+        assert (artifacts / f"{kind}-{lang}-1.png").stat().st_size > 5000
+
+
+def test_absent_jobs_show_as_absent(rsite, conn):
+    from ppe_tech.reports.core import make_report
+
+    row = make_report(rsite, conn, "archive", EXAM, lang="en")
+    text = pdf_text(Path(row["file"]))
+    assert "absent (job not installed or not run yet)" in text
+    row = make_report(rsite, conn, "readiness", EXAM, lang="ru")
+    assert "нет данных" in pdf_text(Path(row["file"]))
+
+
+def test_site_overrides_a_template(populated, conn):
+    from ppe_tech.reports.core import make_report
+
+    shipped = Path(__file__).resolve().parents[2] / "templates" / "archive.html"
+    custom = populated.folder / "templates" / "archive.html"
+    custom.parent.mkdir()
+    custom.write_text(
+        shipped.read_text().replace(
+            "{% block content %}", "{% block content %}<p>ОСОБАЯ ФОРМА 7701</p>", 1
+        )
+    )
+    row = make_report(populated, conn, "archive", EXAM, lang="ru")
+    assert "ОСОБАЯ ФОРМА 7701" in pdf_text(Path(row["file"]))
+
+
+def test_long_log_is_split_into_page_tables(rsite, conn):
+    from pypdf import PdfReader
+
+    from ppe_tech.reports.core import build_data, make_report
+    from ppe_tech.reports.render import render_html
+
+    add_log(rsite, conn, n=130)
+    data = build_data(rsite, conn, "access-log", number="X")
+    html = render_html(rsite, data, "ru")
+    assert html.count('<table class="grid log') == 1 + -(-(130 - 22) // 38)
+    row = make_report(rsite, conn, "access-log", lang="ru")
+    text = pdf_text(Path(row["file"]))
+    assert " 130 " in text
+    assert len(PdfReader(row["file"]).pages) >= 4
