@@ -162,9 +162,13 @@ def capture(job: dict[str, Any], emit) -> dict[str, Any]:
 
     if stopped is not None:
         after, waited = stopped
-        findings.append(finding("stalled", f"the stream stopped {max(0.0, after):.1f}s into the sample: "
-                                f"no frame for {waited:.1f}s", after_s=round(max(0.0, after), 2),
-                                gap_s=round(waited, 2), timeout_s=read_timeout))  # fmt: skip
+        after = max(0.0, after)
+        if waited >= 0.9 * read_timeout:
+            text = f"the stream stopped {after:.1f}s into the sample: no frame for {waited:.1f}s"
+        else:
+            text = f"the stream ended {after:.1f}s into the sample"
+        findings.append(finding("stalled", text, after_s=round(after, 2), gap_s=round(waited, 2),
+                                timeout_s=read_timeout))  # fmt: skip
     elif stalls:
         findings.append(finding("stalled", f"{stalls} stall(s) in the sample, longest {longest_gap:.1f}s "
                                 "without a frame", stalls=stalls, gap_s=round(longest_gap, 2),

@@ -16,9 +16,9 @@ THRESHOLD_DOCS: dict[str, tuple[float, str]] = {
     "black_mean": (20.0, "black when mean brightness (0-255) is below this"),
     "uniform_std": (6.0, "uniform when the smoothed picture's contrast (std, 0-255) is below this"),
     "overexposed_pct": (50.0, "overexposed when more than this % of pixels are saturated (>= 250)"),
-    "frozen_change": (
-        0.03,
-        "frozen when consecutive frames differ by less than this (median of mean abs, 0-255)",
+    "frozen_motion_pct": (
+        0.3,
+        "frozen when less than this % of the picture changes beyond noise over the sample (0: never)",
     ),
     "blurred_ratio": (0.5, "blurred when sharpness is below this fraction of the reference's"),
     "covered_pct": (
