@@ -62,10 +62,6 @@ def _is_exam_room(tokens: list[str], known: set[str]) -> bool:
     return any(t in known or any(w in t for w in _AUDITORIUM_WORDS) for t in tokens)
 
 
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def audit(
     site: Site,
     conn: sqlite3.Connection,
@@ -95,30 +91,45 @@ def audit(
     rows = list_entries(conn)
     known_rooms = exam_rooms(site)
     tz = site.tz
-    windows = [(e, e.start_at(tz), e.end_at(tz)) for e in site.config.exams]
+    windows_by_day: dict[str, list] = defaultdict(list)  # "YYYY-MM-DD" -> exams running then
+    for exam in site.config.exams:
+        exam_start, exam_end = exam.start_at(tz), exam.end_at(tz)
+        day = exam_start.date()
+        while day <= exam_end.date():
+            windows_by_day[day.isoformat()].append(
+                (exam, exam_start, exam_end, exam_start.timestamp(), exam_end.timestamp())
+            )
+            day += timedelta(days=1)
     staff = {(m.name, m.position) for m in site.config.staff.values()}
+    late_s, early_s = late_after.total_seconds(), EARLY_BY.total_seconds()
 
     parsed = []
+    rooms_seen: dict[str, tuple[list[str], bool]] = {}  # rooms text -> (tokens, exam room?)
+    fromiso = datetime.fromisoformat
     for row in rows:
-        start = datetime.fromisoformat(row["start_at"])
-        end = datetime.fromisoformat(row["end_at"]) if row["end_at"] else None
-        tokens = room_tokens(row["rooms"])
-        parsed.append((row, start, end, tokens))
+        start = fromiso(row["start_at"])
+        end = fromiso(row["end_at"]) if row["end_at"] else None
+        info = rooms_seen.get(row["rooms"])
+        if info is None:
+            tokens = room_tokens(row["rooms"])
+            info = rooms_seen[row["rooms"]] = (tokens, _is_exam_room(tokens, known_rooms))
+        s_ts = start.timestamp()
+        e_ts = end.timestamp() if end else None
+        parsed.append((row, start, end, s_ts, e_ts, info[0], info[1]))
 
-    # recording switched off, and started again, per exam day
-    starts_by_day: dict[Any, list[tuple[datetime, list[str]]]] = defaultdict(list)
-    for row, start, _end, tokens in parsed:
+    # recording started, per day (a recording switched off and started again before the exam)
+    starts_by_day: dict[str, list[tuple[float, list[str]]]] = defaultdict(list)
+    for row, _start, _end, s_ts, _e_ts, tokens, _exam_room in parsed:
         if row["action"] == "recording_start":
-            starts_by_day[start.date()].append((start, tokens))
+            starts_by_day[row["start_at"][:10]].append((s_ts, tokens))
 
-    for row, start, end, tokens in parsed:
+    for row, start, end, s_ts, e_ts, tokens, exam_room in parsed:
         seq = row["no"]
-        stop = end or start
-        exam_room = _is_exam_room(tokens, known_rooms)
-        for exam, exam_start, exam_end in windows:
-            running = (
-                start < exam_end and stop >= exam_start if end else exam_start <= start < exam_end
-            )
+        stop, stop_ts = (end, e_ts) if end else (start, s_ts)
+        day_keys = {row["start_at"][:10], (row["end_at"] or row["start_at"])[:10]}
+        windows = [w for day in sorted(day_keys) for w in windows_by_day.get(day, ())]
+        for exam, exam_start, exam_end, x_start, x_end in dict.fromkeys(windows):
+            running = s_ts < x_end and stop_ts >= x_start if end else x_start <= s_ts < x_end
             if row["action"] in CARD_AND_ANGLE and running:
                 severity = "high" if exam_room else "medium"
                 where = "an exam room" if exam_room else "a room"
@@ -131,19 +142,19 @@ def audit(
                 ))  # fmt: skip
             if (
                 row["action"] == "recording_off"
-                and start.astimezone(tz).date() == exam.date
-                and start < exam_end
+                and row["start_at"][:10] == exam.date.isoformat()
+                and s_ts < x_end
             ):
-                restarted = start < exam_start and any(
-                    start < again <= exam_start and (set(again_rooms) & set(tokens) or not tokens)
-                    for again, again_rooms in starts_by_day[start.date()]
+                restarted = s_ts < x_start and any(
+                    s_ts < again <= x_start and (set(again_rooms) & set(tokens) or not tokens)
+                    for again, again_rooms in starts_by_day[row["start_at"][:10]]
                 )
                 if not restarted:
                     findings.append(_finding(
                         "high", "recording-off-before-exam-end",
                         f"#{seq} recording switched off ({row['rooms']}) at {start:%H:%M}, before "
                         f"exam {exam.id} ended at {exam_end:%H:%M}"
-                        + ("" if start >= exam_start else " and not started again before it began"),
+                        + ("" if s_ts >= x_start else " and not started again before it began"),
                         seq, row, exam=exam.id,
                     ))  # fmt: skip
 
@@ -163,20 +174,21 @@ def audit(
 
         # recorded late, or in advance: each entry against the time it states
         was_start = row["open"] or row["end_seq"] is not None
-        stated = [(row["recorded_at"], seq, start if was_start else stop)]
+        stated = [(row["recorded_at"], seq, start, s_ts) if was_start
+                  else (row["recorded_at"], seq, stop, stop_ts)]  # fmt: skip
         if row["end_seq"] is not None:
-            stated.append((row["end_recorded_at"], row["end_seq"], stop))
-        for recorded_text, which, target in stated:
-            recorded = _utc(recorded_text)
-            delay = recorded - target
-            if delay > late_after:
+            stated.append((row["end_recorded_at"], row["end_seq"], stop, stop_ts))
+        for recorded_text, which, target, target_ts in stated:
+            recorded = fromiso(recorded_text)
+            delay = recorded.timestamp() - target_ts
+            if delay > late_s:
                 findings.append(_finding(
                     "medium", "late-entry",
-                    f"#{which} recorded {_days(delay)} after the time it states "
+                    f"#{which} recorded {_days(recorded - target)} after the time it states "
                     f"({target:%Y-%m-%d %H:%M}; recorded {recorded.astimezone(tz):%Y-%m-%d %H:%M})",
                     which, row,
                 ))  # fmt: skip
-            elif -delay > EARLY_BY:
+            elif -delay > early_s:
                 findings.append(_finding(
                     "medium", "entry-before-action",
                     f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the time "
@@ -206,32 +218,33 @@ def audit(
 def _overlaps(parsed) -> list[dict]:
     """Actions with a duration that overlap in the same room (a sweep per room)."""
     by_room: dict[str, list] = defaultdict(list)
-    for row, start, end, tokens in parsed:
-        if end is None or end <= start:
+    for row, _start, _end, s_ts, e_ts, tokens, _exam_room in parsed:
+        if e_ts is None or e_ts <= s_ts:
             continue
         for token in set(tokens):
-            by_room[token].append((start, end, row))
+            by_room[token].append((s_ts, e_ts, row["no"], row))
     found = []
     seen: set[tuple[int, int]] = set()
     for items in by_room.values():
-        items.sort(key=lambda item: (item[0], item[2]["no"]))
+        items.sort(key=lambda item: (item[0], item[2]))
         latest = None  # the item reaching furthest so far
+        latest_end = float("-inf")
         for item in items:
-            if latest is not None and item[0] < latest[1]:
-                a, b = latest[2], item[2]
+            if item[0] < latest_end:
+                a, b = latest[3], item[3]
                 pair = (min(a["no"], b["no"]), max(a["no"], b["no"]))
                 if pair not in seen:
                     seen.add(pair)
                     found.append(_finding(
                         "medium", "overlapping-actions",
                         f"#{b['no']} {action_label(b['action'], 'en').lower()} "
-                        f"({_hm(item[0], item[1])}) overlaps #{a['no']} "
-                        f"{action_label(a['action'], 'en').lower()} ({_hm(latest[0], latest[1])}) "
-                        f"in {b['rooms']}",
+                        f"({b['date']} {b['start']}-{b['end']}) overlaps #{a['no']} "
+                        f"{action_label(a['action'], 'en').lower()} "
+                        f"({a['date']} {a['start']}-{a['end']}) in {b['rooms']}",
                         b["no"], b, other=a["no"],
                     ))  # fmt: skip
-            if latest is None or item[1] > latest[1]:
-                latest = item
+            if item[1] > latest_end:
+                latest, latest_end = item, item[1]
     return found
 
 

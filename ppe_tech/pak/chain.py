@@ -18,6 +18,7 @@ into a false alarm.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -70,48 +71,113 @@ class VerifyResult:
         }
 
 
+_SELECT_RANGE = (
+    f"SELECT seq, {journal.CANONICAL_SQL}, hash FROM pak_entries "
+    "WHERE seq >= ? AND seq <= ? ORDER BY seq"
+)
+CHUNK = 20_000
+PARALLEL_FROM = 200_000  # entries; below this one thread is as fast
+_digest = type(hashlib.sha256()).digest
+
+
+def _python_rows(conn: sqlite3.Connection, lo: int, hi: int):
+    """(seq, canonical bytes, hash) computed in Python, for rows SQLite cannot serialise."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    rows = cursor.execute(
+        "SELECT * FROM pak_entries WHERE seq >= ? AND seq <= ? ORDER BY seq", (lo, hi)
+    )
+    for row in rows:
+        try:
+            canonical = journal.canonical_bytes(dict(row))
+        except (TypeError, ValueError):  # e.g. a BLOB put into a text column
+            canonical = b"\x00unserialisable"
+        yield row[0], canonical, row["hash"]
+
+
 def _python_hash(conn: sqlite3.Connection, seq: int, previous: bytes) -> bytes | None:
-    row = conn.execute("SELECT * FROM pak_entries WHERE seq = ?", (seq,)).fetchone()
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    row = cursor.execute("SELECT * FROM pak_entries WHERE seq = ?", (seq,)).fetchone()
     try:
         return journal.entry_hash(previous, dict(row))
-    except (TypeError, ValueError):  # e.g. a BLOB put into a text column
+    except (TypeError, ValueError):
         return None
 
 
-def _rows(conn: sqlite3.Connection, after: int):
-    """(seq, canonical bytes, hash) in seq order; SQL fast path, Python when SQL can't."""
-    try:
-        cursor = conn.execute(
-            f"SELECT seq, {journal.CANONICAL_SQL}, hash FROM pak_entries WHERE seq > ? ORDER BY seq",
-            (after,),
-        )
-        first = cursor.fetchone()
-    except sqlite3.OperationalError:  # json_object refuses a BLOB someone put in a text column
-        return _python_rows(conn, after)
-    if first is None:
-        return iter(())
-    return _chain_first(first, cursor)
-
-
-def _chain_first(first, cursor):
-    yield first
-    try:
-        yield from cursor
-    except sqlite3.OperationalError:
-        raise _Fallback(first[0]) from None
-
-
-class _Fallback(Exception):
-    pass
-
-
-def _python_rows(conn: sqlite3.Connection, after: int):
-    for row in conn.execute("SELECT * FROM pak_entries WHERE seq > ? ORDER BY seq", (after,)):
+def _check_rows(conn, rows, expected: int, previous: bytes, want) -> tuple[int | None, int, bytes]:
+    """Check one chunk one entry at a time: (first bad seq or None, next expected, last hash)."""
+    sha256 = hashlib.sha256
+    for seq, canonical, stored in rows:
+        if seq != expected:
+            return expected, expected, previous
         try:
-            canonical = journal.canonical_bytes(dict(row))
-        except (TypeError, ValueError):
-            canonical = b"\x00unserialisable"
-        yield row["seq"], canonical, row["hash"]
+            digest = sha256(previous + canonical).digest()
+        except TypeError:
+            digest = None
+        if digest != stored:
+            digest = _python_hash(conn, seq, previous)  # SQLite's JSON is only a fast path
+            if digest is None or digest != stored:
+                return seq, expected, previous
+        previous = digest
+        expected += 1
+    return None, expected, previous
+
+
+def _check_range(
+    conn, lo: int, hi: int, previous: bytes, want
+) -> tuple[int | None, int, bytes, dict]:
+    """Verify entries lo..hi given the hash before lo: (first bad, next expected, head, hashes)."""
+    hashes_at: dict[int, bytes] = {}
+    expected, bad = lo, None
+    sha256, add = hashlib.sha256, bytes.__add__
+    try:
+        cursor = conn.execute(_SELECT_RANGE, (lo, hi))
+        chunks = iter(lambda: cursor.fetchmany(CHUNK), [])
+        for rows in chunks:
+            seqs, canonicals, stored = zip(*rows, strict=True)
+            n = len(seqs)
+            fast = seqs[0] == expected and seqs[-1] == expected + n - 1  # seq is unique: no gap
+            if fast:
+                try:  # every entry at once: hash(previous stored hash || canonical) == stored
+                    digests = list(
+                        map(_digest, map(sha256, map(add, (previous, *stored[:-1]), canonicals)))
+                    )
+                    fast = digests == list(stored)
+                except TypeError:  # a hash that is not bytes
+                    fast = False
+            if not fast:
+                bad, expected, previous = _check_rows(conn, rows, expected, previous, want)
+                if bad is not None:
+                    break
+            else:
+                expected += n
+                previous = stored[-1]
+            for size in want:
+                if seqs[0] <= size <= seqs[-1]:
+                    hashes_at[size] = stored[size - seqs[0]]
+    except sqlite3.OperationalError:  # json_object refuses a BLOB put into a text column
+        bad, expected, previous = _check_rows(
+            conn, _python_rows(conn, expected, hi), expected, previous, want
+        )
+        if bad is None:
+            for size in want:  # the slow path is rare: recompute wanted heads from the table
+                if lo <= size < expected:
+                    hashes_at[size] = bytes(
+                        conn.execute(
+                            "SELECT hash FROM pak_entries WHERE seq = ?", (size,)
+                        ).fetchone()[0]
+                    )
+    if bad is None and expected <= hi:
+        bad = expected  # entries missing at the end of this range
+    return bad, expected, previous, hashes_at
+
+
+def _db_file(conn: sqlite3.Connection) -> str | None:
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
 
 
 def scan_chain(
@@ -119,63 +185,81 @@ def scan_chain(
     *,
     start: tuple[int, bytes] | None = None,
     want: set[int] | frozenset[int] = frozenset(),
+    threads: int | None = None,
 ) -> ChainScan:
     """Recompute the chain (from entry #1, or after ``start`` = (seq, its hash)).
 
     ``want``: sizes whose head hash to remember in ``hashes_at`` (for checkpoints).
+    An entry is good when sha256(previous entry's stored hash || its canonical
+    bytes) equals its stored hash; all entries good from #1 means the chain is
+    intact, so large logs are checked in two halves on two threads (SQLite builds
+    the canonical bytes without holding the GIL).
     """
-    rows = conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
-    if start is None:
-        expected, previous = 1, journal.genesis_hash(journal.log_id(conn))
-    else:
-        expected, previous = start[0] + 1, start[1]
-    hashes_at: dict[int, bytes] = {}
-    if expected - 1 in want:
-        hashes_at[expected - 1] = previous
-    sha256 = hashlib.sha256
-    bad, message = None, ""
     try:
-        try:
-            iterator = _rows(conn, expected - 1)
-            for seq, canonical, stored in iterator:
-                if seq != expected:
-                    bad = expected
-                    break
-                digest = sha256(previous + canonical).digest()
-                if digest != stored:
-                    digest = _python_hash(conn, seq, previous)
-                    if digest != stored:
-                        bad = seq
-                        break
-                previous = digest
-                if seq in want:
-                    hashes_at[seq] = digest
-                expected += 1
-        except _Fallback:
-            # restart this stretch in Python (rare: only for rows SQLite cannot serialise)
-            for seq, canonical, stored in _python_rows(conn, expected - 1):
-                if seq != expected:
-                    bad = expected
-                    break
-                digest = sha256(previous + canonical).digest()
-                if digest != stored:
-                    bad = seq
-                    break
-                previous = digest
-                if seq in want:
-                    hashes_at[seq] = digest
-                expected += 1
+        rows, top = conn.execute(
+            "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM pak_entries"
+        ).fetchone()
+        if start is None:
+            first, previous = 1, journal.genesis_hash(journal.log_id(conn))
+        else:
+            first, previous = start[0] + 1, start[1]
+        hashes_at: dict[int, bytes] = {}
+        if first - 1 in want:
+            hashes_at[first - 1] = previous
+        path = _db_file(conn)
+        count = top - first + 1
+        if threads is None:
+            threads = 2 if count >= PARALLEL_FROM and path and (os.cpu_count() or 1) > 1 else 1
+        if threads <= 1 or not path:
+            bad, expected, previous, found = _check_range(conn, first, top, previous, want)
+            hashes_at.update(found)
+        else:
+            bad, expected, previous = _parallel(
+                conn, path, first, top, previous, want, threads, hashes_at
+            )
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"cannot read the PAK log: {exc}") from None
-    size = expected - 1
-    if bad is not None:
-        message = _diagnose(conn, bad, previous)
-    return ChainScan(bad is None, size, rows, previous.hex(), bad, message, hashes_at)
+    message = _diagnose(conn, bad, previous) if bad is not None else ""
+    size = (bad - 1) if bad is not None else top if top >= first else first - 1
+    head = previous if bad is not None or top < first else previous
+    return ChainScan(bad is None, size, rows, head.hex(), bad, message, hashes_at)
+
+
+def _parallel(conn, path, first, top, previous, want, threads, hashes_at):
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = (top - first + 1) // threads
+    bounds = [(first + i * step, top if i == threads - 1 else first + (i + 1) * step - 1)
+              for i in range(threads)]  # fmt: skip
+    starts = [previous]
+    for lo, _ in bounds[1:]:
+        row = conn.execute("SELECT hash FROM pak_entries WHERE seq = ?", (lo - 1,)).fetchone()
+        starts.append(row[0] if row and isinstance(row[0], bytes) else b"")
+
+    def work(index: int):
+        lo, hi = bounds[index]
+        uri = f"file:{path}?mode=ro"
+        local = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            return _check_range(local, lo, hi, starts[index], want)
+        finally:
+            local.close()
+
+    with ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(work, range(threads)))
+    for bad, expected, head, found in results:
+        hashes_at.update(found)
+        if bad is not None:
+            # the first failing range decides; its head is the last good hash before it
+            return bad, expected, head
+    return None, results[-1][1], results[-1][2]
 
 
 def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
     """One line naming the first bad entry and the likely kind of tampering."""
-    row = conn.execute(
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    row = cursor.execute(
         "SELECT * FROM pak_entries WHERE seq >= ? ORDER BY seq LIMIT 1", (bad,)
     ).fetchone()
     if row is None:
@@ -186,7 +270,7 @@ def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
             "(entries were deleted)"
         )
     stored = bytes(row["hash"]) if isinstance(row["hash"], bytes) else b""
-    nxt = conn.execute("SELECT * FROM pak_entries WHERE seq = ?", (bad + 1,)).fetchone()
+    nxt = cursor.execute("SELECT * FROM pak_entries WHERE seq = ?", (bad + 1,)).fetchone()
     if nxt is not None and stored:
         try:
             links = journal.entry_hash(stored, dict(nxt)) == bytes(nxt["hash"])

@@ -401,19 +401,18 @@ def _person(name: str, position: str) -> str:
 
 def journal_row(entry: dict[str, Any], end: dict[str, Any] | None) -> dict[str, Any]:
     """One journal row from an action or start entry and (for a start) its end entry."""
-    start = datetime.fromisoformat(entry["start_at"])
+    start_at = entry["start_at"]  # local ISO 8601: date and clock time are its slices
     end_at = end["end_at"] if end else entry["end_at"]
-    finish = datetime.fromisoformat(end_at) if end_at else None
     ru, en = ACTIONS.get(entry["action"], (entry["action"], entry["action"]))
     note = entry["note"]
     if end and end["note"] and end["note"] != note:
         note = f"{note}; {end['note']}" if note else end["note"]
     return {
         "no": entry["seq"],
-        "date": start.date().isoformat(),
+        "date": start_at[:10],
         "rooms": entry["rooms"],
-        "start": start.strftime("%H:%M"),
-        "end": finish.strftime("%H:%M") if finish else None,
+        "start": start_at[11:16],
+        "end": end_at[11:16] if end_at else None,
         "action": entry["action"],
         "action_ru": ru,
         "action_en": en,

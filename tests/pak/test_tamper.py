@@ -12,6 +12,17 @@ from ppe_tech.pak.chain import verify_log
 from ppe_tech.pak.checkpoint import create_checkpoint, verify_checkpoint
 
 
+@pytest.fixture(autouse=True, params=["one thread", "two threads, small chunks"])
+def scan_mode(request, monkeypatch):
+    """Run every case through both verify paths: one pass, and parallel ranges of small chunks."""
+    if request.param != "one thread":
+        from ppe_tech.pak import chain
+
+        monkeypatch.setattr(chain, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(chain, "CHUNK", 3)
+    return request.param
+
+
 @pytest.fixture
 def log(site, conn):
     fill(site, conn, 10)
