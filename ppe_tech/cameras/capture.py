@@ -19,7 +19,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import cv2
+# FFmpeg's own error lines (e.g. "method DESCRIBE failed: 401 Unauthorized") into the worker's
+# private log: read by OpenCV when it loads FFmpeg, so set before cv2 is imported (this
+# module is preloaded by the forkserver, whose children are the camera workers).
+os.environ.setdefault("OPENCV_FFMPEG_DEBUG", "1")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "16")  # AV_LOG_ERROR and worse
+
+import cv2  # noqa: E402
 
 from ppe_tech.cameras.analysis import finding, judge, to_analysis
 from ppe_tech.cameras.sources import precheck
@@ -83,7 +89,7 @@ def capture(job: dict[str, Any], emit) -> dict[str, Any]:
             findings.append(finding("timeout", f"the stream did not open within {open_timeout:g}s",
                                     timeout_s=open_timeout))  # fmt: skip
         else:
-            findings.append(finding("unreachable", "the stream could not be opened (see the log)"))
+            findings.append(finding("unreachable", "the stream could not be opened"))
         return out
     metrics["connect_ms"] = ms(opened)
     nominal = cap.get(cv2.CAP_PROP_FPS)

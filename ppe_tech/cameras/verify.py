@@ -100,7 +100,6 @@ def _run_workers(
     jobs: list[dict[str, Any]], on_event: EventHandler | None
 ) -> dict[str, dict[str, Any]]:
     ctx = _context()
-    from ppe_tech.cameras.capture import worker_main  # noqa: F401 - fail early if OpenCV is missing
 
     pending = list(jobs)
     running: dict[
@@ -192,8 +191,12 @@ def verify_cameras(
     for camera in cameras:
         result = raw[camera.id]
         findings = result.get("findings", [])
+        log = site.redact(result.get("log", ""))
         for f in findings:
             f["message"] = site.redact(str(f.get("message", "")))
+            if f["code"] == "unreachable" and f["message"] == "the stream could not be opened":
+                detail = _ffmpeg_error(log)
+                f["message"] += f": {detail}" if detail else ""
         findings.sort(
             key=lambda f: FAIL_CODES_ORDER.index(f["code"]) if f["code"] in FAIL_CODES_ORDER else 99
         )
@@ -206,11 +209,21 @@ def verify_cameras(
             "findings": findings,
             "metrics": result.get("metrics", {}),
             "duration_ms": result.get("duration_ms"),
-            "log": site.redact(result.get("log", "")),
+            "log": log,
             "snapshot_jpeg": result.get("snapshot_jpeg"),
             "reference_png": result.get("reference_png"),
         })  # fmt: skip
     return out
+
+
+def _ffmpeg_error(log: str) -> str:
+    """The last error line FFmpeg wrote (``[OPENCV:FFMPEG:16] ...``), without the prefix."""
+    lines = [
+        line.split("]", 1)[1].strip()
+        for line in log.splitlines()
+        if line.startswith("[OPENCV:FFMPEG:")
+    ]
+    return lines[-1][:200] if lines else ""
 
 
 def _write_snapshot(site: Site, name: str, data: bytes) -> str:
