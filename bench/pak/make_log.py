@@ -38,11 +38,21 @@ def site_config() -> dict:
         for d in range(0, 5 * 365, 7)
     ]  # fmt: skip
     cameras = [
-        {"id": f"aud-{i:04d}", "zone": "auditorium", "room": f"Auditorium {i:04d}", "source": "x.mp4"}
+        {
+            "id": f"aud-{i:04d}",
+            "zone": "auditorium",
+            "room": f"Auditorium {i:04d}",
+            "source": "x.mp4",
+        }
         for i in range(1, 21)
     ]
     return {
-        "point": {"code": "7701", "name": "Bench school", "timezone": "Europe/Moscow", "language": "ru"},
+        "point": {
+            "code": "7701",
+            "name": "Bench school",
+            "timezone": "Europe/Moscow",
+            "language": "ru",
+        },
         "staff": {
             "technician": {"name": "Иванов И.И.", "position": "технический специалист"},
             "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
@@ -100,7 +110,9 @@ def entries(site, n: int):
 
 def make(folder: Path, n: int, batch: int = 100_000) -> float:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ppe.yaml").write_text(yaml.safe_dump(site_config(), allow_unicode=True, sort_keys=False))
+    (folder / "ppe.yaml").write_text(
+        yaml.safe_dump(site_config(), allow_unicode=True, sort_keys=False)
+    )
     site = load_site(folder)
     if not (folder / "keys").exists():
         init_keys(site, PASSPHRASE.encode(), key_size=2048)
@@ -123,6 +135,10 @@ if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/pak-bench")
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
     seconds = make(target, count)
-    size = os.path.getsize(target / "ppe.db") + os.path.getsize(target / "ppe.db-wal") if (target / "ppe.db-wal").exists() else os.path.getsize(target / "ppe.db")
+    size = (
+        os.path.getsize(target / "ppe.db") + os.path.getsize(target / "ppe.db-wal")
+        if (target / "ppe.db-wal").exists()
+        else os.path.getsize(target / "ppe.db")
+    )
     print(f"made {count} entries in {seconds:.1f} s ({count / seconds:,.0f}/s) in {target} "
           f"(db {size / 1e6:.0f} MB) at {datetime.now(UTC):%Y-%m-%d %H:%M}Z")  # fmt: skip

@@ -23,6 +23,15 @@ def pak() -> None:
     """
 
 
+def _console():
+    """Human output; when it goes to a file or a pipe, lines are not folded at 80 columns."""
+    console = stdout_console()
+    if not console.is_terminal:
+        console.soft_wrap = True
+        console.width = max(console.width, 200)
+    return console
+
+
 def _interactive(no_input: bool, as_json: bool) -> bool:
     return not no_input and not as_json and sys.stdin.isatty()
 
@@ -265,10 +274,7 @@ def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> 
             row["action_ru"] if lang == "ru" else row["action_en"],
             row["performed_by"], row["responsible"], row["note"],
         )  # fmt: skip
-    console = stdout_console()
-    if not console.is_terminal:  # a file or a pipe: do not fold the journal into 80 columns
-        console.width = max(console.width, 200)
-    console.print(table)
+    _console().print(table)
 
 
 @pak.command("export")
@@ -366,7 +372,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         print_json(result.to_dict())
     else:
-        console = stdout_console()
+        console = _console()
         for check in result.checkpoint_checks:
             mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
             console.print(f"{mark}  {check.message}", markup=True)
@@ -407,7 +413,7 @@ def audit_(app: App, late_after: str, no_chain: bool, as_json: bool) -> None:
     if as_json:
         print_json({"findings": findings, "worst": worst(findings)})
     else:
-        console = stdout_console()
+        console = _console()
         for f in findings:
             style = SEVERITY_STYLE[f["severity"]]
             console.print(

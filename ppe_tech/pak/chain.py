@@ -307,6 +307,7 @@ def verify_log(
     began = time.perf_counter()
     lid = journal.log_id(conn)
     sources = list(checkpoints)
+    explicit = {source for source, _ in sources}  # given by the user: signature must verify
     if use_stored:
         from ppe_tech.pak.checkpoint import stored_checkpoints
 
@@ -371,6 +372,10 @@ def verify_log(
             checks.append(CheckpointCheck(False, message, cp, source, signature_ok, False))
             if failed is None:  # checkpoints are sorted by size: the first failure is the tightest
                 failed = (low, cp.size)
+            continue
+        if signature_ok is None and source in explicit:
+            message = f"{label}: matches the log, but its signature cannot be checked: {signer}"
+            checks.append(CheckpointCheck(False, message, cp, source, None, True))
             continue
         matched = max(matched, cp.size)
         note = "" if signature_ok else f" (signature not checked: {signer})"

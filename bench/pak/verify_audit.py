@@ -1,0 +1,71 @@
+"""Time to verify and to audit the PAK log of a site (make one with make_log.py), in one run.
+
+Prints: verify (library, one thread and two), audit (rules only, and with the
+chain check), and for comparison what a user might do instead to "seal" the
+database: SHA-256 of the whole file (finds that something changed, not what)
+and SQLite's PRAGMA integrity_check (finds corruption, not tampering).
+
+    .venv/bin/python bench/pak/verify_audit.py /tmp/pak-bench
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from ppe_tech.pak.audit import audit  # noqa: E402
+from ppe_tech.pak.chain import scan_chain, verify_log  # noqa: E402
+from ppe_tech.site import load_site  # noqa: E402
+from ppe_tech.store import connect  # noqa: E402
+
+
+def timed(label: str, fn, repeat: int = 3):
+    best, result = None, None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - began
+        best = seconds if best is None else min(best, seconds)
+    print(f"  {label:<42} best of {repeat}: {best:6.2f} s   (load {os.getloadavg()[0]:.1f})")
+    return result
+
+
+def main() -> None:
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/pak-bench")
+    os.environ.setdefault("PPE_KEY_PASSPHRASE", "bench")
+    site = load_site(folder)
+    conn = connect(site.db_path)
+    n = conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
+    print(f"{n:,} entries, {os.cpu_count()} CPUs")
+    timed("verify_log (chain + stored checkpoints)", lambda: verify_log(site, conn))
+    timed("scan_chain, one thread", lambda: scan_chain(conn, threads=1))
+    timed("scan_chain, two threads", lambda: scan_chain(conn, threads=2))
+    found = timed("audit, rules only", lambda: audit(site, conn, check_chain=False), repeat=1)
+    print(f"    {len(found)} findings")
+    timed("audit with the chain check", lambda: audit(site, conn), repeat=1)
+
+    def sha_file():
+        h = hashlib.sha256()
+        with open(site.db_path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        return h.hexdigest()
+
+    timed("baseline: sha256 of ppe.db", sha_file)
+    plain = sqlite3.connect(site.db_path)
+    timed(
+        "baseline: PRAGMA integrity_check",
+        lambda: plain.execute("PRAGMA integrity_check").fetchone(),
+        repeat=1,
+    )
+
+
+if __name__ == "__main__":
+    main()
