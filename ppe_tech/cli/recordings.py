@@ -108,9 +108,11 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
 @click.option("--margin", help="Time before the start and after the end, e.g. 30m (default: archive.margin).")
 @click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the bag into (default: archive.target).")  # fmt: skip
+@click.option("--no-decode-check", is_flag=True,
+              help="Skip decoding each file's first and last frame (faster; undecodable files go unnoticed).")  # fmt: skip
 @json_option
 @pass_app
-def archive(app: App, exam_id: str, zones: str | None, margin: str | None, target: Path | None, as_json: bool) -> None:
+def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) -> None:
     """Copy the exam's recordings into a verified BagIt bag (resumable).
 
     Exit 0 when the bag is written (gaps and undecodable segments are reported, not fatal),
@@ -130,7 +132,8 @@ def archive(app: App, exam_id: str, zones: str | None, margin: str | None, targe
         err.print(f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left out; "
                   "run again when the recorder has closed them")  # fmt: skip
     with _bytes_progress(progress_enabled() and not as_json, "archive") as progress:
-        result = archive_exam(site, app.db, plan, target, progress=progress, log=lambda m: err.print(m))
+        result = archive_exam(site, app.db, plan, target, progress=progress, log=lambda m: err.print(m),
+                              decode=not no_decode_check)  # fmt: skip
     if as_json:
         print_json(result)
         return

@@ -136,6 +136,7 @@ def archive_exam(
     workers: int | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
+    decode: bool = True,
 ) -> dict:
     """Write (or finish, or re-check) the bag of ``plan`` under ``target``; return the archive record."""
     progress = progress or Progress()
@@ -156,6 +157,7 @@ def archive_exam(
         raise ConfigError(
             f"no recordings of {', '.join(plan.cameras)} between {iso(plan.window_start)} and "
             f"{iso(plan.window_end)} under {plan.root}"
+            + (f" ({len(plan.pending)} still being written: run again in a minute)" if plan.pending else "")
         )
 
     wanted = {f"data/{s.path}": s for s in plan.segments}
@@ -193,10 +195,11 @@ def archive_exam(
     from ppe_tech.recordings.mp4 import decodable
 
     decoding: dict[str, Future] = {}
-    with ThreadPoolExecutor(max_workers=1) as decoder:  # decodes copied files while others copy
+    with ThreadPoolExecutor(max_workers=workers) as decoder:  # decodes copied files while others copy
 
         def decode_later(item: _Done) -> None:
-            decoding[item.bag_path] = decoder.submit(decodable, partial / item.bag_path)
+            if decode:
+                decoding[item.bag_path] = decoder.submit(decodable, partial / item.bag_path)
 
         try:
             copied = _copy_all(plan.root, partial, to_copy, journal_path=partial / JOURNAL,
@@ -205,10 +208,11 @@ def archive_exam(
             decoder.shutdown(wait=True, cancel_futures=True)
             raise
         done: dict[str, _Done] = {**reuse, **copied}
-        if progress.on_phase:
-            progress.on_phase("decoding first and last frames")
-        _decode_missing(partial, done, decoding, workers)
-    record = _finish(site, plan, partial, done, began_at)
+        if decode:
+            if progress.on_phase:
+                progress.on_phase("decoding first and last frames")
+            _decode_missing(partial, done, decoding, workers)
+    record = _finish(site, plan, partial, done, began_at, decode)
     try:
         (partial / JOURNAL).unlink(missing_ok=True)
         fsync_dir(partial)
@@ -318,36 +322,39 @@ def _copy_all(root, partial, segments, *, journal_path, workers, on_bytes, on_co
     except OSError as exc:
         raise storage_error(exc, "cannot write", partial) from None
 
-    def one(seg: Segment) -> _Done:
+    def one(seg: Segment) -> tuple[_Done, Path, Path]:
         src = root / seg.path
         dst = partial / "data" / seg.path
         tmp = dst.with_name(f".{dst.name}{TMP_SUFFIX}")
-        size, digest = bagit_.copy_and_hash(src, tmp, on_bytes)
+        size, digest = bagit_.copy_and_hash(src, tmp, on_bytes, fsync=False)
         st = os.stat(src)
         if size != seg.size or st.st_size != seg.size or st.st_mtime_ns != seg.mtime_ns:
             tmp.unlink(missing_ok=True)
             raise StorageError(f"{src} changed while it was copied (still being written?); run again")
-        try:
-            os.rename(tmp, dst)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise storage_error(exc, "cannot write", dst) from None
-        return _Done(f"data/{seg.path}", seg.path, size, seg.mtime_ns, digest)
+        return _Done(f"data/{seg.path}", seg.path, size, seg.mtime_ns, digest), tmp, dst
 
-    batch: list[_Done] = []
+    batch: list[tuple[_Done, Path, Path]] = []
     batch_bytes = 0
 
     def flush() -> None:
+        """Durable in this order: each file fsynced, renamed; the folders fsynced; then the journal."""
         nonlocal batch, batch_bytes
         if not batch:
             return
-        for folder in {(partial / d.bag_path).parent for d in batch}:
+        for _item, tmp, dst in batch:
+            bagit_.fsync_path(tmp)
+            os.rename(tmp, dst)
+        for folder in {dst.parent for _item, _tmp, dst in batch}:
             fsync_dir(folder)
-        for d in batch:
+        for d, _tmp, _dst in batch:
             journal.write(json.dumps({"path": d.bag_path, "src": d.src, "size": d.size,
                                       "mtime_ns": d.mtime_ns, "sha256": d.sha256}) + "\n")  # fmt: skip
         journal.flush()
         os.fsync(journal.fileno())
+        for d, _tmp, _dst in batch:
+            done[d.bag_path] = d
+            if on_copied is not None:
+                on_copied(d)
         batch, batch_bytes = [], 0
 
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -361,11 +368,8 @@ def _copy_all(root, partial, segments, *, journal_path, workers, on_bytes, on_co
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     item = future.result()
-                    done[item.bag_path] = item
-                    if on_copied is not None:
-                        on_copied(item)
                     batch.append(item)
-                    batch_bytes += item.size
+                    batch_bytes += item[0].size
                 if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
                     flush()
             flush()
@@ -396,18 +400,21 @@ def _decode_missing(partial: Path, done: dict[str, _Done], decoding: dict[str, F
         os.fsync(journal.fileno())
 
 
-def _finish(site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: datetime) -> dict:
+def _finish(site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: datetime, decode: bool) -> dict:
     by_src = {s.path: s for s in plan.segments}
     files = []
     undecodable = []
     for rel in sorted(done):
         d = done[rel]
         seg = by_src[d.src]
+        if not decode and seg.status == "unreadable":  # not decoded, but known not to be an MP4
+            d.decodable, d.reason = False, seg.reason
         files.append({
             "camera": seg.camera, "path": d.bag_path, "size": d.size, "sha256": d.sha256,
-            "start": seg.start.isoformat(), "duration": seg.duration, "decodable": bool(d.decodable),
+            "start": seg.start.isoformat(), "duration": seg.duration,
+            "decodable": None if d.decodable is None else bool(d.decodable),
         })  # fmt: skip
-        if not d.decodable:
+        if d.decodable is False:
             reason = d.reason or seg.reason or "does not decode"
             if seg.status == "unreadable" and seg.reason:
                 reason = f"{reason}; {seg.reason}" if d.reason and d.reason != seg.reason else seg.reason
@@ -443,6 +450,7 @@ def _finish(site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: d
         *[("PPE-Camera", cam) for cam in plan.cameras],
         ("PPE-Gap-Count", str(len(gaps))),
         *[("PPE-Gap", f"{g['camera']} {g['start']} {g['end']} {g['seconds']:g}s") for g in gaps],
+        ("PPE-Decode-Check", "first and last frame of every file" if decode else "skipped (--no-decode-check)"),
         ("PPE-Undecodable-Count", str(len(undecodable))),
         *[("PPE-Undecodable", f"{u['path']}: {u['reason']}") for u in undecodable],
     ]

@@ -57,10 +57,36 @@ def _advise(fd: int, advice_name: str) -> None:
             pass
 
 
+def _sync_file_range():
+    """Linux ``sync_file_range``: start the write-back of a file without waiting for it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        func = libc.sync_file_range
+        func.argtypes = (ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint)
+        return func
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNC_FILE_RANGE = _sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def start_writeback(fd: int) -> None:
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
+
+
 def copy_and_hash(
-    src: Path, tmp: Path, on_bytes: Callable[[int], None] | None = None
+    src: Path, tmp: Path, on_bytes: Callable[[int], None] | None = None, fsync: bool = True
 ) -> tuple[int, str]:
-    """Copy ``src`` to ``tmp`` (created, fsynced), hashing what was read: ``(size, sha256)``."""
+    """Copy ``src`` to ``tmp``, hashing what was read: ``(size, sha256)``.
+
+    With ``fsync`` the copy is durable on return; without, its write-back is only started
+    (the caller fsyncs a batch of files later, when most of it has reached the disk).
+    """
     view = _buffer()
     digest = hashlib.sha256()
     size = 0
@@ -90,7 +116,10 @@ def copy_and_hash(
                 size += n
                 if on_bytes is not None:
                     on_bytes(n)
-            os.fsync(fd_out)
+            if fsync:
+                os.fsync(fd_out)
+            else:
+                start_writeback(fd_out)
         except OSError as exc:
             raise storage_error(exc, "cannot write", tmp) from None
         finally:

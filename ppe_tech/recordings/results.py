@@ -18,7 +18,7 @@ def latest_archive(conn: sqlite3.Connection, exam_id: str | None = None) -> dict
       ``{"camera", "path" (inside the bag, e.g. "data/2026-05-28/07/corridor-1/00.10.mp4"),
       "size" (bytes), "sha256" (hex), "start" (ISO 8601 UTC, from the segment path),
       "duration" (seconds, None when the file is unreadable), "decodable" (bool: first and
-      last frame decoded)}``;
+      last frame decoded; None when the archive ran with ``--no-decode-check``)}``;
     - ``total_bytes``, ``file_count``; ``manifest_sha256``: SHA-256 (hex) of the bag's
       ``manifest-sha256.txt``, which fixes every file's checksum;
     - ``bag_path``: the bag folder when it was written (it may have been moved since);

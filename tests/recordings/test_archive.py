@@ -226,11 +226,11 @@ def test_interrupted_bag_resumes_without_copying_finished_files(rec_site, cli, m
     real = bag_module.copy_and_hash
     calls = {"n": 0}
 
-    def failing(src, tmp, on_bytes=None):
+    def failing(src, tmp, on_bytes=None, **options):
         calls["n"] += 1
         if calls["n"] > 40:
             raise OSError(5, "Input/output error")
-        return real(src, tmp, on_bytes)
+        return real(src, tmp, on_bytes, **options)
 
     monkeypatch.setattr(bag_module, "copy_and_hash", failing)
     result = cli("recordings", "archive", "--exam", EXAM)
@@ -250,3 +250,11 @@ def test_zones_and_margin_options(rec_site, cli, tmp_path):
     assert data["window_start"] == "2026-05-28T07:00:00+00:00" and data["window_end"] == "2026-05-28T07:04:00+00:00"
     assert Path(data["bag_path"]).name == f"0101_{EXAM}_auditorium"
     shutil.rmtree(tmp_path / "x")
+
+
+def test_no_decode_check_still_reports_files_that_are_not_mp4(rec_site, cli, tmp_path):
+    data = archive_json(cli, "--no-decode-check", "--to", str(tmp_path / "y"))
+    assert [u["path"] for u in data["undecodable"]] == ["data/2026-05-28/07/entrance/03.00.mp4"]
+    assert {f["decodable"] for f in data["files"]} == {None, False}
+    info = bagit.Bag(data["bag_path"]).info
+    assert info["PPE-Decode-Check"].startswith("skipped")
