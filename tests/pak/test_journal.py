@@ -211,3 +211,21 @@ def test_sqlite_and_python_canonical_bytes_agree(site, conn, text):
     row = conn.execute(f"SELECT *, {journal.CANONICAL_SQL} AS c FROM pak_entries").fetchone()
     assert row["c"] == journal.canonical_bytes(dict(row))
     assert verify_log(site, conn).ok
+
+
+def test_add_prompts_for_missing_values_when_interactive(site, conn, cli, monkeypatch):
+    """In a terminal, `pak add` asks for what the flags did not give (tty detection forced on)."""
+    from ppe_tech.cli import pak as pak_cli
+
+    monkeypatch.setattr(pak_cli, "_interactive", lambda no_input, as_json: True)
+    answers = "card_removal\nAuditorium 0003\n10:40\nSmith J., guard\nhead\nreplaced\n"
+    result = cli("pak", "add", "--date", "2026-05-28", input=answers)
+    assert result.exit_code == 0, result.stderr
+    [row] = journal.list_entries(conn)
+    assert (row["action"], row["rooms"], row["start_at"]) == (
+        "card_removal", "Auditorium 0003", "2026-05-28T10:40:00+03:00",
+    )  # fmt: skip
+    assert row["performed_by"] == "Smith J., guard" and row["note"] == "replaced"
+    # an action not in the list is asked again, not written
+    result = cli("pak", "add", input="dance\nexport\nStaff room\n11:00\n\n\n\n")
+    assert result.exit_code == 0 and journal.list_entries(conn)[-1]["action"] == "export"
