@@ -105,7 +105,7 @@ def _python_hash(conn: sqlite3.Connection, seq: int, previous: bytes) -> bytes |
         return None
 
 
-def _check_rows(conn, rows, expected: int, previous: bytes, want) -> tuple[int | None, int, bytes]:
+def _check_rows(conn, rows, expected: int, previous: bytes) -> tuple[int | None, int, bytes]:
     """Check one chunk one entry at a time: (first bad seq or None, next expected, last hash)."""
     sha256 = hashlib.sha256
     for seq, canonical, stored in rows:
@@ -147,7 +147,7 @@ def _check_range(
                 except TypeError:  # a hash that is not bytes
                     fast = False
             if not fast:
-                bad, expected, previous = _check_rows(conn, rows, expected, previous, want)
+                bad, expected, previous = _check_rows(conn, rows, expected, previous)
                 if bad is not None:
                     break
             else:
@@ -158,7 +158,7 @@ def _check_range(
                     hashes_at[size] = stored[size - seqs[0]]
     except sqlite3.OperationalError:  # json_object refuses a BLOB put into a text column
         bad, expected, previous = _check_rows(
-            conn, _python_rows(conn, expected, hi), expected, previous, want
+            conn, _python_rows(conn, expected, hi), expected, previous
         )
         if bad is None:
             for size in want:  # the slow path is rare: recompute wanted heads from the table
@@ -209,8 +209,10 @@ def scan_chain(
         path = _db_file(conn)
         count = top - first + 1
         if threads is None:
-            threads = 2 if count >= PARALLEL_FROM and path and (os.cpu_count() or 1) > 1 else 1
-        if threads <= 1 or not path:
+            threads = 2 if count >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
+        # other connections would not see what this one's open transaction wrote
+        threads = min(threads, count) if path and not conn.in_transaction else 1
+        if threads <= 1:
             bad, expected, previous, found = _check_range(conn, first, top, previous, want)
             hashes_at.update(found)
         else:
@@ -220,9 +222,8 @@ def scan_chain(
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"cannot read the PAK log: {exc}") from None
     message = _diagnose(conn, bad, previous) if bad is not None else ""
-    size = (bad - 1) if bad is not None else top if top >= first else first - 1
-    head = previous if bad is not None or top < first else previous
-    return ChainScan(bad is None, size, rows, head.hex(), bad, message, hashes_at)
+    size = (bad - 1) if bad is not None else max(top, first - 1)
+    return ChainScan(bad is None, size, rows, previous.hex(), bad, message, hashes_at)
 
 
 def _parallel(conn, path, first, top, previous, want, threads, hashes_at):

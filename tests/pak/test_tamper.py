@@ -227,3 +227,28 @@ def test_refuses_to_sign_a_broken_chain(log, cli):
         db.execute("UPDATE pak_entries SET note = 'x' WHERE seq = 2")
     result = cli("pak", "checkpoint")
     assert result.exit_code == 1 and "refusing to sign" in result.stderr
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 7])
+def test_threads_and_chunks_agree_on_small_logs(site, conn, size, monkeypatch):
+    from ppe_tech.pak import chain
+
+    monkeypatch.setattr(chain, "CHUNK", 2)
+    fill(site, conn, size)
+    heads = {t: chain.scan_chain(conn, threads=t, want={size}) for t in (1, 2, 3)}
+    for scan in heads.values():
+        assert scan.ok and scan.size == size and scan.head_hash == heads[1].head_hash
+        assert scan.hashes_at[size].hex() == scan.head_hash
+    if size < 3:
+        return
+    for bad in range(1, size + 1):  # an edit anywhere is found at the same place by every split
+        with raw(site.db_path) as db:
+            db.execute("UPDATE pak_entries SET note = note || 'x' WHERE seq = ?", (bad,))
+        found = {t: chain.scan_chain(conn, threads=t).first_bad for t in (1, 2, 3)}
+        assert found == {1: bad, 2: bad, 3: bad}
+        with raw(site.db_path) as db:
+            db.execute(
+                "UPDATE pak_entries SET note = substr(note, 1, length(note) - 1) WHERE seq = ?",
+                (bad,),
+            )
+        assert chain.scan_chain(conn, threads=2).ok
