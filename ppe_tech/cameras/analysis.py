@@ -105,7 +105,7 @@ def register(reference: np.ndarray, picture: np.ndarray) -> dict[str, Any] | Non
     Returns dx, dy (shift of the frame centre, pixels at analysis scale), rotation in
     degrees, scale, the inlier count, the 2x3 matrix and the method used.
     """
-    orb = cv2.ORB_create(nfeatures=1500, fastThreshold=10)
+    orb = cv2.ORB_create(nfeatures=1000, fastThreshold=10)
     ref_s = cv2.GaussianBlur(reference, (3, 3), 0)
     pic_s = cv2.GaussianBlur(picture, (3, 3), 0)
     kp1, des1 = orb.detectAndCompute(ref_s, None)

@@ -13,6 +13,7 @@ private temporary file, never to the terminal; the parent masks them before use.
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
 import time
 import traceback
@@ -31,7 +32,9 @@ from ppe_tech.cameras.analysis import finding, judge, to_analysis
 from ppe_tech.cameras.sources import precheck
 
 LIVE_WARMUP_S = 0.5  # frames of a live source in this time after the first are the open burst
-KEEP_EVERY_S = 0.09  # analysis frames kept at most ~11 a second
+KEEP_EVERY_S = (
+    0.19  # frames decoded to pictures (and judged) at most ~5 a second; the rest only grabbed
+)
 FFMPEG_OPTIONS = {
     # TCP interleaved RTP: no lost packets, passes NAT and firewalls; probe briefly on open
     "rtsp": "rtsp_transport;tcp|analyzeduration;500000|probesize;65536",
@@ -115,7 +118,7 @@ def capture(job: dict[str, Any], emit) -> dict[str, Any]:
     decoded, counted = 1, []
     frames = [to_analysis(frame)]
     last_kept = first
-    last_frame, last_at = frame, first
+    last_frame, last_at = frame, first  # last_frame: the last one decoded to a picture
     stalls, longest_gap = 0, 0.0
     stopped: tuple[float, float] | None = None  # (after_s, waited_s) when the stream stopped
     # files are paced at their own timestamps, so that they deliver like a camera
@@ -123,19 +126,19 @@ def capture(job: dict[str, Any], emit) -> dict[str, Any]:
     loop_base = 0.0
     last_ts = 0.0
     while time.monotonic() < end:
-        ok, frame = cap.read()
+        ok = cap.grab()
         now = time.monotonic()
         if live and now - last_at >= 0.9 * read_timeout:
             # the read timeout fired inside FFmpeg: whatever came back is not a new frame
             stopped = (last_at - warm_until, now - last_at)
             break
-        if not ok or frame is None:
+        if not ok:
             if not live and decoded > 0:  # end of file: a camera does not end, start over
                 loop_base = last_ts + (1.0 / nominal if nominal else 0.1)
                 cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                ok, frame = cap.read()
+                ok = cap.grab()
                 now = time.monotonic()
-            if not ok or frame is None:
+            if not ok:
                 stopped = (now - warm_until, now - last_at)
                 break
         if not live:
@@ -151,10 +154,12 @@ def capture(job: dict[str, Any], emit) -> dict[str, Any]:
             if gap > gap_limit and last_at >= warm_until - 1e-9:
                 stalls += 1
             longest_gap = max(longest_gap, gap) if last_at >= warm_until else longest_gap
-        last_frame, last_at = frame, now
+        last_at = now
         if now - last_kept >= KEEP_EVERY_S:
-            frames.append(to_analysis(frame))
-            last_kept = now
+            ok, frame = cap.retrieve()
+            if ok and frame is not None:
+                frames.append(to_analysis(frame))
+                last_frame, last_kept = frame, now
         if decoded % 10 == 0:
             emit("reading", frames=decoded)
     cap.release()
@@ -209,7 +214,9 @@ def capture(job: dict[str, Any], emit) -> dict[str, Any]:
     reference = None
     if job.get("reference") and Path(job["reference"]).is_file():
         reference = cv2.imread(job["reference"], cv2.IMREAD_COLOR)
+    judged = time.monotonic()
     picture_findings, picture_metrics = judge(frames, reference, t, source_width=width)
+    metrics["analysis_ms"] = round(1000 * (time.monotonic() - judged))
     if job.get("reference") and Path(job["reference"]).is_file() and reference is None:
         for f in picture_findings:
             if f["code"] == "no_reference":
@@ -236,6 +243,8 @@ def worker_main(job: dict[str, Any], conn) -> None:
         detail = traceback.format_exc(limit=3)
         result = {"findings": [finding("no_frames", f"capture failed: {type(exc).__name__}: {exc}")],
                   "metrics": {}, "trace": detail}  # fmt: skip
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.setdefault("metrics", {})["cpu_ms"] = round(1000 * (usage.ru_utime + usage.ru_stime))
     log.seek(0, os.SEEK_END)
     size = log.tell()
     log.seek(max(0, size - 4000))

@@ -87,7 +87,7 @@ def hard_limit(job: dict[str, Any]) -> float:
 
 def _context():
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "ppe_tech.cameras.capture"])
+    ctx.set_forkserver_preload(["__main__", "ppe_tech.cameras.capture", "ppe_tech.cameras.verify"])
     return ctx
 
 
