@@ -65,7 +65,9 @@ def main() -> None:
     }  # fmt: skip
     (site / "ppe.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     total = 2 * count * size
-    print(f"{2 * count} segments of {size / 1024**2:.1f} MiB = {total / 1024**3:.2f} GiB under {root}")
+    print(
+        f"{2 * count} segments of {size / 1024**2:.1f} MiB = {total / 1024**3:.2f} GiB under {root}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from ppe_tech.cli.common import (
-    App, json_option, pass_app, print_json, progress_enabled, stderr_console, stdout_console,
+    App,
+    json_option,
+    pass_app,
+    print_json,
+    progress_enabled,
+    stderr_console,
+    stdout_console,
 )  # fmt: skip
 from ppe_tech.errors import ConfigError, ExitCode
 
@@ -38,8 +44,15 @@ def _bytes_progress(enabled: bool, label: str):
         yield Progress()
         return
     from rich.progress import (
-        BarColumn, DownloadColumn, Progress as Bar, TextColumn, TimeRemainingColumn, TransferSpeedColumn,
+        BarColumn,
+        DownloadColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
     )  # fmt: skip
+    from rich.progress import (
+        Progress as Bar,
+    )
 
     with Bar(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
@@ -53,7 +66,9 @@ def _bytes_progress(enabled: bool, label: str):
         def on_phase(phase: str) -> None:
             bar.update(task, description=f"{label}: {phase}")
 
-        yield Progress(on_total=on_total, on_bytes=lambda n: bar.advance(task, n), on_phase=on_phase)
+        yield Progress(
+            on_total=on_total, on_bytes=lambda n: bar.advance(task, n), on_phase=on_phase
+        )
 
 
 @recordings.command("status")
@@ -105,7 +120,9 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
 @recordings.command("archive")
 @click.option("--exam", "exam_id", required=True, help="Exam id from ppe.yaml.")
 @click.option("--zones", help="Comma-separated zones (default: archive.zones, corridor,entrance).")
-@click.option("--margin", help="Time before the start and after the end, e.g. 30m (default: archive.margin).")
+@click.option(
+    "--margin", help="Time before the start and after the end, e.g. 30m (default: archive.margin)."
+)
 @click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the bag into (default: archive.target).")  # fmt: skip
 @click.option("--no-decode-check", is_flag=True,
@@ -150,9 +167,13 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) 
             + (f" ({format_size(rate)}/s)" if rate else "")
             + (f"; {result['reused_files']} finished files from an interrupted run checked" if result["reused_files"] else "")
         )  # fmt: skip
-    out.print(f"window {result['window_start']} .. {result['window_end']}, cameras {', '.join(result['cameras'])}")
+    out.print(
+        f"window {result['window_start']} .. {result['window_end']}, cameras {', '.join(result['cameras'])}"
+    )
     for gap in result["gaps"]:
-        out.print(f"[yellow]gap[/] {gap['camera']}: {gap['start']} .. {gap['end']} ({gap['seconds']:g}s)")
+        out.print(
+            f"[yellow]gap[/] {gap['camera']}: {gap['start']} .. {gap['end']} ({gap['seconds']:g}s)"
+        )
     for bad in result["undecodable"]:
         out.print(f"[red]undecodable[/] {bad['path']}: {bad['reason']}")
     if result.get("pak_entry"):
@@ -162,7 +183,9 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) 
 @recordings.command("verify")
 @click.argument("bag", type=click.Path(path_type=Path))
 @click.option("--fast", is_flag=True, help="Only completeness and Payload-Oxum (no re-hash).")
-@click.option("--workers", type=click.IntRange(1, 32), help="Files hashed in parallel (default: CPU count).")
+@click.option(
+    "--workers", type=click.IntRange(1, 32), help="Files hashed in parallel (default: CPU count)."
+)
 @json_option
 @pass_app
 def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) -> None:
@@ -173,7 +196,9 @@ def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) 
     from ppe_tech.recordings.bag import verify_bag
 
     with _bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
-        result = verify_bag(bag, fast=fast, workers=workers, on_bytes=progress.on_bytes, on_total=progress.on_total)
+        result = verify_bag(
+            bag, fast=fast, workers=workers, on_bytes=progress.on_bytes, on_total=progress.on_total
+        )
     data = result.as_dict()
     if as_json:
         print_json(data)
@@ -182,7 +207,9 @@ def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) 
 
         out = stdout_console()
         for problem in result.problems:
-            out.print(f"[red]{problem['kind']}[/] {problem.get('path', '')} {problem.get('message', '')}".rstrip())
+            out.print(
+                f"[red]{problem['kind']}[/] {problem.get('path', '')} {problem.get('message', '')}".rstrip()
+            )
         verdict = "[green]VALID[/]" if result.valid else "[red]INVALID[/]"
         rate = data["bytes_per_second"]
         out.print(
@@ -215,9 +242,17 @@ def list_(app: App, as_json: bool) -> None:
 
 
 @recordings.command("watch")
-@click.option("--stall", help="Alert when a camera's newest segment is older than this (default: recordings.stall).")
-@click.option("--min-free", help="Alert when the recording disk has less free space (default: recordings.min_free).")
-@click.option("--alert-command", help="Run this on each alert (split like a shell, run without one).")
+@click.option(
+    "--stall",
+    help="Alert when a camera's newest segment is older than this (default: recordings.stall).",
+)
+@click.option(
+    "--min-free",
+    help="Alert when the recording disk has less free space (default: recordings.min_free).",
+)
+@click.option(
+    "--alert-command", help="Run this on each alert (split like a shell, run without one)."
+)
 @click.option("--interval", default="1s", show_default=True, help="How often the checks run.")
 @click.option("--for", "run_for", help="Stop after this long (default: until Ctrl-C or SIGTERM).")
 @json_option
@@ -252,7 +287,11 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
 
     def emit(alert: dict) -> None:
         who = f" {alert['camera']}" if alert["camera"] else ""
-        err.print(f"ppe-tech: ALERT {alert['kind']}{who}: {alert['message']}", markup=False, highlight=False)
+        err.print(
+            f"ppe-tech: ALERT {alert['kind']}{who}: {alert['message']}",
+            markup=False,
+            highlight=False,
+        )
         if as_json:
             import json
             import sys

@@ -157,7 +157,11 @@ def archive_exam(
         raise ConfigError(
             f"no recordings of {', '.join(plan.cameras)} between {iso(plan.window_start)} and "
             f"{iso(plan.window_end)} under {plan.root}"
-            + (f" ({len(plan.pending)} still being written: run again in a minute)" if plan.pending else "")
+            + (
+                f" ({len(plan.pending)} still being written: run again in a minute)"
+                if plan.pending
+                else ""
+            )
         )
 
     wanted = {f"data/{s.path}": s for s in plan.segments}
@@ -195,7 +199,9 @@ def archive_exam(
     from ppe_tech.recordings.mp4 import decodable
 
     decoding: dict[str, Future] = {}
-    with ThreadPoolExecutor(max_workers=workers) as decoder:  # decodes copied files while others copy
+    with ThreadPoolExecutor(
+        max_workers=workers
+    ) as decoder:  # decodes copied files while others copy
 
         def decode_later(item: _Done) -> None:
             if decode:
@@ -274,7 +280,9 @@ def _read_journal(path: Path) -> dict[str, _Done]:
         if "decoded" in row:
             decoded[row["decoded"]] = (bool(row["ok"]), row.get("reason", ""))
         elif {"path", "src", "size", "mtime_ns", "sha256"} <= row.keys():
-            done[row["path"]] = _Done(row["path"], row["src"], row["size"], row["mtime_ns"], row["sha256"])
+            done[row["path"]] = _Done(
+                row["path"], row["src"], row["size"], row["mtime_ns"], row["sha256"]
+            )
     for rel, (ok, reason) in decoded.items():
         if rel in done:
             done[rel].decodable, done[rel].reason = ok, reason
@@ -307,7 +315,9 @@ def _recheck(partial, reuse, workers, on_bytes):
     return good, stale
 
 
-def _copy_all(root, partial, segments, *, journal_path, workers, on_bytes, on_copied=None) -> dict[str, _Done]:
+def _copy_all(
+    root, partial, segments, *, journal_path, workers, on_bytes, on_copied=None
+) -> dict[str, _Done]:
     """Copy+hash files in parallel; fsync folders and append to the journal in batches."""
     done: dict[str, _Done] = {}
     if not segments:
@@ -330,7 +340,9 @@ def _copy_all(root, partial, segments, *, journal_path, workers, on_bytes, on_co
         st = os.stat(src)
         if size != seg.size or st.st_size != seg.size or st.st_mtime_ns != seg.mtime_ns:
             tmp.unlink(missing_ok=True)
-            raise StorageError(f"{src} changed while it was copied (still being written?); run again")
+            raise StorageError(
+                f"{src} changed while it was copied (still being written?); run again"
+            )
         return _Done(f"data/{seg.path}", seg.path, size, seg.mtime_ns, digest), tmp, dst
 
     batch: list[tuple[_Done, Path, Path]] = []
@@ -380,7 +392,9 @@ def _copy_all(root, partial, segments, *, journal_path, workers, on_bytes, on_co
     return done
 
 
-def _decode_missing(partial: Path, done: dict[str, _Done], decoding: dict[str, Future], workers: int) -> None:
+def _decode_missing(
+    partial: Path, done: dict[str, _Done], decoding: dict[str, Future], workers: int
+) -> None:
     """Collect the decode checks started during the copy, run the missing ones, journal them."""
     from ppe_tech.recordings.mp4 import decodable
 
@@ -393,14 +407,21 @@ def _decode_missing(partial: Path, done: dict[str, _Done], decoding: dict[str, F
         d.decodable, d.reason = future.result() if future else decodable(partial / d.bag_path)
         return d
 
-    with ThreadPoolExecutor(max_workers=workers) as pool, open(partial / JOURNAL, "a", encoding="utf-8") as journal:
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        open(partial / JOURNAL, "a", encoding="utf-8") as journal,
+    ):
         for d in pool.map(one, todo):
-            journal.write(json.dumps({"decoded": d.bag_path, "ok": d.decodable, "reason": d.reason}) + "\n")
+            journal.write(
+                json.dumps({"decoded": d.bag_path, "ok": d.decodable, "reason": d.reason}) + "\n"
+            )
         journal.flush()
         os.fsync(journal.fileno())
 
 
-def _finish(site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: datetime, decode: bool) -> dict:
+def _finish(
+    site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: datetime, decode: bool
+) -> dict:
     by_src = {s.path: s for s in plan.segments}
     files = []
     undecodable = []
@@ -417,7 +438,9 @@ def _finish(site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: d
         if d.decodable is False:
             reason = d.reason or seg.reason or "does not decode"
             if seg.status == "unreadable" and seg.reason:
-                reason = f"{reason}; {seg.reason}" if d.reason and d.reason != seg.reason else seg.reason
+                reason = (
+                    f"{reason}; {seg.reason}" if d.reason and d.reason != seg.reason else seg.reason
+                )
             undecodable.append({"camera": seg.camera, "path": d.bag_path, "reason": reason})
     manifest = bagit_.manifest_text([(d.bag_path, d.sha256) for d in done.values()])
     total = sum(d.size for d in done.values())
@@ -434,7 +457,10 @@ def _finish(site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: d
         ("Source-Organization", point.name),
         ("Organization-Address", point.address),
         ("External-Identifier", f"{point.code}/{plan.exam_id}"),
-        ("External-Description", f"Recordings of {', '.join(plan.zones)} cameras, exam {plan.exam_id} ({plan.subject})"),
+        (
+            "External-Description",
+            f"Recordings of {', '.join(plan.zones)} cameras, exam {plan.exam_id} ({plan.subject})",
+        ),
         ("Bagging-Date", began_at.date().isoformat()),
         ("Bag-Software-Agent", f"ppe-tech {__version__}"),
         ("Payload-Oxum", f"{total}.{len(files)}"),
@@ -450,7 +476,10 @@ def _finish(site, plan: Plan, partial: Path, done: dict[str, _Done], began_at: d
         *[("PPE-Camera", cam) for cam in plan.cameras],
         ("PPE-Gap-Count", str(len(gaps))),
         *[("PPE-Gap", f"{g['camera']} {g['start']} {g['end']} {g['seconds']:g}s") for g in gaps],
-        ("PPE-Decode-Check", "first and last frame of every file" if decode else "skipped (--no-decode-check)"),
+        (
+            "PPE-Decode-Check",
+            "first and last frame of every file" if decode else "skipped (--no-decode-check)",
+        ),
         ("PPE-Undecodable-Count", str(len(undecodable))),
         *[("PPE-Undecodable", f"{u['path']}: {u['reason']}") for u in undecodable],
     ]

@@ -135,7 +135,9 @@ def copy_and_hash(
     return size, digest.hexdigest()
 
 
-def hash_file(path: Path, algorithm: str = "sha256", on_bytes: Callable[[int], None] | None = None) -> str:
+def hash_file(
+    path: Path, algorithm: str = "sha256", on_bytes: Callable[[int], None] | None = None
+) -> str:
     view = _buffer()
     digest = hashlib.new(algorithm)
     fd = open_source(path)
@@ -159,7 +161,13 @@ def encode_path(path: str) -> str:
 
 
 def decode_path(text: str) -> str:
-    return text.replace("%0A", "\n").replace("%0a", "\n").replace("%0D", "\r").replace("%0d", "\r").replace("%25", "%")
+    return (
+        text.replace("%0A", "\n")
+        .replace("%0a", "\n")
+        .replace("%0D", "\r")
+        .replace("%0d", "\r")
+        .replace("%25", "%")
+    )
 
 
 def payload_path(bag: Path, relative: str) -> Path:

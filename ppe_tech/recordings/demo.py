@@ -90,7 +90,9 @@ def make_recordings(site, past_exam_id: str, now: datetime, gap_camera: str = "c
     first = (exam.start_at(site.tz) - margin).astimezone(UTC) - SEGMENT
     first = first.replace(minute=first.minute - first.minute % 10, second=0, microsecond=0)
     last = (exam.end_at(site.tz) + margin).astimezone(UTC) + SEGMENT
-    gap_at = exam.start_at(site.tz).astimezone(UTC).replace(second=0, microsecond=0) + timedelta(hours=1)
+    gap_at = exam.start_at(site.tz).astimezone(UTC).replace(second=0, microsecond=0) + timedelta(
+        hours=1
+    )
     gap_at = gap_at.replace(minute=gap_at.minute - gap_at.minute % 10)
     cameras = [c.id for c in site.config.cameras]
     count = 0
@@ -109,7 +111,11 @@ def make_recordings(site, past_exam_id: str, now: datetime, gap_camera: str = "c
     os.utime(live, (fresh, fresh))
     for cam in cameras:
         for back in (2, 1):
-            start = now.replace(microsecond=0) - SEGMENT * back - timedelta(seconds=rec.settle.total_seconds() + 5)
+            start = (
+                now.replace(microsecond=0)
+                - SEGMENT * back
+                - timedelta(seconds=rec.settle.total_seconds() + 5)
+            )
             _place(live, root / layout.path_for(cam, start, tz))
             count += 1
     return {"segments": count, "cameras": len(cameras), "gap": (gap_camera, gap_at, gap_at + SEGMENT),

@@ -180,7 +180,9 @@ def scan(
             continue
         young = wall - st.st_mtime_ns / 1e9 < settle
         if young:
-            index.pending.append(Segment(camera, relative, start, None, st.st_size, st.st_mtime_ns, "pending"))
+            index.pending.append(
+                Segment(camera, relative, start, None, st.st_size, st.st_mtime_ns, "pending")
+            )
             continue
         seg = read_segment(root, relative, camera, start, st)
         index.parsed += 1
@@ -196,18 +198,24 @@ def scan(
     return index
 
 
-def read_segment(root: Path, relative: str, camera: str, start: datetime, st: os.stat_result) -> Segment:
+def read_segment(
+    root: Path, relative: str, camera: str, start: datetime, st: os.stat_result
+) -> Segment:
     try:
         duration = segment_duration(root / relative)
         return Segment(camera, relative, start, duration, st.st_size, st.st_mtime_ns)
     except NotMp4 as exc:
-        return Segment(camera, relative, start, None, st.st_size, st.st_mtime_ns, "unreadable", str(exc))
+        return Segment(
+            camera, relative, start, None, st.st_size, st.st_mtime_ns, "unreadable", str(exc)
+        )
     except OSError as exc:
         return Segment(camera, relative, start, None, st.st_size, st.st_mtime_ns, "unreadable",
                        exc.strerror or str(exc))  # fmt: skip
 
 
-def save_segments(conn: sqlite3.Connection, root_key: str, fresh: list[Segment], gone: list[str]) -> None:
+def save_segments(
+    conn: sqlite3.Connection, root_key: str, fresh: list[Segment], gone: list[str]
+) -> None:
     from ppe_tech.store import transaction
 
     with transaction(conn):
@@ -219,7 +227,8 @@ def save_segments(conn: sqlite3.Connection, root_key: str, fresh: list[Segment],
               s.status, s.reason) for s in fresh],
         )  # fmt: skip
         conn.executemany(
-            "DELETE FROM recordings_segments WHERE root = ? AND path = ?", [(root_key, p) for p in gone]
+            "DELETE FROM recordings_segments WHERE root = ? AND path = ?",
+            [(root_key, p) for p in gone],
         )
 
 
@@ -261,5 +270,7 @@ def newest_activity(index: Index, camera: str) -> datetime | None:
     for seg in index.of(camera):
         mtime = datetime.fromtimestamp(seg.mtime_ns / 1e9, UTC)
         moments.append(min(seg.end, mtime) if seg.ok else mtime)
-    moments += [datetime.fromtimestamp(s.mtime_ns / 1e9, UTC) for s in index.pending if s.camera == camera]
+    moments += [
+        datetime.fromtimestamp(s.mtime_ns / 1e9, UTC) for s in index.pending if s.camera == camera
+    ]
     return max(moments) if moments else None

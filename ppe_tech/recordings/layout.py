@@ -69,7 +69,9 @@ class Layout:
             return None
         return fields["camera"], start
 
-    def path_for(self, camera: str, start: datetime, tz: tzinfo = UTC, suffix_epoch: bool = False) -> str:
+    def path_for(
+        self, camera: str, start: datetime, tz: tzinfo = UTC, suffix_epoch: bool = False
+    ) -> str:
         """The relative path a segment of ``camera`` starting at ``start`` has (used by the demo)."""
         local = start.astimezone(tz)
         values = {
@@ -95,11 +97,15 @@ def compile_layout(pattern: str) -> Layout:
     names = _PLACEHOLDER.findall(pattern)
     unknown = sorted(set(names) - set(_TOKENS))
     if unknown:
-        raise ValueError(f"layout {pattern!r}: unknown placeholder {{{unknown[0]}}} (known: {', '.join(_TOKENS)})")
+        raise ValueError(
+            f"layout {pattern!r}: unknown placeholder {{{unknown[0]}}} (known: {', '.join(_TOKENS)})"
+        )
     if "camera" not in names:
         raise ValueError(f"layout {pattern!r} has no {{camera}}")
     has_day = "date" in names or {"year", "month", "day"} <= set(names)
-    if "epoch" not in names and not (has_day and ("time" in names or {"hour", "minute", "second"} <= set(names))):
+    if "epoch" not in names and not (
+        has_day and ("time" in names or {"hour", "minute", "second"} <= set(names))
+    ):
         raise ValueError(
             f"layout {pattern!r} does not give the full start time "
             "(needs {date} or {year}{month}{day}, and {time} or {hour}{minute}{second}; or {epoch})"

@@ -61,7 +61,9 @@ def _find_moov(fh, file_size: int) -> bytes:
         if size < header or not kind.isascii():
             raise NotMp4(f"broken box header at {pos}")
         if pos + size > file_size:
-            raise NotMp4(f"box {kind.decode('latin-1')!r} runs past the end (truncated or still written)")
+            raise NotMp4(
+                f"box {kind.decode('latin-1')!r} runs past the end (truncated or still written)"
+            )
         if kind == b"moov":
             if size > _MAX_MOOV:
                 raise NotMp4("moov box too large")
@@ -95,7 +97,9 @@ def mp4_duration(path: Path) -> float | None:
             for sub, sbody, _ in _boxes(moov, body, end):
                 if sub == b"mehd" and timescale:
                     fmt = ">Q" if moov[sbody] == 1 else ">I"
-                    units = struct.unpack(fmt, moov[sbody + 4 : sbody + 4 + struct.calcsize(fmt)])[0]
+                    units = struct.unpack(fmt, moov[sbody + 4 : sbody + 4 + struct.calcsize(fmt)])[
+                        0
+                    ]
                     if units:
                         return units / timescale
     if duration is None:

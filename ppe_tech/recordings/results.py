@@ -30,14 +30,16 @@ def latest_archive(conn: sqlite3.Connection, exam_id: str | None = None) -> dict
         row = conn.execute("SELECT * FROM recordings_archives ORDER BY id DESC LIMIT 1").fetchone()
     else:
         row = conn.execute(
-            "SELECT * FROM recordings_archives WHERE exam_id = ? ORDER BY id DESC LIMIT 1", (exam_id,)
+            "SELECT * FROM recordings_archives WHERE exam_id = ? ORDER BY id DESC LIMIT 1",
+            (exam_id,),
         ).fetchone()
     return archive_row(row) if row else None
 
 
 def archive_row(row: sqlite3.Row) -> dict:
-    from ppe_tech.timeutil import format_duration
     from datetime import timedelta
+
+    from ppe_tech.timeutil import format_duration
 
     return {
         "archive_id": row["id"],
@@ -72,7 +74,9 @@ def list_archives(conn: sqlite3.Connection) -> list[dict]:
 
 
 def recent_alerts(conn: sqlite3.Connection, limit: int = 50) -> list[dict]:
-    rows = conn.execute("SELECT * FROM recordings_alerts ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    rows = conn.execute(
+        "SELECT * FROM recordings_alerts ORDER BY id DESC LIMIT ?", (limit,)
+    ).fetchall()
     return [
         {"id": r["id"], "at": r["at"], "kind": r["kind"], "camera": r["camera"], "message": r["message"],
          "details": json.loads(r["details"])}

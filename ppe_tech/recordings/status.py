@@ -5,7 +5,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from ppe_tech.recordings.index import Index, coverage, find_gaps, free_space, index_site, newest_activity
+from ppe_tech.recordings.index import (
+    Index,
+    coverage,
+    find_gaps,
+    free_space,
+    index_site,
+    newest_activity,
+)
 from ppe_tech.timeutil import iso, utc_now
 
 

@@ -66,7 +66,9 @@ class Watcher:
         self.alert_command = alert_command if alert_command is not None else rec.alert_command
         self.rescan_every = rescan
         self.root, self.layout, self.tz = site_layout(site)
-        self.root_key = str(self.root.resolve()) if self.root.exists() else str(self.root.absolute())
+        self.root_key = (
+            str(self.root.resolve()) if self.root.exists() else str(self.root.absolute())
+        )
         self.events: queue.Queue[str] = queue.Queue()
         self.observer = None
         self.root_present = self.ever_present = self.lost = False
@@ -82,7 +84,13 @@ class Watcher:
     # -- alerts ------------------------------------------------------------------------------
     def alert(self, kind: str, camera: str | None, message: str, **details) -> None:
         message = self.site.redact(message)
-        record = {"at": iso(utc_now()), "kind": kind, "camera": camera, "message": message, "details": details}
+        record = {
+            "at": iso(utc_now()),
+            "kind": kind,
+            "camera": camera,
+            "message": message,
+            "details": details,
+        }
         self.alerts.append(record)
         if self.conn is not None:
             self.conn.execute(
@@ -183,7 +191,10 @@ class Watcher:
     def _seen(self, camera: str, moment: datetime) -> None:
         if moment > self.last_activity.get(camera, datetime.min.replace(tzinfo=UTC)):
             self.last_activity[camera] = moment
-        if camera in self.stalled and (utc_now() - self.last_activity[camera]).total_seconds() <= self.stall:
+        if (
+            camera in self.stalled
+            and (utc_now() - self.last_activity[camera]).total_seconds() <= self.stall
+        ):
             self.stalled.discard(camera)
             self.alert("resumed", camera, f"{camera}: segments are coming again")
 

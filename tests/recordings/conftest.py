@@ -21,7 +21,10 @@ CAMERAS = [
     {"id": "entrance", "zone": "entrance", "room": "Main entrance", "source": "y.mp4"},
     {"id": "aud-0001", "zone": "auditorium", "room": "Auditorium 0001", "source": "z.mp4"},
 ]
-GAP_CORRIDOR = (datetime(2026, 5, 28, 7, 1, 0, tzinfo=UTC), datetime(2026, 5, 28, 7, 1, 30, tzinfo=UTC))
+GAP_CORRIDOR = (
+    datetime(2026, 5, 28, 7, 1, 0, tzinfo=UTC),
+    datetime(2026, 5, 28, 7, 1, 30, tzinfo=UTC),
+)
 CORRUPT_ENTRANCE = datetime(2026, 5, 28, 7, 3, 0, tzinfo=UTC)
 
 

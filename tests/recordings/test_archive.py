@@ -27,7 +27,10 @@ def tree_hashes(root: Path) -> dict[str, tuple[str, int]]:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             st = path.stat()
-            out[path.relative_to(root).as_posix()] = (hashlib.sha256(path.read_bytes()).hexdigest(), st.st_mtime_ns)
+            out[path.relative_to(root).as_posix()] = (
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                st.st_mtime_ns,
+            )
     return out
 
 
@@ -53,7 +56,10 @@ def test_archive_writes_a_valid_bag_with_gaps_and_the_corrupt_segment(rec_site, 
     cams = {f["camera"] for f in data["files"]}
     assert cams == {"corridor-1", "entrance"}  # the auditorium camera is not archived
     assert data["file_count"] == len(data["files"]) == len(list((bag_path / "data").rglob("*.mp4")))
-    assert [(g["camera"], g["seconds"]) for g in data["gaps"]] == [("corridor-1", 30.0), ("entrance", 10.0)]
+    assert [(g["camera"], g["seconds"]) for g in data["gaps"]] == [
+        ("corridor-1", 30.0),
+        ("entrance", 10.0),
+    ]
     assert [u["path"] for u in data["undecodable"]] == ["data/2026-05-28/07/entrance/03.00.mp4"]
     assert sum(1 for f in data["files"] if not f["decodable"]) == 1
     info = bagit.Bag(str(bag_path)).info
@@ -70,7 +76,15 @@ def test_archive_writes_a_valid_bag_with_gaps_and_the_corrupt_segment(rec_site, 
     assert set(stored) >= {"archive_id", "exam_id", "created_at", "window_start", "window_end", "margin", "zones",
                            "cameras", "files", "total_bytes", "file_count", "manifest_sha256", "bag_path", "gaps",
                            "undecodable"}  # fmt: skip
-    assert set(stored["files"][0]) == {"camera", "path", "size", "sha256", "start", "duration", "decodable"}
+    assert set(stored["files"][0]) == {
+        "camera",
+        "path",
+        "size",
+        "sha256",
+        "start",
+        "duration",
+        "decodable",
+    }
     assert latest_archive(connect(rec_site / "ppe.db"), "other-exam") is None
     # the source is never modified
     assert tree_hashes(day_root) == before
@@ -99,7 +113,9 @@ def test_flipped_byte_caught_by_verify_and_bagit(bag, cli):
     result = cli("recordings", "verify", str(bag), "--json")
     assert result.exit_code == 1
     problems = json.loads(result.stdout)["problems"]
-    assert [(p["kind"], p["path"]) for p in problems] == [("changed", victim.relative_to(bag).as_posix())]
+    assert [(p["kind"], p["path"]) for p in problems] == [
+        ("changed", victim.relative_to(bag).as_posix())
+    ]
     with pytest.raises(bagit.BagValidationError):
         bagit.Bag(str(bag)).validate()
     # --fast checks sizes and counts only: a same-size change passes it (documented)
@@ -169,7 +185,9 @@ def test_verify_not_a_bag(cli, tmp_path):
 def small_tmpfs(tmp_path):
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
     yield mount
@@ -198,7 +216,9 @@ def test_sigkill_at_a_random_point_then_resume(site_dir, tmp_path, segments):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
-    while not any(target.glob(".*.partial")) and child.poll() is None and time.monotonic() < deadline:
+    while (
+        not any(target.glob(".*.partial")) and child.poll() is None and time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     delay = random.uniform(0.0, 0.6)
     time.sleep(delay)
@@ -247,7 +267,10 @@ def test_interrupted_bag_resumes_without_copying_finished_files(rec_site, cli, m
 def test_zones_and_margin_options(rec_site, cli, tmp_path):
     data = archive_json(cli, "--zones", "auditorium", "--margin", "0s", "--to", str(tmp_path / "x"))
     assert data["cameras"] == ["aud-0001"] and data["gaps"] == []
-    assert data["window_start"] == "2026-05-28T07:00:00+00:00" and data["window_end"] == "2026-05-28T07:04:00+00:00"
+    assert (
+        data["window_start"] == "2026-05-28T07:00:00+00:00"
+        and data["window_end"] == "2026-05-28T07:04:00+00:00"
+    )
     assert Path(data["bag_path"]).name == f"0101_{EXAM}_auditorium"
     shutil.rmtree(tmp_path / "x")
 

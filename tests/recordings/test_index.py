@@ -6,7 +6,6 @@ import os
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,12 @@ from ppe_tech.recordings.mp4 import NotMp4, decodable, segment_duration
 from ppe_tech.store import connect
 from tests.conftest import write_site
 from tests.recordings.conftest import (
-    CORRUPT_ENTRANCE, GAP_CORRIDOR, WINDOW_END, WINDOW_START, frigate_path, rec_config,
+    CORRUPT_ENTRANCE,
+    GAP_CORRIDOR,
+    WINDOW_END,
+    WINDOW_START,
+    frigate_path,
+    rec_config,
 )  # fmt: skip
 
 FRIGATE = compile_layout("{date}/{hour}/{camera}/{minute}.{second}.mp4")
@@ -52,7 +56,9 @@ def test_paths_outside_the_layout_are_ignored(path):
 def test_layout_in_local_time_is_converted_to_utc():
     from zoneinfo import ZoneInfo
 
-    parsed = compile_layout("{camera}/{date}/{time}.mp4").parse("c/2026-05-28/10-00-00.mp4", ZoneInfo("Europe/Moscow"))
+    parsed = compile_layout("{camera}/{date}/{time}.mp4").parse(
+        "c/2026-05-28/10-00-00.mp4", ZoneInfo("Europe/Moscow")
+    )
     assert parsed == ("c", datetime(2026, 5, 28, 7, 0, tzinfo=UTC))
 
 
@@ -101,10 +107,15 @@ def test_index_finds_planted_gaps_and_the_corrupt_segment(day_root, tmp_path):
     assert [(g.start, g.seconds) for g in gaps] == [(CORRUPT_ENTRANCE, 10.0)]
     assert find_gaps("aud-0001", index.of("aud-0001"), WINDOW_START, WINDOW_END, 2.0) == []
     assert coverage(index.of("aud-0001"), WINDOW_START, WINDOW_END) == 1.0
-    assert coverage(index.of("corridor-1"), WINDOW_START, WINDOW_END) == pytest.approx(330 / 360, abs=0.01)
+    assert coverage(index.of("corridor-1"), WINDOW_START, WINDOW_END) == pytest.approx(
+        330 / 360, abs=0.01
+    )
     # a window before the recordings: all one gap, zero coverage
     early = WINDOW_START - timedelta(hours=1)
-    assert [g.seconds for g in find_gaps("x", index.of("aud-0001"), early, early + timedelta(minutes=5), 2.0)] == [300]
+    assert [
+        g.seconds
+        for g in find_gaps("x", index.of("aud-0001"), early, early + timedelta(minutes=5), 2.0)
+    ] == [300]
     # the second pass reads nothing again: size+mtime cache in the store
     again = scan(day_root, FRIGATE, conn=conn)
     assert again.parsed == 0

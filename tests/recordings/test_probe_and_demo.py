@@ -45,7 +45,9 @@ def test_recording_live_passes_and_fails(site_dir, tmp_path, segments):
     put(root, segments[0], "cam-a", 30)
     put(root, segments[0], "cam-b", 600)
     outcome = run_probe(site_dir, max_age="2m")
-    assert outcome.status == "fail" and "cam-b" in outcome.message and "cam-a" not in outcome.message
+    assert (
+        outcome.status == "fail" and "cam-b" in outcome.message and "cam-a" not in outcome.message
+    )
     assert outcome.value == "1/2 live"
     put(root, segments[1], "cam-b", 25)
     outcome = run_probe(site_dir, max_age="2m")
@@ -67,9 +69,13 @@ def test_demo_step(tmp_path):
     folder.mkdir()
     with PortalServer() as portal, SntpServer() as ntp:
         config = demo_config(utc_now(), portal, ntp)
-        (folder / "ppe.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+        (folder / "ppe.yaml").write_text(
+            yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+        )
         site = load_site(folder)
-        demo = DemoContext(folder, site, config["exams"][1]["id"], config["exams"][0]["id"], portal, ntp, print)
+        demo = DemoContext(
+            folder, site, config["exams"][1]["id"], config["exams"][0]["id"], portal, ntp, print
+        )
         started = time.monotonic()
         summary = run(demo)
         elapsed = time.monotonic() - started
@@ -77,7 +83,9 @@ def test_demo_step(tmp_path):
         assert elapsed < 45
         (bag,) = (folder / "archive").iterdir()
         bagit.Bag(str(bag)).validate()
-        used = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.stat().st_nlink == 1)
+        used = sum(
+            p.stat().st_size for p in folder.rglob("*") if p.is_file() and p.stat().st_nlink == 1
+        )
         assert used < 300 * 1024**2
         # the pre-exam recording-live item of the next demo step passes on these recordings
         assert run_probe(folder).status == "pass"

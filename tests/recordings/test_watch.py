@@ -29,7 +29,9 @@ class WatchProcess:
         argv = [sys.executable, "-m", "ppe_tech", "--site", str(site), "recordings", "watch", "--json",
                 "--stall", f"{STALL:g}s", "--interval", "0.25s", *args]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         self.alerts: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -88,7 +90,9 @@ def live(site_dir, tmp_path, segments):
     root = tmp_path / "live"
     root.mkdir()
     cams = [{"id": c, "zone": "corridor", "source": "x"} for c in ("cam-a", "cam-b")]
-    write_site(site_dir, minimal_config(cameras=cams, recordings={"root": str(root), "min_free": "1K"}))
+    write_site(
+        site_dir, minimal_config(cameras=cams, recordings={"root": str(root), "min_free": "1K"})
+    )
     recorder = Recorder(root, segments[0], ["cam-a", "cam-b"])
     yield site_dir, root, recorder
     recorder.stop.set()
@@ -157,7 +161,9 @@ def test_alert_command_runs_without_a_shell_and_low_space(site_dir, tmp_path, cl
     root.mkdir()
     out = tmp_path / "alerts.txt"
     script = tmp_path / "hook.py"
-    script.write_text("import os, sys\nopen(sys.argv[1], 'a').write(sys.argv[2] + '|' + os.environ['PPE_ALERT_KIND'] + '\\n')\n")
+    script.write_text(
+        "import os, sys\nopen(sys.argv[1], 'a').write(sys.argv[2] + '|' + os.environ['PPE_ALERT_KIND'] + '\\n')\n"
+    )
     write_site(site_dir, minimal_config(cameras=[], recordings={
         "root": str(root), "min_free": "1000T",
         "alert_command": [sys.executable, str(script), str(out), "{kind};$(touch pwned)"]}))  # fmt: skip

@@ -55,5 +55,9 @@ def recording_live(spec: RecordingLiveSpec, ctx: ProbeContext) -> Outcome:
             stale.append(f"{cam} ({format_duration(timedelta(seconds=age))} ago)")
     expected = f"{len(cameras)} cameras, newest segment < {format_duration(spec.max_age)}"
     if stale:
-        return Outcome.failed(f"not recording: {', '.join(stale)}", f"{len(cameras) - len(stale)}/{len(cameras)} live", expected)
+        return Outcome.failed(
+            f"not recording: {', '.join(stale)}",
+            f"{len(cameras) - len(stale)}/{len(cameras)} live",
+            expected,
+        )
     return Outcome.passed(f"{len(cameras)}/{len(cameras)} live, oldest {max(ages):.0f}s", expected)
