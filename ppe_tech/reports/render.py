@@ -30,8 +30,9 @@ TITLE_KEYS = {
     "archive": "archive_title",
     "access-log": "access_log_title",
 }
-FIRST_CHUNK_ROWS = 22  # log rows under the header block on the first page
-CHUNK_ROWS = 38  # log rows on a full page (row heights vary: a long row just moves on)
+FIRST_CHUNK_ROWS = 10  # log rows under the header block on the first page
+CHUNK_ROWS = 20  # log rows on a full page (row heights vary: a long row just moves on)
+SEGMENT_ROWS = 500  # a longer log is rendered as several documents (render_segmented)
 
 
 def template_dirs(site_folder: Path | None) -> list[Path]:
@@ -105,11 +106,9 @@ def _environment(site_folder: Path | None, tz):
     return env
 
 
-def render_html(site, data: dict[str, Any], lang: str) -> str:
-    """The report's HTML: ``data`` (the embedded JSON) plus labels, fonts and helpers."""
+def _context(site, data: dict[str, Any], lang: str, env) -> dict[str, Any]:
     kind = data["kind"]
     t = labels(lang)
-    env = _environment(site.folder, site.tz)
 
     def tr(obj: Any, name: str) -> str:
         if not isinstance(obj, dict):
@@ -130,12 +129,10 @@ def render_html(site, data: dict[str, Any], lang: str) -> str:
         "kind": kind,
         "kind_title": t[TITLE_KEYS[kind]],
         "created_at": data["created_at"],
-        "created_local_iso": data["created_at"],
         "point_code": data["point"]["code"],
         "author": staff.get("technician", {}).get("name", ""),
     }
-    log = data.get("access_log")
-    context = {
+    return {
         **data,
         "lang": lang,
         "t": t,
@@ -143,10 +140,34 @@ def render_html(site, data: dict[str, Any], lang: str) -> str:
         "doc": doc,
         "signers": signers,
         "fonts": font_urls(site.folder),
-        "log_chunks": chunks(log["entries"]) if log else [],
+        "pages_stamped": False,  # True: "page X of Y" is stamped after merging the segments
+        "signatures_here": True,  # False: the signature lines come in a later segment
     }
+
+
+def render_html(
+    site,
+    data: dict[str, Any],
+    lang: str,
+    *,
+    chunk_rows: tuple[int, int] | None = None,
+    log_rows: list[dict[str, Any]] | None = None,
+    **flags: Any,
+) -> str:
+    """The report's HTML: ``data`` (the embedded JSON) plus labels, fonts and helpers.
+
+    ``chunk_rows`` (first, rest) overrides how many log rows go into each <table>
+    (the benchmark uses a huge value to compare with one plain table);
+    ``log_rows`` renders only those rows of the log (the first segment).
+    """
+    env = _environment(site.folder, site.tz)
+    context = _context(site, data, lang, env)
+    context.update(flags)
+    log = data.get("access_log")
+    rows = log_rows if log_rows is not None else (log["entries"] if log else [])
+    context["log_chunks"] = chunks(rows, *(chunk_rows or ())) if log else []
     context["css"] = env.get_template("report.css").render(context)
-    return env.get_template(TEMPLATES[kind]).render(context)
+    return env.get_template(TEMPLATES[data["kind"]]).render(context)
 
 
 def data_bytes(data: dict[str, Any]) -> bytes:
@@ -154,13 +175,14 @@ def data_bytes(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
 
-def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None) -> bytes:
-    """PDF/A-3b bytes of the report, ``results.json`` embedded as an associated file."""
-    from weasyprint import HTML, Attachment
-
+def _quiet() -> None:
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    html = html if html is not None else render_html(site, data, lang)
+
+
+def _main_pdf(site, data: dict[str, Any], html: str) -> bytes:
+    from weasyprint import HTML, Attachment
+
     attachment = Attachment(
         file_obj=io.BytesIO(data_bytes(data)),
         name=ATTACHMENT_NAME,
@@ -184,3 +206,101 @@ def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None
         attachments=[attachment],
         uncompressed_pdf=False,
     )
+
+
+def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None) -> bytes:
+    """PDF/A-3b bytes of the report, ``results.json`` embedded as an associated file.
+
+    A log longer than ``SEGMENT_ROWS`` is rendered in segments (see ``render_segmented``).
+    """
+    _quiet()
+    log = data.get("access_log")
+    if html is None and log and len(log["entries"]) > SEGMENT_ROWS:
+        return render_segmented(site, data, lang)
+    html = html if html is not None else render_html(site, data, lang)
+    return _main_pdf(site, data, html)
+
+
+def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 0) -> bytes:
+    """A long log as independent WeasyPrint documents of ``segment_rows`` rows, merged.
+
+    WeasyPrint keeps every laid-out page of a document in memory until it writes the
+    PDF, and a document's style and layout state grows with it. Here the first
+    document holds the report head and the first rows (PDF/A-3b, with results.json),
+    each further segment is laid out, written and dropped before the next one (the
+    last one ends with the signature lines), and the pages are joined with pypdf. The
+    footer "page X of Y" cannot be known while a segment is laid out, so it is
+    rendered afterwards (one WeasyPrint document of empty pages with that footer, cheap)
+    and laid over each page as a form XObject. Peak memory is bounded by one segment.
+    """
+    import gc
+
+    from weasyprint import HTML
+
+    size = segment_rows or SEGMENT_ROWS
+    rows = data["access_log"]["entries"]
+    segments = [rows[i : i + size] for i in range(size, len(rows), size)]
+    html = render_html(site, data, lang, log_rows=rows[:size], pages_stamped=True,
+                       signatures_here=not segments)  # fmt: skip
+    main = _main_pdf(site, data, html)
+    del html
+    env = _environment(site.folder, site.tz)
+    context = _context(site, data, lang, env)
+    context["pages_stamped"] = True
+    context["css"] = env.get_template("report.css").render(context)
+    template = env.get_template("log-pages.html")
+    base_url = str(template_dirs(site.folder)[-1]) + "/"
+    parts = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        part_html = template.render(
+            context, log_chunks=chunks(segment, CHUNK_ROWS), signatures_here=last
+        )
+        parts.append(HTML(string=part_html, base_url=base_url).write_pdf())
+        del part_html
+        gc.collect()
+    return _join(site, context, env, main, parts)
+
+
+def _join(site, context: dict[str, Any], env, main: bytes, parts: list[bytes]) -> bytes:
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+    from weasyprint import HTML
+
+    writer = PdfWriter(clone_from=io.BytesIO(main))
+    for part in parts:
+        writer.append(PdfReader(io.BytesIO(part)))
+    total = len(writer.pages)
+    css = env.get_template("report.css").render(context, page_numbers_only=True)
+    numbers_html = env.get_template("page-numbers.html").render(context, css=css, count=total)
+    base_url = str(template_dirs(site.folder)[-1]) + "/"
+    numbers = PdfReader(io.BytesIO(HTML(string=numbers_html, base_url=base_url).write_pdf()))
+    for index, (page, number_page) in enumerate(zip(writer.pages, numbers.pages, strict=True)):
+        name = f"/PpePageNo{index + 1}"  # pages may share one /Resources dictionary
+        form = DecodedStreamObject()
+        contents = number_page["/Contents"].get_object()
+        streams = contents if isinstance(contents, ArrayObject) else [contents]
+        form.set_data(b"\n".join(s.get_object().get_data() for s in streams))
+        form[NameObject("/Type")] = NameObject("/XObject")
+        form[NameObject("/Subtype")] = NameObject("/Form")
+        form[NameObject("/BBox")] = number_page.mediabox
+        form[NameObject("/Resources")] = number_page["/Resources"].clone(writer)
+        resources = page["/Resources"].get_object()
+        if "/XObject" not in resources:
+            resources[NameObject("/XObject")] = DictionaryObject()
+        xobjects = resources["/XObject"].get_object()
+        xobjects[NameObject(name)] = writer._add_object(form)
+        stamp = DecodedStreamObject()
+        stamp.set_data(f"q {name} Do Q".encode())
+        page_contents = page["/Contents"]
+        items = (
+            list(page_contents.get_object())
+            if isinstance(page_contents.get_object(), ArrayObject)
+            else [page_contents]
+        )
+        page[NameObject("/Contents")] = ArrayObject([*items, writer._add_object(stamp)])
+    writer.add_metadata({"/Producer": VENDOR})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -178,6 +178,7 @@ def make_ca_and_p12(folder: Path, p12_pass: bytes, *, cn: str = "Иванов И
                        critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
                        critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
     ca_pem = folder / "ca.pem"
@@ -220,3 +221,48 @@ def pdfsig(path: Path, nssdir: str) -> list[dict[str, str]]:
         elif "document signed" in line.lower():
             sigs[-1]["coverage"] = line.lstrip("- ").strip()
     return sigs
+
+
+def snapshot_jpegs(count: int, size: tuple[int, int] = (768, 576)) -> list[bytes]:
+    """``count`` JPEG frames of the real walkway clip shipped with the package."""
+    import cv2
+
+    clip = Path(__file__).resolve().parents[2] / "ppe_tech" / "demo_data" / "walkway.mp4"
+    cap = cv2.VideoCapture(str(clip))
+    frames: list[bytes] = []
+    try:
+        while len(frames) < count:
+            ok, frame = cap.read()
+            if not ok:
+                cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                continue
+            for _ in range(5):  # spread the frames out a little
+                cap.grab()
+            frame = cv2.resize(frame, size)
+            frames.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
+    finally:
+        cap.release()
+    return frames
+
+
+def add_camera_run(site, conn, count: int, exam_id: str = EXAM) -> None:
+    """A stored camera verification of ``count`` cameras, each with a snapshot JPEG."""
+    site.snapshots_dir.mkdir(exist_ok=True)
+    cur = conn.execute(
+        "INSERT INTO camera_runs (started_at, finished_at, exam_id, sample_s, selection, status)"
+        " VALUES (?,?,?,?,?,?)",
+        ("2026-05-28T04:45:00Z", "2026-05-28T04:46:10Z", exam_id, 3.0, "all", "warning"),
+    )
+    for i, jpeg in enumerate(snapshot_jpegs(count)):
+        cam = CAMERAS[i] if i < len(CAMERAS) else {"id": f"aud-{i:04d}-a", "zone": "auditorium",
+                                                   "room": f"Аудитория {i:04d}"}  # fmt: skip
+        rel = f"snapshots/{cam['id']}.jpg"
+        (site.folder / rel).write_bytes(jpeg)
+        findings = [] if i % 4 else [{"code": "dark", "severity": "warning",
+                                      "message": "picture too dark (mean 31 < 40)"}]  # fmt: skip
+        conn.execute(
+            "INSERT INTO camera_results (run_id, camera_id, zone, room, source, status, findings,"
+            " metrics, snapshot, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (cur.lastrowid, cam["id"], cam["zone"], cam["room"], "rtsp://viewer:***@10.0.0.21/s1",
+             "warning" if findings else "ok", json.dumps(findings), "{}", rel, 2100),
+        )  # fmt: skip

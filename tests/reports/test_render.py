@@ -87,17 +87,30 @@ def test_site_overrides_a_template(populated, conn):
     assert "ОСОБАЯ ФОРМА 7701" in pdf_text(Path(row["file"]))
 
 
-def test_long_log_is_split_into_page_tables(rsite, conn):
+def test_long_log_is_split_into_page_tables_and_segments(rsite, conn, monkeypatch, cli):
     from pypdf import PdfReader
 
+    from ppe_tech.reports import render
     from ppe_tech.reports.core import build_data, make_report
-    from ppe_tech.reports.render import render_html
 
     add_log(rsite, conn, n=130)
     data = build_data(rsite, conn, "access-log", number="X")
-    html = render_html(rsite, data, "ru")
-    assert html.count('<table class="grid log') == 1 + -(-(130 - 22) // 38)
+    html = render.render_html(rsite, data, "ru")
+    first, rest = render.FIRST_CHUNK_ROWS, render.CHUNK_ROWS
+    assert html.count('<table class="grid log') == 1 + -(-(130 - first) // rest)
+    # rendered as three documents of 50 rows, joined, numbered "page X of Y" afterwards
+    monkeypatch.setattr(render, "SEGMENT_ROWS", 50)
     row = make_report(rsite, conn, "access-log", lang="ru")
-    text = pdf_text(Path(row["file"]))
-    assert " 130 " in text
-    assert len(PdfReader(row["file"]).pages) >= 4
+    reader = PdfReader(row["file"])
+    pages = len(reader.pages)
+    assert pages >= 8
+    texts = [" ".join(p.extract_text().split()) for p in reader.pages]
+    for number, text in enumerate(texts, 1):
+        assert f"Страница {number} из {pages}" in text, number
+    joined = " ".join(texts)
+    assert (
+        joined.count("Подписи") == 1 and "Подписи" in texts[-1]
+    )  # signature lines once, at the end
+    assert " 130 " in joined and reader.attachments["results.json"]
+    verdict = cli("report", "verify", row["file"])
+    assert verdict.exit_code == 0, verdict.stdout

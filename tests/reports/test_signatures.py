@@ -116,18 +116,18 @@ def test_page_change_after_signing_is_reported(ca_site, tmp_path, cli):
     assert status.modification_level.name == "OTHER"
 
 
-def test_countersigned_report_verifies_with_both_signatures(ca_site, tmp_path, cli):
+def test_countersigned_report_verifies_with_both_signatures(populated, conn, tmp_path, cli):
+    from ppe_tech.keys import cert_path
     from ppe_tech.reports.core import make_report, show_report
 
-    site, conn, ca_pem = ca_site
-    nssdir = nss_db(tmp_path / "nss", ca_pem)
-    row = make_report(site, conn, "readiness", EXAM, lang="en")
+    nssdir = nss_db(tmp_path / "nss", cert_path(populated))
+    row = make_report(populated, conn, "readiness", EXAM, lang="en")
     first_bytes = Path(row["file"]).read_bytes()
     result = cli("report", "sign", row["file"], "--as", "head")
     assert result.exit_code == 0, result.stderr
     signed = Path(row["file"]).read_bytes()
     assert signed.startswith(first_bytes)  # an incremental update
-    statuses = _pyhanko_statuses(site, Path(row["file"]))
+    statuses = _pyhanko_statuses(populated, Path(row["file"]))
     assert [s.intact and s.valid and s.trusted for s in statuses] == [True, True]
     assert statuses[0].modification_level.name == "FORM_FILLING"
     sigs = pdfsig(Path(row["file"]), nssdir)
@@ -137,9 +137,21 @@ def test_countersigned_report_verifies_with_both_signatures(ca_site, tmp_path, c
     verify = cli("report", "verify", row["file"])
     assert verify.exit_code == 0, verify.stdout
     assert verify.stdout.startswith("OK:") and "(technician, head)" in verify.stdout
-    assert show_report(site, conn, row["number"])["signers"] == ["technician", "head"]
+    assert show_report(populated, conn, row["number"])["signers"] == ["technician", "head"]
     again = cli("report", "sign", row["file"], "--as", "head")
     assert again.exit_code == ExitCode.FAILED and "already signed as head" in again.stderr
+
+
+def test_countersigned_with_a_ca_issued_key(ca_site, cli):
+    """With a key from an organisation's CA both signatures are trusted by pyHanko."""
+    from ppe_tech.reports.core import make_report
+
+    site, conn, _ = ca_site
+    row = make_report(site, conn, "archive", EXAM)
+    assert cli("report", "sign", row["file"], "--as", "commission").exit_code == 0
+    statuses = _pyhanko_statuses(site, Path(row["file"]))
+    assert [(s.intact, s.valid, s.trusted) for s in statuses] == [(True, True, True)] * 2
+    assert cli("report", "verify", row["file"]).exit_code == 0
 
 
 def test_data_and_checkpoint_are_checked_against_the_store(rsite, conn, cli):

@@ -1,0 +1,97 @@
+"""Render a 10,000-row access-log extract: split into page tables (ppe-tech) or as one plain table.
+
+    python bench/reports/log_extract.py chunked [--rows 10000]
+    python bench/reports/log_extract.py plain   [--rows 10000]
+
+Both modes render the same rows with the same template and CSS through WeasyPrint
+to PDF/A-3b; ``plain`` puts all rows into a single <table> (what one writes
+without thinking about it), ``chunked`` is what ``ppe-tech report access-log``
+does. Run each under ``/usr/bin/time -v`` for the peak memory (run.sh does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+ACTIONS = [
+    ("performance_check", "Проверка работоспособности", "Performance check"),
+    ("recording_start", "Начало записи", "Start of recording"),
+    ("angle_adjustment", "Корректировка ракурса", "Camera angle adjustment"),
+    ("card_removal", "Извлечение карты памяти", "Memory card removal"),
+    ("export", "Копирование (выгрузка) записей", "Copying / export of recordings"),
+]
+
+
+def journal_rows(count: int) -> list[dict]:
+    """Rows in the shape of ``ppe_tech.pak.journal.list_entries``."""
+    start = datetime(2026, 5, 20, 7, 30)
+    rows = []
+    for i in range(count):
+        at = start + timedelta(minutes=7 * i)
+        code, ru, en = ACTIONS[i % len(ACTIONS)]
+        rows.append({
+            "no": i + 1, "date": at.date().isoformat(), "rooms": f"Аудитория {i % 17 + 1:04d}",
+            "start": at.strftime("%H:%M"), "end": (at + timedelta(minutes=5)).strftime("%H:%M"),
+            "action": code, "action_ru": ru, "action_en": en,
+            "performed_by": "Иванов И.И., технический специалист",
+            "responsible": "Петров А.А., руководитель ППЭ",
+            "note": "" if i % 9 else "плановая проверка", "open": False, "hash": f"{i:064x}",
+        })  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["chunked", "plain"])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    import yaml
+
+    from ppe_tech.reports.render import render_html, render_pdf
+    from ppe_tech.site import load_site
+
+    folder = Path(tempfile.mkdtemp(prefix="ppe-bench-"))
+    config = {
+        "point": {"code": "7701", "name": "Школа № 5", "address": "ул. Ленина, 1", "region": "77",
+                  "timezone": "Europe/Moscow", "language": "ru"},
+        "staff": {"technician": {"name": "Иванов И.И.", "position": "технический специалист"},
+                  "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"}},
+    }  # fmt: skip
+    (folder / "ppe.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    site = load_site(folder)
+    data = {
+        "format": "ppe-tech-report/1", "generator": "bench", "kind": "access-log",
+        "number": "7701-LOG-2026-0001", "lang": "ru", "created_at": "2026-05-28T12:00:00Z",
+        "point": config["point"], "staff": config["staff"], "exam": None, "checkpoint": None,
+        "access_log": {"date_from": None, "date_to": None, "entries": journal_rows(args.rows),
+                       "audit": {"findings": []}},
+    }  # fmt: skip
+    started = time.perf_counter()
+    chunk_rows = None if args.mode == "chunked" else (args.rows + 1, args.rows + 1)
+    html = render_html(site, data, "ru", chunk_rows=chunk_rows)
+    pdf = render_pdf(site, data, "ru", html=html)
+    elapsed = time.perf_counter() - started
+    import io
+
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    tables = html.count('<table class="grid log')
+    if args.out:
+        args.out.write_bytes(pdf)
+    print(f"{args.mode}: {args.rows} rows, {tables} table(s), {pages} pages, "
+          f"{len(pdf) / 1e6:.1f} MB, {elapsed:.1f} s")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
