@@ -145,6 +145,9 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) 
     zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
     plan = plan_archive(site, app.db, exam_id, zone_list, _duration(margin, "--margin"))
     err = stderr_console()
+    if plan.window_open and not as_json:
+        err.print(f"[yellow]warning:[/] the exam window ends at {plan.window_end:%Y-%m-%d %H:%M} UTC: "
+                  "recordings after now are missing from this archive")  # fmt: skip
     if plan.pending and not as_json:
         err.print(f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left out; "
                   "run again when the recorder has closed them")  # fmt: skip

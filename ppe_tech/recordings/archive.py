@@ -65,6 +65,7 @@ class Plan:
     gaps: list[Gap]
     pending: list[Segment]
     bag_name: str
+    window_open: bool = False  # the window (with its margin) has not ended yet
 
     @property
     def total_bytes(self) -> int:
@@ -123,8 +124,9 @@ def plan_archive(
     pending = [s for s in index.pending if s.camera in cameras and s.start < end]
     name = f"{site.config.point.code}_{exam.id}_{'-'.join(zones)}"
     rooms = sorted({c.room or c.id for c in cams})
+    window_open = end > (now or utc_now())
     return Plan(exam.id, exam.subject, start, end, margin, zones, cameras, rooms, index.root,
-                segments, gaps, pending, name)  # fmt: skip
+                segments, gaps, pending, name, window_open)  # fmt: skip
 
 
 def archive_exam(
@@ -145,6 +147,11 @@ def archive_exam(
     started = time.perf_counter()
     began_at = utc_now()
     target = Path(target)
+    root = plan.root.resolve()
+    if target.resolve() == root or target.resolve().is_relative_to(root):
+        raise ConfigError(
+            f"{target} is inside the recording root {plan.root}: archive to another disk"
+        )
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -234,6 +241,7 @@ def archive_exam(
         "copied_files": len(copied), "reused_files": len(reuse), "seconds": round(seconds, 3),
         "bytes_per_second": round(copied_bytes / seconds) if seconds > 0 else None,
         "pending": [s.as_dict() for s in plan.pending],
+        "window_open": plan.window_open,
     }  # fmt: skip
     result["pak_entry"] = _record_pak(site, conn, plan, record, began_at)
     return result
@@ -549,7 +557,8 @@ def _existing(site, conn, plan: Plan, final: Path, progress: Progress) -> dict:
     pak = None if row else _record_pak(site, conn, plan, record, utc_now())
     return {**record, "archive_id": archive_id, "bag_path": str(final), "already_complete": True,
             "copied_files": 0, "reused_files": record["file_count"], "seconds": round(result.seconds, 3),
-            "bytes_per_second": None, "pending": [s.as_dict() for s in plan.pending], "pak_entry": pak}  # fmt: skip
+            "bytes_per_second": None, "pending": [s.as_dict() for s in plan.pending], "pak_entry": pak,
+            "window_open": plan.window_open}  # fmt: skip
 
 
 def _record_pak(site, conn, plan: Plan, record: dict, began_at: datetime) -> int | None:

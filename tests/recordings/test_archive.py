@@ -281,3 +281,9 @@ def test_no_decode_check_still_reports_files_that_are_not_mp4(rec_site, cli, tmp
     assert {f["decodable"] for f in data["files"]} == {None, False}
     info = bagit.Bag(data["bag_path"]).info
     assert info["PPE-Decode-Check"].startswith("skipped")
+
+
+def test_target_inside_the_recording_root_is_refused(rec_site, day_root, cli):
+    result = cli("recordings", "archive", "--exam", EXAM, "--to", str(day_root / "archive"))
+    assert result.exit_code == 2 and "inside the recording root" in result.stderr
+    assert not (day_root / "archive").exists()
