@@ -284,8 +284,9 @@ def judge(
             if abs(scale_pct) >= 2:
                 parts.append(f"zoomed {scale_pct:+.0f}%")
             findings.append(finding("moved", "view moved against the reference: " + ", ".join(parts),
-                                    **numbers, thresholds={k: t[k] for k in ("moved_shift_pct",
-                                    "moved_rotation_deg", "moved_scale_pct")}))  # fmt: skip
+                                    **numbers, threshold_shift_pct=t["moved_shift_pct"],
+                                    threshold_rotation_deg=t["moved_rotation_deg"],
+                                    threshold_scale_pct=t["moved_scale_pct"]))  # fmt: skip
         if moved or shift_pct > 1 or abs(reg["rotation"]) > 0.5:
             # compare structure where the two views overlap: warp the picture back
             inverse = cv2.invertAffineTransform(reg["matrix"])
