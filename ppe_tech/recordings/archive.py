@@ -185,6 +185,34 @@ def archive_exam(
 
     try:
         (partial / "data").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, "cannot write", partial) from None
+    lock = _lock(partial)
+    try:
+        return _archive_locked(site, conn, plan, target, partial, final, wanted, journal, reuse, to_copy,
+                               workers, progress, log, decode, started, began_at)  # fmt: skip
+    finally:
+        os.close(lock)
+
+
+def _lock(partial: Path) -> int:
+    """Hold an exclusive lock on the partial bag folder: one archiver per bag at a time."""
+    import fcntl
+
+    fd = os.open(partial, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StorageError(
+            f"another ppe-tech archive is writing {partial}; wait for it to finish"
+        ) from None
+    return fd
+
+
+def _archive_locked(site, conn, plan, target, partial, final, wanted, journal, reuse, to_copy, workers,
+                    progress, log, decode, started, began_at) -> dict:  # fmt: skip
+    try:
         if not (partial / "bagit.txt").is_file():
             atomic_write_text(partial / "bagit.txt", bagit_.BAGIT_TXT)
             fsync_dir(target)

@@ -287,3 +287,23 @@ def test_target_inside_the_recording_root_is_refused(rec_site, day_root, cli):
     result = cli("recordings", "archive", "--exam", EXAM, "--to", str(day_root / "archive"))
     assert result.exit_code == 2 and "inside the recording root" in result.stderr
     assert not (day_root / "archive").exists()
+
+
+def test_two_archivers_of_the_same_bag_do_not_mix(rec_site, cli):
+    import fcntl
+
+    from ppe_tech.recordings.archive import plan_archive
+    from ppe_tech.site import load_site
+
+    site = load_site(rec_site)
+    plan = plan_archive(site, None, EXAM)
+    partial = rec_site / "archive" / f".{plan.bag_name}.partial"
+    (partial / "data").mkdir(parents=True)
+    fd = os.open(partial, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another archiver holds this bag
+    try:
+        result = cli("recordings", "archive", "--exam", EXAM)
+        assert result.exit_code == 3 and "another ppe-tech archive" in result.stderr
+    finally:
+        os.close(fd)
+    assert archive_json(cli)["file_count"] == 69
