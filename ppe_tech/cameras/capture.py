@@ -24,7 +24,9 @@ from typing import Any
 # private log: read by OpenCV when it loads FFmpeg, so set before cv2 is imported (this
 # module is preloaded by the forkserver, whose children are the camera workers).
 os.environ.setdefault("OPENCV_FFMPEG_DEBUG", "1")
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "16")  # AV_LOG_ERROR and worse
+os.environ.setdefault(
+    "OPENCV_FFMPEG_LOGLEVEL", "24"
+)  # AV_LOG_WARNING and worse (HTTP errors are warnings)
 
 import cv2  # noqa: E402
 

@@ -103,3 +103,44 @@ def test_hard_bound_kills_a_capture(tmp_path, footage, monkeypatch):
     assert _codes(cam) == ["timeout"] and "capture stopped" in cam["findings"][0]["message"]
     assert took < 1.0 + MARGIN
     assert hard_limit(job) > 5.0  # the real limit covers open, reads and the sample
+
+
+def test_ffmpeg_error_text_reported_and_masked(tmp_path, monkeypatch):
+    """A camera that passes the quick check, then answers FFmpeg with 404: FFmpeg's own error
+    line is in the finding, and the password of the URL is nowhere in it."""
+    import http.server
+
+    calls = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            calls.append(self.path)
+            self.send_response(200 if len(calls) == 1 else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MJPEG_PASSWORD", "hunter2-secret")
+    try:
+        url = f"http://admin:${{MJPEG_PASSWORD}}@127.0.0.1:{server.server_address[1]}/video.mjpg"
+        site = make_site(
+            tmp_path / "s", [camera("mjpeg", url, open_timeout="3s", read_timeout="2s")]
+        )
+        run = run_verification(site, connect(site.db_path), sample=1.0)
+    finally:
+        server.shutdown()
+    cam = run["cameras"][0]
+    finding = cam["findings"][0]
+    assert finding["code"] == "unreachable"
+    assert (
+        finding["message"].startswith("the stream could not be opened: ")
+        and "404" in finding["message"]
+    )
+    assert "hunter2-secret" not in str(run)
+    assert cam["source"].startswith("http://admin:***@127.0.0.1:")
