@@ -28,8 +28,9 @@ and UTC for the time they were recorded, plus the OS user who recorded them.
 
 Each entry's ``hash`` is ``sha256(previous hash || canonical bytes)``; the first
 entry's previous hash is ``genesis_hash(log_id)``. The canonical bytes are the
-entry's columns (all but ``hash``) plus ``"v": 1`` as compact JSON with sorted
-keys, UTF-8, no ASCII escaping (``canonical_bytes``). Appends run in
+entry's fields (``FIELDS``) plus ``"v": 1`` as compact JSON with sorted keys,
+UTF-8, no ASCII escaping (``canonical_bytes``). The store keeps exactly these
+bytes (``body``) and derives the other columns from them (schema.py). Appends run in
 ``BEGIN IMMEDIATE`` with ``synchronous=FULL``, so concurrent writers (processes)
 serialise and every returned entry is on disk.
 
@@ -52,6 +53,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -82,8 +84,8 @@ FIELDS = (
     "performed_position", "performed_role", "recorded_at", "responsible_name",
     "responsible_position", "responsible_role", "rooms", "seq", "start_at",
 )  # fmt: skip
-COLUMNS = (*FIELDS, "hash")
-# The same canonical bytes computed by SQLite (fast path of verify; see chain.py).
+# The canonical bytes built by SQLite from an entry's columns (json_object with the keys in
+# sorted order): the same bytes as canonical_bytes; the pak-0002 migration and a test use it.
 CANONICAL_SQL = (
     "CAST(json_object("
     + ", ".join(f"'{name}', {name}" for name in sorted((*FIELDS, "v")) if name != "v")
@@ -212,6 +214,10 @@ def _entry(
             raise ConfigError(f"the end {_stamp(end)} is before the start {_stamp(start)}")
     pname, pposition, prole = resolve_person(site, performed_by, "performed by")
     rname, rposition, rrole = resolve_person(site, responsible, "responsible")
+    for what, text in (("room", rooms), ("note", note), ("performed by", pname + pposition),
+                       ("responsible", rname + rposition)):  # fmt: skip
+        if _CONTROL.search(text):
+            raise ConfigError(f"{what}: control characters are not allowed (tab and newline are)")
     return {
         "kind": kind, "action": code, "rooms": rooms, "start_at": _stamp(start),
         "end_at": _stamp(end) if end is not None else None, "end_of": end_of,
@@ -221,7 +227,10 @@ def _entry(
     }  # fmt: skip
 
 
-_INSERT = f"INSERT INTO pak_entries ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# Only seq, the canonical body and the hash are written; SQLite derives every other column
+# from the body (stored generated columns, see schema.py).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INSERT = "INSERT INTO pak_entries (seq, body, hash) VALUES (?, ?, ?)"
 
 
 class _Append:
@@ -263,9 +272,10 @@ def append_entries(conn: sqlite3.Connection, entries: Iterable[dict[str, Any]]) 
             for entry in entries:
                 seq += 1
                 entry = {**entry, "seq": seq}
-                previous = entry_hash(previous, entry)
+                body = canonical_bytes(entry)
+                previous = hashlib.sha256(previous + body).digest()
                 entry["hash"] = previous
-                rows.append(tuple(entry[name] for name in COLUMNS))
+                rows.append((seq, body.decode(), previous))
                 written.append(entry)
             conn.executemany(_INSERT, rows)
     except sqlite3.IntegrityError as exc:
@@ -276,7 +286,7 @@ def append_entries(conn: sqlite3.Connection, entries: Iterable[dict[str, Any]]) 
 
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
-    out = dict(entry)
+    out = {key: value for key, value in entry.items() if key != "body"}
     out["hash"] = bytes(entry["hash"]).hex()
     return out
 

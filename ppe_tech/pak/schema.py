@@ -12,6 +12,14 @@ The access log is append-only at the database level:
   not a unique index that a REPLACE could use to delete the older end.
 - ``pak_checkpoints`` holds every signed checkpoint made, append-only the same way.
 
+Since ``pak-0002-body`` an entry *is* its canonical bytes: ``body`` holds the
+canonical JSON the hash covers, and every other column (action, rooms, times,
+people, ...) is a STORED generated column computed from it by SQLite, so a
+column cannot be edited apart from the hashed body (SQLite refuses to UPDATE a
+generated column; editing ``body`` breaks the chain). A CHECK ties ``seq`` to the
+body's. ``verify`` also compares the table's definition with ``ENTRIES_DDL``, so a
+table rebuilt with plain columns is found too. Reading stays plain SQL on columns.
+
 Triggers stop mistakes and casual edits; they do not stop someone who drops them.
 The hash chain (``hash`` column) and signed checkpoints make such edits evident.
 """
@@ -77,3 +85,55 @@ CREATE TABLE pak_checkpoints (
         + _APPEND_ONLY.format(table="pak_checkpoints", what="checkpoints", key="id"),
     ),
 ]
+
+
+def _generated(name: str, kind: str = "TEXT") -> str:
+    return f"    {name} {kind} GENERATED ALWAYS AS (json_extract(body, '$.{name}')) STORED"
+
+
+# The table of pak-0002 exactly as SQLite keeps it in sqlite_master (verify compares it).
+ENTRIES_DDL = (
+    "CREATE TABLE pak_entries (\n"
+    "    seq INTEGER PRIMARY KEY CHECK (seq = json_extract(body, '$.seq')),\n"
+    "    body TEXT NOT NULL,\n"
+    "    hash BLOB NOT NULL,\n"
+    + ",\n".join(
+        _generated(name, "INTEGER" if name == "end_of" else "TEXT")
+        for name in (
+            "kind", "action", "rooms", "start_at", "end_at", "end_of", "performed_name",
+            "performed_position", "performed_role", "responsible_name", "responsible_position",
+            "responsible_role", "note", "recorded_at", "os_user",
+        )
+    )
+    + "\n)"
+)  # fmt: skip
+
+_CANONICAL_OF_0001 = (
+    "json_object('action', action, 'end_at', end_at, 'end_of', end_of, 'kind', kind, "
+    "'note', note, 'os_user', os_user, 'performed_name', performed_name, "
+    "'performed_position', performed_position, 'performed_role', performed_role, "
+    "'recorded_at', recorded_at, 'responsible_name', responsible_name, "
+    "'responsible_position', responsible_position, 'responsible_role', responsible_role, "
+    "'rooms', rooms, 'seq', seq, 'start_at', start_at, 'v', 1)"
+)
+
+MIGRATIONS.append(
+    (
+        "pak-0002-body",
+        # entries of a pak-0001 store keep their hashes: json_object gives the same canonical
+        # bytes (tests/pak/test_journal.py checks it), so the chain carries over unchanged
+        f"""
+CREATE TABLE pak_entries_0001 AS
+SELECT seq, {_CANONICAL_OF_0001} AS body, hash FROM pak_entries;
+DROP TABLE pak_entries;
+{ENTRIES_DDL};
+INSERT INTO pak_entries (seq, body, hash) SELECT seq, body, hash FROM pak_entries_0001 ORDER BY seq;
+DROP TABLE pak_entries_0001;
+CREATE INDEX pak_entries_end_of ON pak_entries (end_of) WHERE end_of IS NOT NULL;
+CREATE TRIGGER pak_entries_one_end AFTER INSERT ON pak_entries
+WHEN NEW.end_of IS NOT NULL AND (SELECT COUNT(*) FROM pak_entries WHERE end_of = NEW.end_of) > 1
+BEGIN SELECT RAISE(ABORT, 'this action already has an end entry'); END;
+"""
+        + _APPEND_ONLY.format(table="pak_entries", what="entries", key="seq"),
+    )
+)

@@ -36,13 +36,22 @@ def raw(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
+def edit(conn: sqlite3.Connection, seq: int, **fields) -> None:
+    """Edit fields of an entry the only way the store allows: in its body (JSON), by raw SQL."""
+    args = ", ".join(f"'$.{name}', ?" for name in fields)
+    conn.execute(
+        f"UPDATE pak_entries SET body = json_set(body, {args}) WHERE seq = ?",
+        (*fields.values(), seq),
+    )
+
+
 def recompute_chain(conn: sqlite3.Connection) -> None:
     """What a careful forger does after an edit: recompute every hash from entry #1."""
+    import hashlib
+
     from ppe_tech.pak import journal
 
-    conn.row_factory = sqlite3.Row
     previous = journal.genesis_hash(conn.execute("SELECT log_id FROM pak_meta").fetchone()[0])
-    for row in conn.execute("SELECT * FROM pak_entries ORDER BY seq").fetchall():
-        previous = journal.entry_hash(previous, dict(row))
-        conn.execute("UPDATE pak_entries SET hash = ? WHERE seq = ?", (previous, row["seq"]))
-    conn.row_factory = None
+    for seq, body in conn.execute("SELECT seq, body FROM pak_entries ORDER BY seq").fetchall():
+        previous = hashlib.sha256(previous + body.encode()).digest()
+        conn.execute("UPDATE pak_entries SET hash = ? WHERE seq = ?", (previous, seq))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from conftest import PASSPHRASE  # noqa: F401
-from helpers import raw
+from helpers import edit, raw
 
 from ppe_tech.pak.audit import audit
 from ppe_tech.pak.journal import _entry, append_entries, utc_stamp
@@ -139,7 +139,7 @@ def test_recorded_late_and_in_advance(site, conn):
 def test_tampered_log_is_a_high_finding(site, conn, cli):
     ordinary_day(site, conn)
     with raw(site.db_path) as db:
-        db.execute("UPDATE pak_entries SET action = 'performance_check' WHERE seq = 2")
+        edit(db, 2, action="performance_check")
     findings = audit(site, conn, now=NOW)
     assert codes(findings) == [("log-tampered", "high", 2)]
     result = cli("pak", "audit")

@@ -114,6 +114,11 @@ def test_export_csv_and_json(site, conn, cli, tmp_path):
         (["list", "--from", "May"], "is not a date"),
         (["list", "--action", "dance"], "unknown action 'dance'"),
         (["audit", "--late-after", "soon"], "is not a duration"),
+        (["add", "-a", "export", "-r", "Aud\x001"], "control characters are not allowed"),
+        (
+            ["add", "-a", "export", "-r", "Aud 1", "-n", "bell\x07"],
+            "control characters are not allowed",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(site, conn, cli, args, message):
@@ -155,11 +160,12 @@ def test_several_open_starts_need_a_number(site, conn, cli):
 @pytest.mark.parametrize(
     "sql",
     [
-        "UPDATE pak_entries SET note = 'x' WHERE seq = 1",
+        "UPDATE pak_entries SET body = json_set(body, '$.note', 'x') WHERE seq = 1",
+        "UPDATE pak_entries SET hash = zeroblob(32)",
         "DELETE FROM pak_entries WHERE seq = 2",
-        "INSERT OR REPLACE INTO pak_entries SELECT * FROM pak_entries WHERE seq = 1",
-        "REPLACE INTO pak_entries SELECT * FROM pak_entries WHERE seq = 3",
-        "INSERT INTO pak_entries SELECT seq + 5, kind, action, rooms, start_at, end_at, end_of, performed_name, performed_position, performed_role, responsible_name, responsible_position, responsible_role, note, recorded_at, os_user, hash FROM pak_entries WHERE seq = 3",
+        "INSERT OR REPLACE INTO pak_entries (seq, body, hash) SELECT seq, body, hash FROM pak_entries WHERE seq = 1",
+        "REPLACE INTO pak_entries (seq, body, hash) SELECT seq, body, hash FROM pak_entries WHERE seq = 3",
+        "INSERT INTO pak_entries (seq, body, hash) SELECT seq + 5, json_set(body, '$.seq', seq + 5), hash FROM pak_entries WHERE seq = 3",
         "UPDATE pak_meta SET log_id = 'x'",
         "DELETE FROM pak_meta",
         "INSERT OR REPLACE INTO pak_meta VALUES (1, 'other', 'now')",
@@ -177,6 +183,8 @@ def test_store_refuses_changes(site, conn, sql):
     meta = conn.execute("SELECT * FROM pak_meta").fetchall()
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute(sql)
+    with pytest.raises(sqlite3.OperationalError, match="cannot UPDATE generated column"):
+        conn.execute("UPDATE pak_entries SET note = 'x'")  # columns only follow the body
     assert conn.execute("SELECT * FROM pak_entries ORDER BY seq").fetchall() == snapshot
     assert conn.execute("SELECT * FROM pak_meta").fetchall() == meta
     assert conn.execute("SELECT COUNT(*) FROM pak_checkpoints").fetchone()[0] == 1
@@ -190,18 +198,19 @@ def test_second_end_refused_by_the_store(site, conn):
     journal.end_action(site, conn, start_seq=start["seq"], end=datetime(2026, 5, 28, 12, 5))
     with pytest.raises(sqlite3.IntegrityError, match="already has an end"):
         conn.execute(
-            "INSERT OR REPLACE INTO pak_entries SELECT 3, kind, action, rooms, start_at, end_at, end_of, performed_name, performed_position, performed_role, responsible_name, responsible_position, responsible_role, note, recorded_at, os_user, hash FROM pak_entries WHERE seq = 2"
+            "INSERT OR REPLACE INTO pak_entries (seq, body, hash) SELECT 3, json_set(body, '$.seq', 3), hash FROM pak_entries WHERE seq = 2"
         )
     assert _count(conn) == 2
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Аудитория № 5", 'quote " backslash \\ slash /', "tab\tnewline\ncr\r", "\x00\x01\x1f\x7f",
+    ["Аудитория № 5", 'quote " backslash \\ slash /', "tab\tnewline\ncr\r",
      "\u2028\u2029 emoji \U0001f4f9", "", "   spaces   "],
 )  # fmt: skip
 def test_sqlite_and_python_canonical_bytes_agree(site, conn, text):
-    """verify's fast path (SQLite json_object) must give the bytes journal.canonical_bytes defines."""
+    """The stored body is canonical_bytes; the columns SQLite derives from it give it back
+    (json_object over them, as the pak-0002 migration uses to carry old entries over)."""
     entry = journal._entry(
         site, kind="action", action="other", rooms="Aud 1", start=datetime(2026, 5, 28, 9, 0),
         end=None, performed_by=f"{text or 'x'}, pos", responsible="head", note=f"n {text}",
@@ -209,7 +218,41 @@ def test_sqlite_and_python_canonical_bytes_agree(site, conn, text):
     entry["rooms"] = text or "-"
     journal.append_entries(conn, [entry])
     row = conn.execute(f"SELECT *, {journal.CANONICAL_SQL} AS c FROM pak_entries").fetchone()
-    assert row["c"] == journal.canonical_bytes(dict(row))
+    assert row["c"] == journal.canonical_bytes(dict(row)) == row["body"].encode()
+    assert row["rooms"] == (text or "-") and row["note"] == f"n {text}".strip()
+    assert verify_log(site, conn).ok
+
+
+def test_store_of_the_first_schema_is_carried_over(site, tmp_path):
+    """A store made with pak-0001 (plain columns) gets pak-0002: same hashes, chain intact."""
+    from ppe_tech.pak.schema import MIGRATIONS
+    from ppe_tech.store import connect, split_sql
+
+    db = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    db.row_factory = sqlite3.Row
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    name, sql = MIGRATIONS[0]
+    for statement in split_sql(sql):
+        db.execute(statement)
+    db.execute("INSERT INTO _migrations VALUES (?, 'then')", (name,))
+    previous = journal.genesis_hash(db.execute("SELECT log_id FROM pak_meta").fetchone()[0])
+    for seq, text in enumerate(["Аудитория 1", 'quote " \\ tab\t', "Staff room"], start=1):
+        entry = journal._entry(site, kind="action", action="export", rooms=text,
+                               start=datetime(2026, 5, 28, 9, seq), end=None,
+                               performed_by="technician", responsible="head", note="")  # fmt: skip
+        entry["seq"] = seq
+        previous = journal.entry_hash(previous, entry)
+        columns = [*journal.FIELDS, "hash"]
+        db.execute(f"INSERT INTO pak_entries ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                   [*(entry[c] for c in journal.FIELDS), previous])  # fmt: skip
+    db.close()
+    conn = connect(tmp_path / "old.db")  # applies pak-0002 (and every other job's migrations)
+    result = verify_log(site, conn)
+    assert result.ok and result.size == 3 and result.head_hash == previous.hex()
+    assert [r["rooms"] for r in journal.list_entries(conn)][0] == "Аудитория 1"
+    journal.record_action(
+        site, conn, action="export", rooms="x", start=datetime(2026, 5, 28, 10, 0)
+    )
     assert verify_log(site, conn).ok
 
 

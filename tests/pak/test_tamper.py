@@ -4,9 +4,10 @@ and the first bad entry is named."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
-from helpers import fill, raw, recompute_chain
+from helpers import edit, fill, raw, recompute_chain
 
 from ppe_tech.pak.chain import verify_log
 from ppe_tech.pak.checkpoint import create_checkpoint, verify_checkpoint
@@ -46,18 +47,40 @@ def test_intact_log_verifies(log, cli):
 def test_field_edited_after_dropping_triggers(log, cli):
     site, _ = log
     with raw(site.db_path) as db:
-        db.execute("UPDATE pak_entries SET note = 'nothing happened' WHERE seq = 4")
+        with pytest.raises(sqlite3.OperationalError, match="cannot UPDATE generated column"):
+            db.execute("UPDATE pak_entries SET note = 'nothing happened' WHERE seq = 4")
+        edit(db, 4, note="nothing happened")  # the column follows the body it is derived from
+        assert (
+            db.execute("SELECT note FROM pak_entries WHERE seq = 4").fetchone()[0]
+            == "nothing happened"
+        )
     code, out = _verify_cli(cli)
     assert code == 1 and out["first_bad_entry"] == 4
     assert "entry #4 was altered" in out["message"]
 
 
-def test_field_type_changed_to_blob(log):
+def test_body_replaced_by_a_blob(log):
     site, conn = log
     with raw(site.db_path) as db:
-        db.execute("UPDATE pak_entries SET rooms = CAST(rooms AS BLOB) WHERE seq = 6")
+        db.execute(
+            "UPDATE pak_entries SET body = CAST(replace(body, 'Auditorium', 'Room') AS BLOB) WHERE seq = 6"
+        )
     result = verify_log(site, conn)
     assert not result.ok and result.first_bad == 6
+
+
+def test_table_rebuilt_with_plain_columns(log, cli):
+    """Rebuild pak_entries with ordinary columns (copying the values), then edit a column only."""
+    site, _ = log
+    with raw(site.db_path) as db:
+        columns = [r[1] for r in db.execute("PRAGMA table_xinfo(pak_entries)")]
+        db.execute(f"CREATE TABLE copy AS SELECT {', '.join(columns)} FROM pak_entries")
+        db.execute("DROP TABLE pak_entries")
+        db.execute("ALTER TABLE copy RENAME TO pak_entries")
+        db.execute("UPDATE pak_entries SET action = 'performance_check' WHERE seq = 3")
+    code, out = _verify_cli(cli)
+    assert code == 1 and "pak_entries table was rebuilt" in out["message"]
+    assert out["first_bad_entry"] is None  # the chain over the bodies is still intact
 
 
 def test_row_deleted(log, cli):
@@ -71,13 +94,16 @@ def test_row_deleted(log, cli):
 
 def test_two_rows_swapped(log, cli):
     site, _ = log
-    columns = "kind, action, rooms, start_at, end_at, end_of, performed_name, performed_position, performed_role, responsible_name, responsible_position, responsible_role, note, recorded_at, os_user, hash"
     with raw(site.db_path) as db:
-        six = db.execute(f"SELECT {columns} FROM pak_entries WHERE seq = 6").fetchone()
-        seven = db.execute(f"SELECT {columns} FROM pak_entries WHERE seq = 7").fetchone()
-        sets = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
-        db.execute(f"UPDATE pak_entries SET {sets} WHERE seq = 6", seven)
-        db.execute(f"UPDATE pak_entries SET {sets} WHERE seq = 7", six)
+        six = db.execute("SELECT body, hash FROM pak_entries WHERE seq = 6").fetchone()
+        seven = db.execute("SELECT body, hash FROM pak_entries WHERE seq = 7").fetchone()
+        # the bodies carry their numbers (a CHECK ties seq to the body): renumber them too
+        db.execute(
+            "UPDATE pak_entries SET body = json_set(?, '$.seq', 6), hash = ? WHERE seq = 6", seven
+        )
+        db.execute(
+            "UPDATE pak_entries SET body = json_set(?, '$.seq', 7), hash = ? WHERE seq = 7", six
+        )
     code, out = _verify_cli(cli)
     assert code == 1 and out["first_bad_entry"] == 6
 
@@ -86,12 +112,13 @@ def test_forged_row_inserted_in_the_middle(log, cli):
     site, _ = log
     with raw(site.db_path) as db:
         for seq in range(10, 4, -1):  # make room: renumber #5..#10 to #6..#11
-            db.execute("UPDATE pak_entries SET seq = seq + 1 WHERE seq = ?", (seq,))
+            db.execute(
+                "UPDATE pak_entries SET seq = seq + 1, body = json_set(body, '$.seq', seq + 1) "
+                "WHERE seq = ?", (seq,),
+            )  # fmt: skip
         db.execute(
-            "INSERT INTO pak_entries SELECT 5, kind, 'card_installation', rooms, start_at, end_at, "
-            "end_of, performed_name, performed_position, performed_role, responsible_name, "
-            "responsible_position, responsible_role, 'forged', recorded_at, os_user, hash "
-            "FROM pak_entries WHERE seq = 4"
+            "INSERT INTO pak_entries (seq, body, hash) SELECT 5, json_set(body, '$.seq', 5, "
+            "'$.action', 'card_installation', '$.note', 'forged'), hash FROM pak_entries WHERE seq = 4"
         )
     code, out = _verify_cli(cli)
     assert code == 1 and out["first_bad_entry"] == 5
@@ -102,10 +129,8 @@ def test_forged_row_appended_with_a_made_up_hash(log):
     site, conn = log
     with raw(site.db_path) as db:
         db.execute(
-            "INSERT INTO pak_entries SELECT 11, kind, action, rooms, start_at, end_at, end_of, "
-            "performed_name, performed_position, performed_role, responsible_name, "
-            "responsible_position, responsible_role, note, recorded_at, os_user, randomblob(32) "
-            "FROM pak_entries WHERE seq = 10"
+            "INSERT INTO pak_entries (seq, body, hash) SELECT 11, json_set(body, '$.seq', 11), "
+            "randomblob(32) FROM pak_entries WHERE seq = 10"
         )
     result = verify_log(site, conn)
     assert not result.ok and result.first_bad == 11
@@ -136,7 +161,7 @@ def test_whole_chain_recomputed_after_an_edit(log, cli, tmp_path):
     code, out = _verify_cli(cli, cp_file)
     assert code == 0, out
     with raw(site.db_path) as db:
-        db.execute("UPDATE pak_entries SET action = 'performance_check' WHERE seq = 4")
+        edit(db, 4, action="performance_check")
         recompute_chain(db)
         db.execute("DELETE FROM pak_checkpoints")
     code, out = _verify_cli(cli)
@@ -156,7 +181,7 @@ def test_recomputed_chain_narrowed_by_two_checkpoints(log, cli, tmp_path):
     late = tmp_path / "late.txt"
     late.write_text(create_checkpoint(site, conn).text)  # covers #1..#15
     with raw(site.db_path) as db:
-        db.execute("UPDATE pak_entries SET note = 'x' WHERE seq = 13")
+        edit(db, 13, note="x")
         recompute_chain(db)
         db.execute("DELETE FROM pak_checkpoints")
     code, out = _verify_cli(cli, early, late)
@@ -224,7 +249,7 @@ def test_checkpoint_of_another_log(log, tmp_path, site_dir):
 def test_refuses_to_sign_a_broken_chain(log, cli):
     site, _ = log
     with raw(site.db_path) as db:
-        db.execute("UPDATE pak_entries SET note = 'x' WHERE seq = 2")
+        edit(db, 2, note="x")
     result = cli("pak", "checkpoint")
     assert result.exit_code == 1 and "refusing to sign" in result.stderr
 
@@ -243,12 +268,12 @@ def test_threads_and_chunks_agree_on_small_logs(site, conn, size, monkeypatch):
         return
     for bad in range(1, size + 1):  # an edit anywhere is found at the same place by every split
         with raw(site.db_path) as db:
-            db.execute("UPDATE pak_entries SET note = note || 'x' WHERE seq = ?", (bad,))
+            original = db.execute("SELECT body FROM pak_entries WHERE seq = ?", (bad,)).fetchone()[
+                0
+            ]
+            edit(db, bad, note="x")
         found = {t: chain.scan_chain(conn, threads=t).first_bad for t in (1, 2, 3)}
         assert found == {1: bad, 2: bad, 3: bad}
         with raw(site.db_path) as db:
-            db.execute(
-                "UPDATE pak_entries SET note = substr(note, 1, length(note) - 1) WHERE seq = ?",
-                (bad,),
-            )
+            db.execute("UPDATE pak_entries SET body = ? WHERE seq = ?", (original, bad))
         assert chain.scan_chain(conn, threads=2).ok
