@@ -222,7 +222,9 @@ def _archive_locked(site, conn, plan, target, partial, final, wanted, journal, r
 
     total = plan.total_bytes
     if progress.on_total:
-        progress.on_total(total + sum(d.size for d in reuse.values()))
+        progress.on_total(
+            total
+        )  # the finished files are re-read, the others copied: each byte once
     if reuse:
         if progress.on_phase:
             progress.on_phase("checking finished files")
@@ -234,9 +236,8 @@ def _archive_locked(site, conn, plan, target, partial, final, wanted, journal, r
     from ppe_tech.recordings.mp4 import decodable
 
     decoding: dict[str, Future] = {}
-    with ThreadPoolExecutor(
-        max_workers=workers
-    ) as decoder:  # decodes copied files while others copy
+    # decodes the copied files while the next ones are copied
+    with ThreadPoolExecutor(max_workers=workers) as decoder:
 
         def decode_later(item: _Done) -> None:
             if decode:
