@@ -144,3 +144,50 @@ def test_ffmpeg_error_text_reported_and_masked(tmp_path, monkeypatch):
     )
     assert "hunter2-secret" not in str(run)
     assert cam["source"].startswith("http://admin:***@127.0.0.1:")
+
+
+def test_http_mjpeg_camera(tmp_path, footage):
+    """An HTTP MJPEG camera (multipart/x-mixed-replace JPEGs, 10 a second) of the real footage."""
+    import http.server
+    import threading
+
+    import cv2
+
+    from ppe_tech.cameras.footage import read_frames
+
+    frames, _ = read_frames(footage["variants"]["untouched"], 6.0)
+    jpegs = [cv2.imencode(".jpg", f)[1].tobytes() for f in frames]
+
+    class Mjpeg(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            try:
+                for i in range(600):
+                    jpeg = jpegs[i % len(jpegs)]
+                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n")
+                    self.wfile.write(
+                        f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n"
+                    )
+                    time.sleep(0.1)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Mjpeg)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/video.mjpg"
+        cams = [camera("mjpeg", url, expect={"fps": 10, "width": 768, "height": 576})]
+        site = make_site(tmp_path / "s", cams, {"mjpeg": footage["reference"]})
+        run = run_verification(site, connect(site.db_path), sample=2.0)
+    finally:
+        server.shutdown()
+    cam = run["cameras"][0]
+    assert cam["status"] == "ok", cam["findings"]
+    assert 8 <= cam["metrics"]["fps"] <= 12, cam["metrics"]
+    assert cam["duration_ms"] / 1000 <= 0.5 + 2.0 + MARGIN + 1, cam["duration_ms"]
