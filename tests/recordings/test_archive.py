@@ -307,3 +307,13 @@ def test_two_archivers_of_the_same_bag_do_not_mix(rec_site, cli):
     finally:
         os.close(fd)
     assert archive_json(cli)["file_count"] == 69
+
+
+def test_list_shows_the_archives(rec_site, cli):
+    assert "no archives yet" in cli("recordings", "list").stdout
+    data = archive_json(cli)
+    listed = json.loads(cli("recordings", "list", "--json").stdout)["archives"]
+    assert [(a["archive_id"], a["exam_id"], a["gaps"], a["undecodable"]) for a in listed] == [
+        (data["archive_id"], EXAM, 2, 1)
+    ]
+    assert data["bag_path"] in cli("recordings", "list").stdout.replace("\n", "")
