@@ -72,6 +72,7 @@ class Watcher:
         self.events: queue.Queue[str] = queue.Queue()
         self.observer = None
         self.root_present = self.ever_present = self.lost = False
+        self.was_mount: bool | None = None  # the root was a mount point when first seen
         self.started = utc_now()
         self.last_end: dict[str, datetime] = {}
         self.last_activity: dict[str, datetime] = {c.id: self.started for c in site.config.cameras}
@@ -162,10 +163,19 @@ class Watcher:
             self.observer = None
 
     def _root_ok(self) -> bool:
+        """The root is there; if it was a mount point when first seen, it still is one.
+
+        A lost mount usually leaves its empty mount-point folder behind: that is not the root.
+        """
         try:
-            return self.root.is_dir()
+            if not self.root.is_dir():
+                return False
+            mount = os.path.ismount(self.root)
         except OSError:
             return False
+        if self.was_mount is None:
+            self.was_mount = mount
+        return mount or not self.was_mount
 
     def _full_scan(self, initial: bool) -> None:
         try:

@@ -182,3 +182,28 @@ def test_watch_bad_options(cli):
     assert result.exit_code == 2 and "--stall" in result.stderr
     result = cli("recordings", "watch", "--min-free", "lots")
     assert result.exit_code == 2 and "--min-free" in result.stderr
+
+
+def test_lost_mount_leaving_an_empty_folder_is_noticed(live):
+    site, root, recorder = live
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(root)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    watch = None
+    try:
+        recorder.write("cam-a")
+        watch = WatchProcess(site, "--stall", "60s")
+        time.sleep(1.5)
+        subprocess.run(["umount", "-l", str(root)], check=True)  # the mount point folder stays
+        assert root.is_dir()
+        watch.wait_for("root_lost", timeout=8)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(root)], check=True)
+        watch.wait_for("root_back", timeout=8)
+        assert watch.proc.poll() is None
+    finally:
+        if watch is not None:
+            watch.proc.send_signal(signal.SIGTERM)
+            watch.proc.wait(timeout=10)
+        subprocess.run(["umount", "-l", str(root)], check=False)
