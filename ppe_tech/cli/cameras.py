@@ -290,19 +290,39 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
     metavar="IP",
     help="Search from this local address only (default: every interface).",
 )
+@click.option(
+    "--user",
+    metavar="NAME",
+    help="ONVIF user for asking stream URIs (password from $ONVIF_PASSWORD).",
+)
 @json_option
 @pass_app
-def discover(app: App, timeout: float, address: str | None, as_json: bool) -> None:
-    """Find ONVIF cameras on the local network (WS-Discovery); ppe.yaml stays the source of truth."""
+def discover(
+    app: App, timeout: float, address: str | None, user: str | None, as_json: bool
+) -> None:
+    """Find ONVIF cameras on the local network (WS-Discovery) and their stream URIs.
+
+    ppe.yaml stays the source of truth: copy what you need into it.
+    """
+    import os
+
     from ppe_tech.cameras.discover import discover_cameras
     from ppe_tech.errors import ConfigError
+    from ppe_tech.site import mask_url
 
     if not 0 < timeout <= 60:
         raise ConfigError("--timeout must be between 0 and 60 seconds")
-    devices = discover_cameras(timeout=timeout, address=address)
-    devices = [
-        {k: (app.redact(v) if isinstance(v, str) else v) for k, v in d.items()} for d in devices
-    ]
+    password = os.environ.get("ONVIF_PASSWORD")
+    devices = discover_cameras(timeout=timeout, address=address, user=user, password=password)
+
+    def clean(value):
+        if isinstance(value, str):
+            return mask_url(value.replace(password, "***") if password else value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    devices = [{k: clean(v) for k, v in d.items()} for d in devices]
     if as_json:
         print_json({"devices": devices})
         return
