@@ -11,15 +11,14 @@ where someone rewrote the store's checkpoints too.
 Speed: the store keeps each entry's canonical bytes (``body``; its columns are
 derived from them), so verifying is fetching (seq, body, hash) and hashing in
 chunks: entry n is good when sha256(stored hash of n-1 || body n) equals its
-stored hash, so chunks are checked with C-level ``map`` and large logs in two
-ranges on two threads. ``verify_log`` also checks that the table is still the
+stored hash, so each chunk of rows is checked at once with C-level ``map``
+(one entry at a time only to locate a bad one). ``verify_log also checks that the table is still the
 one whose columns are generated from ``body`` (``schema.ENTRIES_DDL``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -75,8 +74,7 @@ class VerifyResult:
 _SELECT_RANGE = (
     "SELECT seq, CAST(body AS BLOB), hash FROM pak_entries WHERE seq >= ? AND seq <= ? ORDER BY seq"
 )
-CHUNK = 20_000
-PARALLEL_FROM = 200_000  # entries; below this one thread is as fast
+CHUNK = 5_000
 _digest = type(hashlib.sha256()).digest
 
 
@@ -146,32 +144,18 @@ def table_intact(conn: sqlite3.Connection) -> bool:
     return row is not None and _normal(row[0]) == _normal(ENTRIES_DDL)
 
 
-def _db_file(conn: sqlite3.Connection) -> str | None:
-    for _, name, path in conn.execute("PRAGMA database_list"):
-        if name == "main":
-            return path or None
-    return None
-
-
 def scan_chain(
     conn: sqlite3.Connection,
     *,
     start: tuple[int, bytes] | None = None,
     want: set[int] | frozenset[int] = frozenset(),
-    threads: int | None = None,
 ) -> ChainScan:
     """Recompute the chain (from entry #1, or after ``start`` = (seq, its hash)).
 
     ``want``: sizes whose head hash to remember in ``hashes_at`` (for checkpoints).
-    An entry is good when sha256(previous entry's stored hash || its canonical
-    bytes) equals its stored hash; all entries good from #1 means the chain is
-    intact, so large logs are checked in two halves on two threads (SQLite builds
-    the canonical bytes without holding the GIL).
     """
     try:
-        rows, top = conn.execute(
-            "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM pak_entries"
-        ).fetchone()
+        top = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM pak_entries").fetchone()[0]
         if start is None:
             first, previous = 1, journal.genesis_hash(journal.log_id(conn))
         else:
@@ -179,54 +163,17 @@ def scan_chain(
         hashes_at: dict[int, bytes] = {}
         if first - 1 in want:
             hashes_at[first - 1] = previous
-        path = _db_file(conn)
-        count = top - first + 1
-        if threads is None:
-            threads = 2 if count >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
-        # other connections would not see what this one's open transaction wrote
-        threads = min(threads, count) if path and not conn.in_transaction else 1
-        if threads <= 1:
-            bad, expected, previous, found = _check_range(conn, first, top, previous, want)
-            hashes_at.update(found)
-        else:
-            bad, expected, previous = _parallel(
-                conn, path, first, top, previous, want, threads, hashes_at
-            )
+        bad, _, previous, found = _check_range(conn, first, top, previous, want)
+        hashes_at.update(found)
+        # an intact log holds entries 1..top; count them only when it is not
+        rows = (
+            top if bad is None else conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
+        )
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"cannot read the PAK log: {exc}") from None
     message = _diagnose(conn, bad, previous) if bad is not None else ""
     size = (bad - 1) if bad is not None else max(top, first - 1)
     return ChainScan(bad is None, size, rows, previous.hex(), bad, message, hashes_at)
-
-
-def _parallel(conn, path, first, top, previous, want, threads, hashes_at):
-    from concurrent.futures import ThreadPoolExecutor
-
-    step = (top - first + 1) // threads
-    bounds = [(first + i * step, top if i == threads - 1 else first + (i + 1) * step - 1)
-              for i in range(threads)]  # fmt: skip
-    starts = [previous]
-    for lo, _ in bounds[1:]:
-        row = conn.execute("SELECT hash FROM pak_entries WHERE seq = ?", (lo - 1,)).fetchone()
-        starts.append(row[0] if row and isinstance(row[0], bytes) else b"")
-
-    def work(index: int):
-        lo, hi = bounds[index]
-        uri = f"file:{path}?mode=ro"
-        local = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        try:
-            return _check_range(local, lo, hi, starts[index], want)
-        finally:
-            local.close()
-
-    with ThreadPoolExecutor(threads) as pool:
-        results = list(pool.map(work, range(threads)))
-    for bad, expected, head, found in results:
-        hashes_at.update(found)
-        if bad is not None:
-            # the first failing range decides; its head is the last good hash before it
-            return bad, expected, head
-    return None, results[-1][1], results[-1][2]
 
 
 def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:

@@ -13,13 +13,12 @@ from ppe_tech.pak.chain import verify_log
 from ppe_tech.pak.checkpoint import create_checkpoint, verify_checkpoint
 
 
-@pytest.fixture(autouse=True, params=["one thread", "two threads, small chunks"])
+@pytest.fixture(autouse=True, params=["one chunk", "chunks of 3"])
 def scan_mode(request, monkeypatch):
-    """Run every case through both verify paths: one pass, and parallel ranges of small chunks."""
-    if request.param != "one thread":
+    """Run every case with the log in one chunk, and across chunk boundaries."""
+    if request.param != "one chunk":
         from ppe_tech.pak import chain
 
-        monkeypatch.setattr(chain, "PARALLEL_FROM", 1)
         monkeypatch.setattr(chain, "CHUNK", 3)
     return request.param
 
@@ -255,25 +254,26 @@ def test_refuses_to_sign_a_broken_chain(log, cli):
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 7])
-def test_threads_and_chunks_agree_on_small_logs(site, conn, size, monkeypatch):
+def test_every_chunking_finds_the_same_first_bad_entry(site, conn, size, monkeypatch):
     from ppe_tech.pak import chain
 
-    monkeypatch.setattr(chain, "CHUNK", 2)
     fill(site, conn, size)
-    heads = {t: chain.scan_chain(conn, threads=t, want={size}) for t in (1, 2, 3)}
+    heads = {}
+    for chunk in (1, 2, 3, 100):
+        monkeypatch.setattr(chain, "CHUNK", chunk)
+        heads[chunk] = chain.scan_chain(conn, want={size})
     for scan in heads.values():
         assert scan.ok and scan.size == size and scan.head_hash == heads[1].head_hash
         assert scan.hashes_at[size].hex() == scan.head_hash
-    if size < 3:
-        return
     for bad in range(1, size + 1):  # an edit anywhere is found at the same place by every split
         with raw(site.db_path) as db:
             original = db.execute("SELECT body FROM pak_entries WHERE seq = ?", (bad,)).fetchone()[
                 0
             ]
             edit(db, bad, note="x")
-        found = {t: chain.scan_chain(conn, threads=t).first_bad for t in (1, 2, 3)}
-        assert found == {1: bad, 2: bad, 3: bad}
+        for chunk in (1, 2, 3, 100):
+            monkeypatch.setattr(chain, "CHUNK", chunk)
+            assert chain.scan_chain(conn).first_bad == bad
         with raw(site.db_path) as db:
             db.execute("UPDATE pak_entries SET body = ? WHERE seq = ?", (original, bad))
-        assert chain.scan_chain(conn, threads=2).ok
+        assert chain.scan_chain(conn).ok
