@@ -5,8 +5,10 @@ environment variable named by ``signing.passphrase_env`` (default
 ``PPE_KEY_PASSPHRASE``); it is written atomically with mode 0600. The
 certificate file holds the site certificate first and then, for an imported
 PKCS#12, the issuing chain. ``keys init`` makes a self-signed certificate fit
-for PDF signing (key usage digitalSignature + nonRepudiation); ``keys import``
-takes a PKCS#12 issued by an organisation's CA.
+for PDF signing (key usage digitalSignature + nonRepudiation); it is its own
+root (CA:TRUE, path length 0, keyCertSign), because NSS (poppler's ``pdfsig``)
+refuses to use a CA:FALSE certificate as a trust anchor. ``keys import`` takes a
+PKCS#12 issued by an organisation's CA.
 
 A site always trusts its own certificate (``trust_roots``); more roots come from
 ``signing.trust`` (PEM files). Every problem is a one-line ``KeysError`` (exit 5).

@@ -33,6 +33,7 @@ TITLE_KEYS = {
 FIRST_CHUNK_ROWS = 10  # log rows under the header block on the first page
 CHUNK_ROWS = 20  # log rows on a full page (row heights vary: a long row just moves on)
 SEGMENT_ROWS = 500  # a longer log is rendered as several documents (render_segmented)
+MAX_WORKERS = 2  # processes laying out segments at the same time (each holds one segment)
 
 
 def template_dirs(site_folder: Path | None) -> list[Path]:
@@ -221,44 +222,80 @@ def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None
     return _main_pdf(site, data, html)
 
 
-def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 0) -> bytes:
-    """A long log as independent WeasyPrint documents of ``segment_rows`` rows, merged.
-
-    WeasyPrint keeps every laid-out page of a document in memory until it writes the
-    PDF, and a document's style and layout state grows with it. Here the first
-    document holds the report head and the first rows (PDF/A-3b, with results.json),
-    each further segment is laid out, written and dropped before the next one (the
-    last one ends with the signature lines), and the pages are joined with pypdf. The
-    footer "page X of Y" cannot be known while a segment is laid out, so it is
-    rendered afterwards (one WeasyPrint document of empty pages with that footer, cheap)
-    and laid over each page as a form XObject. Peak memory is bounded by one segment.
-    """
-    import gc
+def _segment_pdf(folder: str, tz_name: str, data: dict[str, Any], lang: str,
+                 segment: list[dict[str, Any]], last: bool) -> bytes:  # fmt: skip
+    """One further segment of a long log as PDF bytes (runs in a worker process)."""
+    import types
+    from zoneinfo import ZoneInfo
 
     from weasyprint import HTML
 
-    size = segment_rows or SEGMENT_ROWS
-    rows = data["access_log"]["entries"]
-    segments = [rows[i : i + size] for i in range(size, len(rows), size)]
-    html = render_html(site, data, lang, log_rows=rows[:size], pages_stamped=True,
-                       signatures_here=not segments)  # fmt: skip
-    main = _main_pdf(site, data, html)
-    del html
+    _quiet()
+    site = types.SimpleNamespace(folder=Path(folder), tz=ZoneInfo(tz_name))
     env = _environment(site.folder, site.tz)
     context = _context(site, data, lang, env)
     context["pages_stamped"] = True
     context["css"] = env.get_template("report.css").render(context)
-    template = env.get_template("log-pages.html")
+    html = env.get_template("log-pages.html").render(
+        context, log_chunks=chunks(segment, CHUNK_ROWS), signatures_here=last
+    )
     base_url = str(template_dirs(site.folder)[-1]) + "/"
-    parts = []
-    for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        part_html = template.render(
-            context, log_chunks=chunks(segment, CHUNK_ROWS), signatures_here=last
-        )
-        parts.append(HTML(string=part_html, base_url=base_url).write_pdf())
-        del part_html
+    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+def _workers(segments: int) -> int:
+    import os
+
+    if segments < 2:
+        return 0
+    return max(0, min(segments, MAX_WORKERS, (os.cpu_count() or 1)))
+
+
+def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 0) -> bytes:
+    """A long log as independent WeasyPrint documents of ``segment_rows`` rows, joined.
+
+    WeasyPrint keeps every laid-out page of a document in memory until it writes the
+    PDF, and a document's style and layout state grows with it. Here the first
+    document holds the report head and the first rows (PDF/A-3b, with results.json);
+    each further segment is laid out and written on its own (the last one ends with the
+    signature lines), in worker processes when the machine has more than one core
+    (at most ``MAX_WORKERS``), one segment per worker at a time; the pages are joined
+    with pypdf. The footer "page X of Y" cannot be known while a segment is laid out,
+    so it is rendered afterwards (one WeasyPrint document of empty pages carrying only
+    that footer, cheap) and laid over each page as a form XObject. Peak memory is
+    bounded by one segment per process, whatever the length of the log.
+    """
+    import gc
+
+    size = segment_rows or SEGMENT_ROWS
+    rows = data["access_log"]["entries"]
+    segments = [rows[i : i + size] for i in range(size, len(rows), size)]
+    head = {**data, "access_log": {**data["access_log"], "entries": []}}  # what workers need
+    jobs = [(str(site.folder), str(site.tz.key), head, lang, seg, i == len(segments) - 1)
+            for i, seg in enumerate(segments)]  # fmt: skip
+    workers = _workers(len(segments))
+    pool = None
+    if workers:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        futures = [pool.submit(_segment_pdf, *job) for job in jobs]
+    try:
+        html = render_html(site, data, lang, log_rows=rows[:size], pages_stamped=True,
+                           signatures_here=not segments)  # fmt: skip
+        main = _main_pdf(site, data, html)
+        del html
         gc.collect()
+        if pool is not None:
+            parts = [future.result() for future in futures]
+        else:
+            parts = [_segment_pdf(*job) for job in jobs]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    env = _environment(site.folder, site.tz)
+    context = _context(site, data, lang, env)
     return _join(site, context, env, main, parts)
 
 

@@ -51,6 +51,34 @@ def to_asn1(private_key: Any, cert: Any, chain: list[Any]):
     return akeys.PrivateKeyInfo.load(der), acert, achain
 
 
+def url_timestamper(url: str, timeout: float = 10.0):
+    """An RFC 3161 client over the standard library (pyHanko's own needs ``requests``)."""
+    import asyncio
+    import urllib.request
+
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.api import TimeStamper
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    class UrllibTimeStamper(TimeStamper):
+        async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+            def post() -> bytes:
+                request = urllib.request.Request(
+                    url, data=req.dump(), headers={"Content-Type": "application/timestamp-query"}
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=timeout) as response:
+                        if response.headers.get("Content-Type") != "application/timestamp-reply":
+                            raise TimestampRequestError("the server's reply is not a timestamp")
+                        return response.read()
+                except OSError as exc:
+                    raise TimestampRequestError(f"cannot reach the server: {exc}") from exc
+
+            return tsp.TimeStampResp.load(await asyncio.to_thread(post))
+
+    return UrllibTimeStamper()
+
+
 def existing_fields(pdf: bytes) -> list[str]:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.fields import enumerate_sig_fields
@@ -75,6 +103,7 @@ def sign_pdf(
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
     from pyhanko.stamp import TextStampStyle
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -118,9 +147,7 @@ def sign_pdf(
     )
     timestamper = None
     if site.config.signing.timestamp_url:
-        from pyhanko.sign.timestamps import HTTPTimeStamper
-
-        timestamper = HTTPTimeStamper(site.config.signing.timestamp_url, timeout=10)
+        timestamper = url_timestamper(site.config.signing.timestamp_url)
     style = TextStampStyle(
         stamp_text=t.stamp,
         timestamp_format="%d.%m.%Y %H:%M:%S UTC",
@@ -153,7 +180,7 @@ def sign_pdf(
         )
     except PdfError as exc:
         raise VerificationFailed(f"cannot sign the document: {exc}") from None
-    except OSError as exc:  # the timestamp server
+    except (OSError, TimestampRequestError) as exc:  # the timestamp server
         raise KeysError(f"timestamp server {site.config.signing.timestamp_url}: {exc}") from None
     return out.getvalue()
 

@@ -114,3 +114,21 @@ def test_long_log_is_split_into_page_tables_and_segments(rsite, conn, monkeypatc
     assert " 130 " in joined and reader.attachments["results.json"]
     verdict = cli("report", "verify", row["file"])
     assert verdict.exit_code == 0, verdict.stdout
+
+
+def test_readiness_shows_camera_table_and_snapshot_grid(populated, conn):
+    from pypdf import PdfReader
+
+    from ppe_tech.reports.core import make_report
+    from tests.reports.conftest import add_camera_run
+
+    add_camera_run(populated, conn, 6)
+    row = make_report(populated, conn, "readiness", EXAM, lang="ru")
+    text = pdf_text(Path(row["file"]))
+    for needle in ("Видеонаблюдение: проверка камер", "aud-0001-a", "Коридор 1 этажа",
+                   "picture too dark", "есть замечания", "исправна", "Снимки с камер"):  # fmt: skip
+        assert needle in text, needle
+    listing = subprocess.run(["pdfimages", "-list", row["file"]], capture_output=True, text=True)
+    images = [line for line in listing.stdout.splitlines()[2:] if " image " in line]
+    assert len(images) == 6 and all(" jpeg " in line for line in images)  # embedded as JPEG
+    assert len(PdfReader(row["file"]).pages) >= 2

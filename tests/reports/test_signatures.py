@@ -155,7 +155,13 @@ def test_countersigned_with_a_ca_issued_key(ca_site, cli):
 
 
 def test_data_and_checkpoint_are_checked_against_the_store(rsite, conn, cli):
+    import hashlib
+
     from ppe_tech.reports.core import make_report
+    from ppe_tech.reports.verify import embedded_data
+    from tests.reports.conftest import add_log
+
+    add_log(rsite, conn)
 
     row = make_report(rsite, conn, "access-log")
     assert cli("report", "verify", row["file"]).exit_code == 0
@@ -164,6 +170,19 @@ def test_data_and_checkpoint_are_checked_against_the_store(rsite, conn, cli):
     result = cli("report", "verify", row["file"])
     assert result.exit_code == ExitCode.FAILED
     assert "embedded data differ from the store" in result.stdout
+    conn.execute("UPDATE reports SET data_sha256 = ? WHERE number = ?",
+                 (hashlib.sha256(embedded_data(Path(row["file"]).read_bytes())).hexdigest(),
+                  row["number"]))  # fmt: skip
+    assert cli("report", "verify", row["file"]).exit_code == 0
+    # the log was edited behind the store's back: the report's checkpoint no longer matches
+    conn.execute("DROP TRIGGER pak_entries_no_update")
+    conn.execute(
+        "UPDATE pak_entries SET body = json_set(body, '$.rooms', 'Аудитория 9999') WHERE seq = 2"
+    )
+    result = cli("report", "verify", row["file"], "--json")
+    assert result.exit_code == ExitCode.FAILED
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["checkpoint"]["ok"] is False and checks["data"]["ok"] is True
     # another site's store does not know the report
     conn.execute("DELETE FROM reports")
     result = cli("report", "verify", row["file"])
@@ -180,3 +199,85 @@ def test_not_a_pdf_and_missing_file(cli, tmp_path):
     missing = cli("report", "verify", str(tmp_path / "nope.pdf"))
     assert missing.exit_code == ExitCode.IO
     assert len(missing.stderr.strip().splitlines()) == 1 and "no such file" in missing.stderr
+
+
+@pytest.fixture
+def tsa(tmp_path):
+    """An RFC 3161 timestamp server on loopback (pyHanko's DummyTimeStamper behind http.server)."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import keys as akeys
+    from asn1crypto import tsp
+    from asn1crypto import x509 as ax509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")])
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = tmp_path / "tsa.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    stamper = DummyTimeStamper(
+        tsa_cert=ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=akeys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )  # fmt: skip
+        ),
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", pem
+    server.shutdown()
+    server.server_close()
+
+
+def test_timestamp_server_makes_pades_b_t(site_dir, tsa, monkeypatch, cli):
+    from ppe_tech.keys import init_keys
+    from ppe_tech.site import load_site
+
+    url, tsa_pem = tsa
+    write_site(site_dir, russian_config(signing={"timestamp_url": url, "trust": [str(tsa_pem)]}))
+    monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
+    init_keys(load_site(site_dir), PASSPHRASE.encode())
+    made = cli("report", "access-log", "--json")
+    assert made.exit_code == 0, made.stderr
+    result = cli("report", "verify", json.loads(made.stdout)["file"], "--json")
+    assert result.exit_code == 0, result.stdout
+    (sig,) = json.loads(result.stdout)["signatures"]
+    assert sig["timestamp"] is not None  # a signature timestamp from the TSA: PAdES B-T
+
+    # the timestamp server is down: one line, key/certificate exit code
+    write_site(site_dir, russian_config(signing={"timestamp_url": "http://127.0.0.1:9/"}))
+    down = cli("report", "access-log")
+    assert down.exit_code == ExitCode.KEYS
+    assert len(down.stderr.strip().splitlines()) == 1 and "timestamp server" in down.stderr
