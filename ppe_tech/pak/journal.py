@@ -443,6 +443,9 @@ def journal_row(entry: dict[str, Any], end: dict[str, Any] | None) -> dict[str, 
     }
 
 
+_READ = ", ".join((*FIELDS, "hash"))  # the columns a reader needs (not the body they come from)
+
+
 def list_entries(
     conn: sqlite3.Connection,
     *,
@@ -478,11 +481,11 @@ def list_entries(
         check_action(action, "-")
         where.append("action = ?")
         params.append(action)
-    sql = f"SELECT * FROM pak_entries WHERE {' AND '.join(where)} ORDER BY seq"
+    sql = f"SELECT {_READ} FROM pak_entries WHERE {' AND '.join(where)} ORDER BY seq"
     entries = conn.execute(sql, params).fetchall()
     ends = {
         row["end_of"]: dict(row)
-        for row in conn.execute("SELECT * FROM pak_entries WHERE kind = 'end' ORDER BY seq")
+        for row in conn.execute(f"SELECT {_READ} FROM pak_entries WHERE kind = 'end' ORDER BY seq")
     }
     rows = []
     room_text = room.casefold() if room else None
