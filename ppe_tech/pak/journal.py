@@ -84,14 +84,6 @@ FIELDS = (
     "performed_position", "performed_role", "recorded_at", "responsible_name",
     "responsible_position", "responsible_role", "rooms", "seq", "start_at",
 )  # fmt: skip
-# The canonical bytes built by SQLite from an entry's columns (json_object with the keys in
-# sorted order): the same bytes as canonical_bytes; the pak-0002 migration and a test use it.
-CANONICAL_SQL = (
-    "CAST(json_object("
-    + ", ".join(f"'{name}', {name}" for name in sorted((*FIELDS, "v")) if name != "v")
-    + f", 'v', {FORMAT_VERSION}) AS BLOB)"
-)
-assert sorted((*FIELDS, "v"))[-1] == "v"  # "v" sorts last, as CANONICAL_SQL assumes
 
 
 def action_label(code: str, lang: str = "ru") -> str:

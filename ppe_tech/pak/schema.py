@@ -108,7 +108,8 @@ ENTRIES_DDL = (
     + "\n)"
 )  # fmt: skip
 
-_CANONICAL_OF_0001 = (
+# journal.canonical_bytes built by SQLite from pak-0001's columns; frozen with its migration
+CANONICAL_OF_0001 = (
     "json_object('action', action, 'end_at', end_at, 'end_of', end_of, 'kind', kind, "
     "'note', note, 'os_user', os_user, 'performed_name', performed_name, "
     "'performed_position', performed_position, 'performed_role', performed_role, "
@@ -124,7 +125,7 @@ MIGRATIONS.append(
         # bytes (tests/pak/test_journal.py checks it), so the chain carries over unchanged
         f"""
 CREATE TABLE pak_entries_0001 AS
-SELECT seq, {_CANONICAL_OF_0001} AS body, hash FROM pak_entries;
+SELECT seq, {CANONICAL_OF_0001} AS body, hash FROM pak_entries;
 DROP TABLE pak_entries;
 {ENTRIES_DDL};
 INSERT INTO pak_entries (seq, body, hash) SELECT seq, body, hash FROM pak_entries_0001 ORDER BY seq;

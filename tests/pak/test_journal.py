@@ -217,7 +217,11 @@ def test_sqlite_and_python_canonical_bytes_agree(site, conn, text):
     )  # fmt: skip
     entry["rooms"] = text or "-"
     journal.append_entries(conn, [entry])
-    row = conn.execute(f"SELECT *, {journal.CANONICAL_SQL} AS c FROM pak_entries").fetchone()
+    from ppe_tech.pak.schema import CANONICAL_OF_0001
+
+    row = conn.execute(
+        f"SELECT *, CAST({CANONICAL_OF_0001} AS BLOB) AS c FROM pak_entries"
+    ).fetchone()
     assert row["c"] == journal.canonical_bytes(dict(row)) == row["body"].encode()
     assert row["rooms"] == (text or "-") and row["note"] == f"n {text}".strip()
     assert verify_log(site, conn).ok
