@@ -178,6 +178,17 @@ def _snapshot_path(site: Site, value: Any) -> Path | None:
     return path if path.is_file() else None
 
 
+def _place(site: Site, camera_id: str, stored: dict[str, Any]) -> tuple[str, str]:
+    """(zone, room) of a camera from ppe.yaml, else as stored (a camera removed since)."""
+    from ppe_tech.errors import ConfigError
+
+    try:
+        camera = site.camera(camera_id)
+    except ConfigError:
+        return str(stored.get("zone", "")), str(stored.get("room", ""))
+    return camera.zone, camera.room
+
+
 def _camera_rows(site: Site, verification: dict[str, Any]) -> list[dict[str, Any]]:
     items = _first(verification, "cameras", "results", "verdicts", default=[])
     if isinstance(items, dict):
@@ -189,11 +200,7 @@ def _camera_rows(site: Site, verification: dict[str, Any]) -> list[dict[str, Any
         if not isinstance(item, dict):
             continue
         cam_id = str(_first(item, "camera_id", "camera", "id", default="?"))
-        try:
-            cam = site.camera(cam_id)
-            zone, room = cam.zone, cam.room
-        except Exception:
-            zone, room = item.get("zone", ""), item.get("room", "")
+        zone, room = _place(site, cam_id, item)
         verdict = _first(item, "verdict", "status", "result", default="")
         ok = _first(item, "ok", "passed", default=None)
         if ok is None:
@@ -281,11 +288,7 @@ def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str
         if isinstance(cam, str):
             cam = {"id": cam}
         cam_id = str(_first(cam, "id", "camera", "camera_id", default="?"))
-        try:
-            conf = site.camera(cam_id)
-            zone, room = conf.zone, conf.room
-        except Exception:
-            zone, room = cam.get("zone", ""), cam.get("room", "")
+        zone, room = _place(site, cam_id, cam)
         agg = per_camera.get(cam_id, {})
         cam_size = _size_of(_first(cam, "size", "bytes", "size_bytes", default=agg.get("size")))
         cameras.append(
