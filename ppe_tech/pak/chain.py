@@ -11,9 +11,10 @@ where someone rewrote the store's checkpoints too.
 Speed: the store keeps each entry's canonical bytes (``body``; its columns are
 derived from them), so verifying is fetching (seq, body, hash) and hashing in
 chunks: entry n is good when sha256(stored hash of n-1 || body n) equals its
-stored hash, so each chunk of rows is checked at once with C-level ``map``
-(one entry at a time only to locate a bad one). ``verify_log also checks that the table is still the
-one whose columns are generated from ``body`` (``schema.ENTRIES_DDL``).
+stored hash, so each chunk of rows is checked at once with C-level ``map`` (one
+entry at a time only to locate a bad one). ``verify_log`` also checks that the
+table is still the one whose columns are generated from ``body``
+(``schema.ENTRIES_DDL``).
 """
 
 from __future__ import annotations
@@ -71,9 +72,7 @@ class VerifyResult:
         }
 
 
-_SELECT_RANGE = (
-    "SELECT seq, CAST(body AS BLOB), hash FROM pak_entries WHERE seq >= ? AND seq <= ? ORDER BY seq"
-)
+_SELECT_FROM = "SELECT seq, CAST(body AS BLOB), hash FROM pak_entries WHERE seq >= ? ORDER BY seq"
 CHUNK = 5_000
 _digest = type(hashlib.sha256()).digest
 
@@ -95,14 +94,16 @@ def _check_rows(rows, expected: int, previous: bytes) -> tuple[int | None, int, 
     return None, expected, previous
 
 
-def _check_range(
-    conn, lo: int, hi: int, previous: bytes, want
-) -> tuple[int | None, int, bytes, dict]:
-    """Verify entries lo..hi given the hash before lo: (first bad, next expected, head, hashes)."""
+def _check_from(conn, first: int, previous: bytes, want) -> tuple[int | None, int, bytes, dict]:
+    """Verify the entries from ``first`` on, given the hash before it.
+
+    Returns (first bad or None, number of the last good entry, its hash, hashes wanted). One
+    SELECT reads one snapshot, so entries appended meanwhile are either all in or all out.
+    """
     hashes_at: dict[int, bytes] = {}
-    expected, bad = lo, None
+    expected, bad = first, None
     sha256, add = hashlib.sha256, bytes.__add__
-    cursor = conn.execute(_SELECT_RANGE, (lo, hi))
+    cursor = conn.execute(_SELECT_FROM, (first,))
     for rows in iter(lambda: cursor.fetchmany(CHUNK), []):
         seqs, bodies, stored = zip(*rows, strict=True)
         n = len(seqs)
@@ -125,9 +126,7 @@ def _check_range(
         for size in want:
             if seqs[0] <= size <= seqs[-1]:
                 hashes_at[size] = stored[size - seqs[0]]
-    if bad is None and expected <= hi:
-        bad = expected  # entries missing at the end of this range
-    return bad, expected, previous, hashes_at
+    return bad, expected - 1, previous, hashes_at
 
 
 def _normal(sql: str) -> str:
@@ -155,7 +154,6 @@ def scan_chain(
     ``want``: sizes whose head hash to remember in ``hashes_at`` (for checkpoints).
     """
     try:
-        top = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM pak_entries").fetchone()[0]
         if start is None:
             first, previous = 1, journal.genesis_hash(journal.log_id(conn))
         else:
@@ -163,16 +161,15 @@ def scan_chain(
         hashes_at: dict[int, bytes] = {}
         if first - 1 in want:
             hashes_at[first - 1] = previous
-        bad, _, previous, found = _check_range(conn, first, top, previous, want)
+        bad, size, previous, found = _check_from(conn, first, previous, want)
         hashes_at.update(found)
-        # an intact log holds entries 1..top; count them only when it is not
+        # an intact log holds entries 1..size; count them only when it is not
         rows = (
-            top if bad is None else conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
+            size if bad is None else conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
         )
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"cannot read the PAK log: {exc}") from None
     message = _diagnose(conn, bad, previous) if bad is not None else ""
-    size = (bad - 1) if bad is not None else max(top, first - 1)
     return ChainScan(bad is None, size, rows, previous.hex(), bad, message, hashes_at)
 
 

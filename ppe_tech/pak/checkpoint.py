@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -232,11 +231,6 @@ def check_signature(cp: Checkpoint, certificate: Any) -> tuple[bool, str]:
     return False, f"not signed by the site's key (signers: {', '.join(names)})"
 
 
-def _passphrase(site: Site) -> bytes | None:
-    value = os.environ.get(site.config.signing.passphrase_env)
-    return value.encode() if value else None
-
-
 def create_checkpoint(
     site: Site,
     conn: sqlite3.Connection,
@@ -254,7 +248,7 @@ def create_checkpoint(
     from ppe_tech.pak.chain import scan_chain
     from ppe_tech.pak.journal import log_id
 
-    private_key, _, _ = load_signing_key(site, passphrase or _passphrase(site))
+    private_key, _, _ = load_signing_key(site, passphrase)  # None: $signing.passphrase_env
     verified = scan_chain(conn)
     if not verified.ok:
         raise VerificationFailed(f"refusing to sign a checkpoint: {verified.message}")

@@ -142,3 +142,28 @@ def test_sigkill_during_batch_appends_leaves_whole_batches(site):
     result = verify_log(site, conn)
     assert result.ok, result.message
     assert result.size % batch == 0 and result.size >= batch  # a transaction is all or nothing
+
+
+def test_checkpoints_while_another_process_appends(site, conn):
+    """A checkpoint taken during appends covers a consistent prefix and verifies afterwards."""
+    from ppe_tech.pak.checkpoint import create_checkpoint, verify_checkpoint
+
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(site.folder), "1"])
+    try:
+        deadline = time.monotonic() + 60
+        while conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0] < 20:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        checkpoints = []
+        for _ in range(5):
+            checkpoints.append(create_checkpoint(site, conn))
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    sizes = [cp.size for cp in checkpoints]
+    assert sizes == sorted(sizes) and sizes[-1] > sizes[0]  # the log grew between them
+    for cp in checkpoints:
+        check = verify_checkpoint(site, conn, cp.text)
+        assert check.ok, check.message
+    assert verify_log(site, conn).ok
