@@ -247,37 +247,30 @@ def create_checkpoint(
     from ppe_tech.keys import load_signing_key
     from ppe_tech.pak.chain import scan_chain
     from ppe_tech.pak.journal import log_id
+    from ppe_tech.store import transaction
 
     private_key, _, _ = load_signing_key(site, passphrase)  # None: $signing.passphrase_env
     verified = scan_chain(conn)
     if not verified.ok:
         raise VerificationFailed(f"refusing to sign a checkpoint: {verified.message}")
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             # entries appended since the scan: verify just those, inside the write lock
             tail = scan_chain(conn, start=(verified.size, bytes.fromhex(verified.head_hash)))
             if not tail.ok:
                 raise VerificationFailed(f"refusing to sign a checkpoint: {tail.message}")
-            lid = log_id(conn)
             created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
             body = format_body(
-                origin_for(site, lid), tail.size, bytes.fromhex(tail.head_hash), created
+                origin_for(site, log_id(conn)), tail.size, bytes.fromhex(tail.head_hash), created
             )
             signature = _sign(private_key, body.encode())
             blob = base64.b64encode(key_id(private_key.public_key()) + signature).decode()
             text = f"{body}\n{DASH} {key_name(site)} {blob}\n"
-            next_id = conn.execute(
-                "SELECT COALESCE(MAX(id), 0) + 1 FROM pak_checkpoints"
-            ).fetchone()[0]
             conn.execute(
-                "INSERT INTO pak_checkpoints (id, created_at, size, head_hash, text) VALUES (?, ?, ?, ?, ?)",
-                (next_id, created.strftime("%Y-%m-%dT%H:%M:%SZ"), tail.size, tail.head_hash, text),
+                "INSERT INTO pak_checkpoints (id, created_at, size, head_hash, text) "
+                "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ? FROM pak_checkpoints",
+                (created.strftime("%Y-%m-%dT%H:%M:%SZ"), tail.size, tail.head_hash, text),
             )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
     except sqlite3.Error as exc:
         raise StorageError(f"cannot store the checkpoint: {exc}") from None
     return parse_checkpoint(text)

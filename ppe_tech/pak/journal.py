@@ -49,17 +49,19 @@ This module is imported by other jobs (cameras, recordings): standard library on
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError, StorageError
+from ppe_tech.store import transaction
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -225,22 +227,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INSERT = "INSERT INTO pak_entries (seq, body, hash) VALUES (?, ?, ?)"
 
 
-class _Append:
-    """BEGIN IMMEDIATE (unless the caller already holds a transaction) ... COMMIT."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self.own = not conn.in_transaction
-
-    def __enter__(self) -> sqlite3.Connection:
-        if self.own:
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.own:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+@contextlib.contextmanager
+def _appending(conn: sqlite3.Connection) -> Iterator[None]:
+    """A durable ``BEGIN IMMEDIATE`` transaction, or the one the caller already holds."""
+    if conn.in_transaction:  # the caller's transaction: append within it, the caller commits
+        yield
+        return
+    conn.execute("PRAGMA synchronous=FULL")
+    with transaction(conn):
+        yield
 
 
 def _head(conn: sqlite3.Connection) -> tuple[int, bytes]:
@@ -258,7 +253,7 @@ def append_entries(conn: sqlite3.Connection, entries: Iterable[dict[str, Any]]) 
     """
     written = []
     try:
-        with _Append(conn):
+        with _appending(conn):
             seq, previous = _head(conn)
             rows = []
             for entry in entries:
@@ -353,7 +348,7 @@ def end_action(
     it (``end_of``). People default to the start's. ConfigError (exit 2) when
     there is no such open start or the end is before the start.
     """
-    with _Append(conn):
+    with _appending(conn):
         if start_seq is None:
             opened = open_starts(conn)
             if len(opened) != 1:
