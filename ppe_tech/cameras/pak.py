@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +26,9 @@ def summary(run: dict[str, Any]) -> str:
     return text + (f" ({'; '.join(bad)})" if bad else "")
 
 
-def record_verification(
-    site: Site, conn: sqlite3.Connection, run: dict[str, Any], record_action: Callable
-) -> dict:
+def record_verification(site: Site, conn: sqlite3.Connection, run: dict[str, Any]) -> dict:
     """Append the PAK entry of a stored verification ``run``; return the entry."""
+    from ppe_tech.pak.journal import record_action
     rooms = list(dict.fromkeys(c["room"] or c["id"] for c in run["cameras"]))
     return record_action(
         site,

@@ -243,11 +243,13 @@ def run_verification(
     sample: float = DEFAULT_SAMPLE_S,
     on_event: EventHandler | None = None,
 ) -> dict[str, Any]:
-    """Verify the selected cameras, write one snapshot each, store the run; return it.
+    """Verify the selected cameras, write one snapshot each, store the run, and append it to
+    the PAK access log as a performance check; return it.
 
     The returned dict has the shape of ``results.latest_verification`` plus
-    ``duration_ms`` per camera.
+    ``duration_ms`` per camera and ``pak_entry`` (the number of the log entry).
     """
+    from ppe_tech.cameras.pak import record_verification
     from ppe_tech.cameras.results import load_run
     from ppe_tech.store import transaction
     from ppe_tech.timeutil import iso, utc_now
@@ -284,7 +286,9 @@ def run_verification(
             "UPDATE camera_runs SET finished_at = ?, status = ? WHERE id = ?",
             (iso(utc_now()), overall, run_id),
         )
-    return load_run(conn, run_id)
+    run = load_run(conn, run_id)
+    run["pak_entry"] = record_verification(site, conn, run)["seq"]
+    return run
 
 
 def write_reference(site: Site, camera_id: str, png: bytes) -> str:

@@ -131,24 +131,12 @@ def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
             )
     else:
         run = run_verification(site, app.db, camera_ids, zone, exam.id if exam else None, sample)
-    _record_pak(app, run)
     if as_json:
         print_json(run)
     else:
         _print_run(run)
     if any(c["status"] == "fail" for c in run["cameras"]):
         raise SystemExit(int(ExitCode.FAILED))
-
-
-def _record_pak(app: App, run: dict) -> None:
-    """A camera verification is a "performance check" entry of the PAK access log."""
-    try:
-        from ppe_tech.pak.journal import record_action
-    except ImportError:
-        return
-    from ppe_tech.cameras.pak import record_verification
-
-    record_verification(app.site, app.db, run, record_action)
 
 
 @cameras.command("reference")
