@@ -4,9 +4,7 @@ and variants of the real footage (vtest.avi) tampered in one known way each."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -92,43 +90,6 @@ def rtsp(footage) -> RtspServer:
     server = RtspServer(mounts)
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def hung_port() -> int:
-    """A TCP port that accepts connections and never answers (a hung camera)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
-
-
-@pytest.fixture
-def refused_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def camera(cam_id: str, source: str, zone: str = "auditorium", **extra) -> dict:

@@ -93,14 +93,14 @@ def test_process_probe(probe):
     assert gone.status == "fail" and gone.value == "0 running"
 
 
-def test_port_listening_locally(probe, closed_port):
+def test_port_listening_locally(probe, refused_port):
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
         ok = probe({"type": "port", "port": port})
         assert ok.status == "pass" and "127.0.0.1" in ok.value
-    closed = probe({"type": "port", "port": closed_port})
+    closed = probe({"type": "port", "port": refused_port})
     assert closed.status == "fail"
 
 
@@ -138,11 +138,11 @@ def test_disk_free(probe, tmp_path):
 
 
 # -- tcp, http, dns --------------------------------------------------------------------------
-def test_tcp_reachable_and_refused(probe, closed_port):
+def test_tcp_reachable_and_refused(probe, refused_port):
     with PortalServer() as portal:
         ok = probe({"type": "tcp", "host": "127.0.0.1", "port": portal.port})
         assert ok.status == "pass" and "connected" in ok.value
-    refused = probe({"type": "tcp", "host": "127.0.0.1", "port": closed_port})
+    refused = probe({"type": "tcp", "host": "127.0.0.1", "port": refused_port})
     assert refused.status == "fail" and "unreachable" in refused.message
 
 
@@ -169,18 +169,20 @@ def http_server():
     server.server_close()
 
 
-def test_http_status_and_body(probe, http_server, closed_port):
+def test_http_status_and_body(probe, http_server, refused_port):
     assert probe({"type": "http", "url": f"{http_server}/", "body": "portal OK"}).status == "pass"
     down = probe({"type": "http", "url": f"{http_server}/down"})
     assert down.status == "fail" and down.value == "HTTP 503"
     assert probe({"type": "http", "url": f"{http_server}/down", "status": 503}).status == "pass"
     assert probe({"type": "http", "url": f"{http_server}/", "body": "^nothing$"}).status == "fail"
-    assert probe({"type": "http", "url": f"http://127.0.0.1:{closed_port}/"}).value == "unreachable"
+    assert (
+        probe({"type": "http", "url": f"http://127.0.0.1:{refused_port}/"}).value == "unreachable"
+    )
 
 
-def test_http_hung_server_is_a_timeout(probe, hung_listener):
+def test_http_hung_server_is_a_timeout(probe, hung_port):
     began = time.monotonic()
-    result = probe({"type": "http", "url": f"http://127.0.0.1:{hung_listener}/"}, timeout="1s")
+    result = probe({"type": "http", "url": f"http://127.0.0.1:{hung_port}/"}, timeout="1s")
     assert result.status in ("timeout", "fail")
     assert time.monotonic() - began < 4
 
@@ -206,8 +208,8 @@ def test_clock_against_a_real_ntp_answer(probe):
         assert 90 < abs(float(off.value.split()[1].rstrip("s"))) < 100
 
 
-def test_clock_without_server(probe, closed_port):
-    result = probe({"type": "clock", "server": "127.0.0.1", "port": closed_port}, timeout="1s")
+def test_clock_without_server(probe, refused_port):
+    result = probe({"type": "clock", "server": "127.0.0.1", "port": refused_port}, timeout="1s")
     assert result.status in ("fail", "timeout")
 
 

@@ -51,7 +51,7 @@ def test_adding_a_probe_type_is_one_function_plus_schema(make_checklist):
 
 
 @pytest.mark.parametrize("hang", ["blocking probe", "hung server"])
-def test_100_probes_one_hangs(make_checklist, site_dir, tmp_path, hung_listener, hang):
+def test_100_probes_one_hangs(make_checklist, site_dir, tmp_path, hung_port, hang):
     (tmp_path / "present").write_text("x")
     items = []
     with PortalServer() as portal:
@@ -65,7 +65,7 @@ def test_100_probes_one_hangs(make_checklist, site_dir, tmp_path, hung_listener,
         hung_spec = (
             {"type": "test_block"}
             if hang == "blocking probe"
-            else {"type": "http", "url": f"http://127.0.0.1:{hung_listener}/"}
+            else {"type": "http", "url": f"http://127.0.0.1:{hung_port}/"}
         )
         items.insert(50, {"id": "hung", "title": "hung", "probe": hung_spec, "timeout": "2s"})
         checklist = make_checklist(items)
@@ -179,10 +179,10 @@ def test_cli_run_json_junit_and_store(cli, site_dir, tmp_path):
     assert shown.exit_code == 0 and "Пломбы" in shown.stdout and "late by" in shown.stdout
 
 
-def test_cli_exit_1_when_a_critical_item_fails(cli, site_dir, closed_port):
+def test_cli_exit_1_when_a_critical_item_fails(cli, site_dir, refused_port):
     _write_site_checklist(site_dir, [
-        {"id": "portal", "title": "Portal", "probe": {"type": "tcp", "host": "127.0.0.1", "port": closed_port}},
-        {"id": "extra", "title": "Extra", "severity": "warning", "probe": {"type": "tcp", "host": "127.0.0.1", "port": closed_port}},
+        {"id": "portal", "title": "Portal", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
+        {"id": "extra", "title": "Extra", "severity": "warning", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
     ])  # fmt: skip
     result = cli("check", "run", "mini", "--exam", "2026-05-28-math")
     assert result.exit_code == 1
@@ -191,9 +191,9 @@ def test_cli_exit_1_when_a_critical_item_fails(cli, site_dir, closed_port):
     assert "unreachable" in shown["results"][0]["message"]
 
 
-def test_cli_warning_failure_still_exit_0(cli, site_dir, closed_port):
+def test_cli_warning_failure_still_exit_0(cli, site_dir, refused_port):
     _write_site_checklist(site_dir, [
-        {"id": "extra", "title": "Extra", "severity": "warning", "probe": {"type": "tcp", "host": "127.0.0.1", "port": closed_port}},
+        {"id": "extra", "title": "Extra", "severity": "warning", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
     ])  # fmt: skip
     assert cli("check", "run", "mini").exit_code == 0
 
@@ -212,12 +212,12 @@ def test_answers_file(cli, site_dir, tmp_path):
     assert results["phone"]["status"] == "fail" and results["phone"]["comment"] == "no dial tone"
 
 
-def test_disabled_items_are_not_run(cli, site_dir, closed_port):
+def test_disabled_items_are_not_run(cli, site_dir, refused_port):
     config = yaml.safe_load((site_dir / "ppe.yaml").read_text())
     config["checks"] = {"disabled": ["printer"]}
     write_site(site_dir, config)
     _write_site_checklist(site_dir, [
-        {"id": "printer", "title": "Printer", "probe": {"type": "tcp", "host": "127.0.0.1", "port": closed_port}},
+        {"id": "printer", "title": "Printer", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
         {"id": "seals", "title": "Seals", "manual": "ok?"},
     ])  # fmt: skip
     result = cli("check", "run", "mini", "--confirm", "seals", "--json")
