@@ -34,7 +34,7 @@ def save_run(conn: sqlite3.Connection, run: RunResult) -> int:
                 iso(run.finished_at),
                 iso(run.deadline) if run.deadline else None,
                 run.late_minutes,
-                "passed" if run.passed else "failed",
+                "interrupted" if run.interrupted else ("passed" if run.passed else "failed"),
                 run.operator,
                 json.dumps(run.disabled),
             ),

@@ -20,14 +20,9 @@ from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeF
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
-PASS, FAIL, TIMEOUT, ERROR, SKIP, UNANSWERED = (
-    "pass",
-    "fail",
-    "timeout",
-    "error",
-    "skip",
-    "unanswered",
-)
+PASS, FAIL, TIMEOUT, ERROR, SKIP = "pass", "fail", "timeout", "error", "skip"
+UNANSWERED = "unanswered"  # a manual item nobody confirmed
+INTERRUPTED = "interrupted"  # the run was stopped (Ctrl-C) before this item finished
 MAX_PARALLEL_PROBES = 32
 
 
@@ -68,6 +63,7 @@ class RunResult:
     results: list[ItemResult]
     disabled: list[str]
     operator: str
+    interrupted: bool = False
 
     @property
     def late_minutes(self) -> int | None:
@@ -85,7 +81,8 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
-        return all(r.passed for r in self.results if r.item.severity == "critical")
+        critical = (r for r in self.results if r.item.severity == "critical")
+        return not self.interrupted and all(r.passed for r in critical)
 
 
 def _attempt(item: Item, site: Site | None, shared: ProbeContext) -> Outcome:
@@ -171,38 +168,43 @@ def run_checklist(
     on_result: Callable[[ItemResult], None] | None = None,
     now: Callable[[], datetime] = utc_now,
 ) -> RunResult:
-    """Run every item not disabled by the site; manual items from ``answers``, else ``ask``."""
+    """Run every item not disabled by the site; manual items from ``answers``, else ``ask``.
+
+    A Ctrl-C (KeyboardInterrupt) ends the run early without losing what is done: the
+    result has ``interrupted`` set and the unfinished items say so.
+    """
     answers = answers or {}
     disabled_ids = set(site.config.checks.disabled) if site else set()
     items = [i for i in checklist.items if i.id not in disabled_ids]
     started = now()
-    automatic = [i for i in items if i.probe is not None]
-    probe_results: dict[str, ItemResult] = {}
-    background = threading.Thread(
-        target=lambda: probe_results.update(run_probes(automatic, site, on_result)), daemon=True
-    )
-    background.start()  # the technician answers manual items while the probes run
+    done: dict[str, ItemResult] = {}
 
-    manual_results: dict[str, ItemResult] = {}
-    for item in (i for i in items if i.probe is None):
-        answer = answers.get(item.id) or (ask(item) if ask else None)
-        if answer is None:
-            result = ItemResult(item, UNANSWERED, message="not confirmed")
-        else:
-            result = ItemResult(
-                item,
-                answer.status,
-                value={PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status],
-                expected="yes",
-                answered_by=answer.by,
-                comment=answer.comment,
-            )
-        manual_results[item.id] = result
+    def finished(result: ItemResult) -> None:
+        done[result.item.id] = result
         if on_result:
             on_result(result)
-    background.join()
 
-    ordered = [probe_results.get(i.id) or manual_results[i.id] for i in items]
+    automatic = [i for i in items if i.probe is not None]
+    background = threading.Thread(target=run_probes, args=(automatic, site, finished), daemon=True)
+    background.start()  # the technician answers manual items while the probes run
+    interrupted = False
+    try:
+        for item in (i for i in items if i.probe is None):
+            answer = answers.get(item.id) or (ask(item) if ask else None)
+            if answer is None:
+                finished(ItemResult(item, UNANSWERED, message="not confirmed"))
+                continue
+            value = {PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status]
+            finished(ItemResult(item, answer.status, value=value, expected="yes",
+                                answered_by=answer.by, comment=answer.comment))  # fmt: skip
+        background.join()
+    except KeyboardInterrupt:
+        interrupted = True
+
+    ordered = [
+        done.get(i.id) or ItemResult(i, INTERRUPTED, message="the run was interrupted first")
+        for i in items
+    ]
     return RunResult(
         checklist=checklist,
         exam=exam,
@@ -212,4 +214,5 @@ def run_checklist(
         results=ordered,
         disabled=sorted(disabled_ids & {i.id for i in checklist.items}),
         operator=getpass.getuser(),
+        interrupted=interrupted,
     )

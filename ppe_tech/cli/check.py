@@ -19,7 +19,7 @@ from ppe_tech.errors import ExitCode
 
 STATUS_STYLE = {
     "pass": "green", "fail": "red", "timeout": "red", "error": "red",
-    "skip": "yellow", "unanswered": "yellow",
+    "skip": "yellow", "unanswered": "yellow", "interrupted": "yellow",
 }  # fmt: skip
 
 
@@ -33,6 +33,12 @@ def _ask(lang: str, by: str):
     from ppe_tech.checklist.runner import Answer
 
     def ask(item) -> Answer | None:
+        try:
+            return _ask_once(item)
+        except click.Abort:  # Ctrl-C at a prompt: the runner keeps what is done
+            raise KeyboardInterrupt from None
+
+    def _ask_once(item) -> Answer | None:
         question = item.manual.get(lang)
         click.echo(f"\n[{item.id}] {item.title.get(lang)}", err=True)
         word = click.prompt(f"{question} [yes/no/skip]", err=True, default="", show_default=False)
@@ -108,6 +114,9 @@ def run(
         run_id = save_run(app.db, result)
         stored = load_run(app.db, run_id)
         runs.append(stored)
+        if result.interrupted:
+            click.echo(f"interrupted: what was done is stored as run {run_id}", err=True)
+            raise SystemExit(int(ExitCode.INTERRUPTED))
         if junit_file:
             write_junit(
                 stored,

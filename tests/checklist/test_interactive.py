@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -64,3 +65,44 @@ def test_manual_items_are_asked_on_a_terminal(site_dir, cli):
         results["seals"]["status"] == "pass" and results["seals"]["comment"] == "checked at 07:40"
     )
     assert results["phone"]["status"] == "fail" and results["phone"]["comment"] == "no dial tone"
+
+
+def test_ctrl_c_keeps_what_was_done(site_dir, cli, tmp_path):
+    (tmp_path / "present").write_text("x")
+    write_checklist(site_dir / "checklists", "mini", [
+        {"id": "file", "title": "File", "probe": {"type": "file", "path": str(tmp_path / "present")}},
+        {"id": "slow", "title": "Slow", "probe": {"type": "command", "argv": ["sleep", "30"]}, "timeout": "25s"},
+        {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
+        {"id": "phone", "title": "Phone", "manual": "Phone works?"},
+    ])  # fmt: skip
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ppe_tech", "check", "run", "mini", "--lang", "en"],
+        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+    )  # fmt: skip
+    os.close(terminal)
+    try:
+        _read_until(controller, "Seals intact?")
+        os.write(controller, b"yes\n")
+        _read_until(controller, "comment")
+        os.write(controller, b"\n")
+        _read_until(controller, "Phone works?")
+        time.sleep(0.5)
+        began = time.monotonic()
+        child.send_signal(signal.SIGINT)  # what Ctrl-C on the terminal sends
+        screen = _read_until(controller, "stored as run")
+        assert child.wait(timeout=10) == 130
+        assert time.monotonic() - began < 8  # did not wait for the 25 s probe
+    finally:
+        child.kill()
+        os.close(controller)
+    assert "interrupted" in screen
+    run = json.loads(cli("check", "show", "latest", "--json").stdout)
+    statuses = {r["item_id"]: r["status"] for r in run["results"]}
+    assert run["status"] == "interrupted"
+    assert statuses == {
+        "file": "pass",
+        "slow": "interrupted",
+        "seals": "pass",
+        "phone": "interrupted",
+    }
