@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -62,13 +63,11 @@ class DemoContext:
     log: Callable[[str], None]
     summaries: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def db(self) -> sqlite3.Connection:
         from ppe_tech.store import connect
 
-        if not hasattr(self, "_db"):
-            self._db = connect(self.site.db_path)
-        return self._db
+        return connect(self.site.db_path)
 
     def reload_site(self) -> None:
         self.site = load_site(self.folder)

@@ -1,16 +1,14 @@
 """Context builders: what each report shows, read from the store (never written here).
 
 Each builder returns plain JSON-able data; that data is both the template
-context and the ``results.json`` embedded in the PDF. Jobs that have not landed
-(their module is missing) or have stored nothing yet give ``None``, which the
-templates show as "absent".
+context and the ``results.json`` embedded in the PDF. A job that has stored
+nothing yet gives ``None``, which the templates show as "absent". Builders read
+each job through its public read API, in the shapes those functions document.
 """
 
 from __future__ import annotations
 
-import importlib
 import sqlite3
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,14 +22,6 @@ if TYPE_CHECKING:
 KINDS = ("readiness", "archive", "access-log")
 FORMAT = "ppe-tech-report/1"
 ROLES = ("technician", "head", "commission")
-
-
-def optional(module: str, attribute: str) -> Callable | None:
-    """A function of another job's module, or None when that job has not landed."""
-    try:
-        return getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError):
-        return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -62,13 +52,6 @@ def _redacted(site: Site, value: Any) -> Any:
     if isinstance(value, str):
         return site.redact(value)
     return value
-
-
-def _first(mapping: dict, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if name in mapping and mapping[name] is not None:
-            return mapping[name]
-    return default
 
 
 # -- common header --------------------------------------------------------------------------
@@ -134,10 +117,8 @@ def _run_sections(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 def checklist_runs(conn: sqlite3.Connection, exam_id: str | None) -> list[dict[str, Any]]:
     """The latest run of each checklist for the exam (all runs' latest when no exam)."""
-    list_runs = optional("ppe_tech.checklist.results", "list_runs")
-    load_run = optional("ppe_tech.checklist.results", "load_run")
-    if list_runs is None or load_run is None:
-        return []
+    from ppe_tech.checklist.results import list_runs, load_run
+
     latest: dict[str, dict[str, Any]] = {}
     for run in list_runs(conn, exam_id):
         latest[run["checklist"]] = run  # ordered by id: the last one wins
@@ -190,37 +171,18 @@ def _place(site: Site, camera_id: str, stored: dict[str, Any]) -> tuple[str, str
 
 
 def _camera_rows(site: Site, verification: dict[str, Any]) -> list[dict[str, Any]]:
-    items = _first(verification, "cameras", "results", "verdicts", default=[])
-    if isinstance(items, dict):
-        items = [
-            {"id": k, **(v if isinstance(v, dict) else {"verdict": v})} for k, v in items.items()
-        ]
     rows = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        cam_id = str(_first(item, "camera_id", "camera", "id", default="?"))
-        zone, room = _place(site, cam_id, item)
-        verdict = _first(item, "verdict", "status", "result", default="")
-        ok = _first(item, "ok", "passed", default=None)
-        if ok is None:
-            ok = str(verdict).lower() in ("ok", "pass", "passed", "good")
-        findings = _first(item, "findings", "problems", "issues", "reasons", default=[])
-        if isinstance(findings, str):
-            findings = [findings] if findings else []
-        findings = [
-            str(_first(f, "message", "text", "code", default=f)) if isinstance(f, dict) else str(f)
-            for f in findings
-        ]
-        snapshot = _snapshot_path(site, _first(item, "snapshot", "snapshot_path", "image"))
+    for item in verification["cameras"]:
+        zone, room = _place(site, item["id"], item)
+        snapshot = _snapshot_path(site, item.get("snapshot"))
         rows.append(
             {
-                "id": cam_id,
+                "id": item["id"],
                 "zone": zone,
                 "room": room,
-                "verdict": str(verdict),
-                "ok": bool(ok),
-                "findings": findings,
+                "verdict": item["status"],
+                "ok": item["status"] == "ok",
+                "findings": [f.get("message") or f["code"] for f in item["findings"]],
                 "snapshot": str(snapshot) if snapshot else None,
                 "snapshot_url": snapshot.as_uri() if snapshot else None,
             }
@@ -231,20 +193,17 @@ def _camera_rows(site: Site, verification: dict[str, Any]) -> list[dict[str, Any
 def camera_check(
     site: Site, conn: sqlite3.Connection, exam_id: str | None
 ) -> dict[str, Any] | None:
-    latest = optional("ppe_tech.cameras.results", "latest_verification")
-    if latest is None:
-        return None
-    try:
-        verification = latest(conn, exam_id=exam_id)
-    except sqlite3.Error:
-        return None
+    """The latest camera verification of the exam (else the latest of all), or None."""
+    from ppe_tech.cameras.results import latest_verification
+
+    verification = latest_verification(conn, exam_id=exam_id)
     if verification is None and exam_id is not None:
-        verification = latest(conn)
+        verification = latest_verification(conn)
     if not verification:
         return None
     verification = _jsonable(verification)
     return {
-        "checked_at": _first(verification, "finished_at", "checked_at", "started_at", "created_at"),
+        "checked_at": verification["finished_at"] or verification["started_at"],
         "cameras": _camera_rows(site, verification),
         "raw": verification,
     }
@@ -256,81 +215,44 @@ def readiness(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[s
 
 
 # -- archive act ----------------------------------------------------------------------------
-def _size_of(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str, Any] | None:
-    latest = optional("ppe_tech.recordings.results", "latest_archive")
-    if latest is None:
-        return None
-    exam_id = exam.id if exam else None
-    try:
-        found = latest(conn, exam_id=exam_id)
-    except sqlite3.Error:
-        return None
+    """The latest archive of the exam (``latest_archive``'s shape), or None."""
+    from ppe_tech.recordings.results import latest_archive
+
+    found = latest_archive(conn, exam_id=exam.id if exam else None)
     if not found:
         return None
     raw = _jsonable(found)
-    size = _size_of(_first(raw, "total_bytes", "size", "total_size", "bytes", "size_bytes"))
-    files_list = raw.get("files") if isinstance(raw.get("files"), list) else []
     per_camera: dict[str, dict[str, int]] = {}
-    for f in files_list:
-        if isinstance(f, dict):
-            agg = per_camera.setdefault(str(f.get("camera", "?")), {"files": 0, "size": 0})
-            agg["files"] += 1
-            agg["size"] += _size_of(f.get("size")) or 0
+    for f in raw["files"]:
+        agg = per_camera.setdefault(f["camera"], {"files": 0, "size": 0})
+        agg["files"] += 1
+        agg["size"] += f["size"]
     cameras = []
-    for cam in _first(raw, "cameras", default=[]) or list(per_camera):
-        if isinstance(cam, str):
-            cam = {"id": cam}
-        cam_id = str(_first(cam, "id", "camera", "camera_id", default="?"))
-        zone, room = _place(site, cam_id, cam)
-        agg = per_camera.get(cam_id, {})
-        cam_size = _size_of(_first(cam, "size", "bytes", "size_bytes", default=agg.get("size")))
-        cameras.append(
-            {
-                "id": cam_id,
-                "zone": zone,
-                "room": room,
-                "files": _first(
-                    cam, "files", "file_count", "segments", default=agg.get("files", 0)
-                ),
-                "size": cam_size,
-                "size_text": format_size(cam_size) if cam_size is not None else "",
-            }
-        )
-    gaps = []
-    for gap in _first(raw, "gaps", default=[]) or []:
-        start, end = _first(gap, "start", "from", "start_at"), _first(gap, "end", "to", "end_at")
-        length = _first(gap, "length", "duration", "seconds", default="")
-        if isinstance(length, int | float):
-            length = f"{length:.0f} s"
-        gaps.append({"camera": _first(gap, "camera", "camera_id", default=""), "start": start,
-                     "end": end, "length": str(length)})  # fmt: skip
-    verified = _first(raw, "verified", "valid", "ok", default=None)
-    files = _first(raw, "file_count", default=None)
-    if files is None:
-        files = len(files_list)
+    for cam_id in raw["cameras"]:
+        zone, room = _place(site, cam_id, {})
+        agg = per_camera.get(cam_id, {"files": 0, "size": 0})
+        cameras.append({"id": cam_id, "zone": zone, "room": room, "files": agg["files"],
+                        "size": agg["size"], "size_text": format_size(agg["size"])})  # fmt: skip
+    gaps = [
+        {
+            "camera": g["camera"],
+            "start": g["start"],
+            "end": g["end"],
+            "length": f"{g['seconds']:.0f} s",
+        }
+        for g in raw["gaps"]
+    ]
     return {
-        "window_start": _first(raw, "window_start", "start", "from"),
-        "window_end": _first(raw, "window_end", "end", "to"),
-        "exam_id": raw.get("exam_id"),
-        "archived_at": _first(raw, "finished_at", "created_at", "archived_at"),
-        "location": site.redact(
-            str(_first(raw, "bag", "bag_path", "location", "target", default=""))
-        ),
-        "files": files,
-        "size": size,
-        "size_text": format_size(size) if size is not None else "",
-        "manifest_hash": _first(
-            raw, "manifest_sha256", "manifest_hash", "manifest_digest", default=""
-        ),
-        "verified": verified if isinstance(verified, bool) else None,
-        "verified_text": str(_first(raw, "verify_message", "verification", default=verified)),
+        "window_start": raw["window_start"],
+        "window_end": raw["window_end"],
+        "exam_id": raw["exam_id"],
+        "archived_at": raw["created_at"],
+        "location": site.redact(str(raw["bag_path"])),
+        "files": raw["file_count"],
+        "size": raw["total_bytes"],
+        "size_text": format_size(raw["total_bytes"]),
+        "manifest_hash": raw["manifest_sha256"],
         "cameras": cameras,
         "gaps": gaps,
         "undecodable": [
@@ -339,8 +261,7 @@ def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str
                 "path": u.get("path", ""),
                 "reason": u.get("reason", ""),
             }
-            for u in raw.get("undecodable") or []
-            if isinstance(u, dict)
+            for u in raw["undecodable"]
         ],
         "raw": raw,
     }
@@ -353,13 +274,9 @@ def access_log(
     date_from: str | None = None,
     date_to: str | None = None,
 ) -> dict[str, Any] | None:
-    list_entries = optional("ppe_tech.pak.journal", "list_entries")
-    if list_entries is None:
-        return None
-    try:
-        entries = list_entries(conn, date_from=date_from, date_to=date_to)
-    except sqlite3.Error:
-        return None
+    from ppe_tech.pak.journal import list_entries
+
+    entries = list_entries(conn, date_from=date_from, date_to=date_to)
     columns = ("no", "date", "rooms", "start", "end", "action", "action_ru", "action_en",
                "performed_by", "responsible", "note", "open", "hash")  # fmt: skip
     rows = [{k: e.get(k) for k in columns} for e in entries]
@@ -371,26 +288,21 @@ def access_log(
     }
 
 
-def audit(site: Site, conn: sqlite3.Connection) -> dict[str, Any] | None:
-    run_audit = optional("ppe_tech.pak.audit", "audit")
-    if run_audit is None:
-        return None
+def audit(site: Site, conn: sqlite3.Connection) -> dict[str, Any]:
+    """The PAK audit's findings (``ppe_tech.pak.audit.audit``)."""
+    from ppe_tech.pak.audit import audit as run_audit
+
     result = _jsonable(run_audit(site, conn))
-    if isinstance(result, list):
-        result = {"findings": result}
-    findings = []
-    for f in _first(result, "findings", default=[]) or []:
-        if not isinstance(f, dict):
-            f = {"message": str(f)}
-        findings.append(
-            {
-                "entry": _first(f, "seq", "entry", "no", default=None),
-                "severity": _first(f, "severity", "level", default="warning"),
-                "code": _first(f, "rule", "code", default=""),
-                "message": str(_first(f, "message", "text", default="")),
-            }
-        )
-    return {"findings": findings, "raw": result}
+    findings = [
+        {
+            "entry": f.get("seq"),
+            "severity": f["severity"],
+            "code": f["code"],
+            "message": f["message"],
+        }
+        for f in result
+    ]
+    return {"findings": findings, "raw": {"findings": result}}
 
 
 def build(

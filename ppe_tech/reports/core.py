@@ -43,15 +43,12 @@ def _stored_path(site: Site, path: Path) -> str:
 def _checkpoint(
     site: Site, conn: sqlite3.Connection, passphrase: bytes | None
 ) -> dict[str, Any] | None:
-    create = context.optional("ppe_tech.pak.checkpoint", "create_checkpoint")
-    if create is None:
-        return None
+    from ppe_tech.pak.checkpoint import create_checkpoint
+
     try:
-        cp = create(site, conn, passphrase=passphrase)
+        cp = create_checkpoint(site, conn, passphrase=passphrase)
     except VerificationFailed as exc:  # a broken chain: the report says so instead
         return {"refused": exc.message}
-    except sqlite3.Error:
-        return None
     return cp.to_dict()
 
 
@@ -117,7 +114,7 @@ def make_report(
 ) -> dict[str, Any]:
     """Render, sign (as the technician), write and register a report; return its row."""
     from ppe_tech.keys import load_signing_key
-    from ppe_tech.reports.render import render_pdf
+    from ppe_tech.reports.render import data_bytes, render_pdf
     from ppe_tech.reports.sign import sign_pdf
 
     load_signing_key(site, passphrase)  # fail fast, before the rendering work
@@ -126,7 +123,7 @@ def make_report(
     number = _next_number(conn, site, kind, now)
     data = build_data(site, conn, kind, exam_id, lang=lang, date_from=date_from, date_to=date_to,
                       number=number, checkpoint=checkpoint, now=now)  # fmt: skip
-    from ppe_tech.reports.render import data_bytes
+    embedded = data_bytes(data)
 
     pdf = render_pdf(site, data, data["lang"])
     signed = sign_pdf(site, pdf, "technician", lang=data["lang"], passphrase=passphrase)
@@ -140,8 +137,8 @@ def make_report(
         "lang": data["lang"],
         "path": _stored_path(site, path),
         "sha256": _sha256(signed),
-        "data_sha256": _sha256(data_bytes(data)),
-        "data": data_bytes(data).decode("utf-8"),
+        "data_sha256": _sha256(embedded),
+        "data": embedded.decode("utf-8"),
         "checkpoint": (checkpoint or {}).get("text"),
         "signers": json.dumps(["technician"]),
         "created_at": iso(now),

@@ -22,7 +22,6 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.reports import context
 from ppe_tech.reports.render import ATTACHMENT_NAME
 
 if TYPE_CHECKING:
@@ -189,15 +188,14 @@ def verify_report(site: Site, conn: sqlite3.Connection, path: Path) -> dict[str,
                 _check("data", True, f"embedded data match the store (report {data['number']})")
             )
 
-    verify_cp = context.optional("ppe_tech.pak.checkpoint", "verify_checkpoint")
+    from ppe_tech.pak.checkpoint import verify_checkpoint
+
     cp = (data or {}).get("checkpoint")
-    if verify_cp is None:
-        checks.append(_check("checkpoint", None, "not checked: the PAK job is absent"))
-    elif not cp or not cp.get("text"):
+    if not cp or not cp.get("text"):
         reason = (cp or {}).get("refused") or "the report carries no checkpoint"
         checks.append(_check("checkpoint", None, f"not checked: {reason}"))
     else:
-        result = verify_cp(site, conn, cp["text"])
+        result = verify_checkpoint(site, conn, cp["text"])
         checks.append(_check("checkpoint", bool(result.ok), f"log checkpoint: {result.message}"))
 
     try:

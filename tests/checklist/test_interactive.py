@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -29,18 +30,30 @@ def _read_until(fd: int, marker: str, timeout: float = 20) -> str:
     return seen
 
 
+@contextlib.contextmanager
+def check_run_on_a_terminal(checklist: str):
+    """``ppe-tech check run CHECKLIST --lang en`` with a pseudo-terminal as its terminal."""
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ppe_tech", "check", "run", checklist, "--lang", "en"],
+        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+        env={**os.environ, "COLUMNS": "160"},
+    )  # fmt: skip
+    os.close(terminal)
+    try:
+        yield controller, child
+    finally:
+        child.kill()
+        child.wait()
+        os.close(controller)
+
+
 def test_manual_items_are_asked_on_a_terminal(site_dir, cli):
     write_checklist(site_dir / "checklists", "mini", [
         {"id": "seals", "title": {"ru": "Пломбы", "en": "Seals"}, "manual": {"ru": "Пломбы целы?", "en": "Seals intact?"}},
         {"id": "phone", "title": "Phone", "manual": "Phone works?", "severity": "warning"},
     ])  # fmt: skip
-    controller, terminal = pty.openpty()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "ppe_tech", "check", "run", "mini", "--lang", "en"],
-        stdin=terminal, stdout=terminal, stderr=terminal, env={**os.environ, "COLUMNS": "160"},
-    )  # fmt: skip
-    os.close(terminal)
-    try:
+    with check_run_on_a_terminal("mini") as (controller, child):
         _read_until(controller, "Seals intact? [yes/no/skip]")
         os.write(controller, b"maybe\n")
         _read_until(controller, "answer yes, no or skip")
@@ -53,9 +66,6 @@ def test_manual_items_are_asked_on_a_terminal(site_dir, cli):
         os.write(controller, b"no dial tone\n")
         screen = _read_until(controller, "PASSED")
         assert child.wait(timeout=20) == 0
-    finally:
-        child.kill()
-        os.close(controller)
     assert "on time" in screen or "no deadline" in screen or "late by" in screen
     results = {
         r["item_id"]: r
@@ -75,13 +85,7 @@ def test_ctrl_c_keeps_what_was_done(site_dir, cli, tmp_path):
         {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
         {"id": "phone", "title": "Phone", "manual": "Phone works?"},
     ])  # fmt: skip
-    controller, terminal = pty.openpty()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "ppe_tech", "check", "run", "mini", "--lang", "en"],
-        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
-    )  # fmt: skip
-    os.close(terminal)
-    try:
+    with check_run_on_a_terminal("mini") as (controller, child):
         _read_until(controller, "Seals intact?")
         os.write(controller, b"yes\n")
         _read_until(controller, "comment")
@@ -93,9 +97,6 @@ def test_ctrl_c_keeps_what_was_done(site_dir, cli, tmp_path):
         screen = _read_until(controller, "stored as run")
         assert child.wait(timeout=10) == 130
         assert time.monotonic() - began < 8  # did not wait for the 25 s probe
-    finally:
-        child.kill()
-        os.close(controller)
     assert "interrupted" in screen
     run = json.loads(cli("check", "show", "latest", "--json").stdout)
     statuses = {r["item_id"]: r["status"] for r in run["results"]}
