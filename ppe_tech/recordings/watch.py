@@ -61,6 +61,7 @@ class Watcher:
         self.emit = emit
         self.stall = rec.stall.total_seconds() if stall is None else stall
         self.tolerance = rec.gap_tolerance.total_seconds()
+        self.settle = rec.settle.total_seconds()
         self.interval = interval
         self.min_free = rec.min_free if min_free is None else min_free
         self.alert_command = alert_command if alert_command is not None else rec.alert_command
@@ -70,6 +71,9 @@ class Watcher:
             str(self.root.resolve()) if self.root.exists() else str(self.root.absolute())
         )
         self.events: queue.Queue[str] = queue.Queue()
+        # files a full scan found still being written: their close event may have come before
+        # the observer was watching, so they are looked at again once they settle
+        self.unsettled: set[str] = set()
         self.observer = None
         self.root_present = self.ever_present = self.lost = False
         self.was_mount: bool | None = None  # the root was a mount point when first seen
@@ -184,6 +188,7 @@ class Watcher:
             return
         for seg in index.pending:  # still being written: the camera is recording
             self._seen(seg.camera, datetime.fromtimestamp(seg.mtime_ns / 1e9, UTC))
+            self.unsettled.add(str(self.root / seg.path))
         for camera in index.cameras():
             segs = [s for s in index.of(camera) if s.ok]
             if not segs:
@@ -229,6 +234,7 @@ class Watcher:
                 path = self.events.get_nowait()
             except queue.Empty:
                 break
+            self.unsettled.discard(path)
             try:
                 relative = Path(path).relative_to(self.root).as_posix()
             except ValueError:
@@ -248,6 +254,17 @@ class Watcher:
             self._segment(seg)
         if fresh and self.conn is not None:
             save_segments(self.conn, self.root_key, fresh, [])
+
+    def _requeue_settled(self) -> None:
+        now = time.time()
+        for path in list(self.unsettled):
+            try:
+                age = now - os.stat(path).st_mtime
+            except OSError:  # gone: renamed or deleted by the recorder
+                self.unsettled.discard(path)
+                continue
+            if age >= self.settle:
+                self.events.put(path)
 
     # -- checks ------------------------------------------------------------------------------
     def _check_stalls(self) -> None:
@@ -277,17 +294,19 @@ class Watcher:
     def tick(self) -> None:
         present = self._root_ok()
         if present and not self.root_present:
-            if self.lost:
-                self.alert("root_back", None, f"recording root {self.root} is back")
-            self.lost = False
+            # watch first, then scan: a segment closed in between is seen by one or the other
             self._start_observer()
             self._full_scan(initial=not self.ever_present)
+            if self.lost:  # announced once it is watched again
+                self.alert("root_back", None, f"recording root {self.root} is back")
+            self.lost = False
             self.root_present = self.ever_present = True
         elif not present and not self.lost:
             self._stop_observer()
             self.root_present, self.lost = False, True
             self.alert("root_lost", None, f"recording root {self.root} is not there (unmounted?)")
         if self.root_present:
+            self._requeue_settled()
             self._drain()
             if time.monotonic() - self._last_rescan > self.rescan_every:
                 self._full_scan(initial=False)

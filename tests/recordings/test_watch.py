@@ -156,6 +156,29 @@ def test_root_disappears_and_comes_back(live, tmp_path):
     assert code == 0
 
 
+def test_segment_closed_before_the_watch_started_is_indexed_once_it_settles(live):
+    """No close event ever comes for it, and the start-up scan found it still young."""
+    site, root, recorder = live
+    config = minimal_config(
+        cameras=[{"id": "cam-a", "zone": "corridor", "source": "x"}],
+        recordings={"root": str(root), "min_free": "1K", "settle": "2s"},
+    )
+    write_site(site, config)
+    recorder.write("cam-a")
+    old = time.time() - 30
+    for path in root.rglob("*.mp4"):
+        os.utime(path, (old, old))
+    recorder.skip_ahead["cam-a"] = 40
+    recorder.write("cam-a")  # young when the watch starts: pending, and its close event is past
+    watch = WatchProcess(site, "--stall", "60s")
+    try:
+        _, alert = watch.wait_for("gap", "cam-a", timeout=10)  # the rescan is a minute away
+        assert alert["details"]["seconds"] >= 25
+    finally:
+        watch.proc.send_signal(signal.SIGINT)
+        assert watch.proc.wait(timeout=10) == 0
+
+
 def test_alert_command_runs_without_a_shell_and_low_space(site_dir, tmp_path, cli):
     root = tmp_path / "root"
     root.mkdir()
