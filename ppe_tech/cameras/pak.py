@@ -29,6 +29,7 @@ def summary(run: dict[str, Any]) -> str:
 def record_verification(site: Site, conn: sqlite3.Connection, run: dict[str, Any]) -> dict:
     """Append the PAK entry of a stored verification ``run``; return the entry."""
     from ppe_tech.pak.journal import record_action
+
     rooms = list(dict.fromkeys(c["room"] or c["id"] for c in run["cameras"]))
     return record_action(
         site,
