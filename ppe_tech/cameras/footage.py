@@ -15,12 +15,12 @@ import numpy as np
 
 VARIANTS = (
     "untouched", "covered", "black", "uniform", "blurred", "shifted", "rotated", "frozen",
-    "low_fps", "brighter", "darker", "noise",
+    "low_fps", "brighter", "darker", "noise", "still", "still_clock",
 )  # fmt: skip
 
 
 def tamper(frame: np.ndarray, variant: str, rng: np.random.Generator) -> np.ndarray:
-    """One frame of ``variant`` (frozen and low_fps change time, not the picture)."""
+    """One frame of ``variant`` (frozen, low_fps and the still ones are made in make_variant)."""
     h, w = frame.shape[:2]
     if variant in ("untouched", "frozen", "low_fps"):
         return frame
@@ -50,6 +50,19 @@ def tamper(frame: np.ndarray, variant: str, rng: np.random.Generator) -> np.ndar
             np.uint8
         )
     raise ValueError(f"unknown variant {variant!r} (known: {', '.join(VARIANTS)})")
+
+
+def _still(frame: np.ndarray, t: float, clock: bool, rng: np.random.Generator) -> np.ndarray:
+    """The same view with fresh sensor noise (sigma 3), and, if ``clock``, the camera's
+    on-screen date and time ticking every second, as CCTV cameras burn it in."""
+    out = np.clip(frame.astype(np.float32) + rng.normal(0, 3, frame.shape), 0, 255).astype(np.uint8)
+    if clock:
+        text = f"25.05.2026 09:{int(t) // 60:02d}:{int(t) % 60:02d}"
+        for colour, thickness in (((0, 0, 0), 4), ((255, 255, 255), 1)):
+            cv2.putText(
+                out, text, (12, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, thickness, cv2.LINE_AA
+            )
+    return out
 
 
 def read_frames(source: Path, seconds: float, start: float = 0.0) -> tuple[list[np.ndarray], float]:
@@ -96,6 +109,9 @@ def make_variant(
         out = [frames[len(frames) // 2]] * len(frames)
     elif variant == "low_fps":  # every fifth frame, at a fifth of the rate
         out, fps = frames[::5], fps / 5
+    elif variant in ("still", "still_clock"):  # nobody moves: a live sensor's noise only
+        out = [_still(frames[len(frames) // 2], i / fps, variant == "still_clock", rng)
+               for i in range(len(frames))]  # fmt: skip
     else:
         out = [tamper(f, variant, rng) for f in frames]
     return write_clip(path, out, fps)

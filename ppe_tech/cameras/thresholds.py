@@ -17,7 +17,7 @@ THRESHOLD_DOCS: dict[str, tuple[float, str]] = {
     "uniform_std": (6.0, "uniform when the smoothed picture's contrast (std, 0-255) is below this"),
     "overexposed_pct": (50.0, "overexposed when more than this % of pixels are saturated (>= 250)"),
     "frozen_motion_pct": (
-        0.3,
+        0.005,
         "frozen when less than this % of the picture changes beyond noise over the sample (0: never)",
     ),
     "blurred_ratio": (0.5, "blurred when sharpness is below this fraction of the reference's"),
