@@ -76,13 +76,23 @@ def _bytes_progress(enabled: bool, label: str):
 @json_option
 @pass_app
 def status(app: App, exam_id: str | None, as_json: bool) -> None:
-    """Per camera: the newest segment's age, coverage of the exam window, gaps; free space."""
+    """Per camera: the newest segment's age, coverage of the exam window, gaps; free space.
+
+    Exit 1 when something needs attention: a camera silent while the exam runs, gaps in
+    the exam window, low disk space (listed under "problems").
+    """
     from ppe_tech.recordings.status import recording_status
 
     result = recording_status(app.site, app.db, exam_id)
     if as_json:
         print_json(result)
-        return
+    else:
+        _print_status(result)
+    if result["problems"]:
+        raise SystemExit(int(ExitCode.FAILED))
+
+
+def _print_status(result: dict) -> None:
     from rich.table import Table
 
     from ppe_tech.fsutil import format_size
@@ -115,6 +125,8 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
     style = "red" if result["low_space"] else "green"
     console.print(f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
                   f" (alert under {format_size(result['min_free_bytes'])})")  # fmt: skip
+    for problem in result["problems"]:
+        console.print(f"[red]problem:[/] {problem}")
 
 
 @recordings.command("archive")

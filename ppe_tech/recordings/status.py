@@ -18,21 +18,28 @@ from ppe_tech.timeutil import iso, utc_now
 
 def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None = None,
                      now: datetime | None = None, index: Index | None = None) -> dict:  # fmt: skip
-    """Status of every configured camera (and any other camera found under the root)."""
+    """Status of every configured camera (and any other camera found under the root).
+
+    ``problems`` lists, one line each, what needs the technician: a configured camera with
+    no fresh segment while the exam runs, gaps in the exam window so far, low disk space.
+    """
     now = now or utc_now()
     rec = site.config.recordings
     index = index or index_site(site, conn, now=now)
     exam = site.select_exam(exam_id, now)
     window = None
+    running = False
     if exam is not None:
         start = exam.start_at(site.tz).astimezone(UTC)
         end = exam.end_at(site.tz).astimezone(UTC)
         window = (start, min(end, now)) if start < now else None
+        running = start <= now <= end
     configured = {c.id: c for c in site.config.cameras}
     cameras = list(configured) + [c for c in index.cameras() if c not in configured]
     tolerance = rec.gap_tolerance.total_seconds()
     stall = rec.stall.total_seconds()
     rows = []
+    problems: list[str] = []
     for cam in cameras:
         segs = index.of(cam)
         readable = [s for s in segs if s.ok]
@@ -56,7 +63,18 @@ def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None 
             row["coverage"] = round(coverage(segs, *window), 4)
             row["gaps"] = [g.as_dict() for g in find_gaps(cam, segs, *window, tolerance)]
         rows.append(row)
+        if running and row["configured"] and not row["live"]:
+            since = "no segment at all" if age is None else f"no new segment for {age:.0f}s"
+            problems.append(f"{cam}: {since} while the exam runs")
+        if row["gaps"]:
+            seconds = sum(g["seconds"] for g in row["gaps"])
+            problems.append(
+                f"{cam}: {len(row['gaps'])} gap(s) in the exam window, {seconds:.0f}s in all"
+            )
     free = free_space(index.root)
+    low_space = free is not None and free < rec.min_free
+    if low_space:
+        problems.append("recording disk: free space under the alert threshold")
     return {
         "root": str(index.root),
         "layout": rec.layout,
@@ -68,7 +86,8 @@ def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None 
         "stall_seconds": stall,
         "free_bytes": free,
         "min_free_bytes": rec.min_free,
-        "low_space": free is not None and free < rec.min_free,
+        "low_space": low_space,
         "ignored_files": index.ignored,
         "cameras": rows,
+        "problems": problems,
     }  # fmt: skip

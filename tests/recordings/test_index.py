@@ -152,7 +152,7 @@ def test_status_json(rec_site, cli):
     import json
 
     result = cli("recordings", "status", "--exam", "2026-05-28-math", "--json")
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # the window has gaps: something to look at
     data = json.loads(result.stdout)
     rows = {r["camera"]: r for r in data["cameras"]}
     assert set(rows) == {"corridor-1", "entrance", "aud-0001"}
@@ -161,5 +161,40 @@ def test_status_json(rec_site, cli):
     assert rows["entrance"]["unreadable"] == 1
     assert not rows["entrance"]["live"] and rows["entrance"]["age_seconds"] > 86400
     assert data["free_bytes"] > 0
+    assert "corridor-1: 1 gap(s) in the exam window, 30s in all" in data["problems"]
+    assert not any(p.startswith("aud-0001") for p in data["problems"])
     human = cli("recordings", "status", "--exam", "2026-05-28-math")
-    assert human.exit_code == 0 and "entrance" in human.stdout and "aud-0001" in human.stdout
+    assert human.exit_code == 1 and "entrance" in human.stdout and "aud-0001" in human.stdout
+    assert "problem: corridor-1: 1 gap(s)" in human.stdout
+
+
+def test_status_exit_codes(site_dir, day_root, cli):
+    import json
+
+    from tests.conftest import write_site
+    from tests.recordings.conftest import rec_config
+
+    config = rec_config(day_root, recordings={"min_free": "1K"})
+    write_site(site_dir, config)
+    quiet = cli("recordings", "status", "--json")  # no exam today: nothing is expected of anyone
+    assert quiet.exit_code == 0, quiet.stderr
+    assert json.loads(quiet.stdout)["problems"] == []
+
+    low = rec_config(day_root, recordings={"min_free": "900T"})
+    write_site(site_dir, low)
+    result = cli("recordings", "status", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["problems"] == [
+        "recording disk: free space under the alert threshold"
+    ]
+
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    config["point"]["timezone"] = "UTC"
+    config["exams"].append({"id": "now", "subject": "Physics", "date": started.date().isoformat(),
+                            "start": started.strftime("%H:%M"), "duration": "4h"})  # fmt: skip
+    write_site(site_dir, config)
+    result = cli("recordings", "status", "--exam", "now", "--json")
+    assert result.exit_code == 1  # the exam runs and the cameras' segments are days old
+    problems = json.loads(result.stdout)["problems"]
+    assert any(p.startswith("aud-0001: no new segment for") and p.endswith("while the exam runs")
+               for p in problems), problems  # fmt: skip
