@@ -129,11 +129,10 @@ def sign_pdf(
     signer = signers.SimpleSigner(
         signing_cert=acert,
         signing_key=akey,
-        # the issuers, but not a self-signed root: a verifier must already hold the root as a
-        # trust anchor, and poppler/NSS rejects a second signature whose CMS carries a root
-        # that is also in its database ("Unknown issue with Certificate")
+        # the issuers only: pyHanko adds the signing certificate itself, and a self-signed root
+        # must already be the verifier's trust anchor
         cert_registry=SimpleCertificateStore.from_certs(
-            [acert, *(c for c in achain if c.subject != c.issuer)]
+            [c for c in achain if c.subject != c.issuer and c.dump() != acert.dump()]
         ),
     )
     meta = PdfSignatureMetadata(
