@@ -87,7 +87,7 @@ def run(demo: Any) -> str:
     findings = audit(site, conn, check_chain=False)
     high = [f for f in findings if f["severity"] == "high"]
     first = f"; e.g. {high[0]['message']}" if high else ""
-    demo.log(f"pak: checkpoint {path.relative_to(site.folder)}, {result.message}")
+    demo.log(f"demo: pak: checkpoint {path.relative_to(site.folder)}, {result.message}")
     return (
         f"{cp.size} entries, checkpoint {path.relative_to(site.folder)} signed, verify OK, "
         f"audit: {len(high)} high of {len(findings)} findings{first}"
