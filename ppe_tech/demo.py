@@ -69,9 +69,6 @@ class DemoContext:
 
         return connect(self.site.db_path)
 
-    def reload_site(self) -> None:
-        self.site = load_site(self.folder)
-
 
 def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
     """ppe.yaml of the demo site: yesterday's exam at 10:00, today's 2.5 h from now."""

@@ -271,13 +271,6 @@ class Site:
         known = ", ".join(c.id for c in self.config.cameras) or "none defined"
         raise ConfigError(f"unknown camera {camera_id!r} (known: {known})")
 
-    def staff_member(self, role: str) -> Person:
-        try:
-            return self.config.staff[role]
-        except KeyError:
-            known = ", ".join(self.config.staff)
-            raise ConfigError(f"unknown staff role {role!r} (known: {known})") from None
-
     # -- secrets ---------------------------------------------------------------------------
     def redact(self, text: str) -> str:
         """Mask every secret from the environment and every password in a URL."""

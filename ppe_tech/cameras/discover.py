@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 ONVIF_NS = "http://www.onvif.org/ver10/network/wsdl"
-WSD_PORT = 3702
 
 
 def make_wsd(only_address: str | None = None, publisher: bool = False):

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -605,8 +604,3 @@ def _record_pak(site, conn, plan: Plan, record: dict, began_at: datetime) -> int
     entry = record_action(site, conn, action="export", rooms=", ".join(plan.rooms), start=began_at,
                           end=utc_now(), note=note)  # fmt: skip
     return entry.get("seq")
-
-
-def remove_partial(target: Path, bag_name: str) -> None:
-    """Drop an unfinished bag (``--restart``)."""
-    shutil.rmtree(Path(target) / f".{bag_name}.partial", ignore_errors=True)

@@ -69,9 +69,7 @@ class Layout:
             return None
         return fields["camera"], start
 
-    def path_for(
-        self, camera: str, start: datetime, tz: tzinfo = UTC, suffix_epoch: bool = False
-    ) -> str:
+    def path_for(self, camera: str, start: datetime, tz: tzinfo = UTC) -> str:
         """The relative path a segment of ``camera`` starting at ``start`` has (used by the demo)."""
         local = start.astimezone(tz)
         values = {
