@@ -85,7 +85,7 @@ def motion(frames: list[np.ndarray]) -> float:
     encoder's drift between key frames stay below ``MOTION_LEVEL`` (measured: not one
     pixel of 172,800 in a repeated picture, over RTSP or from a file), while a person
     walking changes 5-15% of the frame and the seconds of an on-screen clock about
-    0.02%. That is why a still, empty room with a running clock is not frozen.
+    0.05%. That is why a still, empty room with a running clock is not frozen.
     """
     if len(frames) < 3:
         return float("nan")

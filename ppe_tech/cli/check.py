@@ -10,6 +10,7 @@ import click
 from ppe_tech.cli.common import (
     App,
     json_option,
+    lang_option,
     pass_app,
     print_json,
     progress_enabled,
@@ -69,9 +70,7 @@ def _ask(lang: str, by: str):
 @click.option(
     "--no-input", is_flag=True, help="Never prompt; unanswered manual items stay unanswered."
 )
-@click.option(
-    "--lang", type=click.Choice(["ru", "en"]), help="Language of titles (default: the site's)."
-)
+@lang_option("Language of titles")
 @click.option(
     "--junit",
     "junit_file",
@@ -227,7 +226,7 @@ def list_(app: App, exam_id: str | None, as_json: bool) -> None:
 
 @check.command("show")
 @click.argument("run_ref", default="latest", metavar="RUN")
-@click.option("--lang", type=click.Choice(["ru", "en"]))
+@lang_option("Language of titles")
 @json_option
 @pass_app
 def show(app: App, run_ref: str, lang: str | None, as_json: bool) -> None:

@@ -50,6 +50,13 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def lang_option(what: str = "Language"):
+    """``--lang ru|en``; unset means the site's ``point.language``."""
+    return click.option(
+        "--lang", type=click.Choice(["ru", "en"]), help=f"{what} (default: the site's)."
+    )
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ppe_tech.cli.common import App, json_option, pass_app, print_json, stdout_console
+from ppe_tech.cli.common import App, json_option, lang_option, pass_app, print_json, stdout_console
 from ppe_tech.errors import ConfigError, ExitCode
 
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
@@ -236,9 +236,7 @@ def _filter_options(func):
 
 @pak.command("list")
 @_filter_options
-@click.option(
-    "--lang", type=click.Choice(["ru", "en"]), help="Language of labels (default: the site's)."
-)
+@lang_option("Language of labels")
 @json_option
 @pass_app
 def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> None:
@@ -288,9 +286,7 @@ def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write here (atomically); default stdout.",
 )
-@click.option(
-    "--lang", type=click.Choice(["ru", "en"]), help="CSV header language (default: the site's)."
-)
+@lang_option("CSV header language")
 @_filter_options
 @pass_app
 def export_(app: App, fmt, out, lang, date_from, date_to, room, action, person) -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ppe_tech.cli.common import json_option, pass_app, print_json
+from ppe_tech.cli.common import json_option, lang_option, pass_app, print_json
 from ppe_tech.errors import ExitCode
 
-LANG = click.option(
-    "--lang",
-    type=click.Choice(["ru", "en"]),
-    help="Language (default: point.language of ppe.yaml).",
-)
+LANG = lang_option()
 EXAM = click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: today's exam).")
 OUTPUT = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of reports/."

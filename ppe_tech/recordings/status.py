@@ -39,7 +39,6 @@ def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None 
     tolerance = rec.gap_tolerance.total_seconds()
     stall = rec.stall.total_seconds()
     rows = []
-    problems: list[str] = []
     for cam in cameras:
         segs = index.of(cam)
         readable = [s for s in segs if s.ok]
@@ -63,18 +62,8 @@ def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None 
             row["coverage"] = round(coverage(segs, *window), 4)
             row["gaps"] = [g.as_dict() for g in find_gaps(cam, segs, *window, tolerance)]
         rows.append(row)
-        if running and row["configured"] and not row["live"]:
-            since = "no segment at all" if age is None else f"no new segment for {age:.0f}s"
-            problems.append(f"{cam}: {since} while the exam runs")
-        if row["gaps"]:
-            seconds = sum(g["seconds"] for g in row["gaps"])
-            problems.append(
-                f"{cam}: {len(row['gaps'])} gap(s) in the exam window, {seconds:.0f}s in all"
-            )
     free = free_space(index.root)
     low_space = free is not None and free < rec.min_free
-    if low_space:
-        problems.append("recording disk: free space under the alert threshold")
     return {
         "root": str(index.root),
         "layout": rec.layout,
@@ -89,5 +78,23 @@ def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None 
         "low_space": low_space,
         "ignored_files": index.ignored,
         "cameras": rows,
-        "problems": problems,
+        "problems": _problems(rows, running, low_space),
     }  # fmt: skip
+
+
+def _problems(rows: list[dict], running: bool, low_space: bool) -> list[str]:
+    """One line per thing that needs the technician (``recordings status`` exits 1 on any)."""
+    problems = []
+    for row in rows:
+        cam, age = row["camera"], row["age_seconds"]
+        if running and row["configured"] and not row["live"]:
+            since = "no segment at all" if age is None else f"no new segment for {age:.0f}s"
+            problems.append(f"{cam}: {since} while the exam runs")
+        if row["gaps"]:
+            seconds = sum(g["seconds"] for g in row["gaps"])
+            problems.append(
+                f"{cam}: {len(row['gaps'])} gap(s) in the exam window, {seconds:.0f}s in all"
+            )
+    if low_space:
+        problems.append("recording disk: free space under the alert threshold")
+    return problems
