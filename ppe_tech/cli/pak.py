@@ -323,13 +323,13 @@ def checkpoint(app: App, out: Path | None, as_json: bool) -> None:
     site (a USB stick, a printed report): they are what catches a rewritten log.
     """
     from ppe_tech.fsutil import atomic_write_text
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
     cp = create_checkpoint(app.site, app.db)
     if out is not None:
         atomic_write_text(out, cp.text)
     if as_json:
-        print_json({**cp.to_dict(), "file": str(out) if out else None})
+        print_json({**cp.to_json(), "file": str(out) if out else None})
         return
     click.echo(cp.text, nl=False)
     if out is not None:
@@ -366,7 +366,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
             raise storage_error(exc, "cannot read", path) from None
     result = verify_log(app.site, app.db, checkpoints=texts)
     if as_json:
-        print_json(result.to_dict())
+        print_json(result.to_json())
     else:
         console = _console()
         for check in result.checkpoint_checks:

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ppe_tech.pak.audit import audit
-from ppe_tech.pak.chain import verify_log
-from ppe_tech.pak.checkpoint import create_checkpoint
+from ppe_tech.pak.chain import create_checkpoint, verify_log
 from ppe_tech.pak.journal import _entry, append_entries, end_action, start_action, utc_stamp
 
 

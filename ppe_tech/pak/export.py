@@ -62,7 +62,7 @@ def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) ->
             "timezone": point.timezone,
         },  # fmt: skip
         "exported_at": iso(utc_now()),
-        "latest_checkpoint": checkpoint.to_dict() if checkpoint else None,
+        "latest_checkpoint": checkpoint.to_json() if checkpoint else None,
         "entries": rows,
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -37,8 +37,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    if hasattr(value, "to_dict"):
-        return _jsonable(value.to_dict())
+    if hasattr(value, "to_json"):
+        return _jsonable(value.to_json())
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

@@ -146,7 +146,7 @@ def test_sigkill_during_batch_appends_leaves_whole_batches(site):
 
 def test_checkpoints_while_another_process_appends(site, conn):
     """A checkpoint taken during appends covers a consistent prefix and verifies afterwards."""
-    from ppe_tech.pak.checkpoint import create_checkpoint, verify_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint, verify_checkpoint
 
     proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(site.folder), "1"])
     try:

@@ -175,7 +175,7 @@ def test_several_open_starts_need_a_number(site, conn, cli):
     ],
 )
 def test_store_refuses_changes(site, conn, sql):
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
     fill(site, conn, 3)
     create_checkpoint(site, conn)
