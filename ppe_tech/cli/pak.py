@@ -407,18 +407,18 @@ def audit_(app: App, late_after: str, no_chain: bool, as_json: bool) -> None:
         raise ConfigError(f"--late-after: {exc}") from None
     findings = audit(app.site, app.db, check_chain=not no_chain, late_after=late)
     if as_json:
-        print_json({"findings": findings, "worst": worst(findings)})
+        print_json({"findings": [f.to_json() for f in findings], "worst": worst(findings)})
     else:
         console = _console()
         for f in findings:
-            style = SEVERITY_STYLE[f["severity"]]
+            style = SEVERITY_STYLE[f.severity]
             console.print(
-                f"[{style}]{f['severity']:<6}[/] {f['code']:<30} {f['message']}",
+                f"[{style}]{f.severity:<6}[/] {f.code:<30} {f.message}",
                 markup=True,
                 soft_wrap=True,
             )
-        counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY_STYLE}
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITY_STYLE}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items())
         console.print(f"{len(findings)} findings ({summary})" if findings else "no findings")
-    if any(f["severity"] == "high" for f in findings):
+    if worst(findings) == "high":
         raise SystemExit(int(ExitCode.FAILED))

@@ -84,8 +84,8 @@ def run(demo: Any) -> str:
     if not result.ok:
         raise RuntimeError(f"demo pak log does not verify: {result.message}")
     findings = audit(site, conn, check_chain=False)
-    high = [f for f in findings if f["severity"] == "high"]
-    first = f"; e.g. {high[0]['message']}" if high else ""
+    high = [f for f in findings if f.severity == "high"]
+    first = f"; e.g. {high[0].message}" if high else ""
     demo.log(f"demo: pak: checkpoint {path.relative_to(site.folder)}, {result.message}")
     return (
         f"{cp.size} entries, checkpoint {path.relative_to(site.folder)} signed, verify OK, "
