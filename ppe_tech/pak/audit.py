@@ -63,9 +63,11 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "severity": self.severity, "code": self.code, "message": self.message,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
             "seq": self.seq,
-        }  # fmt: skip
+        }
         if self.date is not None or self.rooms is not None or self.action is not None:
             data.update(date=self.date, rooms=self.rooms, action=self.action)
         if self.exam is not None:
@@ -122,10 +124,18 @@ class Row:
     def finding(self, severity: str, code: str, message: str, **extra: Any) -> Finding:
         """A finding about this row (``seq=`` names another entry of it, such as its end)."""
         entry = self.entry
-        return Finding(**{
-            "severity": severity, "code": code, "message": message, "seq": self.seq,
-            "date": entry["date"], "rooms": entry["rooms"], "action": entry["action"], **extra,
-        })  # fmt: skip
+        return Finding(
+            **{
+                "severity": severity,
+                "code": code,
+                "message": message,
+                "seq": self.seq,
+                "date": entry["date"],
+                "rooms": entry["rooms"],
+                "action": entry["action"],
+                **extra,
+            }
+        )
 
 
 @dataclass
@@ -158,7 +168,7 @@ def _is_exam_room(tokens: list[str], known: set[str]) -> bool:
 
 
 def _windows_by_day(site: Site) -> dict[str, list[Window]]:
-    """"YYYY-MM-DD" -> the exams running on that day."""
+    """Each day (YYYY-MM-DD) -> the exams running on it."""
     by_day: dict[str, list[Window]] = defaultdict(list)
     for exam in site.config.exams:
         window = Window(exam, exam.start_at(site.tz), exam.end_at(site.tz))
@@ -207,8 +217,10 @@ def log_tampered(journal: Journal) -> list[Finding]:
     result = verify_log(journal.site, journal.conn)
     if result.ok:
         return []
-    return [Finding(severity="high", code="log-tampered", message=problem, seq=result.first_bad)
-            for problem in result.problems]  # fmt: skip
+    return [
+        Finding(severity="high", code="log-tampered", message=problem, seq=result.first_bad)
+        for problem in result.problems
+    ]
 
 
 def camera_action_during_exam(journal: Journal) -> list[Finding]:
@@ -226,13 +238,16 @@ def camera_action_during_exam(journal: Journal) -> list[Finding]:
             if not running:
                 continue
             where = "an exam room" if row.exam_room else "a room"
-            found.append(row.finding(
-                "high" if row.exam_room else "medium", "camera-action-during-exam",
-                f"#{row.seq} {_label(row.action)} in {where} ({row.entry['rooms']}) at "
-                f"{_hm(row.start, row.end)} during exam {w.exam.id} "
-                f"({w.start:%H:%M}-{w.end:%H:%M})",
-                exam=w.exam.id,
-            ))  # fmt: skip
+            found.append(
+                row.finding(
+                    "high" if row.exam_room else "medium",
+                    "camera-action-during-exam",
+                    f"#{row.seq} {_label(row.action)} in {where} ({row.entry['rooms']}) at "
+                    f"{_hm(row.start, row.end)} during exam {w.exam.id} "
+                    f"({w.start:%H:%M}-{w.end:%H:%M})",
+                    exam=w.exam.id,
+                )
+            )
     return found
 
 
@@ -256,13 +271,16 @@ def recording_off_before_exam_end(journal: Journal) -> list[Finding]:
             )
             if restarted:
                 continue
-            found.append(row.finding(
-                "high", "recording-off-before-exam-end",
-                f"#{row.seq} recording switched off ({row.entry['rooms']}) at {row.start:%H:%M}, "
-                f"before exam {w.exam.id} ended at {w.end:%H:%M}"
-                + ("" if off >= w.start_ts else " and not started again before it began"),
-                exam=w.exam.id,
-            ))  # fmt: skip
+            found.append(
+                row.finding(
+                    "high",
+                    "recording-off-before-exam-end",
+                    f"#{row.seq} recording switched off ({row.entry['rooms']}) at {row.start:%H:%M}, "
+                    f"before exam {w.exam.id} ended at {w.end:%H:%M}"
+                    + ("" if off >= w.start_ts else " and not started again before it began"),
+                    exam=w.exam.id,
+                )
+            )
     return found
 
 
@@ -272,13 +290,18 @@ def start_without_end(journal: Journal) -> list[Finding]:
     for entry in open_starts(journal.conn):
         started = datetime.fromisoformat(entry["start_at"])
         severity = "low" if journal.now - started < OPEN_GRACE else "medium"
-        found.append(Finding(
-            severity=severity, code="start-without-end",
-            message=f"#{entry['seq']} {_label(entry['action'])} ({entry['rooms']}) "
-            f"started {started:%Y-%m-%d %H:%M} and has no end entry",
-            seq=entry["seq"], date=started.date().isoformat(), rooms=entry["rooms"],
-            action=entry["action"],
-        ))  # fmt: skip
+        found.append(
+            Finding(
+                severity=severity,
+                code="start-without-end",
+                message=f"#{entry['seq']} {_label(entry['action'])} ({entry['rooms']}) "
+                f"started {started:%Y-%m-%d %H:%M} and has no end entry",
+                seq=entry["seq"],
+                date=started.date().isoformat(),
+                rooms=entry["rooms"],
+                action=entry["action"],
+            )
+        )
     return found
 
 
@@ -310,11 +333,12 @@ def overlapping_actions(journal: Journal) -> list[Finding]:
 def _overlap(a: dict[str, Any], row: Row) -> Finding:
     b = row.entry
     return row.finding(
-        "medium", "overlapping-actions",
+        "medium",
+        "overlapping-actions",
         f"#{b['no']} {_label(b['action'])} ({b['date']} {b['start']}-{b['end']}) overlaps "
         f"#{a['no']} {_label(a['action'])} ({a['date']} {a['start']}-{a['end']}) in {b['rooms']}",
         other=a["no"],
-    )  # fmt: skip
+    )
 
 
 _PEOPLE = {"performed_by": "performed by", "responsible": "responsible", "ended_by": "ended by"}
@@ -329,10 +353,13 @@ def unknown_person(journal: Journal) -> list[Finding]:
             value = row.entry[column]
             name, _, position = (value or "").partition(", ")
             if value and (name, position) not in staff:
-                found.append(row.finding(
-                    "medium", "unknown-person",
-                    f"#{row.seq} {what} {value!r} is not in the staff list of ppe.yaml",
-                ))  # fmt: skip
+                found.append(
+                    row.finding(
+                        "medium",
+                        "unknown-person",
+                        f"#{row.seq} {what} {value!r} is not in the staff list of ppe.yaml",
+                    )
+                )
     return found
 
 
@@ -359,10 +386,15 @@ def late_entry(journal: Journal) -> list[Finding]:
     """Recorded more than ``late_after`` after the time it states."""
     tz, late = journal.site.tz, journal.late_after.total_seconds()
     return [
-        row.finding("medium", "late-entry", (
-            f"#{which} recorded {_days(recorded - target)} after the time it states "
-            f"({target:%Y-%m-%d %H:%M}; recorded {recorded.astimezone(tz):%Y-%m-%d %H:%M})"
-        ), seq=which)  # fmt: skip
+        row.finding(
+            "medium",
+            "late-entry",
+            (
+                f"#{which} recorded {_days(recorded - target)} after the time it states "
+                f"({target:%Y-%m-%d %H:%M}; recorded {recorded.astimezone(tz):%Y-%m-%d %H:%M})"
+            ),
+            seq=which,
+        )
         for row, which, target, recorded, delay in _recorded_delays(journal)
         if delay > late
     ]
@@ -372,10 +404,15 @@ def entry_before_action(journal: Journal) -> list[Finding]:
     """Recorded more than EARLY_BY before the time it states (written in advance)."""
     tz, early = journal.site.tz, EARLY_BY.total_seconds()
     return [
-        row.finding("medium", "entry-before-action", (
-            f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the time "
-            f"it states ({target:%Y-%m-%d %H:%M})"
-        ), seq=which)  # fmt: skip
+        row.finding(
+            "medium",
+            "entry-before-action",
+            (
+                f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the time "
+                f"it states ({target:%Y-%m-%d %H:%M})"
+            ),
+            seq=which,
+        )
         for row, which, target, recorded, delay in _recorded_delays(journal)
         if -delay > early
     ]
@@ -383,9 +420,14 @@ def entry_before_action(journal: Journal) -> list[Finding]:
 
 Rule = Callable[[Journal], list[Finding]]
 RULES: tuple[Rule, ...] = (
-    camera_action_during_exam, recording_off_before_exam_end, start_without_end,
-    overlapping_actions, unknown_person, late_entry, entry_before_action,
-)  # fmt: skip
+    camera_action_during_exam,
+    recording_off_before_exam_end,
+    start_without_end,
+    overlapping_actions,
+    unknown_person,
+    late_entry,
+    entry_before_action,
+)
 
 
 def audit(

@@ -184,8 +184,13 @@ def scan_chain(
         raise StorageError(f"cannot read the PAK log: {exc}") from None
     message = _diagnose(conn, bad, previous) if bad is not None else ""
     return ChainScan(
-        ok=bad is None, size=size, rows=rows, head_hash=previous.hex(), first_bad=bad,
-        message=message, hashes_at=hashes_at,
+        ok=bad is None,
+        size=size,
+        rows=rows,
+        head_hash=previous.hex(),
+        first_bad=bad,
+        message=message,
+        hashes_at=hashes_at,
     )
 
 
@@ -265,9 +270,13 @@ def _compare(
 
     def check(ok: bool, message: str, *, consistent: bool | None) -> CheckpointCheck:
         return CheckpointCheck(
-            ok=ok, message=f"{label}: {message}", checkpoint=cp, source=source,
-            signature_ok=signature_ok, consistent=consistent,
-        )  # fmt: skip
+            ok=ok,
+            message=f"{label}: {message}",
+            checkpoint=cp,
+            source=source,
+            signature_ok=signature_ok,
+            consistent=consistent,
+        )
 
     if cp.log_id != against.log_id:
         why = f"it is a checkpoint of another log ({cp.log_id}, this log is {against.log_id})"
@@ -275,21 +284,33 @@ def _compare(
     if signature_ok is False:
         return check(False, f"bad signature: {signer}", consistent=None)
     if cp.size > scan.rows:
-        return check(False, (
-            f"the log has {scan.rows} entries but the checkpoint covers {cp.size}: "
-            f"entries #{scan.rows + 1}..#{cp.size} were removed (truncated)"
-        ), consistent=False)  # fmt: skip
+        return check(
+            False,
+            (
+                f"the log has {scan.rows} entries but the checkpoint covers {cp.size}: "
+                f"entries #{scan.rows + 1}..#{cp.size} were removed (truncated)"
+            ),
+            consistent=False,
+        )
     if cp.size > scan.size:
-        return check(False, f"not checked, the chain is broken at entry #{scan.first_bad}",
-                     consistent=None)  # fmt: skip
+        return check(
+            False, f"not checked, the chain is broken at entry #{scan.first_bad}", consistent=None
+        )
     if scan.hashes_at.get(cp.size, b"").hex() != cp.head_hash:
-        return check(False, (
-            f"entries #1..#{cp.size} no longer match this signed checkpoint: the log was "
-            f"rewritten (first bad entry between #{matched + 1} and #{cp.size})"
-        ), consistent=False)  # fmt: skip
+        return check(
+            False,
+            (
+                f"entries #1..#{cp.size} no longer match this signed checkpoint: the log was "
+                f"rewritten (first bad entry between #{matched + 1} and #{cp.size})"
+            ),
+            consistent=False,
+        )
     if signature_ok is None and explicit:
-        return check(False, f"matches the log, but its signature cannot be checked: {signer}",
-                     consistent=True)  # fmt: skip
+        return check(
+            False,
+            f"matches the log, but its signature cannot be checked: {signer}",
+            consistent=True,
+        )
     note = "" if signature_ok else f" (signature not checked: {signer})"
     return check(True, f"matches the log{note}", consistent=True)
 
@@ -362,10 +383,17 @@ def verify_log(
         extra = f", {count} checkpoint{'s' if count != 1 else ''} match" if count else ""
         message = f"OK: {scan.size} entries, chain intact{extra}; head {scan.head_hash[:16]}"
     return VerifyResult(
-        ok=not problems, message=message, log_id=lid, size=scan.size, head_hash=scan.head_hash,
-        first_bad=first_bad, checkpoint_checks=checks, seconds=time.perf_counter() - began,
-        problems=problems, bad_range=bad_range,
-    )  # fmt: skip
+        ok=not problems,
+        message=message,
+        log_id=lid,
+        size=scan.size,
+        head_hash=scan.head_hash,
+        first_bad=first_bad,
+        checkpoint_checks=checks,
+        seconds=time.perf_counter() - began,
+        problems=problems,
+        bad_range=bad_range,
+    )
 
 
 def verify_checkpoint(site: Site, conn: sqlite3.Connection, text: str) -> CheckpointCheck:
@@ -382,9 +410,13 @@ def verify_checkpoint(site: Site, conn: sqlite3.Connection, text: str) -> Checkp
     broken_inside = result.first_bad is not None and check.checkpoint is not None
     if check.ok and not result.ok and broken_inside and result.first_bad <= check.checkpoint.size:
         return CheckpointCheck(
-            ok=False, message=result.message, checkpoint=check.checkpoint, source=check.source,
-            signature_ok=check.signature_ok, consistent=False,
-        )  # fmt: skip
+            ok=False,
+            message=result.message,
+            checkpoint=check.checkpoint,
+            source=check.source,
+            signature_ok=check.signature_ok,
+            consistent=False,
+        )
     return check
 
 

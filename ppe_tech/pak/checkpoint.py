@@ -256,5 +256,3 @@ def latest_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
     """The most recent stored checkpoint (parsed), or None when none was made."""
     row = conn.execute("SELECT text FROM pak_checkpoints ORDER BY id DESC LIMIT 1").fetchone()
     return parse_checkpoint(row[0], "stored checkpoint") if row else None
-
-

@@ -175,8 +175,9 @@ def test_rule_camera_action_during_exam_alone(site, conn):
     add(site, conn, "card_installation", "Room 12", "13:50", "14:05")  # overlaps the end: high
     found = camera_action_during_exam(journal_of(site, conn))
     assert [(f.seq, f.severity, f.exam) for f in found] == [
-        (2, "medium", "2026-05-28-math"), (3, "high", "2026-05-28-math")
-    ]  # fmt: skip
+        (2, "medium", "2026-05-28-math"),
+        (3, "high", "2026-05-28-math"),
+    ]
 
 
 def test_rule_recording_off_before_exam_end_alone(site, conn):
@@ -250,8 +251,29 @@ def test_finding_json_keeps_its_documented_keys():
     from ppe_tech.pak.audit import Finding
 
     bare = Finding(severity="high", code="log-tampered", message="m", seq=None)
-    assert bare.to_json() == {"severity": "high", "code": "log-tampered", "message": "m", "seq": None}
-    full = Finding(severity="high", code="c", message="m", seq=3, date="2026-05-28", rooms="R",
-                   action="export", exam="x")  # fmt: skip
-    assert full.to_json() == {"severity": "high", "code": "c", "message": "m", "seq": 3,
-                              "date": "2026-05-28", "rooms": "R", "action": "export", "exam": "x"}  # fmt: skip
+    assert bare.to_json() == {
+        "severity": "high",
+        "code": "log-tampered",
+        "message": "m",
+        "seq": None,
+    }
+    full = Finding(
+        severity="high",
+        code="c",
+        message="m",
+        seq=3,
+        date="2026-05-28",
+        rooms="R",
+        action="export",
+        exam="x",
+    )
+    assert full.to_json() == {
+        "severity": "high",
+        "code": "c",
+        "message": "m",
+        "seq": 3,
+        "date": "2026-05-28",
+        "rooms": "R",
+        "action": "export",
+        "exam": "x",
+    }

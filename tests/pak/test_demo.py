@@ -41,9 +41,7 @@ def test_demo_step(tmp_path, key_files, monkeypatch, cli):
     assert verify_log(site, conn, checkpoints=[("f", checkpoint_file.read_text())]).ok
     findings = audit(site, conn)
     high = [f for f in findings if f.severity == "high"]
-    assert [(f.code, f.action) for f in high] == [
-        ("camera-action-during-exam", "card_removal")
-    ]
+    assert [(f.code, f.action) for f in high] == [("camera-action-during-exam", "card_removal")]
     assert not [f for f in findings if f.severity == "medium"], findings
     result = cli("pak", "audit")
     assert result.exit_code == 1 and "memory card removal" in result.stdout

@@ -9,8 +9,7 @@ import sqlite3
 import pytest
 from helpers import edit, fill, raw, recompute_chain
 
-from ppe_tech.pak.chain import verify_log
-from ppe_tech.pak.chain import create_checkpoint, verify_checkpoint
+from ppe_tech.pak.chain import create_checkpoint, verify_checkpoint, verify_log
 
 
 @pytest.fixture(autouse=True, params=["one chunk", "chunks of 3"])
