@@ -97,6 +97,7 @@ def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
     app = ctx.ensure_object(App)
     app.site_dir = site_dir
     app.debug = debug
+    ctx.call_on_close(app.close)  # the store this invocation opened, if it opened one
 
 
 def main() -> None:

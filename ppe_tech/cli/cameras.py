@@ -9,16 +9,18 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    Between,
+    exam_option,
     json_option,
     pass_app,
     print_json,
     progress_enabled,
     stdout_console,
+    zone_option,
 )
 from ppe_tech.errors import ExitCode
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
-ZONE_CHOICE = click.Choice(["auditorium", "corridor", "entrance", "staff-room"])
 
 
 @click.group()
@@ -100,12 +102,12 @@ def _snapshot_dir(run: dict) -> str:
 
 
 @cameras.command("verify")
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--exam", "exam_id", help="Exam id to record the run under (default: today's exam).")
-@click.option("--sample", type=float, default=3.0, show_default=True, metavar="SECONDS",
+@exam_option()
+@click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to watch each camera.")  # fmt: skip
 @json_option
 @pass_app
@@ -115,11 +117,8 @@ def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
     Exit code 0 when no camera fails (warnings allowed), 1 when one does.
     """
     from ppe_tech.cameras.verify import run_verification, select_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.timeutil import utc_now
 
-    if sample <= 0 or sample > 600:
-        raise ConfigError("--sample must be between 0 and 600 seconds")
     site = app.site
     exam = site.select_exam(exam_id, utc_now())
     chosen = select_cameras(site, camera_ids, zone)
@@ -143,7 +142,7 @@ def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option("--yes", is_flag=True, help="Do not ask; save every picture captured.")
 @json_option
 @pass_app
@@ -271,7 +270,7 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
 
 
 @cameras.command("discover")
-@click.option("--timeout", type=float, default=3.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Between(0, 60, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to listen for answers.")  # fmt: skip
 @click.option(
     "--address",
@@ -295,11 +294,8 @@ def discover(
     import os
 
     from ppe_tech.cameras.discover import discover_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.site import mask_url
 
-    if not 0 < timeout <= 60:
-        raise ConfigError("--timeout must be between 0 and 60 seconds")
     password = os.environ.get("ONVIF_PASSWORD")
     devices = discover_cameras(timeout=timeout, address=address, user=user, password=password)
 

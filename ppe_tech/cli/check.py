@@ -9,6 +9,7 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    exam_option,
     json_option,
     lang_option,
     pass_app,
@@ -57,7 +58,7 @@ def _ask(lang: str, by: str):
 
 @check.command("run")
 @click.argument("checklists", nargs=-1)
-@click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's exam).")
+@exam_option()
 @click.option(
     "--confirm", "confirms", multiple=True, metavar="ID[=COMMENT]", help="Confirm a manual item."
 )
@@ -201,7 +202,7 @@ def _print_run(run: dict, lang: str, tz) -> None:
 
 
 @check.command("list")
-@click.option("--exam", "exam_id", help="Only runs of this exam.")
+@exam_option("every exam")
 @json_option
 @pass_app
 def list_(app: App, exam_id: str | None, as_json: bool) -> None:

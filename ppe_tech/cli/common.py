@@ -1,4 +1,9 @@
-"""What every command group shares: the site and store of this invocation, output helpers."""
+"""What every command group shares: the site and store of this invocation, the options and
+parameter types more than one group uses, output helpers.
+
+Bad values of the shared types raise ``ConfigError`` (one ``ppe-tech: error:`` line, exit 2),
+like every other bad input, instead of click's multi-line usage error.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,12 @@ import json
 import sqlite3
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from ppe_tech.errors import ConfigError
 
 if TYPE_CHECKING:  # importing the site loads pydantic: keep `ppe-tech --help` fast
     from ppe_tech.site import Site
@@ -33,11 +41,17 @@ class App:
 
     @property
     def db(self) -> sqlite3.Connection:
+        """The store, opened on first use; the root command closes it (``close``) at the end."""
         if self._db is None:
             from ppe_tech.store import connect
 
             self._db = connect(self.site.db_path)
         return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def redact(self, text: str) -> str:
         from ppe_tech.site import mask_url
@@ -55,6 +69,88 @@ def lang_option(what: str = "Language"):
     return click.option(
         "--lang", type=click.Choice(["ru", "en"]), help=f"{what} (default: the site's)."
     )
+
+
+def exam_option(default: str = "today's exam", *, required: bool = False):
+    """``--exam ID``: an exam of ppe.yaml; ``default`` says what an unset one means."""
+    more = "" if required else f" (default: {default})"
+    return click.option(
+        "--exam", "exam_id", metavar="ID", required=required, help=f"Exam id from ppe.yaml{more}."
+    )
+
+
+def zone_option(help: str = "Only the cameras of this zone."):
+    """``--zone`` with the zones of ``ppe_tech.site.ZONES`` as its choices."""
+    from ppe_tech.site import ZONES  # loads pydantic: only when a group that needs it loads
+
+    return click.option("--zone", type=click.Choice(ZONES), help=help)
+
+
+def _name(param: click.Parameter | None) -> str:
+    if param is None:
+        return "value"
+    return param.opts[0] if getattr(param, "opts", None) else param.human_readable_name
+
+
+class DurationType(click.ParamType):
+    """``90s``, ``30m``, ``3h55m``, ``250ms`` -> timedelta (ppe_tech.timeutil.parse_duration)."""
+
+    name = "duration"
+
+    def __init__(self, *, positive: bool = False):
+        self.positive = positive
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        from ppe_tech.timeutil import parse_duration
+
+        if isinstance(value, timedelta):
+            return value
+        try:
+            duration = parse_duration(value)
+        except (ValueError, OverflowError) as exc:
+            raise ConfigError(f"{_name(param)}: {exc}") from None
+        if self.positive and duration <= timedelta(0):
+            raise ConfigError(f"{_name(param)} must be positive")
+        return duration
+
+
+class SizeType(click.ParamType):
+    """``500M``, ``10G`` (powers of 1024) -> bytes (ppe_tech.fsutil.parse_size)."""
+
+    name = "size"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        from ppe_tech.fsutil import parse_size
+
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except (ValueError, OverflowError) as exc:
+            raise ConfigError(f"{_name(param)}: {exc}") from None
+
+
+class Between(click.FloatRange):
+    """A number in a range; out of it: "--sample must be between 0 and 600 seconds"."""
+
+    def __init__(self, low: float, high: float, *, unit: str = "", low_open: bool = False):
+        super().__init__(low, high, min_open=low_open)
+        self.unit = unit
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            unit = f" {self.unit}" if self.unit else ""
+            raise ConfigError(
+                f"{_name(param)} must be between {self.min:g} and {self.max:g}{unit}"
+            ) from None
 
 
 def print_json(data: Any) -> None:

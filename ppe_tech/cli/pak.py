@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
 
-from ppe_tech.cli.common import App, json_option, lang_option, pass_app, print_json, stdout_console
+from ppe_tech.cli.common import (
+    App,
+    DurationType,
+    json_option,
+    lang_option,
+    pass_app,
+    print_json,
+    stdout_console,
+)
 from ppe_tech.errors import ConfigError, ExitCode
 
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
@@ -389,6 +397,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 @pak.command("audit")
 @click.option(
     "--late-after",
+    type=DurationType(),
     default="24h",
     show_default=True,
     help="An entry recorded later than this after its stated time is late.",
@@ -396,16 +405,11 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--no-chain", is_flag=True, help="Skip verifying the hash chain.")
 @json_option
 @pass_app
-def audit_(app: App, late_after: str, no_chain: bool, as_json: bool) -> None:
+def audit_(app: App, late_after: timedelta, no_chain: bool, as_json: bool) -> None:
     """Findings an auditor asks about, with severity; exit 1 when any is high."""
     from ppe_tech.pak.audit import audit, worst
-    from ppe_tech.timeutil import parse_duration
 
-    try:
-        late = parse_duration(late_after)
-    except ValueError as exc:
-        raise ConfigError(f"--late-after: {exc}") from None
-    findings = audit(app.site, app.db, check_chain=not no_chain, late_after=late)
+    findings = audit(app.site, app.db, check_chain=not no_chain, late_after=late_after)
     if as_json:
         print_json({"findings": [f.to_json() for f in findings], "worst": worst(findings)})
     else:
