@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from ppe_tech.cli.common import (
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
+
+if TYPE_CHECKING:
+    from ppe_tech.checklist.results import StoredRun
 
 STATUS_STYLE = {
     "pass": "green", "fail": "red", "timeout": "red", "error": "red",
@@ -92,7 +96,6 @@ def run(
     from ppe_tech.checklist.answers import check_known, load_answers, parse_confirm
     from ppe_tech.checklist.model import load_checklist
     from ppe_tech.checklist.results import load_run, save_run, write_junit
-    from ppe_tech.checklist.runner import run_checklist
     from ppe_tech.timeutil import utc_now
 
     site = app.site
@@ -108,9 +111,8 @@ def run(
         answers = load_answers(answers_file, by) if answers_file else {}
         answers.update(parse_confirm(confirms, by))
         check_known(answers, checklist, "answers")
-        result = _run_with_progress(
-            checklist, site, exam, answers, _ask(lang, by) if interactive else None, run_checklist
-        )
+        ask = _ask(lang, by) if interactive else None
+        result = _run_with_progress(checklist, site, exam, answers, ask=ask)
         run_id = save_run(app.db, result)
         stored = load_run(app.db, run_id)
         runs.append(stored)
@@ -127,7 +129,7 @@ def run(
         if not result.passed:
             worst = ExitCode.FAILED
     if as_json:
-        print_json({"runs": runs})
+        print_json({"runs": [stored.to_json() for stored in runs]})
     else:
         for stored in runs:
             _print_run(stored, lang, site.tz)
@@ -135,7 +137,10 @@ def run(
         raise SystemExit(int(worst))
 
 
-def _run_with_progress(checklist, site, exam, answers, ask, run_checklist):
+def _run_with_progress(checklist, site, exam, answers, *, ask):
+    """Run the checklist; a progress bar of its probes when a person watches and nobody is asked."""
+    from ppe_tech.checklist.runner import run_checklist
+
     automatic = sum(1 for i in checklist.items if i.probe is not None)
     if ask is not None or not progress_enabled() or not automatic:
         return run_checklist(checklist, site, exam, answers, ask=ask)
@@ -164,64 +169,64 @@ def _local(timestamp: str | None, tz) -> str:
     )
 
 
-def _print_run(run: dict, lang: str, tz) -> None:
+def _print_run(run: StoredRun, lang: str, tz) -> None:
     """The run as a table, times in the point's local time zone."""
     from rich.table import Table
 
     console = stdout_console()
-    title = run["title_ru"] if lang == "ru" else run["title_en"]
-    table = Table(title=f"Run {run['id']}: {title} ({run['checklist']})", title_justify="left")
+    title = run.title_ru if lang == "ru" else run.title_en
+    table = Table(title=f"Run {run.run_id}: {title} ({run.checklist})", title_justify="left")
     for column in ("section", "item", "severity", "status", "value", "expected", "message", "ms"):
         table.add_column(column, overflow="fold")
     section = None
-    for r in run["results"]:
-        name = r["section_ru"] if lang == "ru" else r["section_en"]
-        style = STATUS_STYLE.get(r["status"], "")
-        message = r["message"] or ""
-        if r["comment"]:
-            message = f"{message} {r['comment']}".strip()
+    for r in run.results or []:
+        name = r.section_ru if lang == "ru" else r.section_en
+        style = STATUS_STYLE.get(r.status, "")
+        message = f"{r.message or ''} {r.comment or ''}".strip()
         table.add_row(
             name if name != section else "",
-            f"{r['item_id']}\n{r['title_ru'] if lang == 'ru' else r['title_en']}",
-            r["severity"],
-            f"[{style}]{r['status']}[/]",
-            r["value"] or "",
-            r["expected"] or "",
+            f"{r.item_id}\n{r.title_ru if lang == 'ru' else r.title_en}",
+            r.severity,
+            f"[{style}]{r.status}[/]",
+            r.value or "",
+            r.expected or "",
             message,
-            str(r["duration_ms"] or ""),
+            str(r.duration_ms or ""),
         )
         section = name
     console.print(table)
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(run["counts"].items()))
-    exam = run["exam_id"] or "no exam"
-    verdict = "[green]PASSED[/]" if run["status"] == "passed" else "[red]FAILED[/]"
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(run.counts.items()))
+    exam = run.exam_id or "no exam"
+    verdict = "[green]PASSED[/]" if run.status == "passed" else "[red]FAILED[/]"
     console.print(
-        f"{verdict}  {counts}  |  exam {exam}, deadline {_local(run['deadline'], tz)}, "
-        f"finished {_local(run['finished_at'], tz)} ({tz.key}): [bold]{run['timeliness']}[/]"
+        f"{verdict}  {counts}  |  exam {exam}, deadline {_local(run.deadline, tz)}, "
+        f"finished {_local(run.finished_at, tz)} ({tz.key}): [bold]{run.timeliness}[/]"
     )
 
 
 @check.command("list")
 @exam_option("every exam")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Show the newest N runs.")  # fmt: skip
 @json_option
 @pass_app
-def list_(app: App, exam_id: str | None, as_json: bool) -> None:
-    """List the stored checklist runs."""
+def list_(app: App, exam_id: str | None, limit: int, as_json: bool) -> None:
+    """List the stored checklist runs (the newest, oldest first)."""
     from rich.table import Table
 
     from ppe_tech.checklist.results import list_runs
 
-    runs = list_runs(app.db, exam_id)
+    runs = list_runs(app.db, exam_id=exam_id, limit=limit)
     if as_json:
-        print_json({"runs": runs})
+        print_json({"runs": [run.to_json() for run in runs]})
         return
     table = Table()
     for column in ("run", "checklist", "exam", "finished", "status", "timeliness", "results"):
         table.add_column(column)
     for run in runs:
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(run["counts"].items()))
-        table.add_row(str(run["id"]), run["checklist"], run["exam_id"] or "-", run["finished_at"],
-                      run["status"], run["timeliness"], counts)  # fmt: skip
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(run.counts.items()))
+        table.add_row(str(run.run_id), run.checklist, run.exam_id or "-", run.finished_at or "-",
+                      run.status, run.timeliness, counts)  # fmt: skip
     stdout_console().print(table)
 
 
@@ -236,6 +241,6 @@ def show(app: App, run_ref: str, lang: str | None, as_json: bool) -> None:
 
     run = load_run(app.db, run_ref)
     if as_json:
-        print_json(run)
+        print_json(run.to_json())
     else:
         _print_run(run, lang or app.site.config.point.language, app.site.tz)
