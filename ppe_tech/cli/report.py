@@ -119,7 +119,9 @@ def verify(app, file, as_json) -> None:
 
 
 @report.command("list")
-@click.option("--kind", type=click.Choice(["readiness", "archive", "access-log"]))
+@click.option(
+    "--kind", type=click.Choice(["readiness", "archive", "access-log"]), help="Only this kind."
+)
 @json_option
 @pass_app
 def list_(app, kind, as_json) -> None:
