@@ -92,7 +92,23 @@ def _name(param: click.Parameter | None) -> str:
     return param.opts[0] if getattr(param, "opts", None) else param.human_readable_name
 
 
-class DurationType(click.ParamType):
+class _Parsed(click.ParamType):
+    """A value written in the toolkit's notation; ``parse`` raises ValueError when it is not."""
+
+    def parse(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.name.upper()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        try:
+            return self.parse(value)
+        except (ValueError, OverflowError) as exc:
+            raise ConfigError(f"{_name(param)}: {exc}") from None
+
+
+class DurationType(_Parsed):
     """``90s``, ``30m``, ``3h55m``, ``250ms`` -> timedelta (ppe_tech.timeutil.parse_duration)."""
 
     name = "duration"
@@ -100,40 +116,24 @@ class DurationType(click.ParamType):
     def __init__(self, *, positive: bool = False):
         self.positive = positive
 
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+    def parse(self, value: Any) -> timedelta:
         from ppe_tech.timeutil import parse_duration
 
-        if isinstance(value, timedelta):
-            return value
-        try:
-            duration = parse_duration(value)
-        except (ValueError, OverflowError) as exc:
-            raise ConfigError(f"{_name(param)}: {exc}") from None
+        duration = value if isinstance(value, timedelta) else parse_duration(value)
         if self.positive and duration <= timedelta(0):
-            raise ConfigError(f"{_name(param)} must be positive")
+            raise ValueError(f"{value!r} is not positive")
         return duration
 
 
-class SizeType(click.ParamType):
+class SizeType(_Parsed):
     """``500M``, ``10G`` (powers of 1024) -> bytes (ppe_tech.fsutil.parse_size)."""
 
     name = "size"
 
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "SIZE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+    def parse(self, value: Any) -> int:
         from ppe_tech.fsutil import parse_size
 
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_size(value)
-        except (ValueError, OverflowError) as exc:
-            raise ConfigError(f"{_name(param)}: {exc}") from None
+        return value if isinstance(value, int) else parse_size(value)
 
 
 class Between(click.FloatRange):

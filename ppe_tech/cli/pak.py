@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -89,38 +90,60 @@ def _entry_options(func):
     return func
 
 
-def _gather(app: App, action, rooms, start, performed_by, responsible, note, no_input, as_json):
+@dataclass(kw_only=True)
+class _Given:
+    """What the user gave for an entry; None where nothing was given (asked when interactive)."""
+
+    action: str | None
+    rooms: str | None
+    start: str | None
+    performed_by: str | None
+    responsible: str | None
+    note: str | None
+
+
+def _ask_missing(site, given: _Given) -> None:
     from ppe_tech.pak.journal import ACTIONS
 
-    site = app.site
-    if _interactive(no_input, as_json):
-        lang = site.config.point.language
-        if not action:
-            for code, (ru, en) in ACTIONS.items():
-                click.echo(f"  {code:<18} {ru if lang == 'ru' else en}", err=True)
-            action = click.prompt(
-                "action", type=click.Choice(list(ACTIONS)), err=True, show_choices=False
-            )
-        if not rooms:
-            rooms = click.prompt("room(s)", err=True)
-        if not start:
-            start = click.prompt("start (HH:MM)", default="now", err=True)
-        roles = ", ".join(site.config.staff)
-        if performed_by is None:
-            performed_by = click.prompt(
-                f"performed by ({roles}, or 'Name, position')", default="technician", err=True
-            )
-        if responsible is None:
-            responsible = click.prompt(
-                f"responsible ({roles}, or 'Name, position')", default="head", err=True
-            )
-        if note is None:
-            note = click.prompt("note", default="", show_default=False, err=True)
-    if not action:
+    lang = site.config.point.language
+    if not given.action:
+        for code, (ru, en) in ACTIONS.items():
+            click.echo(f"  {code:<18} {ru if lang == 'ru' else en}", err=True)
+        given.action = click.prompt(
+            "action", type=click.Choice(list(ACTIONS)), err=True, show_choices=False
+        )
+    if not given.rooms:
+        given.rooms = click.prompt("room(s)", err=True)
+    if not given.start:
+        given.start = click.prompt("start (HH:MM)", default="now", err=True)
+    roles = ", ".join(site.config.staff)
+    if given.performed_by is None:
+        given.performed_by = click.prompt(
+            f"performed by ({roles}, or 'Name, position')", default="technician", err=True
+        )
+    if given.responsible is None:
+        given.responsible = click.prompt(
+            f"responsible ({roles}, or 'Name, position')", default="head", err=True
+        )
+    if given.note is None:
+        given.note = click.prompt("note", default="", show_default=False, err=True)
+
+
+def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
+    """The keyword arguments of an entry: what was given, asked for or defaulted."""
+    if interactive:
+        _ask_missing(app.site, given)
+    if not given.action:
         raise ConfigError("--action is required (see: ppe-tech pak actions)")
-    if not rooms:
+    if not given.rooms:
         raise ConfigError("--room is required")
-    return action, rooms, start, performed_by or "technician", responsible or "head", note or ""
+    return {
+        "action": given.action,
+        "rooms": given.rooms,
+        "performed_by": given.performed_by or "technician",
+        "responsible": given.responsible or "head",
+        "note": given.note or "",
+    }
 
 
 def _when(site, text: str | None, day: date | None):
@@ -150,42 +173,31 @@ def _print_entry(entry: dict, as_json: bool, verb: str) -> None:
 @_entry_options
 @click.option("--end", "-e", metavar="TIME", help="End time (HH:MM or ISO); omit for a moment.")
 @pass_app
-def add(
-    app: App, action, rooms, day, start, performed_by, responsible, note, no_input, as_json, end
-) -> None:
+def add(app: App, day, no_input, as_json, end, **given) -> None:
     """Append one entry (prompts for what is missing when interactive)."""
     from ppe_tech.pak.journal import record_action
 
     site = app.site
     d = _day(day)
-    action, rooms, start, performed_by, responsible, note = _gather(
-        app, action, rooms, start, performed_by, responsible, note, no_input, as_json
-    )
-    entry = record_action(
-        site, app.db, action=action, rooms=rooms, start=_when(site, start, d),
-        end=_when(site, end, d) if end else None, performed_by=performed_by,
-        responsible=responsible, note=note,
-    )  # fmt: skip
+    given = _Given(**given)
+    fields = _gather(app, given, interactive=_interactive(no_input, as_json))
+    start, end = _when(site, given.start, d), _when(site, end, d) if end else None
+    entry = record_action(site, app.db, start=start, end=end, **fields)
     _print_entry(entry, as_json, "added")
 
 
 @pak.command("start")
 @_entry_options
 @pass_app
-def start_(
-    app: App, action, rooms, day, start, performed_by, responsible, note, no_input, as_json
-) -> None:
+def start_(app: App, day, no_input, as_json, **given) -> None:
     """Append the start of an action that spans time; close it with `pak end`."""
     from ppe_tech.pak.journal import start_action
 
     site = app.site
-    action, rooms, start, performed_by, responsible, note = _gather(
-        app, action, rooms, start, performed_by, responsible, note, no_input, as_json
-    )
-    entry = start_action(
-        site, app.db, action=action, rooms=rooms, start=_when(site, start, _day(day)),
-        performed_by=performed_by, responsible=responsible, note=note,
-    )  # fmt: skip
+    given = _Given(**given)
+    fields = _gather(app, given, interactive=_interactive(no_input, as_json))
+    start = _when(site, given.start, _day(day))
+    entry = start_action(site, app.db, start=start, **fields)
     _print_entry(entry, as_json, "started")
 
 

@@ -385,37 +385,29 @@ def _recorded_delays(journal: Journal):
 def late_entry(journal: Journal) -> list[Finding]:
     """Recorded more than ``late_after`` after the time it states."""
     tz, late = journal.site.tz, journal.late_after.total_seconds()
-    return [
-        row.finding(
-            "medium",
-            "late-entry",
-            (
+    found = []
+    for row, which, target, recorded, delay in _recorded_delays(journal):
+        if delay > late:
+            message = (
                 f"#{which} recorded {_days(recorded - target)} after the time it states "
                 f"({target:%Y-%m-%d %H:%M}; recorded {recorded.astimezone(tz):%Y-%m-%d %H:%M})"
-            ),
-            seq=which,
-        )
-        for row, which, target, recorded, delay in _recorded_delays(journal)
-        if delay > late
-    ]
+            )
+            found.append(row.finding("medium", "late-entry", message, seq=which))
+    return found
 
 
 def entry_before_action(journal: Journal) -> list[Finding]:
     """Recorded more than EARLY_BY before the time it states (written in advance)."""
     tz, early = journal.site.tz, EARLY_BY.total_seconds()
-    return [
-        row.finding(
-            "medium",
-            "entry-before-action",
-            (
-                f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the time "
-                f"it states ({target:%Y-%m-%d %H:%M})"
-            ),
-            seq=which,
-        )
-        for row, which, target, recorded, delay in _recorded_delays(journal)
-        if -delay > early
-    ]
+    found = []
+    for row, which, target, recorded, delay in _recorded_delays(journal):
+        if -delay > early:
+            message = (
+                f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the "
+                f"time it states ({target:%Y-%m-%d %H:%M})"
+            )
+            found.append(row.finding("medium", "entry-before-action", message, seq=which))
+    return found
 
 
 Rule = Callable[[Journal], list[Finding]]

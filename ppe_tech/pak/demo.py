@@ -16,7 +16,7 @@ from typing import Any
 
 from ppe_tech.pak.audit import audit
 from ppe_tech.pak.chain import create_checkpoint, verify_log
-from ppe_tech.pak.journal import _entry, append_entries, end_action, start_action, utc_stamp
+from ppe_tech.pak.journal import make_entry, append_entries, end_action, start_action, utc_stamp
 
 
 def _rooms(site, zones: tuple[str, ...]) -> str:
@@ -51,7 +51,7 @@ def run(demo: Any) -> str:
     ]  # fmt: skip
     entries = []
     for action, rooms, start, end, by, note in plan:
-        entry = _entry(
+        entry = make_entry(
             site, kind="action", action=action, rooms=rooms, start=start, end=end,
             performed_by=by, responsible="head", note=note,
             recorded_at=utc_stamp((end or start) + timedelta(minutes=2)),
@@ -61,7 +61,7 @@ def run(demo: Any) -> str:
 
     # this morning: a performance check and an angle adjustment that spans time
     now = datetime.now(tz).replace(second=0, microsecond=0)
-    check = _entry(
+    check = make_entry(
         site, kind="action", action="performance_check", rooms=everywhere,
         start=now - timedelta(minutes=40), end=now - timedelta(minutes=25),
         performed_by="technician", responsible="head", note="",

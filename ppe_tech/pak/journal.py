@@ -191,11 +191,15 @@ def parse_when(site: Site, text: str, day: date | None = None) -> datetime:
 
 
 # -- appending -------------------------------------------------------------------------------
-def _entry(
+def make_entry(
     site: Site, *, kind: str, action: str, rooms: str, start: datetime, end: datetime | None,
     performed_by: str, responsible: str, note: str, end_of: int | None = None,
     recorded_at: str | None = None, user: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """A validated entry (FIELDS without seq) for ``append_entries``; ConfigError on bad input.
+
+    ``recorded_at`` and ``user`` default to now and the OS user (imports and the demo set them).
+    """
     note = (note or "").strip()
     code = check_action(action, note)
     rooms = (rooms or "").strip()
@@ -297,7 +301,7 @@ def record_action(
     ``performed_by``/``responsible``: a staff role or "Name, position". Raises
     ConfigError (exit 2) on bad input, with nothing written.
     """
-    entry = _entry(
+    entry = make_entry(
         site, kind="action", action=action, rooms=rooms, start=start, end=end,
         performed_by=performed_by, responsible=responsible, note=note,
     )  # fmt: skip
@@ -316,7 +320,7 @@ def start_action(
     note: str = "",
 ) -> dict:
     """Append the start of an action that spans time; close it later with ``end_action``."""
-    entry = _entry(
+    entry = make_entry(
         site, kind="start", action=action, rooms=rooms, start=start, end=None,
         performed_by=performed_by, responsible=responsible, note=note,
     )  # fmt: skip
@@ -368,7 +372,7 @@ def end_action(
         def person(value: str | None, name: str, position: str) -> str:
             return value if value is not None else f"{name}, {position}"
 
-        entry = _entry(
+        entry = make_entry(
             site, kind="end", action=row["action"], rooms=row["rooms"],
             start=datetime.fromisoformat(row["start_at"]), end=end, end_of=start_seq,
             performed_by=person(performed_by, row["performed_name"], row["performed_position"]),

@@ -10,7 +10,7 @@ from conftest import PASSPHRASE  # noqa: F401
 from helpers import edit, raw
 
 from ppe_tech.pak.audit import audit
-from ppe_tech.pak.journal import _entry, append_entries, utc_stamp
+from ppe_tech.pak.journal import make_entry, append_entries, utc_stamp
 
 DAY = datetime(2026, 5, 28)  # minimal_config's exam: 2026-05-28 10:00, 3h55m (ends 13:55)
 
@@ -39,7 +39,7 @@ def add(site, conn, action, rooms, start, end=None, *, recorded=None, by="techni
     at = lambda hm: DAY.replace(hour=int(hm[:2]), minute=int(hm[3:]))  # noqa: E731
     start_dt, end_dt = at(start), at(end) if end else None
     stated = (end_dt or start_dt).replace(tzinfo=site.tz)
-    entry = _entry(site, kind=kind, action=action, rooms=rooms, start=start_dt, end=end_dt,
+    entry = make_entry(site, kind=kind, action=action, rooms=rooms, start=start_dt, end=end_dt,
                    performed_by=by, responsible="head", note=note, end_of=end_of,
                    recorded_at=utc_stamp(recorded or stated + timedelta(minutes=1)))  # fmt: skip
     return append_entries(conn, [entry])[0]
@@ -91,7 +91,7 @@ def test_actions_during_the_exam(site, conn, action, rooms, start, end, expected
 def test_card_removal_on_another_day_is_fine(site, conn):
     add(site, conn, "card_removal", "Room 12", "11:00")
     start = DAY + timedelta(days=1, hours=11)
-    entry = _entry(site, kind="action", action="card_removal", rooms="Room 12", start=start, end=None,
+    entry = make_entry(site, kind="action", action="card_removal", rooms="Room 12", start=start, end=None,
                    performed_by="technician", responsible="head", note="",
                    recorded_at=utc_stamp(start.replace(tzinfo=site.tz)))  # fmt: skip
     append_entries(conn, [entry])
