@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import PpeError, StorageError, VerificationFailed
 from ppe_tech.keys import load_signing_key, site_certificate
-from ppe_tech.pak import journal
+from ppe_tech.pak import journal, results
 from ppe_tech.pak.checkpoint import (
     Checkpoint,
     CheckpointCheck,
@@ -39,7 +39,6 @@ from ppe_tech.pak.checkpoint import (
     parse_checkpoint,
     sign_body,
     store_checkpoint,
-    stored_checkpoints,
 )
 from ppe_tech.pak.schema import ENTRIES_DDL
 from ppe_tech.store import transaction
@@ -168,7 +167,7 @@ def scan_chain(
     """
     try:
         if start is None:
-            first, previous = 1, journal.genesis_hash(journal.log_id(conn))
+            first, previous = 1, journal.genesis_hash(results.log_id(conn))
         else:
             first, previous = start[0] + 1, start[1]
         hashes_at: dict[int, bytes] = {}
@@ -356,11 +355,11 @@ def verify_log(
     checkpoints is placed between the last matching and first failing checkpoint.
     """
     began = time.perf_counter()
-    lid = journal.log_id(conn)
+    lid = results.log_id(conn)
     sources = list(checkpoints)
     explicit = {source for source, _ in sources}  # given by the user: signature must verify
     if use_stored:
-        sources += [(f"stored checkpoint {cid}", text) for cid, text in stored_checkpoints(conn)]
+        sources += [(f"stored checkpoint {cid}", text) for cid, text in results.checkpoint_texts(conn)]
     parsed, checks = _parse_all(sources)
     scan = scan_chain(conn, want={cp.size for _, cp in parsed})
     problems = [scan.message] if not scan.ok else []
@@ -444,7 +443,7 @@ def create_checkpoint(
             if not tail.ok:
                 raise VerificationFailed(f"refusing to sign a checkpoint: {tail.message}")
             created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-            origin = origin_for(site, journal.log_id(conn))
+            origin = origin_for(site, results.log_id(conn))
             body = format_body(origin, tail.size, bytes.fromhex(tail.head_hash), created)
             checkpoint = parse_checkpoint(sign_body(private_key, body, key_name(site)))
             store_checkpoint(conn, checkpoint)

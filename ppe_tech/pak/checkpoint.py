@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from ppe_tech.errors import KeysError, VerificationFailed
+from ppe_tech.pak import results
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -238,21 +239,14 @@ def check_signature(cp: Checkpoint, certificate: Any) -> tuple[bool, str]:
 
 
 def store_checkpoint(conn: sqlite3.Connection, cp: Checkpoint) -> None:
-    """Append ``cp`` to ``pak_checkpoints`` (inside the caller's transaction)."""
-    conn.execute(
-        "INSERT INTO pak_checkpoints (id, created_at, size, head_hash, text) "
-        "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ? FROM pak_checkpoints",
-        (cp.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), cp.size, cp.head_hash, cp.text),
+    """Append ``cp`` to the store's checkpoints (inside the caller's transaction)."""
+    created = cp.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    results.insert_checkpoint(
+        conn, created_at=created, size=cp.size, head_hash=cp.head_hash, text=cp.text
     )
-
-
-def stored_checkpoints(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-    return [
-        (row[0], row[1]) for row in conn.execute("SELECT id, text FROM pak_checkpoints ORDER BY id")
-    ]
 
 
 def latest_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
     """The most recent stored checkpoint (parsed), or None when none was made."""
-    row = conn.execute("SELECT text FROM pak_checkpoints ORDER BY id DESC LIMIT 1").fetchone()
-    return parse_checkpoint(row[0], "stored checkpoint") if row else None
+    text = results.latest_checkpoint_text(conn)
+    return parse_checkpoint(text, "stored checkpoint") if text is not None else None

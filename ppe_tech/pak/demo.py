@@ -16,7 +16,7 @@ from typing import Any
 
 from ppe_tech.pak.audit import audit
 from ppe_tech.pak.chain import create_checkpoint, verify_log
-from ppe_tech.pak.journal import make_entry, append_entries, end_action, start_action, utc_stamp
+from ppe_tech.pak.journal import append_entries, end_action, make_entry, start_action, utc_stamp
 
 
 def _rooms(site, zones: tuple[str, ...]) -> str:

@@ -8,7 +8,10 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.pak.journal import list_entries, log_id
+from ppe_tech.pak.checkpoint import latest_checkpoint
+from ppe_tech.pak.journal import list_entries
+from ppe_tech.pak.results import log_id
+from ppe_tech.timeutil import iso, utc_now
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -47,9 +50,6 @@ def to_csv(rows: list[dict[str, Any]], lang: str = "ru") -> str:
 
 
 def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> str:
-    from ppe_tech.pak.checkpoint import latest_checkpoint
-    from ppe_tech.timeutil import iso, utc_now
-
     point = site.config.point
     checkpoint = latest_checkpoint(conn)
     data = {
