@@ -27,7 +27,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from ppe_tech.pak.journal import make_entry, append_entries, record_action  # noqa: E402
+from ppe_tech.pak.journal import append_entries, make_entry, record_action  # noqa: E402
 from ppe_tech.site import load_site  # noqa: E402
 from ppe_tech.store import connect  # noqa: E402
 

@@ -359,7 +359,9 @@ def verify_log(
     sources = list(checkpoints)
     explicit = {source for source, _ in sources}  # given by the user: signature must verify
     if use_stored:
-        sources += [(f"stored checkpoint {cid}", text) for cid, text in results.checkpoint_texts(conn)]
+        sources += [
+            (f"stored checkpoint {cid}", text) for cid, text in results.checkpoint_texts(conn)
+        ]
     parsed, checks = _parse_all(sources)
     scan = scan_chain(conn, want={cp.size for _, cp in parsed})
     problems = [scan.message] if not scan.ok else []

@@ -10,7 +10,7 @@ from conftest import PASSPHRASE  # noqa: F401
 from helpers import edit, raw
 
 from ppe_tech.pak.audit import audit
-from ppe_tech.pak.journal import make_entry, append_entries, utc_stamp
+from ppe_tech.pak.journal import append_entries, make_entry, utc_stamp
 
 DAY = datetime(2026, 5, 28)  # minimal_config's exam: 2026-05-28 10:00, 3h55m (ends 13:55)
 
