@@ -10,6 +10,7 @@ import click
 from ppe_tech.cli.common import (
     App,
     Between,
+    confirm,
     exam_option,
     json_option,
     pass_app,
@@ -175,7 +176,7 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
         entry["snapshot"] = str(snapshot)
         if not as_json:
             click.echo(f"{r['id']}: snapshot {snapshot}")
-        if ask and not click.confirm(f"Use this picture as the reference of {r['id']}?", err=True):
+        if ask and not confirm(f"Use this picture as the reference of {r['id']}?"):
             entry["status"] = "skipped"
         else:
             entry["reference"] = write_reference(site, r["id"], r["reference_png"])

@@ -41,6 +41,19 @@ def _console():
     return console
 
 
+def _ask_action(lang: str) -> str:
+    """The official actions as a numbered list in the point's language; a number or words."""
+    from ppe_tech.pak.journal import ACTIONS, action_from_words
+
+    for number, (ru, en) in enumerate(ACTIONS.values(), start=1):
+        click.echo(f"  {number}. {ru if lang == 'ru' else en}", err=True)
+    while True:
+        code = action_from_words(click.prompt("action (number or name)", err=True))
+        if code is not None:
+            return code
+        click.echo(f"choose a number from 1 to {len(ACTIONS)}, or an action's name", err=True)
+
+
 def _interactive(no_input: bool, as_json: bool) -> bool:
     return not no_input and not as_json and sys.stdin.isatty()
 
@@ -57,7 +70,9 @@ def _day(value: str | None) -> date | None:
 def _entry_options(func):
     for option in reversed(
         [
-            click.option("--action", "-a", help="Action code (see: ppe-tech pak actions)."),
+            click.option(
+                "--action", "-a", help="Action: code, number or name (see: ppe-tech pak actions)."
+            ),
             click.option(
                 "--room", "-r", "rooms", help='Room(s), e.g. "Auditorium 0001, Staff room".'
             ),
@@ -103,15 +118,9 @@ class _Given:
 
 
 def _ask_missing(site, given: _Given) -> None:
-    from ppe_tech.pak.journal import ACTIONS
-
     lang = site.config.point.language
     if not given.action:
-        for code, (ru, en) in ACTIONS.items():
-            click.echo(f"  {code:<18} {ru if lang == 'ru' else en}", err=True)
-        given.action = click.prompt(
-            "action", type=click.Choice(list(ACTIONS)), err=True, show_choices=False
-        )
+        given.action = _ask_action(lang)
     if not given.rooms:
         given.rooms = click.prompt("room(s)", err=True)
     if not given.start:
@@ -131,6 +140,8 @@ def _ask_missing(site, given: _Given) -> None:
 
 def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
     """The keyword arguments of an entry: what was given, asked for or defaulted."""
+    from ppe_tech.pak.journal import action_from_words
+
     if interactive:
         _ask_missing(app.site, given)
     if not given.action:
@@ -138,7 +149,8 @@ def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
     if not given.rooms:
         raise ConfigError("--room is required")
     return {
-        "action": given.action,
+        # "4" or the words work as well as the code
+        "action": action_from_words(given.action) or given.action,
         "rooms": given.rooms,
         "performed_by": given.performed_by or "technician",
         "responsible": given.responsible or "head",
