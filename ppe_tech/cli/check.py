@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import getpass
+import sys
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from ppe_tech.checklist.answers import answer_status, check_known, load_answers, parse_confirm
+from ppe_tech.checklist.model import load_checklist
+from ppe_tech.checklist.results import StoredRun, list_runs, load_run, save_run, write_junit
+from ppe_tech.checklist.runner import Answer, run_checklist
 from ppe_tech.cli.common import (
     App,
     exam_option,
@@ -19,9 +26,7 @@ from ppe_tech.cli.common import (
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
-
-if TYPE_CHECKING:
-    from ppe_tech.checklist.results import StoredRun
+from ppe_tech.timeutil import utc_now
 
 STATUS_STYLE = {
     "pass": "green", "fail": "red", "timeout": "red", "error": "red",
@@ -35,9 +40,6 @@ def check() -> None:
 
 
 def _ask(lang: str, by: str):
-    from ppe_tech.checklist.answers import answer_status
-    from ppe_tech.checklist.runner import Answer
-
     def ask(item) -> Answer | None:
         try:
             return _ask_once(item)
@@ -91,12 +93,6 @@ def run(
 
     Exit code 0 when every critical item passed, 1 when one did not.
     """
-    import sys
-
-    from ppe_tech.checklist.answers import check_known, load_answers, parse_confirm
-    from ppe_tech.checklist.model import load_checklist
-    from ppe_tech.checklist.results import load_run, save_run, write_junit
-    from ppe_tech.timeutil import utc_now
 
     site = app.site
     lang = lang or site.config.point.language
@@ -139,12 +135,9 @@ def run(
 
 def _run_with_progress(checklist, site, exam, answers, *, ask):
     """Run the checklist; a progress bar of its probes when a person watches and nobody is asked."""
-    from ppe_tech.checklist.runner import run_checklist
-
     automatic = sum(1 for i in checklist.items if i.probe is not None)
     if ask is not None or not progress_enabled() or not automatic:
         return run_checklist(checklist, site, exam, answers, ask=ask)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -160,8 +153,6 @@ def _run_with_progress(checklist, site, exam, answers, *, ask):
 
 
 def _local(timestamp: str | None, tz) -> str:
-    from datetime import datetime
-
     return (
         datetime.fromisoformat(timestamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
         if timestamp
@@ -171,8 +162,6 @@ def _local(timestamp: str | None, tz) -> str:
 
 def _print_run(run: StoredRun, lang: str, tz) -> None:
     """The run as a table, times in the point's local time zone."""
-    from rich.table import Table
-
     console = stdout_console()
     title = run.title_ru if lang == "ru" else run.title_en
     table = Table(title=f"Run {run.run_id}: {title} ({run.checklist})", title_justify="left")
@@ -212,10 +201,6 @@ def _print_run(run: StoredRun, lang: str, tz) -> None:
 @pass_app
 def list_(app: App, exam_id: str | None, limit: int, as_json: bool) -> None:
     """List the stored checklist runs (the newest, oldest first)."""
-    from rich.table import Table
-
-    from ppe_tech.checklist.results import list_runs
-
     runs = list_runs(app.db, exam_id=exam_id, limit=limit)
     if as_json:
         print_json({"runs": [run.to_json() for run in runs]})
@@ -237,8 +222,6 @@ def list_(app: App, exam_id: str | None, limit: int, as_json: bool) -> None:
 @pass_app
 def show(app: App, run_ref: str, lang: str | None, as_json: bool) -> None:
     """Show one stored run (a run number, or latest)."""
-    from ppe_tech.checklist.results import load_run
-
     run = load_run(app.db, run_ref)
     if as_json:
         print_json(run.to_json())

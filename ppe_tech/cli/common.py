@@ -34,7 +34,7 @@ class App:
     @property
     def site(self) -> Site:
         if self._site is None:
-            from ppe_tech.site import open_site
+            from ppe_tech.site import open_site  # pydantic: not for `ppe-tech --help`
 
             self._site = open_site(self.site_dir)
         return self._site
@@ -43,7 +43,7 @@ class App:
     def db(self) -> sqlite3.Connection:
         """The store, opened on first use; the root command closes it (``close``) at the end."""
         if self._db is None:
-            from ppe_tech.store import connect
+            from ppe_tech.store import connect  # only commands that use the store load it
 
             self._db = connect(self.site.db_path)
         return self._db

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
+from rich.table import Table
 
 from ppe_tech.cli.common import (
     App,
@@ -19,6 +20,19 @@ from ppe_tech.cli.common import (
     stdout_console,
 )
 from ppe_tech.errors import ConfigError, ExitCode
+from ppe_tech.fsutil import atomic_write_text, storage_error
+from ppe_tech.pak.audit import audit, worst
+from ppe_tech.pak.chain import create_checkpoint, verify_log
+from ppe_tech.pak.export import export
+from ppe_tech.pak.journal import (
+    ACTIONS,
+    action_from_words,
+    end_action,
+    list_entries,
+    parse_when,
+    record_action,
+    start_action,
+)
 
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -43,8 +57,6 @@ def _console():
 
 def _ask_action(lang: str) -> str:
     """The official actions as a numbered list in the point's language; a number or words."""
-    from ppe_tech.pak.journal import ACTIONS, action_from_words
-
     for number, (ru, en) in enumerate(ACTIONS.values(), start=1):
         click.echo(f"  {number}. {ru if lang == 'ru' else en}", err=True)
     while True:
@@ -140,8 +152,6 @@ def _ask_missing(site, given: _Given) -> None:
 
 def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
     """The keyword arguments of an entry: what was given, asked for or defaulted."""
-    from ppe_tech.pak.journal import action_from_words
-
     if interactive:
         _ask_missing(app.site, given)
     if not given.action:
@@ -159,10 +169,6 @@ def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
 
 
 def _when(site, text: str | None, day: date | None):
-    from datetime import datetime
-
-    from ppe_tech.pak.journal import parse_when
-
     if not text or text == "now":
         moment = datetime.now(site.tz).replace(second=0, microsecond=0)
         return (
@@ -187,8 +193,6 @@ def _print_entry(entry: dict, as_json: bool, verb: str) -> None:
 @pass_app
 def add(app: App, day, no_input, as_json, end, **given) -> None:
     """Append one entry (prompts for what is missing when interactive)."""
-    from ppe_tech.pak.journal import record_action
-
     site = app.site
     d = _day(day)
     given = _Given(**given)
@@ -203,8 +207,6 @@ def add(app: App, day, no_input, as_json, end, **given) -> None:
 @pass_app
 def start_(app: App, day, no_input, as_json, **given) -> None:
     """Append the start of an action that spans time; close it with `pak end`."""
-    from ppe_tech.pak.journal import start_action
-
     site = app.site
     given = _Given(**given)
     fields = _gather(app, given, interactive=_interactive(no_input, as_json))
@@ -223,8 +225,6 @@ def start_(app: App, day, no_input, as_json, **given) -> None:
 @pass_app
 def end_(app: App, start_seq, at, day, performed_by, note, as_json) -> None:
     """Append the end of the action started by entry START_NO (default: the only open one)."""
-    from ppe_tech.pak.journal import end_action
-
     site = app.site
     entry = end_action(
         site, app.db, start_seq=start_seq, end=_when(site, at, _day(day)),
@@ -237,8 +237,6 @@ def end_(app: App, start_seq, at, day, performed_by, note, as_json) -> None:
 @json_option
 def actions(as_json: bool) -> None:
     """List the action codes with their Russian and English labels."""
-    from ppe_tech.pak.journal import ACTIONS
-
     if as_json:
         print_json([{"code": c, "ru": ru, "en": en} for c, (ru, en) in ACTIONS.items()])
         return
@@ -273,10 +271,6 @@ def _filter_options(func):
 @pass_app
 def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> None:
     """List the journal, one row per action (a start and its end merged)."""
-    from rich.table import Table
-
-    from ppe_tech.pak.journal import list_entries
-
     rows = list_entries(
         app.db, date_from=date_from, date_to=date_to, room=room, action=action, person=person
     )
@@ -323,9 +317,6 @@ def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> 
 @pass_app
 def export_(app: App, fmt, out, lang, date_from, date_to, room, action, person) -> None:
     """Export the journal as CSV or JSON, to a file or stdout."""
-    from ppe_tech.fsutil import atomic_write_text
-    from ppe_tech.pak.export import export
-
     if fmt is None:
         raise ConfigError("say --csv or --json")
     text = export(
@@ -354,8 +345,6 @@ def checkpoint(app: App, out: Path | None, as_json: bool) -> None:
     Refuses (exit 1) when the chain does not verify. Keep copies outside the
     site (a USB stick, a printed report): they are what catches a rewritten log.
     """
-    from ppe_tech.fsutil import atomic_write_text
-    from ppe_tech.pak.chain import create_checkpoint
 
     cp = create_checkpoint(app.site, app.db)
     if out is not None:
@@ -383,8 +372,6 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 
     Exit 0 when intact, 1 naming the first bad entry when not.
     """
-    from ppe_tech.fsutil import storage_error
-    from ppe_tech.pak.chain import verify_log
 
     texts = []
     for path in checkpoint_files:
@@ -431,8 +418,6 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 @pass_app
 def audit_(app: App, late_after: timedelta, no_chain: bool, as_json: bool) -> None:
     """Findings an auditor asks about, with severity; exit 1 when any is high."""
-    from ppe_tech.pak.audit import audit, worst
-
     findings = audit(app.site, app.db, check_chain=not no_chain, late_after=late_after)
     if as_json:
         print_json({"findings": [f.to_json() for f in findings], "worst": worst(findings)})

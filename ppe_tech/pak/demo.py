@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ppe_tech.fsutil import atomic_write_text
 from ppe_tech.pak.audit import audit
 from ppe_tech.pak.chain import create_checkpoint, verify_log
 from ppe_tech.pak.journal import append_entries, end_action, make_entry, start_action, utc_stamp
@@ -77,7 +78,6 @@ def run(demo: Any) -> str:
     cp = create_checkpoint(site, conn)
     stamp = cp.created_at.strftime("%Y%m%dT%H%M%SZ")
     path = site.file_in("pak", f"checkpoint-{stamp}.txt")
-    from ppe_tech.fsutil import atomic_write_text
 
     atomic_write_text(path, cp.text)
     result = verify_log(site, conn, checkpoints=[(str(path), cp.text)])
