@@ -87,7 +87,7 @@ def _ask(lang: str, by: str):
 @json_option
 @pass_app
 def run(
-    app: App, checklists, exam_id, confirms, answers_file, no_input, lang, junit_file, as_json
+    app: App, *, checklists, exam_id, confirms, answers_file, no_input, lang, junit_file, as_json
 ) -> None:
     """Run CHECKLISTS (default: pre-exam) and store the results.
 

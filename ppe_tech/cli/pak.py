@@ -191,7 +191,7 @@ def _print_entry(entry: dict, as_json: bool, verb: str) -> None:
 @_entry_options
 @click.option("--end", "-e", metavar="TIME", help="End time (HH:MM or ISO); omit for a moment.")
 @pass_app
-def add(app: App, day, no_input, as_json, end, **given) -> None:
+def add(app: App, *, day, no_input, as_json, end, **given) -> None:
     """Append one entry (prompts for what is missing when interactive)."""
     site = app.site
     d = _day(day)
@@ -205,7 +205,7 @@ def add(app: App, day, no_input, as_json, end, **given) -> None:
 @pak.command("start")
 @_entry_options
 @pass_app
-def start_(app: App, day, no_input, as_json, **given) -> None:
+def start_(app: App, *, day, no_input, as_json, **given) -> None:
     """Append the start of an action that spans time; close it with `pak end`."""
     site = app.site
     given = _Given(**given)
@@ -223,7 +223,7 @@ def start_(app: App, day, no_input, as_json, **given) -> None:
 @click.option("--note", "-n", default="", help="Note.")
 @json_option
 @pass_app
-def end_(app: App, start_seq, at, day, performed_by, note, as_json) -> None:
+def end_(app: App, *, start_seq, at, day, performed_by, note, as_json) -> None:
     """Append the end of the action started by entry START_NO (default: the only open one)."""
     site = app.site
     entry = end_action(
@@ -269,7 +269,7 @@ def _filter_options(func):
 @lang_option("Language of labels")
 @json_option
 @pass_app
-def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> None:
+def list_(app: App, *, date_from, date_to, room, action, person, lang, as_json) -> None:
     """List the journal, one row per action (a start and its end merged)."""
     rows = list_entries(
         app.db, date_from=date_from, date_to=date_to, room=room, action=action, person=person
@@ -315,7 +315,7 @@ def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> 
 @lang_option("CSV header language")
 @_filter_options
 @pass_app
-def export_(app: App, fmt, out, lang, date_from, date_to, room, action, person) -> None:
+def export_(app: App, *, fmt, out, lang, date_from, date_to, room, action, person) -> None:
     """Export the journal as CSV or JSON, to a file or stdout."""
     if fmt is None:
         raise ConfigError("say --csv or --json")
