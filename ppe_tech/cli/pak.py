@@ -21,6 +21,7 @@ from ppe_tech.cli.common import (
 )
 from ppe_tech.errors import ConfigError, ExitCode
 from ppe_tech.fsutil import atomic_write_text, storage_error
+from ppe_tech.i18n import _
 from ppe_tech.pak.audit import audit, worst
 from ppe_tech.pak.chain import create_checkpoint, verify_log
 from ppe_tech.pak.export import export
@@ -60,10 +61,12 @@ def _ask_action(lang: str) -> str:
     for number, (ru, en) in enumerate(ACTIONS.values(), start=1):
         click.echo(f"  {number}. {ru if lang == 'ru' else en}", err=True)
     while True:
-        code = action_from_words(click.prompt("action (number or name)", err=True))
+        code = action_from_words(click.prompt(_("action (number or name)"), err=True))
         if code is not None:
             return code
-        click.echo(f"choose a number from 1 to {len(ACTIONS)}, or an action's name", err=True)
+        click.echo(
+            _("choose a number from 1 to {n}, or an action's name").format(n=len(ACTIONS)), err=True
+        )
 
 
 def _interactive(no_input: bool, as_json: bool) -> bool:
@@ -134,20 +137,26 @@ def _ask_missing(site, given: _Given) -> None:
     if not given.action:
         given.action = _ask_action(lang)
     if not given.rooms:
-        given.rooms = click.prompt("room(s)", err=True)
+        given.rooms = click.prompt(_("room(s)"), err=True)
     if not given.start:
-        given.start = click.prompt("start (HH:MM)", default="now", err=True)
+        given.start = click.prompt(
+            _("start (HH:MM, Enter for now)"), default="now", show_default=False, err=True
+        )
     roles = ", ".join(site.config.staff)
     if given.performed_by is None:
         given.performed_by = click.prompt(
-            f"performed by ({roles}, or 'Name, position')", default="technician", err=True
+            _("performed by ({roles}, or 'Name, position')").format(roles=roles),
+            default="technician",
+            err=True,
         )
     if given.responsible is None:
         given.responsible = click.prompt(
-            f"responsible ({roles}, or 'Name, position')", default="head", err=True
+            _("responsible ({roles}, or 'Name, position')").format(roles=roles),
+            default="head",
+            err=True,
         )
     if given.note is None:
-        given.note = click.prompt("note", default="", show_default=False, err=True)
+        given.note = click.prompt(_("note"), default="", show_default=False, err=True)
 
 
 def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
