@@ -29,8 +29,9 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.pak.chain import verify_log
@@ -77,45 +78,36 @@ class Finding:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Window:
-    """An exam from its start for its duration, in the point's time zone."""
+    """An exam from its start for its duration, in the point's time zone (and as timestamps)."""
 
     exam: Exam
     start: datetime
     end: datetime
-
-    @property
-    def start_ts(self) -> float:
-        return self.start.timestamp()
-
-    @property
-    def end_ts(self) -> float:
-        return self.end.timestamp()
+    start_ts: float
+    end_ts: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """One journal row (``list_entries``) with its times and rooms parsed for the rules."""
+    """One journal row (``list_entries``) with its times and rooms parsed once for the rules.
+
+    A million rows are audited in one go: times are kept as timestamps too, and ``slots``
+    keeps each row small.
+    """
 
     entry: dict[str, Any]
+    seq: int
+    action: str
+    day: str  # YYYY-MM-DD of the stated start
     start: datetime
     end: datetime | None
+    start_ts: float
+    stop_ts: float  # the end, or the start of a point in time
     rooms: list[str]  # room tokens, case-folded
     exam_room: bool
-    windows: list[Window] = field(default_factory=list)  # exams on the days it touches
-
-    @property
-    def seq(self) -> int:
-        return self.entry["no"]
-
-    @property
-    def action(self) -> str:
-        return self.entry["action"]
-
-    @property
-    def day(self) -> str:
-        return self.entry["start_at"][:10]
+    windows: tuple[Window, ...]  # the exams on the days it touches
 
     @property
     def stop(self) -> datetime:
@@ -148,6 +140,18 @@ class Journal:
     late_after: timedelta
     now: datetime
 
+    @cached_property
+    def delays(self) -> list[tuple[Row, int, datetime, datetime, float]]:
+        """(row, entry number, stated time, recorded time, seconds recorded after it) of every
+        entry: what the late and early rules both read, parsed once."""
+        fromiso = datetime.fromisoformat
+        found = []
+        for row in self.rows:
+            for recorded_text, which, target, target_ts in _stated(row):
+                recorded = fromiso(recorded_text)
+                found.append((row, which, target, recorded, recorded.timestamp() - target_ts))
+        return found
+
 
 def room_tokens(rooms: str) -> list[str]:
     return [token.strip().casefold() for token in _SPLIT.split(rooms) if token.strip()]
@@ -171,7 +175,8 @@ def _windows_by_day(site: Site) -> dict[str, list[Window]]:
     """Each day (YYYY-MM-DD) -> the exams running on it."""
     by_day: dict[str, list[Window]] = defaultdict(list)
     for exam in site.config.exams:
-        window = Window(exam, exam.start_at(site.tz), exam.end_at(site.tz))
+        start, end = exam.start_at(site.tz), exam.end_at(site.tz)
+        window = Window(exam, start, end, start.timestamp(), end.timestamp())
         day = window.start.date()
         while day <= window.end.date():
             by_day[day.isoformat()].append(window)
@@ -190,10 +195,28 @@ def parse_rows(site: Site, entries: list[dict[str, Any]]) -> list[Row]:
         if info is None:
             tokens = room_tokens(entry["rooms"])
             info = rooms_seen[entry["rooms"]] = (tokens, _is_exam_room(tokens, known))
-        days = sorted({entry["start_at"][:10], (entry["end_at"] or entry["start_at"])[:10]})
-        windows = list(dict.fromkeys(w for day in days for w in by_day.get(day, ())))
+        day, end_day = entry["start_at"][:10], (entry["end_at"] or entry["start_at"])[:10]
+        windows = tuple(by_day.get(day, ()))
+        if end_day != day and end_day in by_day:
+            windows = tuple(dict.fromkeys((*windows, *by_day[end_day])))
+        start = fromiso(entry["start_at"])
         end = fromiso(entry["end_at"]) if entry["end_at"] else None
-        rows.append(Row(entry, fromiso(entry["start_at"]), end, info[0], info[1], windows))
+        start_ts = start.timestamp()
+        rows.append(
+            Row(
+                entry=entry,
+                seq=entry["no"],
+                action=entry["action"],
+                day=day,
+                start=start,
+                end=end,
+                start_ts=start_ts,
+                stop_ts=end.timestamp() if end else start_ts,
+                rooms=info[0],
+                exam_room=info[1],
+                windows=windows,
+            )
+        )
     return rows
 
 
@@ -229,7 +252,7 @@ def camera_action_during_exam(journal: Journal) -> list[Finding]:
     for row in journal.rows:
         if row.action not in CARD_AND_ANGLE:
             continue
-        start_ts, stop_ts = row.start.timestamp(), row.stop.timestamp()
+        start_ts, stop_ts = row.start_ts, row.stop_ts
         for w in row.windows:
             if row.end is not None:
                 running = start_ts < w.end_ts and stop_ts >= w.start_ts
@@ -256,12 +279,12 @@ def recording_off_before_exam_end(journal: Journal) -> list[Finding]:
     starts_by_day: dict[str, list[tuple[float, list[str]]]] = defaultdict(list)
     for row in journal.rows:
         if row.action == "recording_start":
-            starts_by_day[row.day].append((row.start.timestamp(), row.rooms))
+            starts_by_day[row.day].append((row.start_ts, row.rooms))
     found = []
     for row in journal.rows:
         if row.action != "recording_off":
             continue
-        off = row.start.timestamp()
+        off = row.start_ts
         for w in row.windows:
             if row.day != w.exam.date.isoformat() or off >= w.end_ts:
                 continue
@@ -309,10 +332,10 @@ def overlapping_actions(journal: Journal) -> list[Finding]:
     """Actions with a duration that overlap in the same room (a sweep per room)."""
     by_room: dict[str, list[tuple[float, float, Row]]] = defaultdict(list)
     for row in journal.rows:
-        if row.end is None or row.end <= row.start:
+        if row.end is None or row.stop_ts <= row.start_ts:
             continue
         for token in set(row.rooms):
-            by_room[token].append((row.start.timestamp(), row.end.timestamp(), row))
+            by_room[token].append((row.start_ts, row.stop_ts, row))
     found = []
     seen: set[tuple[int, int]] = set()
     for items in by_room.values():
@@ -363,30 +386,23 @@ def unknown_person(journal: Journal) -> list[Finding]:
     return found
 
 
-def _stated(row: Row) -> list[tuple[str, int, datetime]]:
-    """(recorded at, entry number, the time it states) of each entry behind a row."""
+def _stated(row: Row) -> list[tuple[str, int, datetime, float]]:
+    """(recorded at, entry number, the time it states and its timestamp) of each entry behind
+    a row: one entry states its end (or its moment); a start and its end state their own."""
     entry = row.entry
     if entry["end_seq"] is None and not entry["open"]:
-        return [(entry["recorded_at"], row.seq, row.stop)]  # one entry, stating its end
-    stated = [(entry["recorded_at"], row.seq, row.start)]
+        return [(entry["recorded_at"], row.seq, row.stop, row.stop_ts)]
+    stated = [(entry["recorded_at"], row.seq, row.start, row.start_ts)]
     if entry["end_seq"] is not None:
-        stated.append((entry["end_recorded_at"], entry["end_seq"], row.stop))
+        stated.append((entry["end_recorded_at"], entry["end_seq"], row.stop, row.stop_ts))
     return stated
-
-
-def _recorded_delays(journal: Journal):
-    """(row, entry number, stated time, recorded time, seconds recorded after it)."""
-    for row in journal.rows:
-        for recorded_text, which, target in _stated(row):
-            recorded = datetime.fromisoformat(recorded_text)
-            yield row, which, target, recorded, recorded.timestamp() - target.timestamp()
 
 
 def late_entry(journal: Journal) -> list[Finding]:
     """Recorded more than ``late_after`` after the time it states."""
     tz, late = journal.site.tz, journal.late_after.total_seconds()
     found = []
-    for row, which, target, recorded, delay in _recorded_delays(journal):
+    for row, which, target, recorded, delay in journal.delays:
         if delay > late:
             message = (
                 f"#{which} recorded {_days(recorded - target)} after the time it states "
@@ -400,7 +416,7 @@ def entry_before_action(journal: Journal) -> list[Finding]:
     """Recorded more than EARLY_BY before the time it states (written in advance)."""
     tz, early = journal.site.tz, EARLY_BY.total_seconds()
     found = []
-    for row, which, target, recorded, delay in _recorded_delays(journal):
+    for row, which, target, recorded, delay in journal.delays:
         if -delay > early:
             message = (
                 f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the "
