@@ -39,6 +39,12 @@ KNOWN_POSITIONAL: set[str] = {
     "ppe_tech.reports.render:_segment_pdf",  # removed when reports lands
 }
 MAX_POSITIONAL = 5
+# Private names other branches stop importing across modules; deleted when they land.
+KNOWN_PRIVATE_IMPORTS: set[str] = {
+    "ppe_tech.reports.verify: ppe_tech.reports.sign._quiet",  # removed when reports lands
+    "ppe_tech.reports.verify: ppe_tech.reports.core._read_pdf",  # removed when reports lands
+    "ppe_tech.recordings.demo: ppe_tech.recordings.mp4._cv2",  # removed when recordings lands
+}
 
 
 def module_name(path: Path) -> str:
@@ -139,6 +145,23 @@ def test_the_graph_sees_imports_in_function_bodies():
     # cli/pak.py imports the library inside its commands, and the graph sees it
     assert "ppe_tech.pak.journal" in graph["ppe_tech.cli.pak"]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_private_name_is_imported_across_modules():
+    """``_name`` is the module's own business; another module importing it is a hidden API."""
+    found = []
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ppe_tech"):
+                for alias in node.names:
+                    where = f"{name}: {node.module}.{alias.name}"
+                    # `_` is gettext's conventional name (ppe_tech.i18n), not a private one
+                    private = alias.name.startswith("_") and alias.name.strip("_") != ""
+                    private = private and not alias.name.startswith("__")
+                    if private and where not in KNOWN_PRIVATE_IMPORTS:
+                        found.append(where)
+    assert not found, "private names imported from another module: " + ", ".join(found)
 
 
 def test_no_import_cycles():
