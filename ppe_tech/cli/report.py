@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from ppe_tech.cli.common import json_option, lang_option, pass_app, print_json
+from ppe_tech.cli.keys import terminal_ask
 from ppe_tech.errors import ExitCode
+from ppe_tech.site import STAFF_ROLES
 
 LANG = lang_option()
 EXAM = click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: today's exam).")
@@ -31,7 +33,7 @@ def _made(app, kind: str, as_json: bool, **kwargs) -> None:
         from pathlib import Path
 
         kwargs["output"] = Path(kwargs["output"])
-    row = make_report(app.site, app.db, kind, **kwargs)
+    row = make_report(app.site, app.db, kind, ask=terminal_ask, **kwargs)
     if as_json:
         print_json(row)
         return
@@ -81,16 +83,20 @@ def access_log(app, exam_id, date_from, date_to, lang, output, as_json) -> None:
 @report.command("sign")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
-    "--as", "role", type=click.Choice(["technician", "head", "commission"]), default="head",
-    show_default=True, help="Role of the signer (the stamp and signature field name).",
-)  # fmt: skip
+    "--as",
+    "role",
+    type=click.Choice(STAFF_ROLES),
+    default="head",
+    show_default=True,
+    help="Role of the signer: the signature is made with that person's own key.",
+)
 @json_option
 @pass_app
 def sign(app, file, role, as_json) -> None:
     """Countersign FILE (incremental update: earlier signatures stay valid)."""
     from ppe_tech.reports.core import countersign
 
-    result = countersign(app.site, app.db, file, role)
+    result = countersign(app.site, app.db, file, role, ask=terminal_ask)
     if as_json:
         print_json(result)
         return

@@ -20,6 +20,8 @@ from ppe_tech.errors import ConfigError, StorageError, VerificationFailed
 from ppe_tech.fsutil import atomic_write_bytes
 from ppe_tech.reports import context
 from ppe_tech.reports.i18n import LANGS
+from ppe_tech.reports.pdf import embedded_data, read_pdf
+from ppe_tech.signers import Ask, role_key
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso, utc_now
 
@@ -111,6 +113,7 @@ def make_report(
     passphrase: bytes | None = None,
     output: Path | None = None,
     now: datetime | None = None,
+    ask: Ask = None,
 ) -> dict[str, Any]:
     """Render, sign (as the technician), write and register a report; return its row."""
     from ppe_tech.keys import load_signing_key
@@ -118,6 +121,8 @@ def make_report(
     from ppe_tech.reports.sign import sign_pdf
 
     load_signing_key(site, passphrase)  # fail fast, before the rendering work
+    technician = role_key(site, "technician")  # refused now when it names someone else
+    tech_secret = passphrase if technician.source == "site" else None
     now = now or utc_now()
     checkpoint = _checkpoint(site, conn, passphrase)
     number = _next_number(conn, site, kind, now)
@@ -126,7 +131,7 @@ def make_report(
     embedded = data_bytes(data)
 
     pdf = render_pdf(site, data, data["lang"])
-    signed = sign_pdf(site, pdf, "technician", lang=data["lang"], passphrase=passphrase)
+    signed = sign_pdf(site, pdf, "technician", lang=data["lang"], passphrase=tech_secret, ask=ask)
     path = output or site.reports_dir / f"{number}-{kind}-{data['lang']}.pdf"
     atomic_write_bytes(path, signed)
     exam = data["exam"]["id"] if data.get("exam") else None
@@ -155,20 +160,6 @@ def make_report(
     return show_report(site, conn, number)
 
 
-def _read_pdf(path: Path) -> bytes:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise StorageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise StorageError(f"{path}: is a folder, not a PDF file") from None
-    except OSError as exc:
-        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise VerificationFailed(f"{path}: not a PDF file")
-    return data
-
-
 def countersign(
     site: Site,
     conn: sqlite3.Connection,
@@ -177,22 +168,23 @@ def countersign(
     *,
     passphrase: bytes | None = None,
     lang: str | None = None,
+    ask: Ask = None,
 ) -> dict[str, Any]:
-    """Add ``role``'s signature in an incremental update; earlier signatures stay valid."""
+    """Add ``role``'s signature (made with that person's own key) in an incremental update;
+    earlier signatures stay valid. A key file other users can read is refused."""
     from ppe_tech.reports.sign import sign_pdf
-    from ppe_tech.reports.verify import embedded_data
 
     path = Path(path)
-    pdf = _read_pdf(path)
-    raw = embedded_data(pdf)
-    number = json.loads(raw)["number"] if raw else None
+    pdf = read_pdf(path)
+    number = report_number(embedded_data(pdf))
     row = (
         conn.execute("SELECT * FROM reports WHERE number = ?", (number,)).fetchone()
         if number
         else None
     )
+    lang = lang or (row["lang"] if row else None)
     signed = sign_pdf(
-        site, pdf, role, lang=lang or (row["lang"] if row else None), passphrase=passphrase
+        site, pdf, role, lang=lang, passphrase=passphrase, ask=ask, strict_key_file=True
     )
     atomic_write_bytes(path, signed)
     if row is not None:
@@ -209,6 +201,16 @@ def countersign(
         "registered": row is not None,
         "sha256": _sha256(signed),
     }
+
+
+def report_number(raw: bytes | None) -> str | None:
+    """The report number in embedded ``results.json`` bytes (None: no data, or not ours)."""
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    number = data.get("number") if isinstance(data, dict) else None
+    return number if isinstance(number, str) else None
 
 
 def _public(row: sqlite3.Row, with_data: bool = False) -> dict[str, Any]:

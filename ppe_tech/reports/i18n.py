@@ -86,6 +86,7 @@ LABELS: dict[str, dict[str, str]] = {
         "role_technician": "Технический специалист",
         "role_head": "Руководитель ППЭ",
         "role_commission": "Член ГЭК",
+        "role_organisation_head": "Руководитель организации, на базе которой организован ППЭ",
         "sig_name": "ФИО",
         "sig_position": "Должность",
         "sig_signature": "Подпись",
@@ -94,7 +95,7 @@ LABELS: dict[str, dict[str, str]] = {
             "Исходные данные протокола вложены в файл в формате JSON (results.json). "
             "Документ подписан электронной подписью (PAdES)."
         ),
-        "stamp": "Подписано ЭП: %(signer)s\n%(role)s\nСертификат: %(serial)s\nВремя: %(ts)s",
+        "stamp": "Подписано ЭП: %(signer)s\n%(role)s\nСертификат: %(serial)s\nВремя: %(when)s",
         "status_pass": "соответствует",
         "status_ok": "исправна",
         "status_warning": "есть замечания",
@@ -196,6 +197,7 @@ LABELS: dict[str, dict[str, str]] = {
         "role_technician": "Technical specialist",
         "role_head": "Head of the exam point",
         "role_commission": "Member of the commission",
+        "role_organisation_head": "Head of the host organisation",
         "sig_name": "Name",
         "sig_position": "Position",
         "sig_signature": "Signature",
@@ -204,7 +206,7 @@ LABELS: dict[str, dict[str, str]] = {
             "The raw results of this protocol are attached to the file as JSON "
             "(results.json). The document carries an electronic signature (PAdES)."
         ),
-        "stamp": "Signed: %(signer)s\n%(role)s\nCertificate: %(serial)s\nTime: %(ts)s",
+        "stamp": "Signed: %(signer)s\n%(role)s\nCertificate: %(serial)s\nTime: %(when)s",
         "status_pass": "pass",
         "status_ok": "ok",
         "status_warning": "warning",

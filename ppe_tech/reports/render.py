@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ppe_tech.reports.i18n import labels
+from ppe_tech.reports.pdf import ATTACHMENT_NAME, quiet_pdf_libraries
 from ppe_tech.resources import lookup_path
 
-ATTACHMENT_NAME = "results.json"
 TEMPLATES = {
     "readiness": "readiness.html",
     "archive": "archive.html",
@@ -176,11 +175,6 @@ def data_bytes(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
 
-def _quiet() -> None:
-    for name in ("weasyprint", "fontTools"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def _main_pdf(site, data: dict[str, Any], html: str) -> bytes:
     from weasyprint import HTML, Attachment
 
@@ -214,7 +208,7 @@ def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None
 
     A log longer than ``SEGMENT_ROWS`` is rendered in segments (see ``render_segmented``).
     """
-    _quiet()
+    quiet_pdf_libraries()
     log = data.get("access_log")
     if html is None and log and len(log["entries"]) > SEGMENT_ROWS:
         return render_segmented(site, data, lang)
@@ -230,7 +224,7 @@ def _segment_pdf(folder: str, tz_name: str, data: dict[str, Any], lang: str,
 
     from weasyprint import HTML
 
-    _quiet()
+    quiet_pdf_libraries()
     site = types.SimpleNamespace(folder=Path(folder), tz=ZoneInfo(tz_name))
     env = _environment(site.folder, site.tz)
     context = _context(site, data, lang, env)

@@ -16,36 +16,23 @@ Checks, each one line:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.reports.render import ATTACHMENT_NAME
+from ppe_tech.keys import to_asn1_cert, trust_roots
+from ppe_tech.reports.pdf import (
+    ATTACHMENT_NAME,
+    embedded_data,
+    metadata_consistent,
+    quiet_pdf_libraries,
+    read_pdf,
+    reader,
+)
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
-
-
-def _reader(pdf: bytes):
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    return PdfFileReader(io.BytesIO(pdf), strict=False)
-
-
-def embedded_data(pdf: bytes) -> bytes | None:
-    """The bytes of the embedded ``results.json`` (None when there is none)."""
-    try:
-        root = _reader(pdf).root
-        names = root["/Names"]["/EmbeddedFiles"]["/Names"]
-    except Exception:
-        return None
-    for i in range(0, len(names) - 1, 2):
-        if str(names[i]) == ATTACHMENT_NAME:
-            spec = names[i + 1].get_object()
-            return spec["/EF"]["/F"].get_object().data
-    return None
 
 
 def _check(name: str, ok: bool | None, message: str) -> dict[str, Any]:
@@ -59,13 +46,9 @@ def _signature_checks(site: Site, pdf: bytes) -> tuple[list[dict], list[dict]]:
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
-    from ppe_tech.keys import trust_roots
-    from ppe_tech.reports.sign import _quiet
-
-    _quiet()
+    quiet_pdf_libraries()
     roots = [to_asn1_cert(c) for c in trust_roots(site)]
-    reader = _reader(pdf)
-    sigs = reader.embedded_signatures
+    sigs = reader(pdf).embedded_signatures
     if not sigs:
         return [], [_check("signatures", False, "the file carries no signature")]
     vc = ValidationContext(trust_roots=roots, allow_fetching=False)
@@ -136,20 +119,10 @@ def _signature_checks(site: Site, pdf: bytes) -> tuple[list[dict], list[dict]]:
     return results, checks
 
 
-def to_asn1_cert(cert: Any):
-    from asn1crypto import x509 as ax509
-    from cryptography.hazmat.primitives import serialization
-
-    return ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
 def verify_report(site: Site, conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
     """Every check on the file at ``path``; ``ok`` is True only when all passed."""
-    from ppe_tech.reports.core import _read_pdf
-    from ppe_tech.reports.sign import metadata_consistent
-
     path = Path(path)
-    pdf = _read_pdf(path)
+    pdf = read_pdf(path)
     try:
         signatures, checks = _signature_checks(site, pdf)
     except Exception as exc:  # a damaged file pyHanko cannot parse at all

@@ -10,7 +10,16 @@ import pytest
 
 from ppe_tech.errors import ExitCode
 from tests.conftest import write_site
-from tests.reports.conftest import EXAM, PASSPHRASE, make_ca_and_p12, nss_db, pdfsig, russian_config
+from tests.reports.conftest import (
+    EXAM,
+    PASSPHRASE,
+    give_own_key,
+    issue_p12,
+    make_ca,
+    nss_db,
+    pdfsig,
+    russian_config,
+)
 
 
 @pytest.fixture
@@ -21,7 +30,9 @@ def ca_site(site_dir, tmp_path, monkeypatch):
     from ppe_tech.store import connect
     from tests.reports.conftest import add_archive, add_checklist_run, add_log
 
-    ca_pem, p12 = make_ca_and_p12(tmp_path, b"p12")
+    ca_pem, issuer = make_ca(tmp_path)
+    p12 = issue_p12(tmp_path, issuer, b"p12", cn="Иванов И.И.")
+    issue_p12(tmp_path, issuer, b"p12", cn="Сидорова С.С.", name="commission")
     write_site(site_dir, russian_config(signing={"trust": [str(ca_pem)]}))
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
     site = load_site(site_dir)
@@ -116,13 +127,16 @@ def test_page_change_after_signing_is_reported(ca_site, tmp_path, cli):
     assert status.modification_level.name == "OTHER"
 
 
-def test_countersigned_report_verifies_with_both_signatures(populated, conn, tmp_path, cli):
+def test_countersigned_report_verifies_with_both_signatures(
+    populated, conn, tmp_path, cli, monkeypatch
+):
     from ppe_tech.keys import cert_path
     from ppe_tech.reports.core import make_report, show_report
 
     nssdir = nss_db(tmp_path / "nss", cert_path(populated))
     row = make_report(populated, conn, "readiness", EXAM, lang="en")
     first_bytes = Path(row["file"]).read_bytes()
+    give_own_key(populated, monkeypatch, "head")  # each person signs with their own key (issue 12)
     result = cli("report", "sign", row["file"], "--as", "head")
     assert result.exit_code == 0, result.stderr
     signed = Path(row["file"]).read_bytes()
@@ -142,7 +156,7 @@ def test_countersigned_report_verifies_with_both_signatures(populated, conn, tmp
     assert again.exit_code == ExitCode.FAILED and "already signed as head" in again.stderr
 
 
-def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path):
+def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path, monkeypatch):
     """With a key from an organisation's CA both signatures are trusted by pyHanko; pdfsig
     finds both cryptographically valid (its certificate verdict on the second one is not
     asserted: poppler 22.12 answers "Unknown issue" there, and for any signature with -no-ocsp,
@@ -151,7 +165,14 @@ def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path):
 
     site, conn, ca_pem = ca_site
     row = make_report(site, conn, "archive", EXAM)
-    assert cli("report", "sign", row["file"], "--as", "commission").exit_code == 0
+    commission_p12 = tmp_path / "commission.p12"  # issued by the same CA (ca_site)
+    monkeypatch.setenv("P12_PASS", "p12")
+    monkeypatch.setenv("PPE_KEY_PASSPHRASE_COMMISSION", "commission-pass")
+    import_commission = cli("keys", "import", "--person", "commission", str(commission_p12),
+                            "--p12-passphrase-env", "P12_PASS")  # fmt: skip
+    assert import_commission.exit_code == 0, import_commission.stderr
+    signed = cli("report", "sign", row["file"], "--as", "commission")
+    assert signed.exit_code == 0, signed.stderr
     statuses = _pyhanko_statuses(site, Path(row["file"]))
     assert [(s.intact, s.valid, s.trusted) for s in statuses] == [(True, True, True)] * 2
     assert cli("report", "verify", row["file"]).exit_code == 0
