@@ -9,13 +9,14 @@ exit code (ppe_tech.errors.ExitCode).
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 import traceback
 
 import click
 
 from ppe_tech import __version__
-from ppe_tech.cli.common import App
+from ppe_tech.cli.common import App, WarningLines
 from ppe_tech.errors import ExitCode, PpeError
 
 # name -> (module, attribute, one-line help)
@@ -57,6 +58,9 @@ class LazyRootGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         app: App = ctx.ensure_object(App)
+        warnings = WarningLines()  # library warnings (e.g. a key file others can read)
+        logging.getLogger("ppe_tech").addHandler(warnings)
+        ctx.call_on_close(lambda: logging.getLogger("ppe_tech").removeHandler(warnings))
         try:
             return super().invoke(ctx)
         except PpeError as exc:

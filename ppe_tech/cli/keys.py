@@ -43,8 +43,9 @@ def _echo_cert(info: dict) -> None:
 
 
 def _person_passphrase(site, role: str) -> bytes:
-    from ppe_tech.signers import passphrase_env, secret
+    from ppe_tech.signers import passphrase_env, person, secret
 
+    person(site, role)  # an unknown role is a usage error before anyone types a passphrase
     return secret(passphrase_env(site, role), f"new passphrase of {role}'s key", terminal_ask)
 
 

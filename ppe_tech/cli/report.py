@@ -119,10 +119,19 @@ def verify(app, file, as_json) -> None:
 
     result = verify_report(app.site, app.db, Path(file))
     if as_json:
-        print_json(result)
+        print_json(result.to_json())
     else:
-        click.echo(result["verdict"])
-    if not result["ok"]:
+        click.echo(result.verdict)
+        for sig in result.signatures:
+            cert = sig.certificate
+            own = {True: "own key", False: "ANOTHER PERSON'S KEY", None: "person unknown"}
+            click.echo(
+                f"  {sig.field}: {sig.person or '?'}; certificate {sig.signer} "
+                f"(serial {cert.get('serial', '?')}, issuer {cert.get('issuer', '?')}); "
+                f"valid {'yes' if sig.valid else 'NO'}, trusted {'yes' if sig.trusted else 'NO'}, "
+                f"{own[sig.own_key]}"
+            )
+    if not result.ok:
         raise SystemExit(int(ExitCode.FAILED))
 
 

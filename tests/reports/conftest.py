@@ -249,6 +249,8 @@ def pdfsig(path: Path, nssdir: str) -> list[dict[str, str]]:
             sigs.append({})
         elif line.startswith("- Signature Field Name:"):
             sigs[-1]["field"] = line.split(":", 1)[1].strip()
+        elif line.startswith("- Signer Certificate Common Name:"):
+            sigs[-1]["common_name"] = line.split(":", 1)[1].strip()
         elif line.startswith("- Signature Validation:"):
             sigs[-1]["signature"] = line.split(":", 1)[1].strip()
         elif line.startswith("- Certificate Validation:"):

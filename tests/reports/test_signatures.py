@@ -71,7 +71,7 @@ def test_signed_report_is_valid_for_pyhanko_and_pdfsig(ca_site, tmp_path):
     (sig,) = pdfsig(path, nssdir)
     assert sig["signature"] == "Signature is Valid.", sig
     assert sig["certificate"] == "Certificate is Trusted.", sig
-    assert verify_report(site, conn, path)["ok"]
+    assert verify_report(site, conn, path).ok
 
     # one flipped byte inside the signed range: both verifiers fail
     data = bytearray(path.read_bytes())
@@ -80,8 +80,8 @@ def test_signed_report_is_valid_for_pyhanko_and_pdfsig(ca_site, tmp_path):
     flipped.write_bytes(bytes(data))
     assert pdfsig(flipped, nssdir)[0]["signature"] != "Signature is Valid."
     result = verify_report(site, conn, flipped)
-    assert not result["ok"]
-    assert result["verdict"].startswith("FAILED")
+    assert not result.ok
+    assert result.verdict.startswith("FAILED")
 
 
 def test_self_signed_site_certificate_is_trusted_by_pdfsig(rsite, conn, tmp_path):
