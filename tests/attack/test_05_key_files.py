@@ -6,10 +6,41 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from ppe_tech.errors import ExitCode
-from tests.reports.conftest import EXAM, conn, give_own_key, populated, rsite  # noqa: F401 - fixtures
+from tests.reports.conftest import (
+    EXAM,
+    add_archive,
+    add_checklist_run,
+    add_log,
+    give_own_key,
+    keyed_site,
+)
 
 BOUND_S = 60  # generous: rendering and signing one report
+
+
+@pytest.fixture
+def populated(site_dir, monkeypatch):
+    from ppe_tech.store import connect
+
+    site = keyed_site(site_dir, monkeypatch)
+    db = connect(site.db_path)
+    add_checklist_run(db)
+    add_archive(db)
+    add_log(site, db)
+    yield site
+    db.close()
+
+
+@pytest.fixture
+def conn(populated):
+    from ppe_tech.store import connect
+
+    db = connect(populated.db_path)
+    yield db
+    db.close()
 
 
 def test_group_readable_site_key_warns_on_every_use_with_the_fix(populated, cli):

@@ -38,17 +38,22 @@ def russian_config(**overrides) -> dict:
     return config
 
 
-@pytest.fixture
-def rsite(site_dir: Path, monkeypatch: pytest.MonkeyPatch):
+def keyed_site(site_dir: Path, monkeypatch: pytest.MonkeyPatch, config: dict | None = None):
     """A Russian site with keys made by ``init_keys`` and the passphrase in the environment."""
     from ppe_tech.keys import init_keys
     from ppe_tech.site import load_site
 
-    write_site(site_dir, russian_config())
+    write_site(site_dir, config or russian_config())
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
     site = load_site(site_dir)
     init_keys(site, PASSPHRASE.encode())
     return site
+
+
+@pytest.fixture
+def rsite(site_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """A Russian site with keys made by ``init_keys`` and the passphrase in the environment."""
+    return keyed_site(site_dir, monkeypatch)
 
 
 @pytest.fixture
