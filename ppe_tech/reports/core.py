@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from ppe_tech.timeutil import iso, utc_now
 if TYPE_CHECKING:
     from ppe_tech.site import Site
 
+log = logging.getLogger("ppe_tech.reports")
 ABBREVIATIONS = {"readiness": "RDY", "archive": "ARC", "access-log": "LOG"}
 
 
@@ -49,7 +51,8 @@ def _checkpoint(
 
     try:
         cp = create_checkpoint(site, conn, passphrase=passphrase)
-    except VerificationFailed as exc:  # a broken chain: the report says so instead
+    except VerificationFailed as exc:  # a broken chain: the report says so on page one instead
+        log.warning("warning: the PAK log could not be checkpointed: %s", exc.message)
         return {"refused": exc.message}
     return cp.to_dict()
 

@@ -79,6 +79,11 @@ LABELS: dict[str, dict[str, str]] = {
         "audit": "Результаты проверки журнала",
         "audit_ok": "замечаний нет",
         "checkpoint": "Контрольная точка журнала (подписанная)",
+        "checkpoint_refused": (
+            "Контрольная точка журнала не создана: цепочка записей журнала нарушена "
+            "(журнал изменён после записи). Выписка не подтверждает целостность журнала; "
+            "проверка: ppe-tech pak verify"
+        ),
         "checkpoint_size": "Записей в журнале",
         "checkpoint_head": "Хеш последней записи",
         "checkpoint_time": "Время фиксации",
@@ -190,6 +195,11 @@ LABELS: dict[str, dict[str, str]] = {
         "audit": "Log audit findings",
         "audit_ok": "no findings",
         "checkpoint": "Log checkpoint (signed)",
+        "checkpoint_refused": (
+            "No log checkpoint: the chain of the log's entries is broken (the log was changed "
+            "after it was written). This extract does not vouch for the log; check it with "
+            "ppe-tech pak verify"
+        ),
         "checkpoint_size": "Entries in the log",
         "checkpoint_head": "Hash of the last entry",
         "checkpoint_time": "Taken at",

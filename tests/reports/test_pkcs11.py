@@ -32,7 +32,9 @@ def token(tmp_path, monkeypatch):
     tokens = tmp_path / "tokens"
     tokens.mkdir()
     conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    conf.write_text(
+        f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
     monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "ppe-head", "--pin", PIN,
                     "--so-pin", "12345678"], check=True, capture_output=True)  # fmt: skip
@@ -43,7 +45,9 @@ def token(tmp_path, monkeypatch):
     return module, "ppe-head", "head-sign"
 
 
-def test_head_signs_with_a_key_on_a_softhsm_token(populated, conn, cli, token, tmp_path, monkeypatch):
+def test_head_signs_with_a_key_on_a_softhsm_token(
+    populated, conn, cli, token, tmp_path, monkeypatch
+):
     from ppe_tech.keys import cert_path
     from ppe_tech.reports.core import make_report
 
