@@ -42,26 +42,58 @@ def _made(app, kind: str, as_json: bool, **kwargs) -> None:
     )
 
 
+INCOMPLETE = click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Make the report even with a part missing; its title then says 'incomplete'.",
+)
+
+
 @report.command("readiness")
 @EXAM
+@click.option(
+    "--run",
+    "run_id",
+    type=click.IntRange(min=1),
+    help="Checklist run (default: the exam's latest).",
+)
+@INCOMPLETE
 @LANG
 @OUTPUT
 @json_option
 @pass_app
-def readiness(app, exam_id, lang, output, as_json) -> None:
-    """Readiness protocol: checklist run, camera check and snapshots."""
-    _made(app, "readiness", as_json, exam_id=exam_id, lang=lang, output=output)
+def readiness(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
+    """Readiness protocol: the exam's checklist run, the camera run it made, snapshots.
+
+    Exit 1 when a part is missing (no checklist run, cameras not verified) unless
+    --allow-incomplete.
+    """
+    options = {"exam_id": exam_id, "run_id": run_id, "allow_incomplete": allow_incomplete}
+    _made(app, "readiness", as_json, lang=lang, output=output, **options)
 
 
 @report.command("archive")
 @click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: the latest archive).")
+@click.option("--archive", "archive_id", type=click.IntRange(min=1), help="Archive number.")
+@click.option("--bag", type=click.Path(file_okay=False), help="The bag folder the act is about.")
+@INCOMPLETE
 @LANG
 @OUTPUT
 @json_option
 @pass_app
-def archive(app, exam_id, lang, output, as_json) -> None:
-    """Archive act: window, cameras, files, sizes, manifest hash, gaps, bag location."""
-    _made(app, "archive", as_json, exam_id=exam_id, lang=lang, output=output)
+def archive(app, exam_id, archive_id, bag, allow_incomplete, lang, output, as_json) -> None:
+    """Act of copying recordings: one act per bag (--bag PATH or --archive N), the medium,
+    window, cameras, files, manifest hash, gaps, who received it, kept until 1 March."""
+    options = {"exam_id": exam_id, "archive_id": archive_id, "bag": bag}
+    _made(
+        app,
+        "archive",
+        as_json,
+        lang=lang,
+        output=output,
+        allow_incomplete=allow_incomplete,
+        **options,
+    )
 
 
 @report.command("access-log")

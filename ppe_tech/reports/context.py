@@ -8,11 +8,14 @@ each job through its public read API, in the shapes those functions document.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import format_size
 from ppe_tech.timeutil import iso
 
@@ -115,36 +118,91 @@ def _run_sections(run: dict[str, Any]) -> list[dict[str, Any]]:
     return sections
 
 
-def checklist_runs(conn: sqlite3.Connection, exam_id: str | None) -> list[dict[str, Any]]:
-    """The latest run of each checklist for the exam (all runs' latest when no exam)."""
+def _run_data(run: dict[str, Any]) -> dict[str, Any]:
+    keys = ("checklist", "title_ru", "title_en", "exam_id", "started_at", "finished_at",
+            "deadline", "late_minutes", "status", "operator", "disabled_items")  # fmt: skip
+    return {
+        "run_id": run["id"],
+        **{k: run[k] for k in keys},
+        "timeliness": run.get("timeliness"),
+        "counts": run.get("counts", {}),
+        "sections": _run_sections(run),
+    }
+
+
+def checklist_runs(
+    conn: sqlite3.Connection, exam_id: str | None, run_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The checklist runs a protocol of ``exam_id`` shows: run ``run_id`` (it must belong to
+    that exam), else the latest run of each checklist for the exam."""
     from ppe_tech.checklist.results import list_runs, load_run
 
+    if run_id is not None:
+        run = load_run(conn, run_id)
+        if exam_id is not None and run["exam_id"] != exam_id:
+            raise ConfigError(
+                f"checklist run {run_id} belongs to exam {run['exam_id'] or '(none)'}, "
+                f"not {exam_id}"
+            )
+        return [_run_data(run)]
     latest: dict[str, dict[str, Any]] = {}
     for run in list_runs(conn, exam_id):
         latest[run["checklist"]] = run  # ordered by id: the last one wins
-    runs = []
-    for summary in latest.values():
-        run = load_run(conn, summary["id"])
-        runs.append(
-            {
-                "id": run["id"],
-                "checklist": run["checklist"],
-                "title_ru": run["title_ru"],
-                "title_en": run["title_en"],
-                "exam_id": run["exam_id"],
-                "started_at": run["started_at"],
-                "finished_at": run["finished_at"],
-                "deadline": run["deadline"],
-                "late_minutes": run["late_minutes"],
-                "timeliness": run.get("timeliness"),
-                "status": run["status"],
-                "operator": run["operator"],
-                "disabled_items": run["disabled_items"],
-                "counts": run.get("counts", {}),
-                "sections": _run_sections(run),
-            }
-        )
-    return runs
+    return [_run_data(load_run(conn, summary["id"])) for summary in latest.values()]
+
+
+def disabled_critical(site: Site, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items a run did not check because ppe.yaml disables them: "не проверялось", and why."""
+    from ppe_tech.checklist.model import load_checklist
+
+    out = []
+    for run in runs:
+        if not run["disabled_items"]:
+            continue
+        try:
+            items = {i.id: i for i in load_checklist(run["checklist"], site).items}
+        except ConfigError:
+            items = {}
+        for item_id in run["disabled_items"]:
+            item = items.get(item_id)
+            out.append(
+                {
+                    "id": item_id,
+                    "title_ru": item.title.ru if item else item_id,
+                    "title_en": item.title.en if item else item_id,
+                    "severity": item.severity if item else "critical",
+                    "reason_ru": "отключено на этом ППЭ (checks.disabled в ppe.yaml)",
+                    "reason_en": "disabled at this point (checks.disabled in ppe.yaml)",
+                }
+            )
+    return out
+
+
+def failed_critical(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The critical items of the runs that did not pass (page one names them)."""
+    return [
+        {
+            "id": item["id"],
+            "title_ru": item["title_ru"],
+            "title_en": item["title_en"],
+            "status": item["status"],
+        }  # fmt: skip
+        for run in runs
+        for section in run["sections"]
+        for item in section["items"]
+        if item["severity"] == "critical" and item["status"] != "pass"
+    ]
+
+
+def camera_run_of(runs: list[dict[str, Any]]) -> int | None:
+    """The camera verification a checklist's ``cameras`` item made ("3/3 ok (run 7)")."""
+    for run in runs:
+        for section in run["sections"]:
+            for item in section["items"]:
+                found = re.search(r"\(run (\d+)\)", str(item.get("value") or ""))
+                if item["kind"] == "cameras" and found:
+                    return int(found.group(1))
+    return None
 
 
 def _snapshot_path(site: Site, value: Any) -> Path | None:
@@ -161,8 +219,6 @@ def _snapshot_path(site: Site, value: Any) -> Path | None:
 
 def _place(site: Site, camera_id: str, stored: dict[str, Any]) -> tuple[str, str]:
     """(zone, room) of a camera from ppe.yaml, else as stored (a camera removed since)."""
-    from ppe_tech.errors import ConfigError
-
     try:
         camera = site.camera(camera_id)
     except ConfigError:
@@ -191,35 +247,133 @@ def _camera_rows(site: Site, verification: dict[str, Any]) -> list[dict[str, Any
 
 
 def camera_check(
-    site: Site, conn: sqlite3.Connection, exam_id: str | None
+    site: Site, conn: sqlite3.Connection, exam_id: str | None, run_id: int | None = None
 ) -> dict[str, Any] | None:
-    """The latest camera verification of the exam (else the latest of all), or None."""
-    from ppe_tech.cameras.results import latest_verification
+    """Camera verification ``run_id`` (the one the checklist made), else the latest of the exam;
+    never another exam's. None when there is none."""
+    from ppe_tech.cameras.results import latest_verification, load_run
 
-    verification = latest_verification(conn, exam_id=exam_id)
-    if verification is None and exam_id is not None:
-        verification = latest_verification(conn)
+    if run_id is not None:
+        verification = load_run(conn, run_id)
+    elif exam_id is not None:
+        verification = latest_verification(conn, exam_id=exam_id)
+    else:
+        verification = None
     if not verification:
         return None
     verification = _jsonable(verification)
     return {
+        "run_id": verification["run_id"],
+        "exam_id": verification["exam_id"],
         "checked_at": verification["finished_at"] or verification["started_at"],
         "cameras": _camera_rows(site, verification),
         "raw": verification,
     }
 
 
-def readiness(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str, Any]:
+def _missing(en: str, ru: str) -> dict[str, str]:
+    return {"en": en, "ru": ru}
+
+
+def _missing_parts(site: Site, exam: Exam | None, data: dict[str, Any]) -> list[dict[str, str]]:
+    """What the protocol lacks, each with what to run (refused unless --allow-incomplete)."""
+    if exam is None:
+        return [_missing("no exam today: give --exam ID", "экзамен не выбран")]
+    missing = []
+    if not data["runs"]:
+        missing.append(
+            _missing(
+                f"no checklist run for exam {exam.id}: run `ppe-tech check run` first",
+                "проверочный лист по этому экзамену не выполнялся",
+            )
+        )
+    expected = [c.id for c in site.config.cameras]
+    cams = data["cameras"]
+    seen = {c["id"] for c in cams["cameras"]} if cams else set()
+    absent = [c for c in expected if c not in seen]
+    if cams is None and expected:
+        missing.append(
+            _missing(
+                f"no camera verification for exam {exam.id}: run "
+                f"`ppe-tech cameras verify --exam {exam.id}`",
+                "камеры по этому экзамену не проверялись",
+            )
+        )
+    elif absent:
+        missing.append(
+            _missing(
+                f"camera verification run {cams['run_id']} covers {len(expected) - len(absent)} "
+                f"of {len(expected)} cameras (missing: {', '.join(absent)}): run "
+                f"`ppe-tech cameras verify --exam {exam.id}`",
+                f"проверено камер: {len(expected) - len(absent)} из {len(expected)}; "
+                f"не проверены: {', '.join(absent)}",
+            )
+        )
+    return missing
+
+
+def readiness(
+    site: Site, conn: sqlite3.Connection, exam: Exam | None, *, run_id: int | None = None
+) -> dict[str, Any]:
+    """The point's readiness protocol: the exam's checklist run(s), the camera run that
+    checklist made (else the exam's latest), and what is missing."""
     exam_id = exam.id if exam else None
-    return {"runs": checklist_runs(conn, exam_id), "cameras": camera_check(site, conn, exam_id)}
+    runs = checklist_runs(conn, exam_id, run_id) if exam_id or run_id else []
+    cameras = camera_check(site, conn, exam_id, camera_run_of(runs))
+    data = {"runs": runs, "cameras": cameras}
+    failed_cams = [c["id"] for c in (cameras or {}).get("cameras", []) if c["verdict"] == "fail"]
+    data["summary"] = {
+        "failed_critical": failed_critical(runs),
+        "disabled_critical": disabled_critical(site, runs),
+        "failed_cameras": failed_cams,
+        "missing": _missing_parts(site, exam, data),
+    }
+    data["summary"]["ready"] = not (
+        data["summary"]["failed_critical"] or failed_cams or data["summary"]["missing"]
+    )
+    return data
 
 
 # -- archive act ----------------------------------------------------------------------------
-def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str, Any] | None:
-    """The latest archive of the exam (``latest_archive``'s shape), or None."""
-    from ppe_tech.recordings.results import latest_archive
+def select_archive(
+    conn: sqlite3.Connection,
+    exam: Exam | None,
+    *,
+    archive_id: int | None = None,
+    bag: str | None = None,
+) -> dict[str, Any] | None:
+    """The archive an act is about: ``archive_id``, else the bag at ``bag`` (one act per bag),
+    else the exam's latest (the latest of all without an exam)."""
+    from ppe_tech.recordings.results import latest_archive, list_archives
 
-    found = latest_archive(conn, exam_id=exam.id if exam else None)
+    if archive_id is None and bag is None:
+        return latest_archive(conn, exam_id=exam.id if exam else None)
+    wanted = str(Path(bag).resolve()) if bag else None
+    for item in list_archives(conn):
+        stored = item["bag_path"] and str(Path(item["bag_path"]).resolve())
+        if item["archive_id"] == archive_id or (wanted and stored == wanted):
+            return _archive_by_id(conn, item["archive_id"])
+    what = f"archive {archive_id}" if archive_id is not None else f"bag {bag}"
+    raise ConfigError(f"no {what} in this site's store (see: ppe-tech recordings list)")
+
+
+def _archive_by_id(conn: sqlite3.Connection, archive_id: int) -> dict[str, Any]:
+    from ppe_tech.recordings.results import archive_row
+
+    row = conn.execute("SELECT * FROM recordings_archives WHERE id = ?", (archive_id,)).fetchone()
+    return archive_row(row)
+
+
+def archive(
+    site: Site,
+    conn: sqlite3.Connection,
+    exam: Exam | None,
+    *,
+    archive_id: int | None = None,
+    bag: str | None = None,
+) -> dict[str, Any] | None:
+    """The archive an act is about, or None when the exam has none."""
+    found = select_archive(conn, exam, archive_id=archive_id, bag=bag)
     if not found:
         return None
     raw = _jsonable(found)
@@ -244,6 +398,10 @@ def archive(site: Site, conn: sqlite3.Connection, exam: Exam | None) -> dict[str
         for g in raw["gaps"]
     ]
     return {
+        "archive_id": raw["archive_id"],
+        "bag_name": Path(str(raw["bag_path"])).name,
+        "medium": medium_of(Path(str(raw["bag_path"]))),
+        "keep_until": keep_until(raw["window_start"]),
         "window_start": raw["window_start"],
         "window_end": raw["window_end"],
         "exam_id": raw["exam_id"],
@@ -305,25 +463,59 @@ def audit(site: Site, conn: sqlite3.Connection) -> dict[str, Any]:
     return {"findings": findings, "raw": {"findings": result}}
 
 
-def build(
-    site: Site,
-    conn: sqlite3.Connection,
-    kind: str,
-    exam: Exam | None,
-    *,
-    date_from: str | None = None,
-    date_to: str | None = None,
-) -> dict[str, Any]:
+def keep_until(window_start: str) -> str:
+    """Recordings are kept until 1 March of the year after the exam (ISO date)."""
+    year = datetime.fromisoformat(str(window_start).replace("Z", "+00:00")).year
+    return f"{year + 1}-03-01"
+
+
+def medium_of(bag: Path) -> dict[str, Any]:
+    """The medium holding ``bag``: its mount point, label and serial where Linux shows them
+    (/dev/disk/by-label, udev's ID_SERIAL); None where they cannot be read."""
+    from ppe_tech.reports.medium import removable_medium
+
+    return removable_medium(bag)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a report covers: the exam, and the runs that belong to it."""
+
+    exam: Exam | None = None
+    run_id: int | None = None  # readiness: the checklist run (default: the exam's latest)
+    archive_id: int | None = None  # archive act: the archive (default: the exam's latest)
+    bag: str | None = None  # archive act: the bag folder
+    date_from: str | None = None  # access log
+    date_to: str | None = None
+
+
+def build(site: Site, conn: sqlite3.Connection, kind: str, sel: Selection) -> dict[str, Any]:
     """The kind-specific part of a report's data."""
+    exam = sel.exam
     if kind == "readiness":
-        return {"readiness": readiness(site, conn, exam)}
+        return {"readiness": readiness(site, conn, exam, run_id=sel.run_id)}
     if kind == "archive":
-        return {"archive": archive(site, conn, exam)}
+        return {"archive": archive(site, conn, exam, archive_id=sel.archive_id, bag=sel.bag)}
     if kind == "access-log":
+        date_from, date_to = sel.date_from, sel.date_to
         if exam is not None and date_from is None and date_to is None:
             date_from = date_to = exam.date.isoformat()
         return {"access_log": access_log(site, conn, date_from, date_to)}
     raise ValueError(kind)
+
+
+def missing_parts(kind: str, body: dict[str, Any]) -> list[dict[str, str]]:
+    """What a report lacks ({"en": with the command that fills it in, "ru": for the page})."""
+    if kind == "readiness":
+        return list(body["readiness"]["summary"]["missing"])
+    if kind == "archive" and body["archive"] is None:
+        return [
+            _missing(
+                "no archive of the exam: run `ppe-tech recordings archive` first",
+                "видеозаписи экзамена не копировались",
+            )
+        ]
+    return []
 
 
 def clean(site: Site, data: dict[str, Any]) -> dict[str, Any]:

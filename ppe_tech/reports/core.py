@@ -62,6 +62,10 @@ def _next_number(conn: sqlite3.Connection, site: Site, kind: str, now: datetime)
     return f"{site.config.point.code}-{ABBREVIATIONS[kind]}-{now.astimezone(site.tz):%Y}-{seq:04d}"
 
 
+class IncompleteReport(VerificationFailed):
+    """A part of the report is missing (exit 1); --allow-incomplete makes it anyway."""
+
+
 def build_data(
     site: Site,
     conn: sqlite3.Connection,
@@ -71,11 +75,20 @@ def build_data(
     lang: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    run_id: int | None = None,
+    archive_id: int | None = None,
+    bag: str | None = None,
+    allow_incomplete: bool = True,
     number: str = "DRAFT",
     checkpoint: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The report's data (the embedded results.json), without rendering or signing."""
+    """The report's data (the embedded results.json), without rendering or signing.
+
+    A missing part (no checklist run of the exam, cameras not verified, no archive) raises
+    IncompleteReport naming what to run, unless ``allow_incomplete``: then the data list it
+    under ``incomplete`` and the title says so.
+    """
     if kind not in context.KINDS:
         raise ConfigError(f"unknown report {kind!r} (use one of: {', '.join(context.KINDS)})")
     lang = lang or site.config.point.language
@@ -85,7 +98,18 @@ def build_data(
     exam = site.exam(exam_id) if exam_id else None
     if exam is None and kind == "readiness":
         exam = site.select_exam(None, now)
-    body = context.build(site, conn, kind, exam, date_from=date_from, date_to=date_to)
+    sel = context.Selection(
+        exam=exam,
+        run_id=run_id,
+        archive_id=archive_id,
+        bag=bag,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    body = context.build(site, conn, kind, sel)
+    missing = context.missing_parts(kind, body)
+    if missing and not allow_incomplete:
+        raise IncompleteReport(f"{missing[0]['en']} (or make it anyway: --allow-incomplete)")
     if kind == "archive" and exam is None and body["archive"]:
         archived_exam = body["archive"]["raw"].get("exam_id")
         if archived_exam and any(e.id == archived_exam for e in site.config.exams):
@@ -97,6 +121,7 @@ def build_data(
         "number": number,
         "lang": lang,
         "created_at": iso(now),
+        "incomplete": missing,
         **context.header(site, exam),
         **body,
         "checkpoint": checkpoint,
@@ -113,12 +138,20 @@ def make_report(
     lang: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    run_id: int | None = None,
+    archive_id: int | None = None,
+    bag: str | None = None,
+    allow_incomplete: bool = False,
     passphrase: bytes | None = None,
     output: Path | None = None,
     now: datetime | None = None,
     ask: Ask = None,
 ) -> dict[str, Any]:
-    """Render, sign (as the technician), write and register a report; return its row."""
+    """Render, sign (as the technician, with their own key), write and register a report.
+
+    Refuses (IncompleteReport, exit 1) a report with a missing part unless
+    ``allow_incomplete``; an archive act is made once per bag.
+    """
     from ppe_tech.keys import load_signing_key
     from ppe_tech.reports.render import data_bytes, render_pdf
     from ppe_tech.reports.sign import sign_pdf
@@ -127,10 +160,23 @@ def make_report(
     technician = role_key(site, "technician")  # refused now when it names someone else
     tech_secret = passphrase if technician.source == "site" else None
     now = now or utc_now()
+    select = {
+        "lang": lang,
+        "date_from": date_from,
+        "date_to": date_to,
+        "run_id": run_id,
+        "archive_id": archive_id,
+        "bag": bag,
+        "allow_incomplete": allow_incomplete,
+    }
+    build_data(site, conn, kind, exam_id, **select, now=now)  # refuse before the checkpoint
     checkpoint = _checkpoint(site, conn, passphrase)
     number = _next_number(conn, site, kind, now)
-    data = build_data(site, conn, kind, exam_id, lang=lang, date_from=date_from, date_to=date_to,
-                      number=number, checkpoint=checkpoint, now=now)  # fmt: skip
+    data = build_data(
+        site, conn, kind, exam_id, **select, number=number, checkpoint=checkpoint, now=now
+    )
+    if kind == "archive" and data["archive"]:
+        _one_act_per_bag(conn, data["archive"]["archive_id"], data["lang"])
     embedded = data_bytes(data)
 
     pdf = render_pdf(site, data, data["lang"])
@@ -161,6 +207,18 @@ def make_report(
     except sqlite3.Error as exc:
         raise StorageError(f"cannot register report {number}: {exc}") from None
     return show_report(site, conn, number)
+
+
+def _one_act_per_bag(conn: sqlite3.Connection, archive_id: int, lang: str) -> None:
+    """An archive act is made once per bag (per language): a second one is refused."""
+    query = "SELECT number, data FROM reports WHERE kind = 'archive' AND lang = ?"
+    for row in conn.execute(query, (lang,)):
+        made = json.loads(row["data"]).get("archive") or {}
+        if made.get("archive_id") == archive_id:
+            raise VerificationFailed(
+                f"the act of archive {archive_id} is already made: {row['number']} "
+                f"(see: ppe-tech report show {row['number']})"
+            )
 
 
 def countersign(

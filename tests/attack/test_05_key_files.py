@@ -10,8 +10,10 @@ import pytest
 
 from ppe_tech.errors import ExitCode
 from tests.reports.conftest import (
+    CAMERAS,
     EXAM,
     add_archive,
+    add_camera_run,
     add_checklist_run,
     add_log,
     give_own_key,
@@ -28,6 +30,7 @@ def populated(site_dir, monkeypatch):
     site = keyed_site(site_dir, monkeypatch)
     db = connect(site.db_path)
     add_checklist_run(db)
+    add_camera_run(site, db, len(CAMERAS))
     add_archive(db)
     add_log(site, db)
     yield site

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from ppe_tech.errors import ExitCode
-from tests.reports.conftest import EXAM, add_checklist_run, keyed_site
+from tests.reports.conftest import CAMERAS, EXAM, add_camera_run, add_checklist_run, keyed_site
 
 BOUND_S = 60
 
@@ -27,6 +27,7 @@ def tsite(site_dir, monkeypatch):
     site = keyed_site(site_dir, monkeypatch)
     db = connect(site.db_path)
     add_checklist_run(db)
+    add_camera_run(site, db, len(CAMERAS))
     db.close()
     (site.folder / "templates").mkdir()
     return site

@@ -143,6 +143,7 @@ def add_log(site, conn, n: int = 6) -> None:
 @pytest.fixture
 def populated(rsite, conn):
     add_checklist_run(conn)
+    add_camera_run(rsite, conn, len(CAMERAS))  # every camera of the site verified for the exam
     add_archive(conn)
     add_log(rsite, conn)
     return rsite

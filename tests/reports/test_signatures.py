@@ -28,7 +28,13 @@ def ca_site(site_dir, tmp_path, monkeypatch):
     from ppe_tech.keys import import_p12
     from ppe_tech.site import load_site
     from ppe_tech.store import connect
-    from tests.reports.conftest import add_archive, add_checklist_run, add_log
+    from tests.reports.conftest import (
+        CAMERAS,
+        add_archive,
+        add_camera_run,
+        add_checklist_run,
+        add_log,
+    )
 
     ca_pem, issuer = make_ca(tmp_path)
     p12 = issue_p12(tmp_path, issuer, b"p12", cn="Иванов И.И.")
@@ -39,6 +45,7 @@ def ca_site(site_dir, tmp_path, monkeypatch):
     import_p12(site, p12, b"p12")
     conn = connect(site.db_path)
     add_checklist_run(conn)
+    add_camera_run(site, conn, len(CAMERAS))
     add_archive(conn)
     add_log(site, conn)
     yield site, conn, ca_pem
