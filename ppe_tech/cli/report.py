@@ -72,6 +72,26 @@ def readiness(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> 
     _made(app, "readiness", as_json, lang=lang, output=output, **options)
 
 
+@report.command("act")
+@click.option("--exam", "exam_id", metavar="ID", required=True, help="The exam the act is for.")
+@click.option(
+    "--run",
+    "run_id",
+    type=click.IntRange(min=1),
+    help="Checklist run (default: the exam's latest).",
+)
+@INCOMPLETE
+@LANG
+@OUTPUT
+@json_option
+@pass_app
+def act(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
+    """Readiness act of the point (form ППЭ-01), the day before the exam: signed by the head
+    of the point and the head of the host organisation (report sign --as organisation_head)."""
+    options = {"exam_id": exam_id, "run_id": run_id, "allow_incomplete": allow_incomplete}
+    _made(app, "act", as_json, lang=lang, output=output, **options)
+
+
 @report.command("archive")
 @click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: the latest archive).")
 @click.option("--archive", "archive_id", type=click.IntRange(min=1), help="Archive number.")
@@ -168,7 +188,7 @@ def verify(app, file, as_json) -> None:
 
 
 @report.command("list")
-@click.option("--kind", type=click.Choice(["readiness", "archive", "access-log"]))
+@click.option("--kind", type=click.Choice(["readiness", "act", "archive", "access-log"]))
 @json_option
 @pass_app
 def list_(app, kind, as_json) -> None:

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import format_size
+from ppe_tech.reports.regions import region_name
 from ppe_tech.timeutil import iso
 
 if TYPE_CHECKING:
     from ppe_tech.site import Exam, Site
 
-KINDS = ("readiness", "archive", "access-log")
+KINDS = ("readiness", "act", "archive", "access-log")
 FORMAT = "ppe-tech-report/1"
-ROLES = ("technician", "head", "commission")
+ROLES = ("technician", "head", "commission", "organisation_head")
 
 
 def _jsonable(value: Any) -> Any:
@@ -76,8 +77,10 @@ def header(site: Site, exam: Exam | None) -> dict[str, Any]:
             "end_at": iso(exam.end_at(site.tz)),
             "deadline": iso(site.deadline(exam)),
         }
+    point = config.point.model_dump(mode="json")
+    point["region_name"] = region_name(config.point.region)
     return {
-        "point": config.point.model_dump(mode="json"),
+        "point": point,
         "staff": staff,
         "exam": exam_data,
     }
@@ -238,7 +241,9 @@ def _camera_rows(site: Site, verification: dict[str, Any]) -> list[dict[str, Any
                 "room": room,
                 "verdict": item["status"],
                 "ok": item["status"] == "ok",
-                "findings": [f.get("message") or f["code"] for f in item["findings"]],
+                "findings": [
+                    {"code": f.get("code"), "message": f.get("message")} for f in item["findings"]
+                ],
                 "snapshot": str(snapshot) if snapshot else None,
                 "snapshot_url": snapshot.as_uri() if snapshot else None,
             }
@@ -426,22 +431,46 @@ def archive(
 
 
 # -- access-log extract ---------------------------------------------------------------------
+def _name_position(person: str | None) -> dict[str, str]:
+    """ "Иванов И.И., технический специалист" -> {"name", "position"} (the form's two cells)."""
+    name, _, position = (person or "").partition(", ")
+    return {"name": name, "position": position}
+
+
+def _journal_row(entry: dict[str, Any]) -> dict[str, Any]:
+    columns = ("no", "date", "rooms", "start", "end", "action", "action_ru", "action_en",
+               "note", "open", "end_seq", "hash")  # fmt: skip
+    row = {k: entry.get(k) for k in columns}
+    row["performed"] = _name_position(entry.get("performed_by"))
+    row["responsible"] = _name_position(entry.get("responsible"))
+    row["performed_by"], row["responsible_text"] = (
+        entry.get("performed_by"),
+        entry.get("responsible"),
+    )
+    return row
+
+
 def access_log(
     site: Site,
     conn: sqlite3.Connection,
     date_from: str | None = None,
     date_to: str | None = None,
 ) -> dict[str, Any] | None:
+    """The journal extract as the official form has it: one row per action (a start and its
+    end are one row), in the order the actions started, with counts that agree."""
     from ppe_tech.pak.journal import list_entries
 
     entries = list_entries(conn, date_from=date_from, date_to=date_to)
-    columns = ("no", "date", "rooms", "start", "end", "action", "action_ru", "action_en",
-               "performed_by", "responsible", "note", "open", "hash")  # fmt: skip
-    rows = [{k: e.get(k) for k in columns} for e in entries]
+    rows = [_journal_row(e) for e in entries]
+    rows.sort(key=lambda r: (r["date"] or "", r["start"] or "", r["no"]))
+    for number, row in enumerate(rows, 1):
+        row["row_no"] = number  # the form's running number; ``no`` stays the log entry's
+    merged = sum(1 for r in rows if r["end_seq"])
     return {
         "date_from": date_from,
         "date_to": date_to,
         "entries": rows,
+        "counts": {"rows": len(rows), "with_end": merged, "entries": len(rows) + merged},
         "audit": audit(site, conn),
     }
 
@@ -492,7 +521,7 @@ class Selection:
 def build(site: Site, conn: sqlite3.Connection, kind: str, sel: Selection) -> dict[str, Any]:
     """The kind-specific part of a report's data."""
     exam = sel.exam
-    if kind == "readiness":
+    if kind in ("readiness", "act"):  # the act ППЭ-01 reads the same runs, said as the act
         return {"readiness": readiness(site, conn, exam, run_id=sel.run_id)}
     if kind == "archive":
         return {"archive": archive(site, conn, exam, archive_id=sel.archive_id, bag=sel.bag)}
@@ -506,7 +535,7 @@ def build(site: Site, conn: sqlite3.Connection, kind: str, sel: Selection) -> di
 
 def missing_parts(kind: str, body: dict[str, Any]) -> list[dict[str, str]]:
     """What a report lacks ({"en": with the command that fills it in, "ru": for the page})."""
-    if kind == "readiness":
+    if kind in ("readiness", "act"):
         return list(body["readiness"]["summary"]["missing"])
     if kind == "archive" and body["archive"] is None:
         return [

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ppe_tech.site import Site
 
 log = logging.getLogger("ppe_tech.reports")
-ABBREVIATIONS = {"readiness": "RDY", "archive": "ARC", "access-log": "LOG"}
+ABBREVIATIONS = {"readiness": "RDY", "act": "ACT", "archive": "ARC", "access-log": "LOG"}
 
 
 def _sha256(data: bytes) -> str:
@@ -96,7 +96,7 @@ def build_data(
         raise ConfigError(f"unknown language {lang!r} (use ru or en)")
     now = now or utc_now()
     exam = site.exam(exam_id) if exam_id else None
-    if exam is None and kind == "readiness":
+    if exam is None and kind in ("readiness", "act"):
         exam = site.select_exam(None, now)
     sel = context.Selection(
         exam=exam,

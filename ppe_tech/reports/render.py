@@ -21,15 +21,25 @@ from ppe_tech.reports.pdf import ATTACHMENT_NAME, quiet_pdf_libraries
 from ppe_tech.resources import lookup_path
 
 TEMPLATES = {
+    "act": "act.html",
     "readiness": "readiness.html",
     "archive": "archive.html",
     "access-log": "access-log.html",
 }
 TITLE_KEYS = {
+    "act": "act_title",
     "readiness": "readiness_title",
     "archive": "archive_title",
     "access-log": "access_log_title",
 }
+# who signs each document, in the order of its signature lines (the stamps sit in them)
+SIGNERS = {
+    "readiness": ("technician", "commission", "head"),
+    "archive": ("technician", "head"),
+    "access-log": ("technician", "head"),
+    "act": ("head", "organisation_head"),
+}
+FORM_CODES = {"act": "ППЭ-01"}  # the official forms' codes, printed in the header as on paper
 FIRST_CHUNK_ROWS = 10  # log rows under the header block on the first page
 CHUNK_ROWS = 20  # log rows on a full page (row heights vary: a long row just moves on)
 SEGMENT_ROWS = 500  # a longer log is rendered as several documents (render_segmented)
@@ -156,9 +166,9 @@ def _environment(site_folder: Path | None, tz):
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             return str(value)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(tz)
-        return moment.strftime("%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M")
+        # local time of the point with its zone named (naive values are the point's local time)
+        moment = moment.astimezone(tz) if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+        return moment.strftime("%d.%m.%Y %H:%M:%S %Z" if seconds else "%d.%m.%Y %H:%M %Z")
 
     def d(value: Any) -> str:
         if not value:
@@ -168,8 +178,16 @@ def _environment(site_folder: Path | None, tz):
         except ValueError:
             return str(value)
 
+    def dm(value: Any) -> str:  # "28.05", as the journal's date column
+        return d(value)[:5]
+
+    def hm(value: Any) -> str:  # "10:00"
+        return str(value)[:5] if value else ""
+
     env.filters["dt"] = dt
     env.filters["d"] = d
+    env.filters["dm"] = dm
+    env.filters["hm"] = hm
     return env
 
 
@@ -202,12 +220,19 @@ def _context(site, data: dict[str, Any], lang: str, env) -> dict[str, Any]:
             "role_title": t[f"role_{role}"],
             **staff.get(role, {"name": "", "position": ""}),
         }
-        for role in ("technician", "head", "commission")
+        for role in SIGNERS[kind]
     ]
+    if kind == "archive":  # the act names who handed the medium over and who received it
+        signers[0]["role_title"] = f"{t.handed_over}: {signers[0]['role_title']}"
+        signers[1]["role_title"] = f"{t.received}: {signers[1]['role_title']}"
+    title = t[TITLE_KEYS[kind]]
+    if data.get("incomplete"):
+        title = f"{title} ({t.incomplete})"
     doc = {
         "number": data["number"],
         "kind": kind,
-        "kind_title": t[TITLE_KEYS[kind]],
+        "form_code": FORM_CODES.get(kind),
+        "kind_title": title,
         "created_at": data["created_at"],
         "point_code": data["point"]["code"],
         "author": staff.get("technician", {}).get("name", ""),

@@ -7,6 +7,7 @@ or their public API where one writes), so the reports read real rows.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import datetime
@@ -158,6 +159,8 @@ def pdf_text(path: Path) -> str:
     else:
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                               check=True).stdout  # fmt: skip
+    # words hyphenated at a line end (WeasyPrint's hyphens: auto writes U+2010) read whole
+    text = re.sub("[\u2010\u00ad]\\s+", "", text)
     return " ".join(text.split())
 
 
