@@ -154,30 +154,53 @@ def checklist_runs(
     return [_run_data(load_run(conn, summary["id"])) for summary in latest.values()]
 
 
+def _item_titles(site: Site) -> dict[str, dict[str, Any]]:
+    """Item id -> {title, severity} from the checklist files as written (site's first), read
+    without rendering their templates: a disabled item is named by its title, not its id."""
+    import yaml
+
+    from ppe_tech.resources import lookup_path
+
+    found: dict[str, dict[str, Any]] = {}
+    for folder in reversed(lookup_path(site.folder, "checklists")):  # the site's copy wins
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            try:
+                doc = yaml.safe_load(path.read_text("utf-8")) or {}
+            except (OSError, yaml.YAMLError, UnicodeDecodeError):
+                continue
+            for section in doc.get("sections") or [] if isinstance(doc, dict) else []:
+                for item in (section or {}).get("items") or []:
+                    if isinstance(item, dict) and "id" in item:
+                        found[str(item["id"])] = item
+    return found
+
+
+def _title(item: dict[str, Any] | None, lang: str, fallback: str) -> str:
+    title = (item or {}).get("title")
+    if isinstance(title, dict):
+        return str(title.get(lang) or title.get("ru") or fallback)
+    return str(title) if title else fallback
+
+
 def disabled_critical(site: Site, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Items a run did not check because ppe.yaml disables them: "не проверялось", and why."""
-    from ppe_tech.checklist.model import load_checklist
-
+    disabled = [item_id for run in runs for item_id in run["disabled_items"]]
+    items = _item_titles(site) if disabled else {}
     out = []
-    for run in runs:
-        if not run["disabled_items"]:
+    for item_id in dict.fromkeys(disabled):
+        item = items.get(item_id)
+        if (item or {}).get("severity", "critical") != "critical":
             continue
-        try:
-            items = {i.id: i for i in load_checklist(run["checklist"], site).items}
-        except ConfigError:
-            items = {}
-        for item_id in run["disabled_items"]:
-            item = items.get(item_id)
-            out.append(
-                {
-                    "id": item_id,
-                    "title_ru": item.title.ru if item else item_id,
-                    "title_en": item.title.en if item else item_id,
-                    "severity": item.severity if item else "critical",
-                    "reason_ru": "отключено на этом ППЭ (checks.disabled в ppe.yaml)",
-                    "reason_en": "disabled at this point (checks.disabled in ppe.yaml)",
-                }
-            )
+        out.append(
+            {
+                "id": item_id,
+                "title_ru": _title(item, "ru", "пункт, отключённый на этом ППЭ"),
+                "title_en": _title(item, "en", item_id),
+                "severity": "critical",
+                "reason_ru": "отключено на этом ППЭ в его настройках",
+                "reason_en": "disabled at this point (checks.disabled in ppe.yaml)",
+            }
+        )
     return out
 
 
