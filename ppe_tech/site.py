@@ -214,17 +214,30 @@ class SiteConfig(StrictModel):
     stations: list[Station] = []
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> SiteConfig:
+    def _required_staff(self) -> SiteConfig:
         for role in ("technician", "head"):
             if role not in self.staff:
                 raise ValueError(f"staff.{role} is required")
-        for kind, items in (("exams", self.exams), ("cameras", self.cameras)):
-            seen: set[str] = set()
-            for item in items:
-                if item.id in seen:
-                    raise ValueError(f"{kind}: duplicate id {item.id!r}")
-                seen.add(item.id)
         return self
+
+
+def check_unique_ids(doc: YamlDoc, config: SiteConfig) -> None:
+    """Two exams, cameras, stations (or rooms) with one id (number): the error points at the
+    second one's line and names the first."""
+    lists: list[tuple[str, list[Any], str]] = [
+        ("exams", config.exams, "id"),
+        ("cameras", config.cameras, "id"),
+        ("stations", config.stations, "id"),
+        ("rooms", config.rooms or [], "number"),
+    ]
+    for kind, items, key in lists:
+        first_index: dict[str, int] = {}
+        for index, item in enumerate(items):
+            value = getattr(item, key)
+            if value in first_index:
+                first = doc.where((kind, first_index[value], key))
+                raise doc.error((kind, index, key), f"duplicate {key} {value!r} (first at {first})")
+            first_index[value] = index
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -411,8 +424,7 @@ def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[str]:
             "names (fix: add rooms: with number, kind and name, and write each camera's room "
             'as its number, e.g. room: "0001"; see ppe-tech init)'
         ]
-    numbers = _unique(doc, "rooms", [r.number for r in config.rooms], "room number")
-    _unique(doc, "stations", [s.id for s in config.stations], "station id")
+    numbers = {r.number for r in config.rooms}  # unique: check_unique_ids ran first
     for index, station in enumerate(config.stations):
         if station.room not in numbers:
             raise doc.error(("stations", index, "room"), _unknown_room(station.room, numbers))
@@ -420,16 +432,6 @@ def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[str]:
         if camera.room and camera.room not in numbers:
             raise doc.error(("cameras", index, "room"), _unknown_room(camera.room, numbers))
     return _room_warnings(config, doc)
-
-
-def _unique(doc: YamlDoc, key: str, values: list[str], what: str) -> set[str]:
-    first: dict[str, int] = {}
-    for index, value in enumerate(values):
-        if value in first:
-            where = doc.where((key, first[value]))
-            raise doc.error((key, index), f"duplicate {what} {value!r} (first at {where})")
-        first[value] = index
-    return set(first)
 
 
 def _unknown_room(number: str, numbers: set[str]) -> str:
@@ -479,6 +481,7 @@ def load_site(folder: Path) -> Site:
     secrets: set[str] = set()
     data = _substitute_env(doc, doc.data, (), secrets)
     config = doc.validate(SiteConfig, data)
+    check_unique_ids(doc, config)
     site = Site(folder, config, doc, secrets)
     site.warnings = check_rooms(config, doc)
     return site

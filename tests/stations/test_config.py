@@ -62,13 +62,15 @@ def test_two_stations_with_one_id(site_dir: Path):
     message = _error(site_dir, station_config(stations=stations))
     first, second = _line_of(site_dir, "id: scan-0001"), _line_of(site_dir, "id: scan-0001", 2)
     assert message == (
-        f"ppe.yaml:{second}: stations[4]: duplicate station id 'scan-0001' (first at ppe.yaml:{first})"
+        f"ppe.yaml:{second}: stations[4].id: duplicate id 'scan-0001' (first at ppe.yaml:{first})"
     )
 
 
 def test_two_rooms_with_one_number(site_dir: Path):
     rooms = [*ROOMS, {"number": "0002", "kind": "other"}]
-    assert "rooms[3]: duplicate room number '0002'" in _error(site_dir, station_config(rooms=rooms))
+    assert "rooms[3].number: duplicate number '0002'" in _error(
+        site_dir, station_config(rooms=rooms)
+    )
 
 
 def test_room_number_must_be_quoted(site_dir: Path):
