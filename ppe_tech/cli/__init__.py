@@ -37,6 +37,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pak": ("ppe_tech.cli.pak", "pak", "Keep and audit the video access (PAK) log."),
     "report": ("ppe_tech.cli.report", "report", "Render, sign and verify PDF protocols."),
     "keys": ("ppe_tech.cli.keys", "keys", "Make or import the site's signing key and certificate."),
+    "station": (
+        "ppe_tech.cli.station",
+        "station",
+        "Check one station: run, enroll, import, confirm.",
+    ),
+    "stations": (
+        "ppe_tech.cli.station",
+        "stations",
+        "Each room's stations and the point's readiness.",
+    ),
     "demo": ("ppe_tech.cli.demo", "demo", "Make a demo site and run every job on it end to end."),
 }
 
