@@ -303,11 +303,10 @@ class SoftwareSpec(ProbeSpec):
     def _blank_is_unset(cls, data: Any) -> Any:
         if isinstance(data, dict):
             data = {k: v for k, v in data.items() if v not in ("", [])}
-            given = [k for k in ("argv", "file", "program") if k in data]
-            if len(given) != 1:
-                raise ValueError(
-                    f"give exactly one of argv, file, program (given: {given or 'none'})"
-                )
+            given = [k for k in ("program", "file", "argv") if k in data]
+            if not given:
+                raise ValueError("give one of program, file, argv")
+            data = {k: v for k, v in data.items() if k not in given[1:]}  # the first one wins
         return data
 
     @field_validator("version")
