@@ -54,7 +54,7 @@ def test_confirm_checks_the_host_on_the_lan(checked_site: Path, cli):
     reach = json.loads(up.stdout)["result"]["reachable"]
     assert reach["reachable"] is True and reach["port"] == port
     assert up.exit_code == 1  # nothing was answered: unanswered critical items are no pass
-    assert f"127.0.0.1:1 does NOT answer on the LAN" in down.stdout
+    assert "127.0.0.1:1 does NOT answer on the LAN" in down.stdout
 
 
 def test_confirm_unanswered_is_not_a_pass(checked_site: Path, cli):
