@@ -18,7 +18,7 @@ from ppe_tech.stations.results import (
     station_states,
 )
 from ppe_tech.store import connect, transaction
-from tests.stations.helpers import item, result
+from tests.stations.made_results import item, result
 
 NOW = datetime.fromisoformat("2026-05-28T05:00:00+00:00")  # 08:00 Moscow: the deadline
 
