@@ -125,7 +125,7 @@ def station() -> None:
 @lang_option("Language of the questions")
 @json_option
 @pass_app
-def run(app: App, station_id, out_dir, exam_id, key_file, as_json, **options) -> None:
+def run(app: App, *, station_id, out_dir, exam_id, key_file, as_json, **options) -> None:
     """Run this station's checklist here and write a signed result file into --out.
 
     Exit 0 when every critical item passed, 1 when one did not, 130 when interrupted
@@ -209,7 +209,7 @@ def import_(app: App, folder: Path, exam_id: str | None, as_json: bool) -> None:
 @lang_option("Language of the questions")
 @json_option
 @pass_app
-def confirm(app: App, station_id, exam_id, as_json, **options) -> None:
+def confirm(app: App, *, station_id, exam_id, as_json, **options) -> None:
     """Check a station by hand: every item is asked (or taken from --answers); stored as
     "confirmed by hand" with who confirmed. A station with a host is also checked on the LAN."""
     from ppe_tech.stations.results import save_station_run
