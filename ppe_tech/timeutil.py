@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from ppe_tech.i18n import current_language
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s|d)")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
@@ -62,13 +64,14 @@ _UNITS = {
 }
 
 
-def human_duration(delta: timedelta | float, lang: str = "en") -> str:
+def human_duration(delta: timedelta | float, lang: str | None = None) -> str:
     """A duration as people say it: ``45 s``, ``15 min``, ``8 h 51 min``, ``2 d 3 h``
     (``8 ч 51 мин`` in Russian). Two units at most, the smaller one dropped when zero;
-    rounded down, so "silent for 8 h 51 min" is never more than the truth."""
+    rounded down, so "silent for 8 h 51 min" is never more than the truth. ``lang``
+    defaults to the command line's current language."""
     seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
     sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    unit = _UNITS.get(lang, _UNITS["en"])
+    unit = _UNITS.get(lang or current_language(), _UNITS["en"])
     if seconds < 60:
         return f"{sign}{seconds} {unit['s']}"
     if seconds < 3600:

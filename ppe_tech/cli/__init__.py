@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import logging
 import sys
 import traceback
@@ -18,7 +19,8 @@ import click
 
 from ppe_tech import __version__
 from ppe_tech.cli.common import App, WarningLines
-from ppe_tech.errors import ExitCode, PpeError
+from ppe_tech.errors import ConfigError, ExitCode, PpeError
+from ppe_tech.i18n import _
 
 # name -> (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -38,6 +40,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pak": ("ppe_tech.cli.pak", "pak", "Keep and audit the video access (PAK) log."),
     "report": ("ppe_tech.cli.report", "report", "Render, sign and verify PDF protocols."),
     "keys": ("ppe_tech.cli.keys", "keys", "Make or import the site's signing key and certificate."),
+    "station": (
+        "ppe_tech.cli.station",
+        "station",
+        "Check one station: run, enroll, import, confirm.",
+    ),
+    "stations": (
+        "ppe_tech.cli.station",
+        "stations",
+        "Each room's stations and the point's readiness.",
+    ),
     "demo": ("ppe_tech.cli.demo", "demo", "Make a demo site and run every job on it end to end."),
 }
 
@@ -67,6 +79,48 @@ def hoist_root_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+# top-level modules of the `full` extra (pyproject.toml): a station install has none of them
+FULL_EXTRA_MODULES = frozenset(
+    {
+        "cv2",
+        "numpy",
+        "weasyprint",
+        "pyhanko",
+        "pyhanko_certvalidator",
+        "watchdog",
+        "wsdiscovery",
+        "uharfbuzz",
+        "fontTools",
+    }
+)
+
+
+# command groups that cannot work at all without the `full` extra, and a module each needs
+NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2"}
+
+
+def full_install_error(command: str, module: str) -> ConfigError:
+    return ConfigError(
+        f"`ppe-tech {command}` needs the full install ({module} is not installed):"
+        " pip install 'ppe-tech[full]'"
+    )
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_full_extra(exc: BaseException) -> str | None:
+    """The module of the ``full`` extra whose absence raised ``exc``, or None."""
+    if isinstance(exc, ModuleNotFoundError):
+        top = (exc.name or "").partition(".")[0]
+        return top if top in FULL_EXTRA_MODULES else None
+    return None
+
+
 class LazyRootGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -74,7 +128,9 @@ class LazyRootGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module_name, attribute, _ = COMMANDS[name]
+        module_name, attribute, _help = COMMANDS[name]
+        if name in NEEDS_FULL and not _installed(NEEDS_FULL[name]):
+            raise full_install_error(name, NEEDS_FULL[name])
         return getattr(importlib.import_module(module_name), attribute)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -84,12 +140,12 @@ class LazyRootGroup(click.Group):
         name = args[0] if args else ""
         if name and name not in COMMANDS and not name.startswith("-"):
             close = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            ctx.fail(f"No such command '{name}'.{hint}")
+            hint = " " + _("Did you mean '{name}'?").format(name=close[0]) if close else ""
+            ctx.fail(_("No such command '{name}'.").format(name=name) + hint)
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        rows = [(name, help_text) for name, (_module, _attribute, help_text) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -111,6 +167,11 @@ class LazyRootGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # a bug: say so in one line, traceback only with --debug
+            missing = missing_full_extra(exc)
+            if missing and not app.debug:
+                error = full_install_error(ctx.invoked_subcommand or "", missing)
+                click.echo(f"ppe-tech: error: {error.message}", err=True)
+                ctx.exit(int(error.exit_code))
             if app.debug:
                 raise
             detail = app.redact(f"{type(exc).__name__}: {exc}")

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ppe_tech.i18n import _, set_language, site_language
+
 if TYPE_CHECKING:  # importing the site loads pydantic: keep `ppe-tech --help` fast
     from ppe_tech.site import Site
 
@@ -21,6 +23,7 @@ class App:
 
     site_dir: str | None = None
     debug: bool = False
+    lang: str | None = None  # --lang of this command, if given
     _site: Site | None = field(default=None, repr=False)
     _db: sqlite3.Connection | None = field(default=None, repr=False)
 
@@ -30,6 +33,7 @@ class App:
             from ppe_tech.site import open_site
 
             self._site = open_site(self.site_dir)
+            set_language(self.lang or site_language(self._site.config.point.language))
         return self._site
 
     @property
@@ -66,10 +70,21 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def _use_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(App).lang = value
+        set_language(value)
+    return value
+
+
 def lang_option(what: str = "Language"):
-    """``--lang ru|en``; unset means the site's ``point.language``."""
+    """``--lang ru|en``: the command's output and documents; unset means ``$PPE_LANG``, else
+    the site's ``point.language``."""
     return click.option(
-        "--lang", type=click.Choice(["ru", "en"]), help=f"{what} (default: the site's)."
+        "--lang",
+        type=click.Choice(["ru", "en"]),
+        callback=_use_lang,
+        help=f"{what} (default: $PPE_LANG, else the site's).",
     )
 
 
@@ -78,11 +93,62 @@ def confirm(question: str) -> bool:
     from ppe_tech.words import yes_or_no
 
     while True:
-        word = click.prompt(f"{question} [y/N]", default="", show_default=False, err=True)
+        choices = _("y/N")
+        word = click.prompt(f"{question} [{choices}]", default="", show_default=False, err=True)
         verdict = yes_or_no(word) if word else False
         if verdict is not None:
             return verdict
-        click.echo("answer yes or no (да / нет)", err=True)
+        click.echo(_("answer yes or no"), err=True)
+
+
+def zone_label(zone: str | None) -> str:
+    """A camera zone as printed: the code in English, in words in Russian."""
+    labels = {
+        "auditorium": _("auditorium"),
+        "corridor": _("corridor"),
+        "entrance": _("entrance"),
+        "staff-room": _("staff-room"),
+    }
+    return "?" if zone is None else labels.get(zone, zone)
+
+
+def manual_prompt(lang: str, by: str):
+    """An ``ask(item)`` for the checklist runner: the item's question on stderr, yes/no/skip
+    and a comment; Ctrl-C becomes KeyboardInterrupt so the runner keeps what is done."""
+    from ppe_tech.checklist.answers import answer_status
+    from ppe_tech.checklist.runner import Answer
+
+    def ask(item) -> Answer | None:
+        try:
+            return _ask_once(item)
+        except click.Abort:  # Ctrl-C at a prompt: the runner keeps what is done
+            raise KeyboardInterrupt from None
+
+    def _ask_once(item) -> Answer | None:
+        question = item.question.get(lang)
+        click.echo(f"\n[{item.id}] {item.title.get(lang)}", err=True)
+        choices = _("yes/no/skip")
+        word = click.prompt(f"{question} [{choices}]", err=True, default="", show_default=False)
+        status = answer_status(word)
+        while status is None and word:
+            word = click.prompt(
+                _("answer yes, no or skip"), err=True, default="", show_default=False
+            )
+            status = answer_status(word)
+        if status is None:
+            return None
+        comment = click.prompt(
+            _("comment (Enter for none)"), err=True, default="", show_default=False
+        )
+        return Answer(status, comment or None, by)
+
+    return ask
+
+
+def print_warnings(app: App) -> None:
+    """The site's config warnings (``ppe.yaml:LINE: ...``), one line each on stderr."""
+    for warning in app.site.warnings:
+        click.echo(f"ppe-tech: warning: {warning}", err=True)
 
 
 def print_json(data: Any) -> None:
