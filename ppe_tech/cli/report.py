@@ -92,6 +92,26 @@ def act(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
     _made(app, "act", as_json, lang=lang, output=output, **options)
 
 
+@report.command("room")
+@EXAM
+@click.option(
+    "--room", "rooms", metavar="NUMBER", multiple=True, help="Room number (0001), or 'all'."
+)
+@INCOMPLETE
+@LANG
+@json_option
+@pass_app
+def room(app, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
+    """Protocol of one room (form ППЭ-01-01, auditorium; ППЭ-01-02, staff room): its stations
+    row by row, its cameras with snapshot and verdict; one PDF per room (--room all)."""
+    from ppe_tech.reports.context import room_numbers
+
+    numbers = room_numbers(app.site) if not rooms or "all" in rooms else list(rooms)
+    for number in numbers:
+        _made(app, "room", as_json, exam_id=exam_id, room=number, lang=lang,
+              allow_incomplete=allow_incomplete)  # fmt: skip
+
+
 @report.command("archive")
 @click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: the latest archive).")
 @click.option("--archive", "archive_id", type=click.IntRange(min=1), help="Archive number.")
@@ -188,7 +208,7 @@ def verify(app, file, as_json) -> None:
 
 
 @report.command("list")
-@click.option("--kind", type=click.Choice(["readiness", "act", "archive", "access-log"]))
+@click.option("--kind", type=click.Choice(["readiness", "act", "room", "archive", "access-log"]))
 @json_option
 @pass_app
 def list_(app, kind, as_json) -> None:

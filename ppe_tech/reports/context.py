@@ -23,7 +23,7 @@ from ppe_tech.timeutil import iso
 if TYPE_CHECKING:
     from ppe_tech.site import Exam, Site
 
-KINDS = ("readiness", "act", "archive", "access-log")
+KINDS = ("readiness", "act", "room", "archive", "access-log")
 FORMAT = "ppe-tech-report/1"
 ROLES = ("technician", "head", "commission", "organisation_head")
 
@@ -515,6 +515,85 @@ def audit(site: Site, conn: sqlite3.Connection) -> dict[str, Any]:
     return {"findings": findings, "raw": {"findings": result}}
 
 
+# -- per-room protocols ППЭ-01-01 (auditorium) and ППЭ-01-02 (staff room) ------------------
+ROLE_TITLES = {
+    "print": ("станция печати ЭМ", "print station"),
+    "scan": ("станция сканирования", "scanning station"),
+    "authorisation": ("станция авторизации", "authorisation station"),
+    "backup-print": ("резервная станция печати", "backup print station"),
+    "backup-scan": ("резервная станция сканирования", "backup scanning station"),
+    "backup-authorisation": ("резервная станция авторизации", "backup authorisation station"),
+}
+
+
+def _station_row(conn: sqlite3.Connection, state: Any) -> dict[str, Any]:
+    """One station of a room: its state, how it was checked, and its items as the run saw them."""
+    from ppe_tech.stations.results import load_station_run
+
+    items: list[dict[str, Any]] = []
+    if state.run_id is not None:
+        run = load_station_run(conn, state.run_id)
+        items = [
+            {
+                k: getattr(i, k)
+                for k in (
+                    "item_id",
+                    "title_ru",
+                    "title_en",
+                    "severity",
+                    "status",
+                    "value",
+                    "expected",
+                    "answered_by",
+                )
+            }  # fmt: skip
+            for i in run.items
+        ]
+    ru, en = ROLE_TITLES.get(state.role, (state.role, state.role))
+    return {**_jsonable(state.to_json()), "role_ru": ru, "role_en": en, "items": items}
+
+
+def room_protocol(site: Site, conn: sqlite3.Connection, exam: Exam, number: str) -> dict[str, Any]:
+    """One room's protocol: its stations row by row, its cameras with snapshot and verdict,
+    the room's verdict (``ppe_tech.stations.results.room_readiness``)."""
+    from ppe_tech.stations.results import room_readiness
+
+    rooms = {r.number: r for r in room_readiness(conn, site, exam)}
+    if number not in rooms:
+        known = ", ".join(rooms) or "none (add rooms: to ppe.yaml)"
+        raise ConfigError(f"no room {number!r} in ppe.yaml (rooms: {known})")
+    room = rooms[number]
+    verification = camera_check(site, conn, exam.id)
+    shown = {c["id"]: c for c in (verification or {}).get("cameras", [])}
+    cameras = [
+        shown.get(c.camera_id)
+        or {
+            "id": c.camera_id,
+            "zone": "",
+            "room": number,
+            "verdict": "not-verified",
+            "ok": False,
+            "findings": [],
+            "snapshot": None,
+            "snapshot_url": None,
+        }  # fmt: skip
+        for c in room.cameras
+    ]
+    return {
+        "number": room.number,
+        "kind": room.kind,
+        "name": room.name,
+        "ready": room.ready,
+        "reasons": list(room.reasons),
+        "stations": [_station_row(conn, s) for s in room.stations],
+        "cameras": cameras,
+    }
+
+
+def room_numbers(site: Site) -> list[str]:
+    return [r.number for r in site.rooms]
+
+
 def keep_until(window_start: str) -> str:
     """Recordings are kept until 1 March of the year after the exam (ISO date)."""
     year = datetime.fromisoformat(str(window_start).replace("Z", "+00:00")).year
@@ -537,6 +616,7 @@ class Selection:
     run_id: int | None = None  # readiness: the checklist run (default: the exam's latest)
     archive_id: int | None = None  # archive act: the archive (default: the exam's latest)
     bag: str | None = None  # archive act: the bag folder
+    room: str | None = None  # room protocol: the room's number
     date_from: str | None = None  # access log
     date_to: str | None = None
 
@@ -548,6 +628,10 @@ def build(site: Site, conn: sqlite3.Connection, kind: str, sel: Selection) -> di
         return {"readiness": readiness(site, conn, exam, run_id=sel.run_id)}
     if kind == "archive":
         return {"archive": archive(site, conn, exam, archive_id=sel.archive_id, bag=sel.bag)}
+    if kind == "room":
+        if exam is None or sel.room is None:
+            raise ConfigError("a room protocol needs --exam ID and --room NUMBER")
+        return {"room": room_protocol(site, conn, exam, sel.room)}
     if kind == "access-log":
         date_from, date_to = sel.date_from, sel.date_to
         if exam is not None and date_from is None and date_to is None:
@@ -560,6 +644,20 @@ def missing_parts(kind: str, body: dict[str, Any]) -> list[dict[str, str]]:
     """What a report lacks ({"en": with the command that fills it in, "ru": for the page})."""
     if kind in ("readiness", "act"):
         return list(body["readiness"]["summary"]["missing"])
+    if kind == "room":
+        room = body["room"]
+        unchecked = [s["station_id"] for s in room["stations"] if s["state"] == "not-checked"]
+        unverified = [c["id"] for c in room["cameras"] if c["verdict"] == "not-verified"]
+        parts = []
+        if unchecked:
+            parts.append(_missing(f"stations never checked for this exam: {', '.join(unchecked)}: "
+                                  "run `ppe-tech station run` or `station confirm`",
+                                  f"не проверены станции: {', '.join(unchecked)}"))  # fmt: skip
+        if unverified:
+            parts.append(_missing(f"cameras not verified for this exam: {', '.join(unverified)}: "
+                                  "run `ppe-tech cameras verify`",
+                                  f"не проверены камеры: {', '.join(unverified)}"))  # fmt: skip
+        return parts
     if kind == "archive" and body["archive"] is None:
         return [
             _missing(

@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from ppe_tech.site import Site
 
 log = logging.getLogger("ppe_tech.reports")
-ABBREVIATIONS = {"readiness": "RDY", "act": "ACT", "archive": "ARC", "access-log": "LOG"}
+ABBREVIATIONS = {
+    "readiness": "RDY",
+    "act": "ACT",
+    "room": "ROOM",
+    "archive": "ARC",
+    "access-log": "LOG",
+}
 
 
 def _sha256(data: bytes) -> str:
@@ -78,6 +84,7 @@ def build_data(
     run_id: int | None = None,
     archive_id: int | None = None,
     bag: str | None = None,
+    room: str | None = None,
     allow_incomplete: bool = True,
     number: str = "DRAFT",
     checkpoint: dict[str, Any] | None = None,
@@ -96,13 +103,14 @@ def build_data(
         raise ConfigError(f"unknown language {lang!r} (use ru or en)")
     now = now or utc_now()
     exam = site.exam(exam_id) if exam_id else None
-    if exam is None and kind in ("readiness", "act"):
+    if exam is None and kind in ("readiness", "act", "room"):
         exam = site.select_exam(None, now)
     sel = context.Selection(
         exam=exam,
         run_id=run_id,
         archive_id=archive_id,
         bag=bag,
+        room=room,
         date_from=date_from,
         date_to=date_to,
     )
@@ -141,6 +149,7 @@ def make_report(
     run_id: int | None = None,
     archive_id: int | None = None,
     bag: str | None = None,
+    room: str | None = None,
     allow_incomplete: bool = False,
     passphrase: bytes | None = None,
     output: Path | None = None,
@@ -167,6 +176,7 @@ def make_report(
         "run_id": run_id,
         "archive_id": archive_id,
         "bag": bag,
+        "room": room,
         "allow_incomplete": allow_incomplete,
     }
     build_data(site, conn, kind, exam_id, **select, now=now)  # refuse before the checkpoint
@@ -181,7 +191,8 @@ def make_report(
 
     pdf = render_pdf(site, data, data["lang"])
     signed = sign_pdf(site, pdf, "technician", lang=data["lang"], passphrase=tech_secret, ask=ask)
-    path = output or site.reports_dir / f"{number}-{kind}-{data['lang']}.pdf"
+    name = f"{kind}-{room}" if room else kind
+    path = output or site.reports_dir / f"{number}-{name}-{data['lang']}.pdf"
     atomic_write_bytes(path, signed)
     exam = data["exam"]["id"] if data.get("exam") else None
     row = {

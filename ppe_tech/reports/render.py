@@ -22,12 +22,14 @@ from ppe_tech.resources import lookup_path
 
 TEMPLATES = {
     "act": "act.html",
+    "room": "room.html",
     "readiness": "readiness.html",
     "archive": "archive.html",
     "access-log": "access-log.html",
 }
 TITLE_KEYS = {
     "act": "act_title",
+    "room": "room_title",
     "readiness": "readiness_title",
     "archive": "archive_title",
     "access-log": "access_log_title",
@@ -38,8 +40,12 @@ SIGNERS = {
     "archive": ("technician", "head"),
     "access-log": ("technician", "head"),
     "act": ("head", "organisation_head"),
+    "room": ("technician", "commission", "head"),
 }
-FORM_CODES = {"act": "ППЭ-01"}  # the official forms' codes, printed in the header as on paper
+FORM_CODES = {
+    "act": "ППЭ-01",
+    "room": "ППЭ-01-01",
+}  # the official forms' codes, printed in the header as on paper
 FIRST_CHUNK_ROWS = 10  # log rows under the header block on the first page
 CHUNK_ROWS = 20  # log rows on a full page (row heights vary: a long row just moves on)
 SEGMENT_ROWS = 500  # a longer log is rendered as several documents (render_segmented)
@@ -225,13 +231,15 @@ def _context(site, data: dict[str, Any], lang: str, env) -> dict[str, Any]:
     if kind == "archive":  # the act names who handed the medium over and who received it
         signers[0]["role_title"] = f"{t.handed_over}: {signers[0]['role_title']}"
         signers[1]["role_title"] = f"{t.received}: {signers[1]['role_title']}"
-    title = t[TITLE_KEYS[kind]]
+    title, form_code = t[TITLE_KEYS[kind]], FORM_CODES.get(kind)
+    if kind == "room" and data["room"]["kind"] == "staff-room":
+        title, form_code = t.staff_room_title, "ППЭ-01-02"
     if data.get("incomplete"):
         title = f"{title} ({t.incomplete})"
     doc = {
         "number": data["number"],
         "kind": kind,
-        "form_code": FORM_CODES.get(kind),
+        "form_code": form_code,
         "kind_title": title,
         "created_at": data["created_at"],
         "point_code": data["point"]["code"],

@@ -30,7 +30,7 @@ ALLOWED_LATIN = {
     "math",  # the exam id (2026-05-28-math), which names the bag
     "results", "json", "JSON", "PAdES", "BagIt", "SHA", "ppe", "tech", "pak", "verify",
     "MSK", "Europe", "Moscow",  # the zone, named with its IANA name
-    "ARC", "RDY", "LOG", "ACT",  # document numbers (7701-RDY-2026-0001)
+    "ARC", "RDY", "LOG", "ACT", "ROOM",  # document numbers (7701-RDY-2026-0001)
 }  # fmt: skip
 HEX = re.compile(r"^[0-9a-f]*[0-9][0-9a-f]*$")  # hashes and serials (wrapped over lines too)
 
