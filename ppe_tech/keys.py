@@ -18,6 +18,7 @@ Used by the reports job (signing PDFs) and the PAK job (signing checkpoints).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from datetime import UTC, datetime, timedelta
@@ -363,6 +364,16 @@ def key_file_problems(site: Site, kp: Path, data: bytes | None = None) -> list[s
     return problems
 
 
+@functools.lru_cache(maxsize=8)
+def _open_key(key_data: bytes, passphrase: bytes | None) -> Any:
+    """Decrypt a PEM key; remembered for this process (by the file's bytes and passphrase):
+    PBKDF2 makes each decryption cost most of a second, and one report opens the key for its
+    checkpoint and its signature, a batch of room protocols dozens of times."""
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(key_data, passphrase)
+
+
 def load_key_file(
     site: Site,
     kp: Path,
@@ -372,7 +383,6 @@ def load_key_file(
     now: datetime | None = None,
 ) -> tuple[PrivateKeyTypes, x509.Certificate, list[x509.Certificate]]:
     """Open one key file with its certificate file; warns (log) when the file is badly kept."""
-    from cryptography.hazmat.primitives import serialization
 
     key_data = _read_key_file(site, kp)
     for problem in key_file_problems(site, kp, key_data):
@@ -380,7 +390,7 @@ def load_key_file(
     certs = load_certs(site, cp, "certificate")
     encrypted = b"ENCRYPTED" in key_data
     try:
-        key = serialization.load_pem_private_key(key_data, passphrase if encrypted else None)
+        key = _open_key(key_data, passphrase if encrypted else None)
     except ValueError as exc:
         if encrypted and ("password" in str(exc).lower() or "decrypt" in str(exc).lower()):
             raise KeysError(f"wrong passphrase for the signing key {rel_path(site, kp)}") from None
