@@ -25,9 +25,15 @@ def main() -> None:
     from ppe_tech.store import connect
     from tests.conftest import write_site
     from tests.reports.conftest import (
-        CAMERAS, EXAM, PASSPHRASE, add_archive, add_camera_run, add_checklist_run, add_log,
+        CAMERAS,
+        EXAM,
+        PASSPHRASE,
+        add_archive,
+        add_camera_run,
+        add_checklist_run,
+        add_log,
         russian_config,
-    )  # fmt: skip
+    )
 
     config = russian_config()
     config["staff"]["organisation_head"] = {"name": "Кузнецова О.В.", "position": "директор"}
@@ -41,13 +47,13 @@ def main() -> None:
     add_camera_run(site, conn, len(CAMERAS))
     add_archive(conn)
     add_log(site, conn)
-    forms = {"readiness": {}, "act": {}, "archive": {}, "access-log": {},
-             "room": {"room": site.rooms[0].number, "allow_incomplete": True}}  # fmt: skip
+    room = {"room": site.rooms[0].number, "allow_incomplete": True}
+    forms = {"readiness": {}, "act": {}, "archive": {}, "access-log": {}, "room": room}
     for kind, options in forms.items():
         row = make_report(site, conn, kind, EXAM, lang="ru", **options)
         out = HERE / kind
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
-                        row["file"], str(out)], check=True)  # fmt: skip
+        pages = ["-f", "1", "-l", "1", "-singlefile"]
+        subprocess.run(["pdftoppm", "-png", "-r", "60", *pages, row["file"], str(out)], check=True)
         print(f"{out}.png")
 
 
