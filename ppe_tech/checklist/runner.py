@@ -12,10 +12,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ppe_tech.checklist.model import Checklist, Item
+from ppe_tech.checklist.model import Checklist, Item, Text
 from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
@@ -126,7 +126,7 @@ def run_probe_item(item: Item, site: Site | None, shared: ProbeContext | None = 
         status=outcome.status,
         value=outcome.value,
         expected=outcome.expected,
-        message=site.redact(outcome.message) if site else outcome.message,
+        message=outcome.message,
         duration_ms=round(1000 * (time.monotonic() - began)),
         attempts=attempts,
     )
@@ -159,6 +159,38 @@ def run_probes(
     return results
 
 
+def _mask_text(text: Text, site: Site) -> Text:
+    return Text(ru=site.redact(text.ru), en=site.redact(text.en))
+
+
+def mask_result(result: ItemResult, site: Site | None) -> ItemResult:
+    """The result with every secret masked in every text field (titles included).
+
+    The one place a secret is taken out on the way from the runner to the terminal,
+    ``--json``, ``--junit`` and the store: everything a result carries passes here.
+    """
+    if site is None:
+        return result
+    item = replace(
+        result.item,
+        title=_mask_text(result.item.title, site),
+        section_title=_mask_text(result.item.section_title, site),
+    )
+
+    def clean(value: str | None) -> str | None:
+        return None if value is None else site.redact(value)
+
+    return replace(
+        result,
+        item=item,
+        value=clean(result.value),
+        expected=clean(result.expected),
+        message=site.redact(result.message),
+        comment=clean(result.comment),
+        answered_by=clean(result.answered_by),
+    )
+
+
 def run_checklist(
     checklist: Checklist,
     site: Site | None,
@@ -180,6 +212,7 @@ def run_checklist(
     done: dict[str, ItemResult] = {}
 
     def finished(result: ItemResult) -> None:
+        result = mask_result(result, site)
         done[result.item.id] = result
         if on_result:
             on_result(result)
@@ -202,11 +235,14 @@ def run_checklist(
         interrupted = True
 
     ordered = [
-        done.get(i.id) or ItemResult(i, INTERRUPTED, message="the run was interrupted first")
+        done.get(i.id)
+        or mask_result(ItemResult(i, INTERRUPTED, message="the run was interrupted first"), site)
         for i in items
     ]
     return RunResult(
-        checklist=checklist,
+        checklist=replace(checklist, title=_mask_text(checklist.title, site))
+        if site
+        else checklist,
         exam=exam,
         started_at=started,
         finished_at=now(),
