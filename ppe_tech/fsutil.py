@@ -71,30 +71,33 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
 
 
+def read_regular(path: Path, *, limit: int) -> bytes:
+    """``Path.read_bytes`` for a regular file of at most ``limit`` bytes; OSError otherwise.
+
+    A FIFO, a device (``/dev/zero``), a socket or a folder given where a file is meant is
+    refused at once, never read: such a file may never end or never answer. A drop-in for
+    ``read_bytes()``: callers keep their ``except FileNotFoundError`` / ``except OSError``.
+    """
+    fd = os.open(path, _READ_FLAGS)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, device or folder)")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {format_size(limit)}, refused")
+    return data
+
+
 def read_limited(
     path: Path, *, limit: int, what: str = "file", error: type[PpeError] = StorageError
 ) -> bytes:
-    """The bytes of the regular file ``path``, refusing one larger than ``limit`` bytes.
-
-    A FIFO, a device (``/dev/zero``), a socket or a folder given where a file is meant is
-    refused at once, never read: such a file may never end or never answer.
-    """
+    """``read_regular`` with its failures as one-line ``error`` (StorageError by default)."""
     try:
-        fd = os.open(path, _READ_FLAGS)
+        return read_regular(path, limit=limit)
     except FileNotFoundError:
         raise error(f"{path}: {what} not found") from None
     except OSError as exc:
         raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise error(f"{path}: the {what} is not a regular file (a pipe, device or folder)")
-        try:
-            data = fh.read(limit + 1)
-        except OSError as exc:
-            raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise error(f"{path}: the {what} is larger than {format_size(limit)}, refused")
-    return data
 
 
 def contained_path(base: Path, relative: str | os.PathLike, what: str = "path") -> Path:

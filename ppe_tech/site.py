@@ -76,6 +76,13 @@ class Exam(StrictModel):
             return time(value // 60, value % 60)
         return value
 
+    @field_validator("date")
+    @classmethod
+    def _plausible_year(cls, value: date) -> date:
+        if not 2000 <= value.year <= 2200:  # year 1 or 9999 would overflow deadline arithmetic
+            raise ValueError(f"{value.isoformat()} is not a plausible exam date (years 2000-2200)")
+        return value
+
     def start_at(self, tz: ZoneInfo) -> datetime:
         return datetime.combine(self.date, self.start, tzinfo=tz)
 

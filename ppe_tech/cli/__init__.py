@@ -9,6 +9,7 @@ exit code (ppe_tech.errors.ExitCode).
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
 import traceback
 
@@ -58,7 +59,16 @@ class LazyRootGroup(click.Group):
     def invoke(self, ctx: click.Context):
         app: App = ctx.ensure_object(App)
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except (sqlite3.Error, OSError) as exc:  # the machine failed, not ppe-tech
+                from ppe_tech.cli.boundary import output_error
+                from ppe_tech.store import store_error
+
+                if app.debug:
+                    traceback.print_exc()
+                failure = store_error(exc) if isinstance(exc, sqlite3.Error) else output_error(exc)
+                raise failure from None
         except PpeError as exc:
             click.echo(f"ppe-tech: error: {app.redact(exc.message)}", err=True)
             if app.debug:
@@ -100,4 +110,14 @@ def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
 
 
 def main() -> None:
-    sys.exit(cli.main(prog_name="ppe-tech"))
+    try:
+        code = cli.main(prog_name="ppe-tech")
+    except SystemExit as done:
+        code = done.code
+    from ppe_tech.cli.boundary import flush_stdout
+
+    failed = flush_stdout()  # buffered output of a finished command: the pipe may be closed
+    if failed is not None:
+        click.echo(f"ppe-tech: error: {failed.message}", err=True)
+        code = int(failed.exit_code)
+    sys.exit(code)

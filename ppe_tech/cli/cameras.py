@@ -13,6 +13,7 @@ from ppe_tech.cli.common import (
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
@@ -82,7 +83,7 @@ def _print_run(run: dict) -> None:
         m = cam["metrics"]
         style = STATUS_STYLE[cam["status"]]
         size = f"{m['width']}x{m['height']}" if "width" in m else "-"
-        findings = "\n".join(f"{f['code']}: {f['message']}" for f in cam["findings"]) or "-"
+        findings = "\n".join(f"{f['code']}: {safe(f['message'])}" for f in cam["findings"]) or "-"
         table.add_row(cam["id"], cam["zone"], f"[{style}]{cam['status']}[/]", str(m.get("fps", "-")), size,
                       findings, Path(cam["snapshot"]).name if cam["snapshot"] else "-")  # fmt: skip
     console.print(table)
@@ -237,8 +238,8 @@ def list_(app: App, as_json: bool) -> None:
         table.add_row(
             r["id"],
             r["zone"],
-            r["room"],
-            r["source"],
+            safe(r["room"]),
+            safe(r["source"]),
             "yes" if r["reference"] else "[yellow]none[/]",
             last,
         )

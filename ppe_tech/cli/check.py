@@ -14,6 +14,7 @@ from ppe_tech.cli.common import (
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
@@ -169,7 +170,9 @@ def _print_run(run: dict, lang: str, tz) -> None:
 
     console = stdout_console()
     title = run["title_ru"] if lang == "ru" else run["title_en"]
-    table = Table(title=f"Run {run['id']}: {title} ({run['checklist']})", title_justify="left")
+    table = Table(
+        title=f"Run {run['id']}: {safe(title)} ({safe(run['checklist'])})", title_justify="left"
+    )
     for column in ("section", "item", "severity", "status", "value", "expected", "message", "ms"):
         table.add_column(column, overflow="fold")
     section = None
@@ -180,13 +183,13 @@ def _print_run(run: dict, lang: str, tz) -> None:
         if r["comment"]:
             message = f"{message} {r['comment']}".strip()
         table.add_row(
-            name if name != section else "",
-            f"{r['item_id']}\n{r['title_ru'] if lang == 'ru' else r['title_en']}",
-            r["severity"],
-            f"[{style}]{r['status']}[/]",
-            r["value"] or "",
-            r["expected"] or "",
-            message,
+            safe(name if name != section else ""),
+            safe(f"{r['item_id']}\n{r['title_ru'] if lang == 'ru' else r['title_en']}"),
+            safe(r["severity"]),
+            f"[{style}]{safe(r['status'])}[/]",
+            safe(r["value"]),
+            safe(r["expected"]),
+            safe(message),
             str(r["duration_ms"] or ""),
         )
         section = name
@@ -195,7 +198,7 @@ def _print_run(run: dict, lang: str, tz) -> None:
     exam = run["exam_id"] or "no exam"
     verdict = "[green]PASSED[/]" if run["status"] == "passed" else "[red]FAILED[/]"
     console.print(
-        f"{verdict}  {counts}  |  exam {exam}, deadline {_local(run['deadline'], tz)}, "
+        f"{verdict}  {safe(counts)}  |  exam {safe(exam)}, deadline {_local(run['deadline'], tz)}, "
         f"finished {_local(run['finished_at'], tz)} ({tz.key}): [bold]{run['timeliness']}[/]"
     )
 
@@ -219,8 +222,9 @@ def list_(app: App, exam_id: str | None, as_json: bool) -> None:
         table.add_column(column)
     for run in runs:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(run["counts"].items()))
-        table.add_row(str(run["id"]), run["checklist"], run["exam_id"] or "-", run["finished_at"],
-                      run["status"], run["timeliness"], counts)  # fmt: skip
+        cells = (str(run["id"]), run["checklist"], run["exam_id"] or "-", run["finished_at"],
+                 run["status"], run["timeliness"], counts)  # fmt: skip
+        table.add_row(*map(safe, cells))
     stdout_console().print(table)
 
 

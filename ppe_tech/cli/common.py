@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import sqlite3
 import sys
@@ -61,16 +63,40 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def stdout_console():
+# every control character but newline and tab (so no escape sequence reaches the terminal:
+# ESC, CSI, OSC, BEL), C1 controls, and the bidirectional overrides that reorder what a reader
+# sees ("Trojan source"): each shown as a visible escape, so an auditor sees it was there
+_VISIBLE_CONTROLS = {
+    i: f"\\x{i:02x}" for i in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(i) not in "\n\t"
+} | {i: f"\\u{i:04x}" for i in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def safe(value: Any) -> str:
+    """Stored or measured text made safe to print through rich: never read as markup
+    (``[/]`` is just text), control characters shown as ``\\x1b``, never sent raw."""
+    from rich.markup import escape
+
+    return escape(("" if value is None else str(value)).translate(_VISIBLE_CONTROLS))
+
+
+@functools.cache
+def _console_class():
     from rich.console import Console
 
-    return Console(highlight=False)
+    class PpeConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich exits 1 silently; the CLI boundary says why
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "broken pipe")
+
+    return PpeConsole
+
+
+def stdout_console():
+    return _console_class()(highlight=False)
 
 
 def stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
+    return _console_class()(stderr=True, highlight=False)
 
 
 def progress_enabled() -> bool:

@@ -13,6 +13,7 @@ from ppe_tech.cli.common import (
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stderr_console,
     stdout_console,
 )  # fmt: skip
@@ -126,7 +127,7 @@ def _print_status(result: dict) -> None:
     console.print(f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
                   f" (alert under {format_size(result['min_free_bytes'])})")  # fmt: skip
     for problem in result["problems"]:
-        console.print(f"[red]problem:[/] {problem}")
+        console.print(f"[red]problem:[/] {safe(problem)}")
 
 
 @recordings.command("archive")

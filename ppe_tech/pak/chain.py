@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.errors import StorageError
+from ppe_tech.store import store_error
 from ppe_tech.pak import journal
 
 if TYPE_CHECKING:
@@ -85,7 +85,8 @@ def _check_rows(rows, expected: int, previous: bytes) -> tuple[int | None, int, 
             return expected, expected, previous
         try:
             digest = sha256(previous + body).digest()
-        except TypeError:  # a NULL body or hash put in by hand
+            body.decode("utf-8")  # ppe-tech writes UTF-8 only: other bytes were put in by hand
+        except (TypeError, UnicodeDecodeError):  # a NULL body or hash, or bytes not UTF-8
             digest = None
         if digest is None or digest != stored:
             return seq, expected, previous
@@ -113,8 +114,8 @@ def _check_from(conn, first: int, previous: bytes, want) -> tuple[int | None, in
                 digests = list(
                     map(_digest, map(sha256, map(add, (previous, *stored[:-1]), bodies)))
                 )
-                fast = digests == list(stored)
-            except TypeError:  # a hash or body that is not bytes
+                fast = digests == list(stored) and bool(list(map(bytes.decode, bodies)))
+            except (TypeError, UnicodeDecodeError):  # a hash or body not bytes, or not UTF-8
                 fast = False
         if not fast:
             bad, expected, previous = _check_rows(rows, expected, previous)
@@ -168,7 +169,7 @@ def scan_chain(
             size if bad is None else conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
         )
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot read the PAK log: {exc}") from None
+        raise store_error(exc) from None
     message = _diagnose(conn, bad, previous) if bad is not None else ""
     return ChainScan(bad is None, size, rows, previous.hex(), bad, message, hashes_at)
 
@@ -187,6 +188,11 @@ def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
             f"entry #{bad} is missing: the log jumps from #{bad - 1} to #{row['seq']} "
             "(entries were deleted)"
         )
+    raw = conn.execute("SELECT CAST(body AS BLOB) FROM pak_entries WHERE seq = ?", (bad,))
+    try:
+        bytes(raw.fetchone()[0] or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return f"entry #{bad} is not UTF-8 text: its bytes were changed in the store by hand"
     stored = bytes(row["hash"]) if isinstance(row["hash"], bytes) else b""
     nxt = cursor.execute("SELECT * FROM pak_entries WHERE seq = ?", (bad + 1,)).fetchone()
     if nxt is not None and stored:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -193,6 +194,39 @@ def ppe(site_dir: Path):
 
     def invoke(*args: str, **kwargs) -> Ran:
         kwargs.setdefault("site", site_dir)
+        return run_ppe(*args, **kwargs)
+
+    return invoke
+
+
+DEMO_PASSPHRASE = "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_master(tmp_path_factory) -> Path:
+    """One ``ppe-tech demo`` site per session (about 30 s): every job's real results and files."""
+    folder = tmp_path_factory.mktemp("demo-master") / "site"
+    ran = run_ppe("demo", "--dir", str(folder), env={"PPE_KEY_PASSPHRASE": DEMO_PASSPHRASE},
+                  timeout=300)  # fmt: skip
+    assert ran.returncode == 0, str(ran)
+    return folder
+
+
+@pytest.fixture
+def demo_site(demo_master: Path, tmp_path: Path) -> Path:
+    """A private copy of the session's demo site (without its recordings root) to attack."""
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_master, copy, symlinks=True, ignore=shutil.ignore_patterns("recordings"))
+    return copy
+
+
+@pytest.fixture
+def demo_ppe(demo_site: Path):
+    """demo_ppe("pak", "verify") -> Ran on the private demo copy, with the demo passphrase."""
+
+    def invoke(*args: str, **kwargs) -> Ran:
+        kwargs.setdefault("site", demo_site)
+        kwargs["env"] = {"PPE_KEY_PASSPHRASE": DEMO_PASSPHRASE, **(kwargs.get("env") or {})}
         return run_ppe(*args, **kwargs)
 
     return invoke
