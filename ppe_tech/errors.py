@@ -20,7 +20,8 @@ class ExitCode(IntEnum):
     NO_SPACE = 4  # not enough free space on the destination
     KEYS = 5  # key, certificate or passphrase problem
     INTERNAL = 70  # a bug in ppe-tech (run with --debug for the traceback)
-    INTERRUPTED = 130  # Ctrl-C / SIGTERM
+    INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (128 + 15), handled like Ctrl-C
 
 
 class PpeError(Exception):

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from ppe_tech.checklist.model import Checklist, Item, Text
 from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed
+from ppe_tech.children import kill_all
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
@@ -231,8 +232,10 @@ def run_checklist(
             finished(ItemResult(item, answer.status, value=value, expected="yes",
                                 answered_by=answer.by, comment=answer.comment))  # fmt: skip
         background.join()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (ppe_tech.interrupts)
         interrupted = True
+    finally:
+        kill_all()  # no probe's child outlives the run
 
     ordered = [
         done.get(i.id)

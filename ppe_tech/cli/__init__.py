@@ -75,8 +75,10 @@ class LazyRootGroup(click.Group):
                 traceback.print_exc()
             ctx.exit(int(exc.exit_code))
         except KeyboardInterrupt:
+            from ppe_tech import interrupts
+
             click.echo("ppe-tech: interrupted", err=True)
-            ctx.exit(int(ExitCode.INTERRUPTED))
+            ctx.exit(interrupts.exit_code())
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # a bug: say so in one line, traceback only with --debug
@@ -102,7 +104,7 @@ def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
 
     Exit codes: 0 ok, 1 something checked failed, 2 usage or config error,
     3 file or device error, 4 no space, 5 key or certificate problem,
-    70 internal error, 130 interrupted.
+    70 internal error, 130 interrupted, 143 terminated (SIGTERM).
     """
     app = ctx.ensure_object(App)
     app.site_dir = site_dir
@@ -110,6 +112,9 @@ def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
 
 
 def main() -> None:
+    from ppe_tech import interrupts
+
+    interrupts.install()
     try:
         code = cli.main(prog_name="ppe-tech")
     except SystemExit as done:

@@ -115,8 +115,10 @@ def run(
         stored = load_run(app.db, run_id)
         runs.append(stored)
         if result.interrupted:
+            from ppe_tech import interrupts
+
             click.echo(f"interrupted: what was done is stored as run {run_id}", err=True)
-            raise SystemExit(int(ExitCode.INTERRUPTED))
+            raise SystemExit(interrupts.exit_code())
         if junit_file:
             write_junit(
                 stored,

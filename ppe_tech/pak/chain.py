@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.store import store_error
 from ppe_tech.pak import journal
+from ppe_tech.store import store_error
 
 if TYPE_CHECKING:
     from ppe_tech.pak.checkpoint import CheckpointCheck

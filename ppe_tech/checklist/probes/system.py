@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import shlex
 import shutil
 import stat
@@ -17,23 +16,24 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BeforeValidator, Field, field_validator
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.children import Finished, run_bounded
 from ppe_tech.fsutil import format_size, parse_size
 from ppe_tech.site import Duration
+from ppe_tech.userregex import Regex, user_regex
 
 Argv = Annotated[list[str], BeforeValidator(lambda v: shlex.split(v) if isinstance(v, str) else v)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
-def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """Run argv (never through a shell) with a timeout; the child is killed when it expires."""
+def run_program(argv: list[str], timeout: float) -> Finished:
+    """Run argv (never through a shell) with a timeout; its whole process group is killed
+    when it ends or the time is up, and at most ``children.MAX_OUTPUT`` bytes are kept."""
     if not argv:
         raise ProbeFailed("empty command")
     if shutil.which(argv[0]) is None:
         raise ProbeFailed(f"program {argv[0]!r} not found")
     try:
-        return subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-        )
+        return run_bounded(argv, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ProbeFailed(f"{argv[0]} did not finish within {timeout:g}s") from None
     except OSError as exc:
@@ -48,14 +48,7 @@ class CommandSpec(ProbeSpec):
     type: Literal["command"]
     argv: Argv
     exit_code: int = 0
-    stdout: str | None = None  # regular expression the output must contain
-
-    @field_validator("stdout")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
+    stdout: Regex | None = None  # regular expression the output must contain
 
 
 @probe("command", CommandSpec)
@@ -64,7 +57,7 @@ def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
     value = f"exit {done.returncode}: {first_line(done.stdout) or first_line(done.stderr)}"
     if done.returncode != spec.exit_code:
         return Outcome.failed("unexpected exit code", value, f"exit {spec.exit_code}")
-    if spec.stdout and not re.search(spec.stdout, done.stdout):
+    if spec.stdout and not user_regex(spec.stdout).search(done.stdout):
         return Outcome.failed("output does not match", value, f"/{spec.stdout}/")
     return Outcome.passed(
         value, f"exit {spec.exit_code}" + (f", /{spec.stdout}/" if spec.stdout else "")
@@ -74,7 +67,7 @@ def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
 class ProcessSpec(ProbeSpec):
     type: Literal["process"]
     name: str | None = None  # exact process name (as in ps -e)
-    cmdline: str | None = None  # regular expression over the full command line
+    cmdline: Regex | None = None  # regular expression over the full command line
     min_count: int = Field(default=1, ge=0)
 
 
@@ -92,7 +85,7 @@ def process_table() -> list[tuple[str, str]]:
 def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
     if not spec.name and not spec.cmdline:
         raise ProbeFailed("give 'name' or 'cmdline'")
-    pattern = re.compile(spec.cmdline) if spec.cmdline else None
+    pattern = user_regex(spec.cmdline) if spec.cmdline else None
     count = sum(
         1
         for name, cmdline in ctx.once("process_table", process_table)  # one scan per run
@@ -258,7 +251,7 @@ class SoftwareSpec(ProbeSpec):
     type: Literal["software"]
     argv: Argv  # e.g. "station --version"
     version: str  # constraint, e.g. ">=26.1,<27"
-    pattern: str = r"(\d+(?:\.\d+)+)"  # where the version is in the output (first group)
+    pattern: Regex = r"(\d+(?:\.\d+)+)"  # where the version is in the output (first group)
 
     @field_validator("version")
     @classmethod
@@ -274,7 +267,7 @@ class SoftwareSpec(ProbeSpec):
 def software(spec: SoftwareSpec, ctx: ProbeContext) -> Outcome:
     done = run_program(spec.argv, ctx.timeout)
     output = done.stdout + "\n" + done.stderr
-    match = re.search(spec.pattern, output)
+    match = user_regex(spec.pattern).search(output)
     if not match:
         return Outcome.failed("no version in the output", first_line(output), spec.version)
     found = match.group(1) if match.groups() else match.group(0)
