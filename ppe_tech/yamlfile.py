@@ -174,6 +174,22 @@ def check_expansion(node: yaml.Node, path: Path) -> None:
     measure(node, 0)
 
 
+# What PyYAML says when a line is indented one step too far or too little.
+_INDENTATION_PROBLEMS = (
+    "mapping values are not allowed",
+    "expected <block end>",
+    "did not find expected key",
+    "could not find expected ':'",
+    "did not find expected '-' indicator",
+)
+
+
+def _indentation_hint(problem: str, mark: yaml.Mark | None) -> str:
+    if mark is None or not any(text in problem for text in _INDENTATION_PROBLEMS):
+        return ""
+    return f" (check the indentation of line {mark.line + 1} and the line above it)"
+
+
 def _yaml_error(exc: yaml.YAMLError, path: Path, text: str) -> ConfigError:
     if isinstance(exc, yaml.reader.ReaderError):  # e.g. a NUL byte: no mark, a position
         line = text.count("\n", 0, exc.position) + 1
@@ -184,7 +200,8 @@ def _yaml_error(exc: yaml.YAMLError, path: Path, text: str) -> ConfigError:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        return ConfigError(f"{path.name}{line}: invalid YAML: {problem}")
+        hint = _indentation_hint(problem, mark)
+        return ConfigError(f"{path.name}{line}: invalid YAML: {problem}{hint}")
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return ConfigError(f"{path.name}: invalid YAML: {first}")
 
