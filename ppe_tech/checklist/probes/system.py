@@ -147,6 +147,8 @@ def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
             )
         facts.append(f"{age:.0f}s old")
     if spec.sha256 is not None:
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device may never end: never read it
+            return Outcome.failed(f"{path} is not a regular file", "not a regular file", "a file")
         digest = hashlib.sha256()
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
