@@ -10,12 +10,14 @@ import click
 from ppe_tech.cli.common import (
     App,
     confirm,
+    hold_run_lock,
     json_option,
     pass_app,
     print_json,
     progress_enabled,
     safe,
     stdout_console,
+    wait_option,
 )
 from ppe_tech.errors import ExitCode
 from ppe_tech.i18n import _
@@ -110,9 +112,10 @@ def _snapshot_dir(run: dict) -> str:
 @click.option("--exam", "exam_id", help="Exam id to record the run under (default: today's exam).")
 @click.option("--sample", type=float, default=3.0, show_default=True, metavar="SECONDS",
               help="How long to watch each camera.")  # fmt: skip
+@wait_option("camera verification")
 @json_option
 @pass_app
-def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
+def verify(app: App, zone, camera_ids, exam_id, sample, wait, as_json) -> None:
     """Check the selected cameras at once: stream, fps, resolution, picture against the reference.
 
     Exit code 0 when no camera fails (warnings allowed), 1 when one does.
@@ -124,6 +127,7 @@ def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
     if sample <= 0 or sample > 600:
         raise ConfigError("--sample must be between 0 and 600 seconds")
     site = app.site
+    hold_run_lock(site, "cameras", "camera verification", wait)
     exam = site.select_exam(exam_id, utc_now())
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None

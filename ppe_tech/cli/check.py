@@ -84,10 +84,11 @@ def _ask(lang: str, by: str):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write JUnit XML here.",
 )
+@click.option("--wait", is_flag=True, help="Wait for another check run to finish, not exit 3.")
 @json_option
 @pass_app
 def run(
-    app: App, checklists, exam_id, confirms, answers_file, no_input, lang, junit_file, as_json
+    app: App, checklists, exam_id, confirms, answers_file, no_input, lang, junit_file, wait, as_json
 ) -> None:
     """Run CHECKLISTS (default: pre-exam) and store the results.
 
@@ -95,10 +96,9 @@ def run(
     """
     import sys
 
-    from ppe_tech.checklist.answers import check_known, load_answers, parse_confirm
     from ppe_tech.checklist.model import load_checklist
-    from ppe_tech.checklist.results import load_run, save_run, write_junit
-    from ppe_tech.checklist.runner import run_checklist
+    from ppe_tech.runlock import run_lock
+    from ppe_tech.store import transaction
     from ppe_tech.timeutil import utc_now
 
     site = app.site
@@ -108,6 +108,27 @@ def run(
     exam = site.select_exam(exam_id, utc_now())
     loaded = [load_checklist(name, site) for name in (checklists or ("pre-exam",))]
     interactive = not no_input and sys.stdin.isatty() and not as_json
+    with transaction(app.db):  # the store first: damaged, locked or read-only fails before probes
+        pass
+    with run_lock(site.folder, "check", what="check", wait=wait, tz=site.tz):
+        runs, worst = _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive,
+                               junit_file)  # fmt: skip
+    if as_json:
+        print_json({"runs": runs})
+    else:
+        for stored in runs:
+            _print_run(stored, lang, site.tz)
+    if worst:
+        raise SystemExit(int(worst))
+
+
+def _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive, junit_file):
+    """Run and store each checklist; (stored runs, worst exit code)."""
+    from ppe_tech.checklist.answers import check_known, load_answers, parse_confirm
+    from ppe_tech.checklist.results import load_run, save_run, write_junit
+    from ppe_tech.checklist.runner import run_checklist
+
+    site = app.site
     worst = ExitCode.OK
     runs = []
     for checklist in loaded:
@@ -134,13 +155,7 @@ def run(
             )
         if not result.passed:
             worst = ExitCode.FAILED
-    if as_json:
-        print_json({"runs": runs})
-    else:
-        for stored in runs:
-            _print_run(stored, lang, site.tz)
-    if worst:
-        raise SystemExit(int(worst))
+    return runs, worst
 
 
 def _run_with_progress(checklist, site, exam, answers, ask, run_checklist):

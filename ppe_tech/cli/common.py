@@ -63,6 +63,19 @@ def _use_lang(ctx: click.Context, _param: click.Parameter, value: str | None) ->
     return value
 
 
+def wait_option(what: str):
+    """``--wait``: wait for another run of the same job instead of exiting 3."""
+    return click.option("--wait", is_flag=True, help=f"Wait for another {what} to finish.")
+
+
+def hold_run_lock(site: Site, name: str, what: str, wait: bool) -> None:
+    """Hold the job's run lock (ppe_tech.runlock) until the command ends."""
+    from ppe_tech.runlock import run_lock
+
+    lock = run_lock(site.folder, name, what=what, wait=wait, tz=site.tz)
+    click.get_current_context().with_resource(lock)
+
+
 def lang_option(what: str = "Language"):
     """``--lang ru|en``: the command's output and documents; unset means ``$PPE_LANG``, else
     the site's ``point.language``."""

@@ -9,6 +9,7 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    hold_run_lock,
     json_option,
     pass_app,
     print_json,
@@ -16,6 +17,7 @@ from ppe_tech.cli.common import (
     safe,
     stderr_console,
     stdout_console,
+    wait_option,
     zone_label,
 )  # fmt: skip
 from ppe_tech.errors import ConfigError, ExitCode
@@ -166,9 +168,10 @@ def _print_status(result: dict, tz) -> None:
               help="Folder to write the bag into (default: archive.target).")  # fmt: skip
 @click.option("--no-decode-check", is_flag=True,
               help="Skip decoding each file's first and last frame (faster; undecodable files go unnoticed).")  # fmt: skip
+@wait_option("archive of this exam")
 @json_option
 @pass_app
-def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) -> None:
+def archive(app: App, exam_id, zones, margin, target, no_decode_check, wait, as_json) -> None:
     """Copy the exam's recordings into a verified BagIt bag (resumable).
 
     Exit 0 when the bag is written (gaps and undecodable segments are reported, not fatal),
@@ -177,6 +180,7 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) 
     from ppe_tech.recordings.archive import archive_exam, plan_archive
 
     site = app.site
+    hold_run_lock(site, f"archive-{exam_id}", f"archive of exam {exam_id}", wait)
     if target is None:
         if not site.config.archive.target:
             raise ConfigError("no destination: give --to DIR or set archive.target in ppe.yaml")
