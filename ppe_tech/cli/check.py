@@ -125,7 +125,7 @@ def run(
 def _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive, junit_file):
     """Run and store each checklist; (stored runs, worst exit code)."""
     from ppe_tech.checklist.answers import check_known, load_answers, parse_confirm
-    from ppe_tech.checklist.results import load_run, save_run, write_junit
+    from ppe_tech.checklist.results import load_run, write_junit
     from ppe_tech.checklist.runner import run_checklist
 
     site = app.site
@@ -135,10 +135,10 @@ def _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive, j
         answers = load_answers(answers_file, by) if answers_file else {}
         answers.update(parse_confirm(confirms, by))
         check_known(answers, checklist, "answers")
-        result = _run_with_progress(
-            checklist, site, exam, answers, _ask(lang, by) if interactive else None, run_checklist
-        )
-        run_id = save_run(app.db, result)
+        recovery, record = _recovery(site, checklist, exam)
+        ask = _ask(lang, by) if interactive else None
+        result = _run_with_progress(checklist, site, exam, answers, ask, run_checklist, record)
+        run_id = _store(app, result, recovery)
         stored = load_run(app.db, run_id)
         runs.append(stored)
         if result.interrupted:
@@ -158,10 +158,53 @@ def _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive, j
     return runs, worst
 
 
-def _run_with_progress(checklist, site, exam, answers, ask, run_checklist):
+def _recovery(site, checklist, exam):
+    """The run's recovery file, and the callback that appends each result to it."""
+    from ppe_tech.checklist.recovery import RecoveryFile
+    from ppe_tech.checklist.results import result_row
+    from ppe_tech.timeutil import iso, utc_now
+
+    now = utc_now()
+    header = {"checklist": checklist.name, "title_ru": site.redact(checklist.title.ru),
+              "title_en": site.redact(checklist.title.en), "exam_id": exam.id if exam else None,
+              "started_at": iso(now), "operator": getpass.getuser(), "disabled_items": "[]"}  # fmt: skip
+    recovery = RecoveryFile(site.folder, checklist.name, now.strftime("%Y%m%dT%H%M%SZ"), header)
+    positions = {item.id: index for index, item in enumerate(checklist.items)}
+    return recovery, lambda r: recovery.add(result_row(positions[r.item.id], r))
+
+
+def _store(app, result, recovery) -> int:
+    """Store the run; when the store cannot take it, keep it in the recovery file and say so."""
+    import sqlite3
+
+    from ppe_tech.checklist.results import result_row, run_row, save_rows
+    from ppe_tech.errors import PpeError
+    from ppe_tech.store import store_error
+
+    rows = [result_row(position, r) for position, r in enumerate(result.results)]
+    try:
+        run_id = save_rows(app.db, run_row(result), rows)
+    except (sqlite3.Error, PpeError) as exc:
+        failure = store_error(exc) if isinstance(exc, sqlite3.Error) else exc
+        if not recovery.finish(run_row(result), rows):
+            failure.message += (
+                f"; the recovery file could not be written either ({recovery.failed})"
+            )
+            print_json({"run": run_row(result), "results": rows})  # the last place left: stdout
+            raise failure from None
+        failure.message += (
+            f"; the run is kept in {recovery.path}: store it later with: "
+            f"ppe-tech check import {recovery.path}"
+        )
+        raise failure from None
+    recovery.remove()
+    return run_id
+
+
+def _run_with_progress(checklist, site, exam, answers, ask, run_checklist, record):
     automatic = sum(1 for i in checklist.items if i.probe is not None)
     if ask is not None or not progress_enabled() or not automatic:
-        return run_checklist(checklist, site, exam, answers, ask=ask)
+        return run_checklist(checklist, site, exam, answers, ask=ask, on_result=record)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -171,6 +214,7 @@ def _run_with_progress(checklist, site, exam, answers, ask, run_checklist):
         task = progress.add_task(checklist.name, total=automatic)
 
         def advance(result) -> None:
+            record(result)
             if result.item.probe is not None:
                 progress.advance(task)
 
@@ -224,6 +268,17 @@ def _print_run(run: dict, lang: str, tz) -> None:
         f"{verdict}  {safe(counts)}  |  exam {safe(exam)}, deadline {_local(run['deadline'], tz)}, "
         f"finished {_local(run['finished_at'], tz)} ({tz.key}): [bold]{run['timeliness']}[/]"
     )
+
+
+@check.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def import_(app: App, file: Path) -> None:
+    """Store a run kept in a recovery file (when the store could not take it)."""
+    from ppe_tech.checklist.recovery import import_recovery
+
+    run_id = import_recovery(app.db, file)
+    click.echo(f"stored as run {run_id} (ppe-tech check show {run_id})")
 
 
 @check.command("list")
