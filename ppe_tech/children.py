@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from typing import IO
 
 MAX_OUTPUT = 1024**2  # bytes kept per stream; more is read and dropped
-_POSIX = os.name == "posix"
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
 
@@ -54,14 +54,14 @@ class _Reader(threading.Thread):
 
 
 def _group_options() -> dict:
-    if _POSIX:
-        return {"start_new_session": True}
-    return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
 
 
 def kill_tree(proc: subprocess.Popen) -> None:
     """Kill ``proc`` and everything it started (its process group; on Windows its tree)."""
-    if _POSIX:
+    if sys.platform != "win32":
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # the group outlives its leader while members run
         except (ProcessLookupError, PermissionError):
