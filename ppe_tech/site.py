@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,11 +25,11 @@ from ppe_tech.timeutil import parse_duration
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
 SITE_FILE = "ppe.yaml"
-ZONES = ("auditorium", "corridor", "entrance", "staff-room")
 FRIGATE_LAYOUT = "{date}/{hour}/{camera}/{minute}.{second}.mp4"
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Zone = Literal["auditorium", "corridor", "entrance", "staff-room"]
+ZONES: tuple[str, ...] = get_args(Zone)  # the one list of zones: ppe.yaml, --zone, archive
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # ids become file names: no slashes, no dot-dot
 
 

@@ -54,7 +54,7 @@ class ItemResult:
         return self.status == PASS
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunResult:
     checklist: Checklist
     exam: Exam | None
@@ -197,6 +197,7 @@ def run_checklist(
     site: Site | None,
     exam: Exam | None = None,
     answers: dict[str, Answer] | None = None,
+    *,
     ask: Callable[[Item], Answer | None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
     now: Callable[[], datetime] = utc_now,

@@ -18,7 +18,7 @@ import click
 
 from ppe_tech import __version__
 from ppe_tech.cli.common import App
-from ppe_tech.errors import ExitCode, PpeError
+from ppe_tech.errors import ExitCode, PpeError, exit_code_summary
 from ppe_tech.i18n import _
 
 # name -> (module, attribute, one-line help)
@@ -127,7 +127,11 @@ class LazyRootGroup(click.Group):
             ctx.exit(int(ExitCode.INTERNAL))
 
 
-@click.group(cls=LazyRootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyRootGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=f"Exit codes: {exit_code_summary()}.",
+)
 @click.option(
     "--site",
     "site_dir",
@@ -138,15 +142,11 @@ class LazyRootGroup(click.Group):
 @click.version_option(__version__, prog_name="ppe-tech")
 @click.pass_context
 def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
-    """ppe-tech: the exam-point technician's toolkit.
-
-    Exit codes: 0 ok, 1 something checked failed, 2 usage or config error,
-    3 file or device error, 4 no space, 5 key or certificate problem,
-    70 internal error, 130 interrupted, 143 terminated (SIGTERM).
-    """
+    """ppe-tech: the exam-point technician's toolkit."""
     app = ctx.ensure_object(App)
     app.site_dir = site_dir
     app.debug = debug
+    ctx.call_on_close(app.close)  # the store this invocation opened, if it opened one
 
 
 def main() -> None:

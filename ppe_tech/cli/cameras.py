@@ -9,7 +9,9 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    Between,
     confirm,
+    exam_option,
     hold_run_lock,
     json_option,
     pass_app,
@@ -18,12 +20,12 @@ from ppe_tech.cli.common import (
     safe,
     stdout_console,
     wait_option,
+    zone_option,
 )
 from ppe_tech.errors import ExitCode
 from ppe_tech.i18n import _
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
-ZONE_CHOICE = click.Choice(["auditorium", "corridor", "entrance", "staff-room"])
 
 
 @click.group()
@@ -105,12 +107,12 @@ def _snapshot_dir(run: dict) -> str:
 
 
 @cameras.command("verify")
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--exam", "exam_id", help="Exam id to record the run under (default: today's exam).")
-@click.option("--sample", type=float, default=3.0, show_default=True, metavar="SECONDS",
+@exam_option()
+@click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to watch each camera.")  # fmt: skip
 @wait_option("camera verification")
 @json_option
@@ -121,11 +123,8 @@ def verify(app: App, zone, camera_ids, exam_id, sample, wait, as_json) -> None:
     Exit code 0 when no camera fails (warnings allowed), 1 when one does.
     """
     from ppe_tech.cameras.verify import run_verification, select_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.timeutil import utc_now
 
-    if sample <= 0 or sample > 600:
-        raise ConfigError("--sample must be between 0 and 600 seconds")
     site = app.site
     hold_run_lock(site, "cameras", "camera verification", wait)
     exam = site.select_exam(exam_id, utc_now())
@@ -150,7 +149,7 @@ def verify(app: App, zone, camera_ids, exam_id, sample, wait, as_json) -> None:
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option("--yes", is_flag=True, help="Do not ask; save every picture captured.")
 @json_option
 @pass_app
@@ -280,7 +279,7 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
 
 
 @cameras.command("discover")
-@click.option("--timeout", type=float, default=3.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Between(0, 60, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to listen for answers.")  # fmt: skip
 @click.option(
     "--address",
@@ -304,11 +303,8 @@ def discover(
     import os
 
     from ppe_tech.cameras.discover import discover_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.site import mask_url
 
-    if not 0 < timeout <= 60:
-        raise ConfigError("--timeout must be between 0 and 60 seconds")
     password = os.environ.get("ONVIF_PASSWORD")
     devices = discover_cameras(timeout=timeout, address=address, user=user, password=password)
 

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import getpass
+import sqlite3
+import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from ppe_tech import interrupts
+from ppe_tech.checklist.answers import answer_status, check_known, load_answers, parse_confirm
+from ppe_tech.checklist.model import load_checklist
+from ppe_tech.checklist.recovery import RecoveryFile, import_recovery
+from ppe_tech.checklist.results import (
+    StoredRun,
+    list_runs,
+    load_run,
+    result_row,
+    run_row,
+    save_rows,
+    write_junit,
+)
+from ppe_tech.checklist.runner import Answer, run_checklist
 from ppe_tech.cli.common import (
     App,
+    exam_option,
     json_option,
     lang_option,
     pass_app,
@@ -16,9 +36,13 @@ from ppe_tech.cli.common import (
     progress_enabled,
     safe,
     stdout_console,
+    wait_option,
 )
-from ppe_tech.errors import ExitCode
+from ppe_tech.errors import ExitCode, PpeError
 from ppe_tech.i18n import _
+from ppe_tech.runlock import run_lock
+from ppe_tech.store import store_error, transaction
+from ppe_tech.timeutil import iso, utc_now
 
 STATUS_STYLE = {
     "pass": "green", "fail": "red", "timeout": "red", "error": "red",
@@ -32,9 +56,6 @@ def check() -> None:
 
 
 def _ask(lang: str, by: str):
-    from ppe_tech.checklist.answers import answer_status
-    from ppe_tech.checklist.runner import Answer
-
     def ask(item) -> Answer | None:
         try:
             return _ask_once(item)
@@ -64,7 +85,7 @@ def _ask(lang: str, by: str):
 
 @check.command("run")
 @click.argument("checklists", nargs=-1)
-@click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's exam).")
+@exam_option()
 @click.option(
     "--confirm", "confirms", multiple=True, metavar="ID[=COMMENT]", help="Confirm a manual item."
 )
@@ -84,22 +105,26 @@ def _ask(lang: str, by: str):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write JUnit XML here.",
 )
-@click.option("--wait", is_flag=True, help="Wait for another check run to finish, not exit 3.")
+@wait_option("check run")
 @json_option
 @pass_app
 def run(
-    app: App, checklists, exam_id, confirms, answers_file, no_input, lang, junit_file, wait, as_json
+    app: App,
+    *,
+    checklists,
+    exam_id,
+    confirms,
+    answers_file,
+    no_input,
+    lang,
+    junit_file,
+    wait,
+    as_json,
 ) -> None:
     """Run CHECKLISTS (default: pre-exam) and store the results.
 
     Exit code 0 when every critical item passed, 1 when one did not.
     """
-    import sys
-
-    from ppe_tech.checklist.model import load_checklist
-    from ppe_tech.runlock import run_lock
-    from ppe_tech.store import transaction
-    from ppe_tech.timeutil import utc_now
 
     site = app.site
     lang = lang or site.config.point.language
@@ -111,10 +136,12 @@ def run(
     with transaction(app.db):  # the store first: damaged, locked or read-only fails before probes
         pass
     with run_lock(site.folder, "check", what="check", wait=wait, tz=site.tz):
-        runs, worst = _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive,
-                               junit_file)  # fmt: skip
+        runs, worst = _run_all(
+            app, loaded, exam=exam, answers_file=answers_file, confirms=confirms, by=by,
+            lang=lang, interactive=interactive, junit_file=junit_file,
+        )  # fmt: skip
     if as_json:
-        print_json({"runs": runs})
+        print_json({"runs": [stored.to_json() for stored in runs]})
     else:
         for stored in runs:
             _print_run(stored, lang, site.tz)
@@ -122,12 +149,8 @@ def run(
         raise SystemExit(int(worst))
 
 
-def _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive, junit_file):
+def _run_all(app, loaded, *, exam, answers_file, confirms, by, lang, interactive, junit_file):
     """Run and store each checklist; (stored runs, worst exit code)."""
-    from ppe_tech.checklist.answers import check_known, load_answers, parse_confirm
-    from ppe_tech.checklist.results import load_run, write_junit
-    from ppe_tech.checklist.runner import run_checklist
-
     site = app.site
     worst = ExitCode.OK
     runs = []
@@ -137,13 +160,11 @@ def _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive, j
         check_known(answers, checklist, "answers")
         recovery, record = _recovery(site, checklist, exam)
         ask = _ask(lang, by) if interactive else None
-        result = _run_with_progress(checklist, site, exam, answers, ask, run_checklist, record)
+        result = _run_with_progress(checklist, site, exam, answers, ask=ask, record=record)
         run_id = _store(app, result, recovery)
         stored = load_run(app.db, run_id)
         runs.append(stored)
         if result.interrupted:
-            from ppe_tech import interrupts
-
             click.echo(f"interrupted: what was done is stored as run {run_id}", err=True)
             raise SystemExit(interrupts.exit_code())
         if junit_file:
@@ -160,10 +181,6 @@ def _run_all(app, loaded, exam, answers_file, confirms, by, lang, interactive, j
 
 def _recovery(site, checklist, exam):
     """The run's recovery file, and the callback that appends each result to it."""
-    from ppe_tech.checklist.recovery import RecoveryFile
-    from ppe_tech.checklist.results import result_row
-    from ppe_tech.timeutil import iso, utc_now
-
     now = utc_now()
     header = {"checklist": checklist.name, "title_ru": site.redact(checklist.title.ru),
               "title_en": site.redact(checklist.title.en), "exam_id": exam.id if exam else None,
@@ -175,12 +192,6 @@ def _recovery(site, checklist, exam):
 
 def _store(app, result, recovery) -> int:
     """Store the run; when the store cannot take it, keep it in the recovery file and say so."""
-    import sqlite3
-
-    from ppe_tech.checklist.results import result_row, run_row, save_rows
-    from ppe_tech.errors import PpeError
-    from ppe_tech.store import store_error
-
     rows = [result_row(position, r) for position, r in enumerate(result.results)]
     try:
         run_id = save_rows(app.db, run_row(result), rows)
@@ -201,11 +212,11 @@ def _store(app, result, recovery) -> int:
     return run_id
 
 
-def _run_with_progress(checklist, site, exam, answers, ask, run_checklist, record):
+def _run_with_progress(checklist, site, exam, answers, *, ask, record):
+    """Run the checklist; a progress bar of its probes when a person watches and nobody is asked."""
     automatic = sum(1 for i in checklist.items if i.probe is not None)
     if ask is not None or not progress_enabled() or not automatic:
         return run_checklist(checklist, site, exam, answers, ask=ask, on_result=record)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -222,8 +233,6 @@ def _run_with_progress(checklist, site, exam, answers, ask, run_checklist, recor
 
 
 def _local(timestamp: str | None, tz) -> str:
-    from datetime import datetime
-
     return (
         datetime.fromisoformat(timestamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
         if timestamp
@@ -231,42 +240,38 @@ def _local(timestamp: str | None, tz) -> str:
     )
 
 
-def _print_run(run: dict, lang: str, tz) -> None:
+def _print_run(run: StoredRun, lang: str, tz) -> None:
     """The run as a table, times in the point's local time zone."""
-    from rich.table import Table
-
     console = stdout_console()
-    title = run["title_ru"] if lang == "ru" else run["title_en"]
+    title = run.title_ru if lang == "ru" else run.title_en
     table = Table(
-        title=f"Run {run['id']}: {safe(title)} ({safe(run['checklist'])})", title_justify="left"
+        title=f"Run {run.run_id}: {safe(title)} ({safe(run.checklist)})", title_justify="left"
     )
     for column in ("section", "item", "severity", "status", "value", "expected", "message", "ms"):
         table.add_column(column, overflow="fold")
     section = None
-    for r in run["results"]:
-        name = r["section_ru"] if lang == "ru" else r["section_en"]
-        style = STATUS_STYLE.get(r["status"], "")
-        message = r["message"] or ""
-        if r["comment"]:
-            message = f"{message} {r['comment']}".strip()
+    for r in run.results or []:
+        name = r.section_ru if lang == "ru" else r.section_en
+        style = STATUS_STYLE.get(r.status, "")
+        message = f"{r.message or ''} {r.comment or ''}".strip()
         table.add_row(
             safe(name if name != section else ""),
-            safe(f"{r['item_id']}\n{r['title_ru'] if lang == 'ru' else r['title_en']}"),
-            safe(r["severity"]),
-            f"[{style}]{safe(r['status'])}[/]",
-            safe(r["value"]),
-            safe(r["expected"]),
+            safe(f"{r.item_id}\n{r.title_ru if lang == 'ru' else r.title_en}"),
+            safe(r.severity),
+            f"[{style}]{safe(r.status)}[/]",
+            safe(r.value),
+            safe(r.expected),
             safe(message),
-            str(r["duration_ms"] or ""),
+            str(r.duration_ms or ""),
         )
         section = name
     console.print(table)
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(run["counts"].items()))
-    exam = run["exam_id"] or "no exam"
-    verdict = "[green]PASSED[/]" if run["status"] == "passed" else "[red]FAILED[/]"
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(run.counts.items()))
+    exam = run.exam_id or "no exam"
+    verdict = "[green]PASSED[/]" if run.status == "passed" else "[red]FAILED[/]"
     console.print(
-        f"{verdict}  {safe(counts)}  |  exam {safe(exam)}, deadline {_local(run['deadline'], tz)}, "
-        f"finished {_local(run['finished_at'], tz)} ({tz.key}): [bold]{run['timeliness']}[/]"
+        f"{verdict}  {safe(counts)}  |  exam {safe(exam)}, deadline {_local(run.deadline, tz)}, "
+        f"finished {_local(run.finished_at, tz)} ({tz.key}): [bold]{run.timeliness}[/]"
     )
 
 
@@ -275,33 +280,29 @@ def _print_run(run: dict, lang: str, tz) -> None:
 @pass_app
 def import_(app: App, file: Path) -> None:
     """Store a run kept in a recovery file (when the store could not take it)."""
-    from ppe_tech.checklist.recovery import import_recovery
-
     run_id = import_recovery(app.db, file)
     click.echo(f"stored as run {run_id} (ppe-tech check show {run_id})")
 
 
 @check.command("list")
-@click.option("--exam", "exam_id", help="Only runs of this exam.")
+@exam_option("every exam")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Show the newest N runs.")  # fmt: skip
 @json_option
 @pass_app
-def list_(app: App, exam_id: str | None, as_json: bool) -> None:
-    """List the stored checklist runs."""
-    from rich.table import Table
-
-    from ppe_tech.checklist.results import list_runs
-
-    runs = list_runs(app.db, exam_id)
+def list_(app: App, exam_id: str | None, limit: int, as_json: bool) -> None:
+    """List the stored checklist runs (the newest, oldest first)."""
+    runs = list_runs(app.db, exam_id=exam_id, limit=limit)
     if as_json:
-        print_json({"runs": runs})
+        print_json({"runs": [run.to_json() for run in runs]})
         return
     table = Table()
     for column in ("run", "checklist", "exam", "finished", "status", "timeliness", "results"):
         table.add_column(column)
     for run in runs:
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(run["counts"].items()))
-        cells = (str(run["id"]), run["checklist"], run["exam_id"] or "-", run["finished_at"],
-                 run["status"], run["timeliness"], counts)  # fmt: skip
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(run.counts.items()))
+        cells = (str(run.run_id), run.checklist, run.exam_id or "-", run.finished_at or "-",
+                 run.status, run.timeliness, counts)  # fmt: skip
         table.add_row(*map(safe, cells))
     stdout_console().print(table)
 
@@ -313,10 +314,8 @@ def list_(app: App, exam_id: str | None, as_json: bool) -> None:
 @pass_app
 def show(app: App, run_ref: str, lang: str | None, as_json: bool) -> None:
     """Show one stored run (a run number, or latest)."""
-    from ppe_tech.checklist.results import load_run
-
     run = load_run(app.db, run_ref)
     if as_json:
-        print_json(run)
+        print_json(run.to_json())
     else:
         _print_run(run, lang or app.site.config.point.language, app.site.tz)

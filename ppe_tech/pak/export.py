@@ -8,7 +8,10 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.pak.journal import list_entries, log_id
+from ppe_tech.pak.checkpoint import latest_checkpoint
+from ppe_tech.pak.journal import list_entries
+from ppe_tech.pak.results import log_id
+from ppe_tech.timeutil import iso, utc_now
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -55,9 +58,6 @@ def spreadsheet_safe(value: Any) -> Any:
 
 
 def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> str:
-    from ppe_tech.pak.checkpoint import latest_checkpoint
-    from ppe_tech.timeutil import iso, utc_now
-
     point = site.config.point
     checkpoint = latest_checkpoint(conn)
     data = {
@@ -70,7 +70,7 @@ def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) ->
             "timezone": point.timezone,
         },  # fmt: skip
         "exported_at": iso(utc_now()),
-        "latest_checkpoint": checkpoint.to_dict() if checkpoint else None,
+        "latest_checkpoint": checkpoint.to_json() if checkpoint else None,
         "entries": rows,
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -44,13 +44,13 @@ def _stored_path(site: Site, path: Path) -> str:
 def _checkpoint(
     site: Site, conn: sqlite3.Connection, passphrase: bytes | None
 ) -> dict[str, Any] | None:
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
     try:
         cp = create_checkpoint(site, conn, passphrase=passphrase)
     except VerificationFailed as exc:  # a broken chain: the report says so instead
         return {"refused": exc.message}
-    return cp.to_dict()
+    return cp.to_json()
 
 
 def _next_number(conn: sqlite3.Connection, site: Site, kind: str, now: datetime) -> str:

@@ -198,7 +198,7 @@ def verify_report(site: Site, conn: sqlite3.Connection, path: Path) -> dict[str,
                 _check("data", True, f"embedded data match the store (report {data['number']})")
             )
 
-    from ppe_tech.pak.checkpoint import verify_checkpoint
+    from ppe_tech.pak.chain import verify_checkpoint
 
     cp = (data or {}).get("checkpoint")
     cp = cp if isinstance(cp, dict) else None  # forged data: a checkpoint that is not an object

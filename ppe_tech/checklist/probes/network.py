@@ -9,6 +9,8 @@ import urllib.request
 from datetime import timedelta
 from typing import Literal
 
+import ntplib
+import psutil
 from pydantic import Field
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
@@ -44,8 +46,6 @@ class PortSpec(ProbeSpec):
 
 @probe("port", PortSpec)
 def port(spec: PortSpec, ctx: ProbeContext) -> Outcome:
-    import psutil
-
     kind = "tcp" if spec.protocol == "tcp" else "udp"
     listening = [
         c
@@ -121,8 +121,6 @@ class ClockSpec(ProbeSpec):
 
 @probe("clock", ClockSpec)
 def clock(spec: ClockSpec, ctx: ProbeContext) -> Outcome:
-    import ntplib
-
     try:
         answer = ntplib.NTPClient().request(
             spec.server, port=spec.port, version=3, timeout=ctx.timeout

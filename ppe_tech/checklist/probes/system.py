@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Literal
 
+import psutil
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BeforeValidator, Field, field_validator
@@ -73,8 +74,6 @@ class ProcessSpec(ProbeSpec):
 
 def process_table() -> list[tuple[str, str]]:
     """(name, command line) of every running process."""
-    import psutil
-
     return [
         (p.info.get("name") or "", " ".join(p.info.get("cmdline") or []))
         for p in psutil.process_iter(["name", "cmdline"])
