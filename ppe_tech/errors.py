@@ -21,7 +21,6 @@ class ExitCode(IntEnum):
     KEYS = 5
     INTERNAL = 70
     INTERRUPTED = 130
-    TERMINATED = 143
 
 
 # The one table of exit codes: (a few words for --help, the sentence for the README).
@@ -55,7 +54,6 @@ MEANINGS: dict[ExitCode, tuple[str, str]] = {
         "internal error: a bug in ppe-tech (`--debug` shows the traceback)",
     ),
     ExitCode.INTERRUPTED: ("interrupted", "interrupted (Ctrl-C)"),
-    ExitCode.TERMINATED: ("terminated", "terminated (SIGTERM): handled exactly like Ctrl-C"),
 }
 
 

@@ -12,6 +12,7 @@ import threading
 
 from ppe_tech.errors import ExitCode
 
+TERMINATED = 143  # 128 + SIGTERM, the shell's convention (not an ExitCode: no error, a stop)
 _terminated = threading.Event()
 
 
@@ -32,4 +33,4 @@ def install() -> None:
 
 def exit_code() -> int:
     """143 after SIGTERM, else 130 (Ctrl-C)."""
-    return int(ExitCode.TERMINATED if _terminated.is_set() else ExitCode.INTERRUPTED)
+    return TERMINATED if _terminated.is_set() else int(ExitCode.INTERRUPTED)

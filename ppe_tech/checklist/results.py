@@ -23,6 +23,7 @@ from ppe_tech.timeutil import iso
 RUN_COLUMNS = ("checklist", "title_ru", "title_en", "exam_id", "started_at", "finished_at",
                "deadline", "late_minutes", "status", "operator", "disabled_items")  # fmt: skip
 
+
 def run_row(run: RunResult) -> dict[str, Any]:
     """The ``check_runs`` row of a run (also the first line of its recovery file)."""
     return {
