@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import KeysError
-from ppe_tech.fsutil import atomic_write_bytes, storage_error
+from ppe_tech.fsutil import atomic_write_bytes, read_regular, storage_error
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ppe_tech.site import Site
 
 KEY_SIZE = 3072
+KEY_FILE_LIMIT = 1024**2  # keys, certificates and .p12 files are kilobytes
 log = logging.getLogger("ppe_tech.keys")
 
 
@@ -235,7 +236,7 @@ def read_p12(path: Path | str, passphrase: bytes | None) -> tuple[Any, Any, list
 
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(f"{path}: no such file") from None
     except OSError as exc:
@@ -257,7 +258,7 @@ def load_certs(site: Site, path: Path, what: str) -> list[x509.Certificate]:
     from cryptography import x509
 
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
             f"{what} {rel_path(site, path)} not found (make one: ppe-tech keys init, "
@@ -329,7 +330,7 @@ def load_signing_key(
 
 def _read_key_file(site: Site, kp: Path) -> bytes:
     try:
-        return kp.read_bytes()
+        return read_regular(kp, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
             f"signing key {rel_path(site, kp)} not found (make one: ppe-tech keys init, "

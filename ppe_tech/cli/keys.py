@@ -52,7 +52,13 @@ def _person_passphrase(site, role: str) -> bytes:
 @keys.command("init")
 @PERSON
 @click.option("--cn", "common_name", help="Root certificate common name (default: the technician).")
-@click.option("--days", type=click.IntRange(min=1), default=730, show_default=True)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=730,
+    show_default=True,
+    help="How long the certificate is valid.",
+)
 @pass_app
 def init(app, role: str | None, common_name: str | None, days: int) -> None:
     """Make the site root key (0600, encrypted), or with --person a person's key and a

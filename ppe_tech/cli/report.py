@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ppe_tech.cli.common import json_option, lang_option, pass_app, print_json
+from ppe_tech.cli.common import exam_option, json_option, lang_option, pass_app, print_json
 from ppe_tech.cli.keys import terminal_ask
 from ppe_tech.errors import ExitCode
 from ppe_tech.site import STAFF_ROLES
 
 LANG = lang_option()
-EXAM = click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: today's exam).")
+EXAM = exam_option()
 OUTPUT = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of reports/."
 )
@@ -73,7 +73,7 @@ def readiness(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> 
 
 
 @report.command("act")
-@click.option("--exam", "exam_id", metavar="ID", required=True, help="The exam the act is for.")
+@exam_option(required=True)
 @click.option(
     "--run",
     "run_id",
@@ -113,7 +113,7 @@ def room(app, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
 
 
 @report.command("archive")
-@click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: the latest archive).")
+@exam_option("the latest archive")
 @click.option("--archive", "archive_id", type=click.IntRange(min=1), help="Archive number.")
 @click.option("--bag", type=click.Path(file_okay=False), help="The bag folder the act is about.")
 @INCOMPLETE
@@ -137,9 +137,7 @@ def archive(app, exam_id, archive_id, bag, allow_incomplete, lang, output, as_js
 
 
 @report.command("access-log")
-@click.option(
-    "--exam", "exam_id", metavar="ID", help="Only the exam's day (default: the whole log)."
-)
+@exam_option("the whole log; with an exam, its day")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of the extract.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of the extract.")
 @LANG
@@ -208,7 +206,11 @@ def verify(app, file, as_json) -> None:
 
 
 @report.command("list")
-@click.option("--kind", type=click.Choice(["readiness", "act", "room", "archive", "access-log"]))
+@click.option(
+    "--kind",
+    type=click.Choice(["readiness", "act", "room", "archive", "access-log"]),
+    help="Only this kind.",
+)
 @json_option
 @pass_app
 def list_(app, kind, as_json) -> None:

@@ -41,8 +41,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    if hasattr(value, "to_dict"):
-        return _jsonable(value.to_dict())
+    if hasattr(value, "to_json"):
+        return _jsonable(value.to_json())
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -125,7 +125,7 @@ def _run_data(run: dict[str, Any]) -> dict[str, Any]:
     keys = ("checklist", "title_ru", "title_en", "exam_id", "started_at", "finished_at",
             "deadline", "late_minutes", "status", "operator", "disabled_items")  # fmt: skip
     return {
-        "run_id": run["id"],
+        "run_id": run["run_id"],
         **{k: run[k] for k in keys},
         "timeliness": run.get("timeliness"),
         "counts": run.get("counts", {}),
@@ -141,17 +141,17 @@ def checklist_runs(
     from ppe_tech.checklist.results import list_runs, load_run
 
     if run_id is not None:
-        run = load_run(conn, run_id)
+        run = load_run(conn, run_id).to_json()
         if exam_id is not None and run["exam_id"] != exam_id:
             raise ConfigError(
                 f"checklist run {run_id} belongs to exam {run['exam_id'] or '(none)'}, "
                 f"not {exam_id}"
             )
         return [_run_data(run)]
-    latest: dict[str, dict[str, Any]] = {}
-    for run in list_runs(conn, exam_id):
-        latest[run["checklist"]] = run  # ordered by id: the last one wins
-    return [_run_data(load_run(conn, summary["id"])) for summary in latest.values()]
+    latest: dict[str, int] = {}
+    for summary in list_runs(conn, exam_id=exam_id):
+        latest[summary.checklist] = summary.run_id  # ordered by id: the last one wins
+    return [_run_data(load_run(conn, found).to_json()) for found in latest.values()]
 
 
 def _item_titles(site: Site) -> dict[str, dict[str, Any]]:

@@ -21,7 +21,7 @@ from ppe_tech.errors import ConfigError, StorageError, VerificationFailed
 from ppe_tech.fsutil import atomic_write_bytes
 from ppe_tech.reports import context
 from ppe_tech.reports.i18n import LANGS
-from ppe_tech.reports.pdf import embedded_data, read_pdf
+from ppe_tech.reports.pdf import embedded_data, json_object, read_pdf
 from ppe_tech.signers import Ask, role_key
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso, utc_now
@@ -53,14 +53,14 @@ def _stored_path(site: Site, path: Path) -> str:
 def _checkpoint(
     site: Site, conn: sqlite3.Connection, passphrase: bytes | None
 ) -> dict[str, Any] | None:
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
     try:
         cp = create_checkpoint(site, conn, passphrase=passphrase)
     except VerificationFailed as exc:  # a broken chain: the report says so on page one instead
         log.warning("warning: the PAK log could not be checkpointed: %s", exc.message)
         return {"refused": exc.message}
-    return cp.to_dict()
+    return cp.to_json()
 
 
 def _next_number(conn: sqlite3.Connection, site: Site, kind: str, now: datetime) -> str:
@@ -248,7 +248,11 @@ def countersign(
 
     path = Path(path)
     pdf = read_pdf(path)
-    number = report_number(embedded_data(pdf))
+    raw = embedded_data(pdf)
+    data = json_object(raw) if raw else {}
+    if data is None:
+        raise VerificationFailed(f"{path}: its embedded results.json is not a JSON object: not signed")
+    number = data.get("number") if isinstance(data.get("number"), str) else None
     row = (
         conn.execute("SELECT * FROM reports WHERE number = ?", (number,)).fetchone()
         if number
@@ -273,16 +277,6 @@ def countersign(
         "registered": row is not None,
         "sha256": _sha256(signed),
     }
-
-
-def report_number(raw: bytes | None) -> str | None:
-    """The report number in embedded ``results.json`` bytes (None: no data, or not ours)."""
-    try:
-        data = json.loads(raw) if raw else None
-    except ValueError:
-        return None
-    number = data.get("number") if isinstance(data, dict) else None
-    return number if isinstance(number, str) else None
 
 
 def _public(row: sqlite3.Row, with_data: bool = False) -> dict[str, Any]:

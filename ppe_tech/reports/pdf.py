@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ppe_tech.errors import StorageError, VerificationFailed
+from ppe_tech.fsutil import read_regular
 
 ATTACHMENT_NAME = "results.json"
-MAX_PDF_BYTES = 512 * 1024**2  # a report is a few MiB; refuse what cannot be one
+PDF_LIMIT = 2 * 1024**3  # a report past this is not one of ours (and would not fit in memory)
 
 
 def quiet_pdf_libraries() -> None:
@@ -26,22 +27,17 @@ def quiet_pdf_libraries() -> None:
 
 
 def read_pdf(path: Path) -> bytes:
-    """The bytes of the PDF at ``path``; StorageError when unreadable, VerificationFailed when
-    it is not a PDF."""
+    """The bytes of the PDF at ``path``; StorageError when unreadable (a pipe, a device, a
+    folder or a file past ``PDF_LIMIT`` included), VerificationFailed when it is not a PDF."""
     path = Path(path)
     try:
-        if path.exists() and not path.is_file():
-            raise StorageError(f"{path}: is not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_PDF_BYTES + 1)
+        data = read_regular(path, limit=PDF_LIMIT)
     except FileNotFoundError:
         raise StorageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise StorageError(f"{path}: is a folder, not a PDF file") from None
     except OSError as exc:
         raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_PDF_BYTES:
-        raise VerificationFailed(
-            f"{path}: larger than {MAX_PDF_BYTES // 1024**2} MiB, not a report"
-        )
     if not data.lstrip()[:5] == b"%PDF-":
         raise VerificationFailed(f"{path}: not a PDF file")
     return data
@@ -63,6 +59,17 @@ def embedded_data(pdf: bytes) -> bytes | None:
     except Exception:  # noqa: BLE001 - any damage means "no readable data"; verify says so
         return None
     return None
+
+
+def json_object(raw: bytes) -> dict[str, Any] | None:
+    """The embedded data as a dict, or None when it is not UTF-8 JSON holding an object."""
+    import json
+
+    try:
+        data = json.loads(raw)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def signature_fields(pdf: bytes, *, filled: bool | None = None) -> list[str]:

@@ -18,7 +18,6 @@ Checks, each one line:
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
@@ -29,6 +28,7 @@ from ppe_tech.keys import to_asn1_cert, trust_roots
 from ppe_tech.reports.pdf import (
     ATTACHMENT_NAME,
     embedded_data,
+    json_object,
     metadata_consistent,
     quiet_pdf_libraries,
     read_pdf,
@@ -205,11 +205,8 @@ def _data_check(conn: sqlite3.Connection, raw: bytes | None) -> tuple[dict[str, 
     """(the embedded data, the check that it is a report registered in this site's store)."""
     if raw is None:
         return None, _check("data", False, f"no embedded {ATTACHMENT_NAME}")
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    data = json_object(raw)
+    if data is None:
         return None, _check("data", False, f"the embedded {ATTACHMENT_NAME} is not a JSON object")
     number = data.get("number")
     row = conn.execute(
@@ -224,7 +221,7 @@ def _data_check(conn: sqlite3.Connection, raw: bytes | None) -> tuple[dict[str, 
 
 def _checkpoint_check(site: Site, conn: sqlite3.Connection, data: dict[str, Any] | None) -> Check:
     """A report whose log could not be checkpointed fails: the log was broken when it was made."""
-    from ppe_tech.pak.checkpoint import verify_checkpoint
+    from ppe_tech.pak.chain import verify_checkpoint
 
     cp = (data or {}).get("checkpoint")
     if isinstance(cp, dict) and cp.get("refused"):
