@@ -38,7 +38,8 @@ MEANINGS: dict[ExitCode, tuple[str, str]] = {
     ),
     ExitCode.IO: (
         "file or device error",
-        "a file, folder, device or the store could not be read or written",
+        "a file, folder, device or the store could not be read or written (the store damaged or "
+        "locked, the output closed); another run of the same job is running",
     ),
     ExitCode.NO_SPACE: (
         "no space",

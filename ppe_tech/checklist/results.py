@@ -14,66 +14,66 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ppe_tech.checklist.runner import PASS, SKIP, RunResult
+from ppe_tech.checklist.runner import PASS, SKIP, ItemResult, RunResult
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import atomic_write_bytes
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso
 
+RUN_COLUMNS = ("checklist", "title_ru", "title_en", "exam_id", "started_at", "finished_at",
+               "deadline", "late_minutes", "status", "operator", "disabled_items")  # fmt: skip
 
-def save_run(conn: sqlite3.Connection, run: RunResult) -> int:
-    """Store a finished run with all its results in one transaction; return its id."""
+
+def run_row(run: RunResult) -> dict[str, Any]:
+    """The ``check_runs`` row of a run (also the first line of its recovery file)."""
+    return {
+        "checklist": run.checklist.name,
+        "title_ru": run.checklist.title.ru,
+        "title_en": run.checklist.title.en,
+        "exam_id": run.exam.id if run.exam else None,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "deadline": iso(run.deadline) if run.deadline else None,
+        "late_minutes": run.late_minutes,
+        "status": "interrupted" if run.interrupted else ("passed" if run.passed else "failed"),
+        "operator": run.operator,
+        "disabled_items": json.dumps(run.disabled),
+    }
+
+
+def result_row(position: int, r: ItemResult) -> dict[str, Any]:
+    """The ``check_results`` row of one item's result (a line of the recovery file)."""
+    return {
+        "position": position, "item_id": r.item.id, "section_id": r.item.section_id,
+        "section_ru": r.item.section_title.ru, "section_en": r.item.section_title.en,
+        "title_ru": r.item.title.ru, "title_en": r.item.title.en, "severity": r.item.severity,
+        "kind": r.item.kind, "status": r.status, "value": r.value, "expected": r.expected,
+        "message": r.message, "duration_ms": r.duration_ms, "attempts": r.attempts,
+        "answered_by": r.answered_by, "comment": r.comment, "finished_at": iso(r.finished_at),
+    }  # fmt: skip
+
+
+def save_rows(conn: sqlite3.Connection, run: dict[str, Any], results: list[dict[str, Any]]) -> int:
+    """Store a run row and its result rows in one transaction; return the run's id."""
     with transaction(conn):
         cursor = conn.execute(
-            "INSERT INTO check_runs (checklist, title_ru, title_en, exam_id, started_at, finished_at,"
-            " deadline, late_minutes, status, operator, disabled_items)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run.checklist.name,
-                run.checklist.title.ru,
-                run.checklist.title.en,
-                run.exam.id if run.exam else None,
-                iso(run.started_at),
-                iso(run.finished_at),
-                iso(run.deadline) if run.deadline else None,
-                run.late_minutes,
-                "interrupted" if run.interrupted else ("passed" if run.passed else "failed"),
-                run.operator,
-                json.dumps(run.disabled),
-            ),
+            f"INSERT INTO check_runs ({', '.join(RUN_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
+            tuple(run.get(c) for c in RUN_COLUMNS),
         )
         run_id = cursor.lastrowid
         conn.executemany(
-            "INSERT INTO check_results (run_id, position, item_id, section_id, section_ru, section_en,"
-            " title_ru, title_en, severity, kind, status, value, expected, message, duration_ms,"
-            " attempts, answered_by, comment, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    run_id,
-                    position,
-                    r.item.id,
-                    r.item.section_id,
-                    r.item.section_title.ru,
-                    r.item.section_title.en,
-                    r.item.title.ru,
-                    r.item.title.en,
-                    r.item.severity,
-                    r.item.kind,
-                    r.status,
-                    r.value,
-                    r.expected,
-                    r.message,
-                    r.duration_ms,
-                    r.attempts,
-                    r.answered_by,
-                    r.comment,
-                    iso(r.finished_at),
-                )  # fmt: skip
-                for position, r in enumerate(run.results)
-            ],
+            f"INSERT INTO check_results (run_id, {', '.join(_RESULT_COLUMNS)})"
+            f" VALUES (?, {', '.join('?' * len(_RESULT_COLUMNS))})",
+            [(run_id, *(r.get(c) for c in _RESULT_COLUMNS)) for r in results],
         )
     return run_id
+
+
+def save_run(conn: sqlite3.Connection, run: RunResult) -> int:
+    """Store a finished run with all its results in one transaction; return its id."""
+    rows = [result_row(position, r) for position, r in enumerate(run.results)]
+    return save_rows(conn, run_row(run), rows)
 
 
 @dataclass(kw_only=True)

@@ -12,11 +12,14 @@ from ppe_tech.cli.common import (
     Between,
     confirm,
     exam_option,
+    hold_run_lock,
     json_option,
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stdout_console,
+    wait_option,
     zone_option,
 )
 from ppe_tech.errors import ExitCode
@@ -86,7 +89,7 @@ def _print_run(run: dict) -> None:
         m = cam["metrics"]
         style = STATUS_STYLE[cam["status"]]
         size = f"{m['width']}x{m['height']}" if "width" in m else "-"
-        findings = "\n".join(f"{f['code']}: {f['message']}" for f in cam["findings"]) or "-"
+        findings = "\n".join(f"{f['code']}: {safe(f['message'])}" for f in cam["findings"]) or "-"
         table.add_row(cam["id"], cam["zone"], f"[{style}]{cam['status']}[/]", str(m.get("fps", "-")), size,
                       findings, Path(cam["snapshot"]).name if cam["snapshot"] else "-")  # fmt: skip
     console.print(table)
@@ -111,9 +114,10 @@ def _snapshot_dir(run: dict) -> str:
 @exam_option()
 @click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to watch each camera.")  # fmt: skip
+@wait_option("camera verification")
 @json_option
 @pass_app
-def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
+def verify(app: App, zone, camera_ids, exam_id, sample, wait, as_json) -> None:
     """Check the selected cameras at once: stream, fps, resolution, picture against the reference.
 
     Exit code 0 when no camera fails (warnings allowed), 1 when one does.
@@ -122,6 +126,7 @@ def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
     from ppe_tech.timeutil import utc_now
 
     site = app.site
+    hold_run_lock(site, "cameras", "camera verification", wait)
     exam = site.select_exam(exam_id, utc_now())
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None
@@ -240,8 +245,8 @@ def list_(app: App, as_json: bool) -> None:
         table.add_row(
             r["id"],
             r["zone"],
-            r["room"],
-            r["source"],
+            safe(r["room"]),
+            safe(r["source"]),
             "yes" if r["reference"] else "[yellow]none[/]",
             last,
         )

@@ -7,7 +7,10 @@ like every other bad input, instead of click's multi-line usage error.
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
+import logging
 import sqlite3
 import sys
 from dataclasses import dataclass, field
@@ -62,6 +65,21 @@ class App:
         return self._site.redact(text) if self._site else mask_url(text)
 
 
+class WarningLines(logging.Handler):
+    """The library's warnings (``logging``, level WARNING and up) as ``ppe-tech: ...`` lines on
+    stderr, each distinct line once per command (a key used three times warns once)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage()
+        if line not in self.seen:
+            self.seen.add(line)
+            click.echo(f"ppe-tech: {line}", err=True)
+
+
 pass_app = click.make_pass_decorator(App, ensure=True)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -72,6 +90,19 @@ def _use_lang(ctx: click.Context, _param: click.Parameter, value: str | None) ->
         ctx.ensure_object(App).lang = value
         set_language(value)
     return value
+
+
+def wait_option(what: str):
+    """``--wait``: wait for another run of the same job instead of exiting 3."""
+    return click.option("--wait", is_flag=True, help=f"Wait for another {what} to finish.")
+
+
+def hold_run_lock(site: Site, name: str, what: str, wait: bool) -> None:
+    """Hold the job's run lock (ppe_tech.runlock) until the command ends."""
+    from ppe_tech.runlock import run_lock
+
+    lock = run_lock(site.folder, name, what=what, wait=wait, tz=site.tz)
+    click.get_current_context().with_resource(lock)
 
 
 def lang_option(what: str = "Language"):
@@ -191,20 +222,83 @@ def zone_label(zone: str | None) -> str:
     return "?" if zone is None else labels.get(zone, zone)
 
 
+def manual_prompt(lang: str, by: str):
+    """An ``ask(item)`` for the checklist runner: the item's question on stderr, yes/no/skip
+    and a comment; Ctrl-C becomes KeyboardInterrupt so the runner keeps what is done."""
+    from ppe_tech.checklist.answers import answer_status
+    from ppe_tech.checklist.runner import Answer
+
+    def ask(item) -> Answer | None:
+        try:
+            return _ask_once(item)
+        except click.Abort:  # Ctrl-C at a prompt: the runner keeps what is done
+            raise KeyboardInterrupt from None
+
+    def _ask_once(item) -> Answer | None:
+        question = item.question.get(lang)
+        click.echo(f"\n[{item.id}] {item.title.get(lang)}", err=True)
+        choices = _("yes/no/skip")
+        word = click.prompt(f"{question} [{choices}]", err=True, default="", show_default=False)
+        status = answer_status(word)
+        while status is None and word:
+            word = click.prompt(
+                _("answer yes, no or skip"), err=True, default="", show_default=False
+            )
+            status = answer_status(word)
+        if status is None:
+            return None
+        comment = click.prompt(
+            _("comment (Enter for none)"), err=True, default="", show_default=False
+        )
+        return Answer(status, comment or None, by)
+
+    return ask
+
+
+def print_warnings(app: App) -> None:
+    """The site's config warnings (``ppe.yaml:LINE: ...``), one line each on stderr."""
+    for warning in app.site.warnings:
+        click.echo(f"ppe-tech: warning: {warning}", err=True)
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def stdout_console():
+# every control character but newline and tab (so no escape sequence reaches the terminal:
+# ESC, CSI, OSC, BEL), C1 controls, and the bidirectional overrides that reorder what a reader
+# sees ("Trojan source"): each shown as a visible escape, so an auditor sees it was there
+_VISIBLE_CONTROLS = {
+    i: f"\\x{i:02x}" for i in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(i) not in "\n\t"
+} | {i: f"\\u{i:04x}" for i in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def safe(value: Any) -> str:
+    """Stored or measured text made safe to print through rich: never read as markup
+    (``[/]`` is just text), control characters shown as ``\\x1b``, never sent raw."""
+    from rich.markup import escape
+
+    return escape(("" if value is None else str(value)).translate(_VISIBLE_CONTROLS))
+
+
+@functools.cache
+def _console_class():
     from rich.console import Console
 
-    return Console(highlight=False)
+    class PpeConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich exits 1 silently; the CLI boundary says why
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "broken pipe")
+
+    return PpeConsole
+
+
+def stdout_console():
+    return _console_class()(highlight=False)
 
 
 def stderr_console():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
+    return _console_class()(stderr=True, highlight=False)
 
 
 def progress_enabled() -> bool:

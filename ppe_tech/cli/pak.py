@@ -17,10 +17,11 @@ from ppe_tech.cli.common import (
     lang_option,
     pass_app,
     print_json,
+    safe,
     stdout_console,
 )
 from ppe_tech.errors import ConfigError, ExitCode
-from ppe_tech.fsutil import atomic_write_text, storage_error
+from ppe_tech.fsutil import atomic_write_text, read_regular, storage_error
 from ppe_tech.i18n import _
 from ppe_tech.pak.audit import audit, worst
 from ppe_tech.pak.chain import create_checkpoint, verify_log
@@ -35,6 +36,7 @@ from ppe_tech.pak.journal import (
     start_action,
 )
 
+CHECKPOINT_LIMIT = 64 * 1024  # a checkpoint is a few hundred bytes
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
 
 
@@ -302,11 +304,10 @@ def list_(app: App, *, date_from, date_to, room, action, person, lang, as_json) 
     for row in rows:
         end = row["end"] or ("…" if row["open"] else "")
         time_text = f"{row['start']}-{end}" if end else row["start"]
-        table.add_row(
-            str(row["no"]), row["date"], row["rooms"], time_text,
-            row["action_ru"] if lang == "ru" else row["action_en"],
-            row["performed_by"], row["responsible"], row["note"],
-        )  # fmt: skip
+        cells = (str(row["no"]), row["date"], row["rooms"], time_text,
+                 row["action_ru"] if lang == "ru" else row["action_en"],
+                 row["performed_by"], row["responsible"], row["note"])  # fmt: skip
+        table.add_row(*map(safe, cells))
     _console().print(table)
 
 
@@ -381,15 +382,13 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 
     Exit 0 when intact, 1 naming the first bad entry when not.
     """
-
     texts = []
     for path in checkpoint_files:
-        try:
-            texts.append((str(path), path.read_text(encoding="utf-8")))
+        try:  # bytes that are not UTF-8 cannot carry a valid signature: verify says FAIL
+            data = read_regular(path, limit=CHECKPOINT_LIMIT)
+            texts.append((str(path), data.decode("utf-8", errors="replace")))
         except FileNotFoundError:
             raise ConfigError(f"--checkpoint {path}: no such file") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"--checkpoint {path}: not a text file") from None
         except OSError as exc:
             raise storage_error(exc, "cannot read", path) from None
     result = verify_log(app.site, app.db, checkpoints=texts)
@@ -399,9 +398,9 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
         console = _console()
         for check in result.checkpoint_checks:
             mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
-            console.print(f"{mark}  {check.message}", markup=True)
+            console.print(f"{mark}  {safe(check.message)}", markup=True)
         if result.ok:
-            console.print(f"[green]{result.message}[/] ({result.seconds:.2f} s)")
+            console.print(f"[green]{safe(result.message)}[/] ({result.seconds:.2f} s)")
         else:
             if result.first_bad is not None:
                 console.print(f"[red]TAMPERED: first bad entry #{result.first_bad}[/]")
@@ -409,7 +408,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
                 low, high = result.bad_range
                 console.print(f"[red]TAMPERED: first bad entry between #{low} and #{high}[/]")
             for problem in result.problems:
-                console.print(f"[red]{problem}[/]", markup=True)
+                console.print(f"[red]{safe(problem)}[/]", markup=True)
     if not result.ok:
         raise SystemExit(int(ExitCode.FAILED))
 
@@ -435,7 +434,7 @@ def audit_(app: App, late_after: timedelta, no_chain: bool, as_json: bool) -> No
         for f in findings:
             style = SEVERITY_STYLE[f.severity]
             console.print(
-                f"[{style}]{f.severity:<6}[/] {f.code:<30} {f.message}",
+                f"[{style}]{f.severity:<6}[/] {f.code:<30} {safe(f.message)}",
                 markup=True,
                 soft_wrap=True,
             )

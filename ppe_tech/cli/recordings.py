@@ -12,12 +12,15 @@ from ppe_tech.cli.common import (
     DurationType,
     SizeType,
     exam_option,
+    hold_run_lock,
     json_option,
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stderr_console,
     stdout_console,
+    wait_option,
     zone_label,
 )  # fmt: skip
 from ppe_tech.errors import ConfigError, ExitCode
@@ -144,7 +147,7 @@ def _print_status(result: dict, tz) -> None:
     )
     label = _("problem")
     for problem in result["problems"]:
-        console.print(f"[red]{label}:[/] {escape(problem)}")
+        console.print(f"[red]{label}:[/] {safe(problem)}")
 
 
 @recordings.command("archive")
@@ -159,9 +162,10 @@ def _print_status(result: dict, tz) -> None:
               help="Folder to write the bag into (default: archive.target).")  # fmt: skip
 @click.option("--no-decode-check", is_flag=True,
               help="Skip decoding each file's first and last frame (faster; undecodable files go unnoticed).")  # fmt: skip
+@wait_option("archive of this exam")
 @json_option
 @pass_app
-def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) -> None:
+def archive(app: App, exam_id, zones, margin, target, no_decode_check, wait, as_json) -> None:
     """Copy the exam's recordings into a verified BagIt bag (resumable).
 
     Exit 0 when the bag is written (gaps and undecodable segments are reported, not fatal),
@@ -170,6 +174,7 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) 
     from ppe_tech.recordings.archive import archive_exam, plan_archive
 
     site = app.site
+    hold_run_lock(site, f"archive-{exam_id}", f"archive of exam {exam_id}", wait)
     if target is None:
         if not site.config.archive.target:
             raise ConfigError("no destination: give --to DIR or set archive.target in ppe.yaml")

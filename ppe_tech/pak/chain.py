@@ -41,7 +41,7 @@ from ppe_tech.pak.checkpoint import (
     store_checkpoint,
 )
 from ppe_tech.pak.schema import ENTRIES_DDL
-from ppe_tech.store import transaction
+from ppe_tech.store import store_error, transaction
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -180,7 +180,7 @@ def scan_chain(
             size if bad is None else conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
         )
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot read the PAK log: {exc}") from None
+        raise store_error(exc) from None
     message = _diagnose(conn, bad, previous) if bad is not None else ""
     return ChainScan(
         ok=bad is None,
@@ -207,6 +207,11 @@ def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
             f"entry #{bad} is missing: the log jumps from #{bad - 1} to #{row['seq']} "
             "(entries were deleted)"
         )
+    raw = conn.execute("SELECT CAST(body AS BLOB) FROM pak_entries WHERE seq = ?", (bad,))
+    try:
+        bytes(raw.fetchone()[0] or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return f"entry #{bad} is not UTF-8 text: its bytes were changed in the store by hand"
     stored = bytes(row["hash"]) if isinstance(row["hash"], bytes) else b""
     nxt = cursor.execute("SELECT * FROM pak_entries WHERE seq = ?", (bad + 1,)).fetchone()
     if nxt is not None and stored:

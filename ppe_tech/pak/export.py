@@ -44,9 +44,17 @@ def to_csv(rows: list[dict[str, Any]], lang: str = "ru") -> str:
                 value = row["action_ru"] if lang == "ru" else row["action_en"]
             else:
                 value = row[key]
-            values.append("" if value is None else value)
+            values.append(spreadsheet_safe("" if value is None else value))
         writer.writerow(values)
     return out.getvalue()
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): a text starting
+    with = + - @, tab or carriage return gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> str:

@@ -220,6 +220,8 @@ def make_entry(
                        ("responsible", rname + rposition)):  # fmt: skip
         if _CONTROL.search(text):
             raise ConfigError(f"{what}: control characters are not allowed (tab and newline are)")
+        if len(text) > MAX_TEXT:  # a paper journal's cell, not a file: 130 KB stalled a report
+            raise ConfigError(f"{what}: {len(text):,} characters, at most {MAX_TEXT:,} are allowed")
     return {
         "kind": kind, "action": code, "rooms": rooms, "start_at": _stamp(start),
         "end_at": _stamp(end) if end is not None else None, "end_of": end_of,
@@ -229,6 +231,7 @@ def make_entry(
     }  # fmt: skip
 
 
+MAX_TEXT = 2000  # characters of one field (room, note, person) of an entry
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
