@@ -251,7 +251,9 @@ def countersign(
     raw = embedded_data(pdf)
     data = json_object(raw) if raw else {}
     if data is None:
-        raise VerificationFailed(f"{path}: its embedded results.json is not a JSON object: not signed")
+        raise VerificationFailed(
+            f"{path}: its embedded results.json is not a JSON object: not signed"
+        )
     number = data.get("number") if isinstance(data.get("number"), str) else None
     row = (
         conn.execute("SELECT * FROM reports WHERE number = ?", (number,)).fetchone()
