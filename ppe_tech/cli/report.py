@@ -144,7 +144,7 @@ def archive(app, *, exam_id, archive_id, bag, allow_incomplete, lang, output, as
 @OUTPUT
 @json_option
 @pass_app
-def access_log(app, exam_id, date_from, date_to, lang, output, as_json) -> None:
+def access_log(app, *, exam_id, date_from, date_to, lang, output, as_json) -> None:
     """Access-log extract: the journal's columns, audit findings, log checkpoint."""
     _made(app, "access-log", as_json, exam_id=exam_id, lang=lang, output=output,
           date_from=date_from, date_to=date_to)  # fmt: skip
