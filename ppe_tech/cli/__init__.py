@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("ppe_tech.cli.report", "report", "Render, sign and verify PDF protocols."),
     "keys": ("ppe_tech.cli.keys", "keys", "Make or import the site's signing key and certificate."),
     "demo": ("ppe_tech.cli.demo", "demo", "Make a demo site and run every job on it end to end."),
+    "serve": ("ppe_tech.cli.serve", "serve", "Run the exam-day console in a browser."),
 }
 
 
