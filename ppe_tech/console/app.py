@@ -227,6 +227,9 @@ def create_app(site, settings: Settings | None = None, *, background: bool = Tru
     def guard(handler, **kw):
         return _guarded(console, handler, **kw)
 
+    async def events(request: Request) -> Response:
+        return await _events(console, request)
+
     routes = [
         Route("/", guard(pages.overview)),
         Route("/cameras", guard(pages.cameras)),
@@ -257,7 +260,7 @@ def create_app(site, settings: Settings | None = None, *, background: bool = Tru
         Route("/login", guard(pages.login, public=True)),
         Route("/login", guard(forms.login, public=True, page=pages.login), methods=["POST"]),
         Route("/logout", guard(forms.logout), methods=["POST"]),
-        Route("/events", lambda request: _events(console, request)),
+        Route("/events", events),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
