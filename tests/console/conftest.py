@@ -117,9 +117,13 @@ class LiveServer:
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium through Playwright; skipped with the reason when they do not fit."""
+@pytest.fixture(scope="module")
+def browser(demo_master):
+    """Debian's chromium through Playwright; skipped with the reason when they do not fit.
+
+    Module-scoped and started after the demo: Playwright's sync API keeps an event loop
+    running in the main thread, where ``asyncio.run`` (pyHanko signing) would then fail.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
