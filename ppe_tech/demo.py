@@ -30,6 +30,7 @@ import yaml
 
 from ppe_tech.demo_services import PortalServer, SntpServer
 from ppe_tech.site import Site, load_site
+from ppe_tech.siteinit import make_site_folder
 from ppe_tech.timeutil import utc_now
 
 # (name, "module:function"), run in this order
@@ -119,8 +120,6 @@ def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
 
 def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = None) -> list[str]:
     """Make the demo site in ``folder`` (which must not hold a site yet) and run every step."""
-    from ppe_tech.cli.site import make_site_folder
-
     now = now or utc_now()
     with contextlib.ExitStack() as stack:
         portal = stack.enter_context(PortalServer())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,10 @@ from ppe_tech.errors import ConfigError, NoSpaceError, StorageError
 
 
 def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable. Windows cannot open a folder for this (and NTFS
+    journals renames itself), so there it does nothing."""
+    if sys.platform == "win32":
+        return
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -43,7 +48,8 @@ def atomic_writer(path: Path, mode: int = 0o644, binary: bool = True) -> Iterato
         raise storage_error(exc, "cannot write", path) from exc
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, mode)
+        if sys.platform != "win32":  # Windows has no POSIX modes: the folder's ACL applies
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
             yield fh
             fh.flush()

@@ -109,6 +109,56 @@ class Camera(StrictModel):
         return self
 
 
+RoomKind = Literal["auditorium", "staff-room", "other"]
+StationRole = Literal[
+    "print", "scan", "authorisation", "backup-print", "backup-scan", "backup-authorisation", "other"
+]
+# the shipped checklist of each role (backups are checked like the station they stand in for)
+ROLE_CHECKLISTS: dict[str, str] = {
+    "print": "station-print",
+    "backup-print": "station-print",
+    "scan": "station-scan",
+    "backup-scan": "station-scan",
+    "authorisation": "station-authorisation",
+    "backup-authorisation": "station-authorisation",
+    "other": "station-common",
+}
+
+
+def _room_number(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML reads 0001 unquoted as the integer 1: the forms' leading zeros would be lost
+        raise ValueError(f'write the room number in quotes, as the forms do: "{value:04d}"')
+    return value
+
+
+RoomNumber = Annotated[str, BeforeValidator(_room_number)]
+
+
+class Room(StrictModel):
+    number: RoomNumber = Field(pattern=SAFE_ID)  # as the forms write it: "0001"; staff room "7777"
+    kind: RoomKind = "auditorium"
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """``auditorium 0003`` / ``staff room 7777``: how messages name the room."""
+        return f"{self.kind.replace('-', ' ')} {self.number}"
+
+
+class Station(StrictModel):
+    id: str = Field(pattern=SAFE_ID)
+    role: StationRole
+    room: RoomNumber
+    host: str | None = None  # reachability from the technician's machine (station confirm)
+    port: int = Field(default=445, ge=1, le=65535)  # TCP port the host answers on (445: SMB)
+    checklist: str | None = Field(default=None, pattern=SAFE_ID)  # default: by role
+
+    @property
+    def checklist_name(self) -> str:
+        return self.checklist or ROLE_CHECKLISTS[self.role]
+
+
 class Recordings(StrictModel):
     root: str = "recordings/"
     layout: str = FRIGATE_LAYOUT
@@ -160,19 +210,34 @@ class SiteConfig(StrictModel):
     archive: Archive = Archive()
     signing: Signing = Signing()
     checks: Checks = Checks()
+    rooms: list[Room] | None = None  # None: an older site, rooms derived from the cameras
+    stations: list[Station] = []
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> SiteConfig:
+    def _required_staff(self) -> SiteConfig:
         for role in ("technician", "head"):
             if role not in self.staff:
                 raise ValueError(f"staff.{role} is required")
-        for kind, items in (("exams", self.exams), ("cameras", self.cameras)):
-            seen: set[str] = set()
-            for item in items:
-                if item.id in seen:
-                    raise ValueError(f"{kind}: duplicate id {item.id!r}")
-                seen.add(item.id)
         return self
+
+
+def check_unique_ids(doc: YamlDoc, config: SiteConfig) -> None:
+    """Two exams, cameras, stations (or rooms) with one id (number): the error points at the
+    second one's line and names the first."""
+    lists: list[tuple[str, list[Any], str]] = [
+        ("exams", config.exams, "id"),
+        ("cameras", config.cameras, "id"),
+        ("stations", config.stations, "id"),
+        ("rooms", config.rooms or [], "number"),
+    ]
+    for kind, items, key in lists:
+        first_index: dict[str, int] = {}
+        for index, item in enumerate(items):
+            value = getattr(item, key)
+            if value in first_index:
+                first = doc.where((kind, first_index[value], key))
+                raise doc.error((kind, index, key), f"duplicate {key} {value!r} (first at {first})")
+            first_index[value] = index
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -211,6 +276,8 @@ class Site:
         self.config = config
         self.doc = doc
         self.secrets = secrets
+        # "ppe.yaml:LINE: ..." lines the CLI prints on stderr; the config is usable as it is
+        self.warnings: list[str] = []
 
     # -- places in the site folder --------------------------------------------------------
     @property
@@ -271,6 +338,36 @@ class Site:
         known = ", ".join(c.id for c in self.config.cameras) or "none defined"
         raise ConfigError(f"unknown camera {camera_id!r} (known: {known})")
 
+    # -- rooms and stations (ppe_tech.rooms checks them and derives rooms for older sites) ------
+    @cached_property
+    def rooms(self) -> list[Room]:
+        """The rooms of ``rooms:``, or for an older site the rooms its cameras name."""
+        if self.config.rooms is not None:
+            return list(self.config.rooms)
+        return list(derived_rooms(self.config.cameras).values())
+
+    def room(self, number: str) -> Room:
+        for room in self.rooms:
+            if room.number == number:
+                return room
+        known = ", ".join(r.number for r in self.rooms) or "none defined"
+        raise ConfigError(f"unknown room {number!r} (known: {known})")
+
+    def camera_room(self, camera: Camera) -> str | None:
+        """The number of the room a camera films (None for a camera with no room)."""
+        if not camera.room:
+            return None
+        if self.config.rooms is not None:
+            return camera.room
+        return derived_rooms(self.config.cameras)[camera.room].number
+
+    def station(self, station_id: str) -> Station:
+        for station in self.config.stations:
+            if station.id == station_id:
+                return station
+        known = ", ".join(s.id for s in self.config.stations) or "none defined"
+        raise ConfigError(f"unknown station {station_id!r} (known: {known})")
+
     # -- secrets ---------------------------------------------------------------------------
     def redact(self, text: str) -> str:
         """Mask every secret from the environment and every password in a URL."""
@@ -291,6 +388,70 @@ class Site:
             return value
 
         return clean(self.config.model_dump(mode="json"))
+
+
+_ROOM_DIGITS = re.compile(r"\b(\d{3,4})\b")
+_ZONE_ROOM_KIND: dict[str, RoomKind] = {"auditorium": "auditorium", "staff-room": "staff-room"}
+
+
+def derived_rooms(cameras: list[Camera]) -> dict[str, Room]:
+    """Rooms of a site without ``rooms:``: one per distinct camera ``room`` text.
+
+    "Auditorium 0001" becomes room "0001" (the number in the text), anything else keeps the
+    text as its number; the kind follows the camera's zone.
+    """
+    rooms: dict[str, Room] = {}
+    for camera in cameras:
+        if not camera.room or camera.room in rooms:
+            continue
+        digits = _ROOM_DIGITS.search(camera.room)
+        number = (
+            digits.group(1).zfill(4) if digits else re.sub(r"[^A-Za-z0-9_.-]+", "-", camera.room)
+        )
+        kind = _ZONE_ROOM_KIND.get(camera.zone, "other")
+        rooms[camera.room] = Room(number=number.strip("-") or "room", kind=kind, name=camera.room)
+    return rooms
+
+
+def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[str]:
+    """Errors (raised, with file:line) and warnings (returned) about rooms and stations."""
+    if config.rooms is None:
+        named = [c for c in config.cameras if c.room]
+        if not named and not config.stations:
+            return []
+        return [
+            f"{doc.where(('cameras',))}: no rooms: list; rooms derived from the cameras' room "
+            "names (fix: add rooms: with number, kind and name, and write each camera's room "
+            'as its number, e.g. room: "0001"; see ppe-tech init)'
+        ]
+    numbers = {r.number for r in config.rooms}  # unique: check_unique_ids ran first
+    for index, station in enumerate(config.stations):
+        if station.room not in numbers:
+            raise doc.error(("stations", index, "room"), _unknown_room(station.room, numbers))
+    for index, camera in enumerate(config.cameras):
+        if camera.room and camera.room not in numbers:
+            raise doc.error(("cameras", index, "room"), _unknown_room(camera.room, numbers))
+    return _room_warnings(config, doc)
+
+
+def _unknown_room(number: str, numbers: set[str]) -> str:
+    return f"unknown room {number!r} (rooms: {', '.join(sorted(numbers)) or 'none'})"
+
+
+def _room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
+    assert config.rooms is not None
+    printing = {s.room for s in config.stations if s.role == "print"}
+    filmed = {c.room for c in config.cameras}
+    warnings = []
+    for index, room in enumerate(config.rooms):
+        if room.kind != "auditorium":
+            continue
+        where = doc.where(("rooms", index))
+        if room.number not in printing:
+            warnings.append(f"{where}: auditorium {room.number} has no print station")
+        if room.number not in filmed:
+            warnings.append(f"{where}: auditorium {room.number} has no camera")
+    return warnings
 
 
 def find_site_folder(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Path:
@@ -320,7 +481,10 @@ def load_site(folder: Path) -> Site:
     secrets: set[str] = set()
     data = _substitute_env(doc, doc.data, (), secrets)
     config = doc.validate(SiteConfig, data)
-    return Site(folder, config, doc, secrets)
+    check_unique_ids(doc, config)
+    site = Site(folder, config, doc, secrets)
+    site.warnings = check_rooms(config, doc)
+    return site
 
 
 def open_site(explicit: str | os.PathLike | None = None) -> Site:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ppe_tech.checklist.model import Checklist, Item
-from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed
+from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed, runs_on
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
@@ -159,6 +160,38 @@ def run_probes(
     return results
 
 
+def asked_by_hand(item: Item, *, platform: str = sys.platform, by_hand: bool = False) -> bool:
+    """Manual items; with ``by_hand`` every item; else probes that cannot run on ``platform``."""
+    if item.probe is None or by_hand:
+        return True
+    return not runs_on(item.probe, platform)
+
+
+def _hand_result(item: Item, answer: Answer | None, platform: str) -> ItemResult:
+    note = ""
+    if item.probe is not None and not runs_on(item.probe, platform):
+        note = f"{item.probe.type} probe not available on this platform ({platform}); asked by hand"
+    if answer is None:
+        return ItemResult(item, UNANSWERED, message=note or "not confirmed")
+    value = {PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status]
+    return ItemResult(
+        item,
+        answer.status,
+        value=value,
+        expected="yes",
+        message=note,
+        answered_by=answer.by,
+        comment=answer.comment,
+    )
+
+
+def join_interruptibly(thread: threading.Thread) -> None:
+    """``thread.join()`` that Ctrl-C can interrupt: on Windows a join without a timeout
+    blocks KeyboardInterrupt until the thread ends."""
+    while thread.is_alive():
+        thread.join(0.2)
+
+
 def run_checklist(
     checklist: Checklist,
     site: Site | None,
@@ -167,11 +200,15 @@ def run_checklist(
     ask: Callable[[Item], Answer | None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
     now: Callable[[], datetime] = utc_now,
+    *,
+    platform: str = sys.platform,
+    by_hand: bool = False,
 ) -> RunResult:
     """Run every item not disabled by the site; manual items from ``answers``, else ``ask``.
 
-    A Ctrl-C (KeyboardInterrupt) ends the run early without losing what is done: the
-    result has ``interrupted`` set and the unfinished items say so.
+    Probes that cannot run on ``platform`` (or every probe, with ``by_hand``) are asked
+    like manual items. A Ctrl-C (KeyboardInterrupt) ends the run early without losing what
+    is done: the result has ``interrupted`` set and the unfinished items say so.
     """
     answers = answers or {}
     disabled_ids = set(site.config.checks.disabled) if site else set()
@@ -184,20 +221,17 @@ def run_checklist(
         if on_result:
             on_result(result)
 
-    automatic = [i for i in items if i.probe is not None]
+    hand = [i for i in items if asked_by_hand(i, platform=platform, by_hand=by_hand)]
+    hand_ids = {i.id for i in hand}
+    automatic = [i for i in items if i.id not in hand_ids]
     background = threading.Thread(target=run_probes, args=(automatic, site, finished), daemon=True)
     background.start()  # the technician answers manual items while the probes run
     interrupted = False
     try:
-        for item in (i for i in items if i.probe is None):
+        for item in hand:
             answer = answers.get(item.id) or (ask(item) if ask else None)
-            if answer is None:
-                finished(ItemResult(item, UNANSWERED, message="not confirmed"))
-                continue
-            value = {PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status]
-            finished(ItemResult(item, answer.status, value=value, expected="yes",
-                                answered_by=answer.by, comment=answer.comment))  # fmt: skip
-        background.join()
+            finished(_hand_result(item, answer, platform))
+        join_interruptibly(background)
     except KeyboardInterrupt:
         interrupted = True
 

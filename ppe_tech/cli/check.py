@@ -11,6 +11,7 @@ from ppe_tech.cli.common import (
     App,
     json_option,
     lang_option,
+    manual_prompt,
     pass_app,
     print_json,
     progress_enabled,
@@ -27,32 +28,6 @@ STATUS_STYLE = {
 @click.group()
 def check() -> None:
     """Checklists: automatic probes and manual confirmations, against the deadline."""
-
-
-def _ask(lang: str, by: str):
-    from ppe_tech.checklist.answers import answer_status
-    from ppe_tech.checklist.runner import Answer
-
-    def ask(item) -> Answer | None:
-        try:
-            return _ask_once(item)
-        except click.Abort:  # Ctrl-C at a prompt: the runner keeps what is done
-            raise KeyboardInterrupt from None
-
-    def _ask_once(item) -> Answer | None:
-        question = item.manual.get(lang)
-        click.echo(f"\n[{item.id}] {item.title.get(lang)}", err=True)
-        word = click.prompt(f"{question} [yes/no/skip]", err=True, default="", show_default=False)
-        status = answer_status(word)
-        while status is None and word:
-            word = click.prompt("answer yes, no or skip", err=True, default="", show_default=False)
-            status = answer_status(word)
-        if status is None:
-            return None
-        comment = click.prompt("comment (Enter for none)", err=True, default="", show_default=False)
-        return Answer(status, comment or None, by)
-
-    return ask
 
 
 @check.command("run")
@@ -108,7 +83,12 @@ def run(
         answers.update(parse_confirm(confirms, by))
         check_known(answers, checklist, "answers")
         result = _run_with_progress(
-            checklist, site, exam, answers, _ask(lang, by) if interactive else None, run_checklist
+            checklist,
+            site,
+            exam,
+            answers,
+            manual_prompt(lang, by) if interactive else None,
+            run_checklist,
         )
         run_id = save_run(app.db, result)
         stored = load_run(app.db, run_id)

@@ -57,6 +57,46 @@ def lang_option(what: str = "Language"):
     )
 
 
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on stderr; yes/y/да/д and no/n/нет/н are understood (Enter: no)."""
+    from ppe_tech.words import yes_or_no
+
+    while True:
+        word = click.prompt(f"{question} [y/N]", default="", show_default=False, err=True)
+        verdict = yes_or_no(word) if word else False
+        if verdict is not None:
+            return verdict
+        click.echo("answer yes or no (да / нет)", err=True)
+
+
+def manual_prompt(lang: str, by: str):
+    """An ``ask(item)`` for the checklist runner: the item's question on stderr, yes/no/skip
+    and a comment; Ctrl-C becomes KeyboardInterrupt so the runner keeps what is done."""
+    from ppe_tech.checklist.answers import answer_status
+    from ppe_tech.checklist.runner import Answer
+
+    def ask(item) -> Answer | None:
+        try:
+            return _ask_once(item)
+        except click.Abort:  # Ctrl-C at a prompt: the runner keeps what is done
+            raise KeyboardInterrupt from None
+
+    def _ask_once(item) -> Answer | None:
+        question = item.question.get(lang)
+        click.echo(f"\n[{item.id}] {item.title.get(lang)}", err=True)
+        word = click.prompt(f"{question} [yes/no/skip]", err=True, default="", show_default=False)
+        status = answer_status(word)
+        while status is None and word:
+            word = click.prompt("answer yes, no or skip", err=True, default="", show_default=False)
+            status = answer_status(word)
+        if status is None:
+            return None
+        comment = click.prompt("comment (Enter for none)", err=True, default="", show_default=False)
+        return Answer(status, comment or None, by)
+
+    return ask
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

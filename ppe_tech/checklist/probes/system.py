@@ -3,25 +3,53 @@
 from __future__ import annotations
 
 import hashlib
+import locale
 import re
 import shlex
 import shutil
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.checklist.probes.registry import installed_version
+from ppe_tech.checklist.probes.versions import DEFAULT_PATTERN, check_constraint, version_outcome
 from ppe_tech.fsutil import format_size, parse_size
 from ppe_tech.site import Duration
 
-Argv = Annotated[list[str], BeforeValidator(lambda v: shlex.split(v) if isinstance(v, str) else v)]
+
+def split_command(text: str, platform: str = sys.platform) -> list[str]:
+    r"""A command line as a shell would split it, never run through one.
+
+    On Windows, backslashes are path separators, not escapes: POSIX shlex would turn
+    ``C:\Station\station.exe`` into ``C:Stationstation.exe``, so quotes are only stripped.
+    """
+    if platform != "win32":
+        return shlex.split(text)
+    lexer = shlex.shlex(text, posix=False)
+    lexer.whitespace_split = True
+    return [t[1:-1] if len(t) > 1 and t[0] == t[-1] == '"' else t for t in lexer]
+
+
+Argv = Annotated[
+    list[str], BeforeValidator(lambda v: split_command(v) if isinstance(v, str) else v)
+]
 Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def console_encoding() -> str:
+    """The encoding console programs write in: the OEM code page on Windows (cp866 for
+    Russian), not the ANSI one ``text=True`` would assume; the locale's elsewhere."""
+    if sys.platform == "win32":
+        import ctypes
+
+        return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
+    return locale.getpreferredencoding(False)
 
 
 def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
@@ -31,13 +59,15 @@ def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
     if shutil.which(argv[0]) is None:
         raise ProbeFailed(f"program {argv[0]!r} not found")
     try:
-        return subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-        )
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise ProbeFailed(f"{argv[0]} did not finish within {timeout:g}s") from None
     except OSError as exc:
         raise ProbeFailed(f"cannot run {argv[0]}: {exc.strerror}") from None
+    encoding = console_encoding()
+    done.stdout = done.stdout.decode(encoding, "replace")
+    done.stderr = done.stderr.decode(encoding, "replace")
+    return done
 
 
 def first_line(text: str) -> str:
@@ -199,7 +229,7 @@ class PrinterSpec(ProbeSpec):
     server: str | None = None  # CUPS server host[:port]; default the local one
 
 
-@probe("printer", PrinterSpec)
+@probe("printer", PrinterSpec, platforms=("linux", "darwin"))  # CUPS
 def printer(spec: PrinterSpec, ctx: ProbeContext) -> Outcome:
     server = ["-h", spec.server] if spec.server else []
     state = run_program(["lpstat", *server, "-p", spec.queue], ctx.timeout)
@@ -242,7 +272,7 @@ def usb_ids(root: Path = USB_DEVICES) -> set[str]:
     return found
 
 
-@probe("usb", UsbSpec)
+@probe("usb", UsbSpec, platforms=("linux",))  # /sys/bus/usb
 def usb(spec: UsbSpec, ctx: ProbeContext) -> Outcome:
     if not USB_DEVICES.is_dir():
         raise ProbeFailed(f"{USB_DEVICES} is not available on this machine")
@@ -255,35 +285,53 @@ def usb(spec: UsbSpec, ctx: ProbeContext) -> Outcome:
 
 
 class SoftwareSpec(ProbeSpec):
+    """The station software's version, read where the software keeps it: on Windows the
+    ``DisplayVersion`` of the installed program whose ``DisplayName`` matches ``program``, a
+    version file (``file``), or a command's output (``argv``). The first given of these
+    three wins; an empty string counts as not given, so a checklist can offer all three
+    and each site fills in the one its software has."""
+
     type: Literal["software"]
-    argv: Argv  # e.g. "station --version"
     version: str  # constraint, e.g. ">=26.1,<27"
-    pattern: str = r"(\d+(?:\.\d+)+)"  # where the version is in the output (first group)
+    argv: Argv | None = None  # e.g. "station --version"
+    file: str | None = None  # e.g. C:\Station\version.txt
+    program: str | None = None  # regex over DisplayName, e.g. "Станция печати"
+    pattern: str = DEFAULT_PATTERN  # where the version is in the text (first group)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if v not in ("", [])}
+            given = [k for k in ("program", "file", "argv") if k in data]
+            if not given:
+                raise ValueError("give one of program, file, argv")
+            data = {k: v for k, v in data.items() if k not in given[1:]}  # the first one wins
+        return data
 
     @field_validator("version")
     @classmethod
     def _constraint(cls, value: str) -> str:
+        return check_constraint(value)
+
+    def platforms(self) -> tuple[str, ...] | None:
+        return ("win32",) if self.program else None
+
+
+def _version_text(spec: SoftwareSpec, ctx: ProbeContext) -> str:
+    if spec.program:
+        return installed_version(spec.program)
+    if spec.file:
+        path = ctx.site.path(spec.file) if ctx.site else Path(spec.file)
         try:
-            SpecifierSet(value)
-        except InvalidSpecifier:
-            raise ValueError(f"{value!r} is not a version constraint (e.g. >=26.1)") from None
-        return value
+            with path.open("rb") as fh:
+                return fh.read(65536).decode("utf-8", "replace")
+        except OSError as exc:
+            raise ProbeFailed(f"{path}: {exc.strerror}", "unreadable", spec.version) from None
+    done = run_program(spec.argv or [], ctx.timeout)
+    return done.stdout + "\n" + done.stderr
 
 
 @probe("software", SoftwareSpec)
 def software(spec: SoftwareSpec, ctx: ProbeContext) -> Outcome:
-    done = run_program(spec.argv, ctx.timeout)
-    output = done.stdout + "\n" + done.stderr
-    match = re.search(spec.pattern, output)
-    if not match:
-        return Outcome.failed("no version in the output", first_line(output), spec.version)
-    found = match.group(1) if match.groups() else match.group(0)
-    try:
-        satisfied = Version(found) in SpecifierSet(spec.version)
-    except InvalidVersion:
-        return Outcome.failed(f"{found!r} is not a version", found, spec.version)
-    if not satisfied:
-        return Outcome.failed(
-            f"version {found} does not satisfy {spec.version}", found, spec.version
-        )
-    return Outcome.passed(found, spec.version)
+    return version_outcome(_version_text(spec, ctx), spec.version, spec.pattern)
