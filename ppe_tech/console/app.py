@@ -21,7 +21,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -33,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "ppe_lang"
 SSE_POLL_S = 0.2  # how often the event stream looks for new alerts
 SSE_HEARTBEAT_S = 15.0
+MAX_RESULT_BYTES = 1024 * 1024  # a station result file is a few kB
 
 
 @dataclass
@@ -98,7 +105,7 @@ class Console:
         if self.settings.watch:
             live.start_thread(live.run_recording_watch, self.site, self._connect, self.hub, self.stop,
                               self.settings.watch_interval, name="recording-watch")  # fmt: skip
-        live.start_thread(live.run_deadline_watch, self.site, self.looks, self._connect, self.hub,
+        live.start_thread(live.run_deadline_watch, self.site, self._connect, self.hub,
                           self.stop, name="deadline-watch")  # fmt: skip
 
     def render(self, ctx: Ctx, template: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -218,6 +225,32 @@ async def _events(console: Console, request: Request) -> Response:
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
+async def _station_result(console: Console, request: Request) -> Response:
+    """A station's signed result file (``station run --send``): no session, no CSRF token,
+    because the file's own signature (a key enrolled on this site) is what is checked."""
+    from ppe_tech.console import data
+
+    body = await request.body()
+    if len(body) > MAX_RESULT_BYTES:
+        return JSONResponse(
+            {"error": f"a result file is at most {MAX_RESULT_BYTES} bytes"}, status_code=413
+        )
+    client = request.client.host if request.client else "?"
+
+    def receive() -> dict:
+        return data.receive_station_result(console.site, console.db(), body, f"network {client}")
+
+    try:
+        answer = await run_in_threadpool(receive)
+    except PpeError as exc:
+        console.hub.publish("station_refused", f"result from {client} refused: {exc.message}")
+        return JSONResponse({"error": console.site.redact(exc.message)}, status_code=400)
+    if answer["status"] == "imported" and not answer["passed"]:
+        failed = ", ".join(answer["failed_items"])
+        console.hub.publish("station_failed", f"station {answer['station']} failed: {failed}")
+    return JSONResponse(answer)
+
+
 def create_app(site, settings: Settings | None = None, *, background: bool = True) -> Starlette:
     """The console for ``site``; ``background`` starts the camera checks and the watch."""
     from ppe_tech.console import forms, pages
@@ -230,8 +263,19 @@ def create_app(site, settings: Settings | None = None, *, background: bool = Tru
     async def events(request: Request) -> Response:
         return await _events(console, request)
 
+    async def station_result(request: Request) -> Response:
+        return await _station_result(console, request)
+
     routes = [
         Route("/", guard(pages.overview)),
+        Route("/rooms", guard(pages.rooms)),
+        Route("/rooms/confirm/{station_id}", guard(pages.confirm_station)),
+        Route(
+            "/rooms/confirm/{station_id}",
+            guard(forms.confirm_station, page=pages.confirm_station),
+            methods=["POST"],
+        ),  # fmt: skip
+        Route("/stations/result", station_result, methods=["POST"]),
         Route("/cameras", guard(pages.cameras)),
         Route("/cameras/verify", guard(forms.verify_cameras, page=pages.cameras), methods=["POST"]),
         Route("/cameras/progress", guard(pages.verify_progress)),

@@ -326,35 +326,100 @@ def report_make(site: Site, conn: sqlite3.Connection, form: dict[str, str]) -> d
     return make_report(site, conn, kind, exam_id, lang=lang)
 
 
-# -- rooms ---------------------------------------------------------------------------------------
-def rooms_readiness(site: Site, cameras: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each room and whether it is ready: from its cameras' newest verdicts.
+# -- rooms and stations ---------------------------------------------------------------------------
+def readiness_exam(site: Site, now: datetime | None = None) -> Exam | None:
+    """The exam readiness is computed for: today's, else the latest that has started."""
+    return exam_clock(site, now).exam or window_exam(site, None, now)
 
-    (Stations join this once the site models rooms and stations.)
-    """
-    rooms: dict[str, list] = {}
-    for cam in site.config.cameras:
-        rooms.setdefault(cam.room or cam.id, []).append(cam.id)
+
+def rooms_readiness(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Each room with ``state`` ready / not_ready / not_checked and its reason in one line."""
+    from ppe_tech.stations.results import room_readiness
+
+    exam = readiness_exam(site)
+    if exam is None:
+        return []
+    findings = {cam: _codes(result) for cam, result in stored_camera_results(conn).items()}
     out = []
-    for room, ids in rooms.items():
-        unchecked = [i for i in ids if i not in cameras]
-        failed = [i for i in ids if i in cameras and cameras[i]["status"] == "fail"]
-        if failed:
-            state, reason = (
-                "not_ready",
-                ", ".join(f"{i}: {_first_finding(cameras[i])}" for i in failed),
-            )
-        elif unchecked:
-            state, reason = "not_checked", ", ".join(unchecked)
-        else:
-            state, reason = "ready", ""
-        out.append({"room": room, "state": state, "reason": reason, "cameras": ids})
+    for room in room_readiness(conn, site, exam):
+        row = room.to_json()
+        untouched = all(s["state"] == "not-checked" for s in row["stations"]) and all(
+            c["status"] == "not-verified" for c in row["cameras"]
+        )
+        row["state"] = "ready" if room.ready else ("not_checked" if untouched else "not_ready")
+        row["reason"] = ", ".join(_with_findings(reason, findings) for reason in room.reasons)
+        row["label"] = room.name or room.label
+        out.append(row)
     return out
 
 
-def _first_finding(camera: dict[str, Any]) -> str:
-    findings = camera.get("findings") or []
-    return findings[0]["code"] if findings else camera.get("status", "")
+def _codes(result: dict[str, Any]) -> str:
+    return ", ".join(f["code"] for f in result.get("findings") or [] if f.get("severity") == "fail")
+
+
+def _with_findings(reason: str, findings: dict[str, str]) -> str:
+    """``camera aud-0002-a fail`` -> ``camera aud-0002-a fail (covered)``."""
+    words = reason.split()
+    if len(words) == 3 and words[0] == "camera" and findings.get(words[1]):
+        return f"{reason} ({findings[words[1]]})"
+    return reason
+
+
+def station_questions(site: Site, station_id: str):
+    """The station and its checklist items, every one asked by hand (``station confirm``)."""
+    from ppe_tech.stations.run import station_checklist
+
+    station = site.station(station_id)
+    return station, station_checklist(site, station).items
+
+
+def confirm_station(
+    site: Site, conn: sqlite3.Connection, station_id: str, form: dict[str, str]
+) -> int:
+    """``station confirm --answers``: the page's answers, checked and stored as by hand."""
+    from ppe_tech.checklist.answers import check_known
+    from ppe_tech.stations.results import save_station_run
+    from ppe_tech.stations.run import (
+        StationRequest,
+        confirm_station,
+        operator_name,
+        station_checklist,
+    )
+
+    exam = readiness_exam(site)
+    if exam is None:
+        raise ConfigError("no exam today in ppe.yaml: nothing to confirm a station for")
+    station = site.station(station_id)
+    by = f"{operator_name(site)}, console"
+    answers = {}
+    for key, word in form.items():
+        if key.startswith("answer-") and word.strip():
+            item_id = key.removeprefix("answer-")
+            answers[item_id] = answer(word, form.get(f"comment-{item_id}", ""), by)
+    check_known(answers, station_checklist(site, station), "answers", by_hand=True)
+    result = confirm_station(
+        site, StationRequest(station=station, exam=exam, answers=answers), by=by
+    )
+    return save_station_run(conn, result)
+
+
+def receive_station_result(site: Site, conn: sqlite3.Connection, data: bytes, source: str) -> dict:
+    """A result file posted by ``station run --send``: verified and stored as ``station import``
+    does (already stored: its run; refused: VerificationFailed with the reason)."""
+    import hashlib
+    from dataclasses import replace
+
+    from ppe_tech.stations.resultfile import verify_result_file
+    from ppe_tech.stations.results import save_station_run, stored_run_id
+
+    existing = stored_run_id(conn, hashlib.sha256(data).hexdigest())
+    if existing is not None:
+        return {"status": "already", "run_id": existing}
+    exam = exam_clock(site).exam
+    result = verify_result_file(site, data, exam_id=exam.id if exam else None)
+    run_id = save_station_run(conn, replace(result, source=source))
+    return {"status": "imported", "run_id": run_id, "station": result.station_id,
+            "passed": result.passed, "failed_items": list(result.failed_items)}  # fmt: skip
 
 
 def age_seconds(moment: str | None, now: datetime | None = None) -> float | None:

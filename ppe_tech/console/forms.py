@@ -21,6 +21,12 @@ def verify_cameras(console, ctx):
     return _back("/cameras")
 
 
+def confirm_station(console, ctx):
+    station_id = ctx.request.path_params["station_id"]
+    run_id = data.confirm_station(console.site, console.db(), station_id, ctx.form)
+    return _back(f"/rooms?confirmed={run_id}#station-{station_id}")
+
+
 def pak_add(console, ctx):
     entry = data.pak_add(console.site, console.db(), ctx.form, kind="action")
     return _back(f"/pak#entry-{entry['seq']}")

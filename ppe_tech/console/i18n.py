@@ -93,6 +93,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "open_actions": ("Незавершённые действия", "Open actions"),
     "hatched_gap": ("штриховка: разрыв записи", "hatched: a gap in the recording"),
     "entries": ("записей", "entries"),
+    "station": ("Станция", "Station"),
+    "role": ("Роль", "Role"),
+    "checked": ("Проверена", "Checked"),
+    "how": ("Как", "How"),
+    "confirm_by_hand": ("Подтвердить вручную", "Confirm by hand"),
 }
 
 

@@ -188,7 +188,7 @@ def run_recording_watch(site, connect: Callable[[], Any], hub: AlertHub, stop: t
         conn.close()
 
 
-def run_deadline_watch(site, looks: CameraLooks, connect, hub: AlertHub, stop: threading.Event,
+def run_deadline_watch(site, connect, hub: AlertHub, stop: threading.Event,
                        warn_before: float = 15 * 60, every: float = 30.0) -> None:  # fmt: skip
     """Alert once when the deadline is ``warn_before`` away and some room is not ready."""
     warned: set[str] = set()
@@ -200,10 +200,10 @@ def run_deadline_watch(site, looks: CameraLooks, connect, hub: AlertHub, stop: t
         if 0 < left <= warn_before:
             conn = connect()
             try:
-                rooms = data.rooms_readiness(site, data.stored_camera_results(conn))
+                rooms = data.rooms_readiness(site, conn)
             finally:
                 conn.close()
-            waiting = [r["room"] for r in rooms if r["state"] != "ready"]
+            waiting = [r["label"] for r in rooms if r["state"] != "ready"]
             if waiting:
                 warned.add(clock.exam.id)
                 hub.publish(

@@ -47,7 +47,6 @@ def overview(console, ctx, error: str | None = None, status: int = 200):
     site, conn = console.site, console.db()
     clock = data.exam_clock(site)
     tiles = camera_tiles(console)
-    stored = data.stored_camera_results(conn)
     exam = data.window_exam(site, None)
     rec = data.recordings_view(site, conn, exam)
     counts: dict[str, int] = {}
@@ -56,9 +55,22 @@ def overview(console, ctx, error: str | None = None, status: int = 200):
     alerts = [a.to_json() for a in console.hub.latest(10)]
     stored_alerts = data.recent_recording_alerts(conn, 10)[::-1]
     return console.render(ctx, "overview.html", status=status, error=error, clock=clock.to_json(),
-                          now=utc_now().isoformat(), rooms=data.rooms_readiness(site, stored),
+                          now=utc_now().isoformat(), rooms=data.rooms_readiness(site, conn),
                           tiles=tiles, counts=counts, rec=rec, alerts=alerts,
                           stored_alerts=stored_alerts, stale_after=console.settings.stale_after)  # fmt: skip
+
+
+def rooms(console, ctx, error: str | None = None, status: int = 200):
+    site = console.site
+    return console.render(ctx, "rooms.html", status=status, error=error,
+                          rooms=data.rooms_readiness(site, console.db()),
+                          exam=data.readiness_exam(site))  # fmt: skip
+
+
+def confirm_station(console, ctx, error: str | None = None, status: int = 200):
+    station, items = data.station_questions(console.site, ctx.request.path_params["station_id"])
+    return console.render(ctx, "confirm.html", status=status, error=error, station=station,
+                          items=items, form=ctx.form, exam=data.readiness_exam(console.site))  # fmt: skip
 
 
 def cameras(console, ctx, error: str | None = None, status: int = 200):

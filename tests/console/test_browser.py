@@ -36,7 +36,7 @@ def test_overview_of_the_demo_point(page, demo_site):
             f"document.querySelector('#to-deadline').textContent !== {json.dumps(first)}"
         )
         row = page.locator("tr.room.not_ready")
-        assert "aud-0002-a: covered" in row.inner_text()
+        assert "camera aud-0002-a fail (covered)" in row.inner_text()
         assert "corridor-1: 1 gap(s)" in page.locator("ul.problems").inner_text()
         page.goto(server.url + "/?lang=en")
         assert "Today's exam" in page.locator("h1").first.inner_text()

@@ -44,7 +44,7 @@ def test_overview_shows_the_demo_point(client, demo_site):
     today = demo_site.select_exam(None, __import__("ppe_tech.timeutil").timeutil.utc_now())
     assert today.id in page and "Математика" in page  # the exam of the day, in Russian by default
     assert 'class="countdown" id="to-deadline"' in page
-    assert "aud-0002-a: covered" in page  # its room is not ready, with the reason
+    assert "camera aud-0002-a fail (covered)" in shown(client.get("/"))  # its room: not ready, why
     assert "corridor-1: 1 gap(s)" in page  # the planted gap
 
 
