@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -82,6 +83,10 @@ class Console:
             one_time_code=settings.one_time_code,
         )  # fmt: skip
         self.stop = threading.Event()
+        # one writer at a time from this process: 40 stations posting at once would otherwise
+        # queue in SQLite's busy handler, which sleeps up to 100 ms between tries
+        self.store_lock = threading.Lock()
+        self._cache: dict[str, tuple[float, Any]] = {}
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(["html"]))  # fmt: skip
         self.env.filters.update(local=self.local_time, ago=_ago)
@@ -92,6 +97,14 @@ class Console:
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
+
+    def cached(self, key: str, seconds: float, compute):
+        """``compute()``, remembered for ``seconds`` (views that walk the recording root)."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is None or now - hit[0] > seconds:
+            hit = self._cache[key] = (now, compute())
+        return hit[1]
 
     def local_time(self, moment: str | datetime | None, fmt: str = "%H:%M") -> str:
         if not moment:
@@ -238,7 +251,10 @@ async def _station_result(console: Console, request: Request) -> Response:
     client = request.client.host if request.client else "?"
 
     def receive() -> dict:
-        return data.receive_station_result(console.site, console.db(), body, f"network {client}")
+        with console.store_lock:
+            return data.receive_station_result(
+                console.site, console.db(), body, f"network {client}"
+            )
 
     try:
         answer = await run_in_threadpool(receive)

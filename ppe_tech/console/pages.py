@@ -47,8 +47,7 @@ def overview(console, ctx, error: str | None = None, status: int = 200):
     site, conn = console.site, console.db()
     clock = data.exam_clock(site)
     tiles = camera_tiles(console)
-    exam = data.window_exam(site, None)
-    rec = data.recordings_view(site, conn, exam)
+    rec = recordings_of(console, None)
     counts: dict[str, int] = {}
     for tile in tiles:
         counts[tile["status"]] = counts.get(tile["status"], 0) + 1
@@ -108,10 +107,22 @@ def _stored_snapshot(console, stored: dict | None) -> Path | None:
     return path if path.is_relative_to(folder) and path.is_file() else None
 
 
+RECORDINGS_TTL_S = 5.0  # a view walks the whole recording root; the watch's alerts are live
+
+
+def recordings_of(console, exam):
+    """The recordings view of ``exam`` (None: the latest started), at most a few seconds old."""
+    exam = exam or data.window_exam(console.site, None)
+    key = f"recordings:{exam.id if exam else ''}"
+    return console.cached(
+        key, RECORDINGS_TTL_S, lambda: data.recordings_view(console.site, console.db(), exam)
+    )
+
+
 def recordings(console, ctx, error: str | None = None, status: int = 200):
     site = console.site
     exam = data.window_exam(site, ctx.param("exam") or None)
-    rec = data.recordings_view(site, console.db(), exam)
+    rec = recordings_of(console, exam)
     return console.render(ctx, "recordings.html", status=status, error=error, rec=rec,
                           exams=site.config.exams, chosen=exam.id if exam else "",
                           alerts=data.recent_recording_alerts(console.db(), 20)[::-1])  # fmt: skip
