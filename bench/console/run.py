@@ -79,10 +79,26 @@ def page_times(client: httpx.Client, path: str, n: int) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
+def gap_segment(site, camera: str, master: Path) -> Path:
+    """A finished segment of ``camera`` starting now: a gap after its newest one.
+
+    Its folder is made first and given a second: a file closed right after its folder is
+    created can slip past the watch's inotify until the next rescan (a real recorder writes
+    for minutes before it closes a file in a new folder).
+    """
+    root = site.path(site.config.recordings.root)
+    moment = datetime.now(UTC) + timedelta(seconds=30)
+    target = root / f"{moment:%Y-%m-%d}" / f"{moment:%H}" / camera / f"{moment:%M}.{moment:%S}.mp4"
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True)
+        time.sleep(1)
+    shutil.copyfile(master, target)
+    return target
+
+
 def alert_latency(site, url: str, rounds: int = 5) -> list[float]:
     """Seconds from a gap segment's file close to its event on an open /events stream."""
-    root = site.path(site.config.recordings.root)
-    master = root / ".bench" / "segment.mp4"
+    master = site.path(site.config.recordings.root) / ".bench" / "segment.mp4"
     latencies = []
     with httpx.Client(base_url=url, timeout=30) as client:
         client.get("/login")  # a session, as a page would have
@@ -90,24 +106,16 @@ def alert_latency(site, url: str, rounds: int = 5) -> list[float]:
             lines = stream.iter_lines()
             next(lines)  # "retry: ...": the stream is open
             for k in range(rounds):
-                moment = datetime.now(UTC) + timedelta(hours=1 + k)
-                camera = site.config.cameras[k].id
-                target = (
-                    root
-                    / f"{moment:%Y-%m-%d}"
-                    / f"{moment:%H}"
-                    / camera
-                    / f"{moment:%M}.{moment:%S}.mp4"
-                )
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(master, target)
+                camera = site.config.cameras[10 + k].id
+                target = gap_segment(site, camera, master)
                 written = time.perf_counter()
                 for line in lines:
-                    if line.startswith("data: ") and json.loads(line[6:])["kind"] == "gap":
+                    if line.startswith("data: ") and json.loads(line[6:])["camera"] == camera:
                         latencies.append(time.perf_counter() - written)
                         break
-                target.unlink()  # leave the point as it was: a later run must see its own gap
-                time.sleep(0.5)
+                    if time.perf_counter() - written > 20:  # lines come at least every 15 s
+                        break
+                target.unlink()  # leave the point as it was
     return latencies
 
 
@@ -135,13 +143,18 @@ def station_files(site, tmp: Path) -> list[bytes]:
 
 
 def post_all(url: str, files: list[bytes]) -> tuple[float, list[int]]:
-    def post(data: bytes) -> int:
-        return httpx.post(f"{url}/stations/result", content=data, timeout=30).status_code
+    """Every file posted at once, one connection each (a station each), all opened first."""
+    limits = httpx.Limits(max_connections=len(files), max_keepalive_connections=len(files))
+    with httpx.Client(base_url=url, timeout=30, limits=limits) as client:
+        with ThreadPoolExecutor(len(files)) as pool:
+            list(pool.map(lambda _: client.get("/login").status_code, files))  # connections open
 
-    with ThreadPoolExecutor(len(files)) as pool:
-        t = time.perf_counter()
-        codes = list(pool.map(post, files))
-        return time.perf_counter() - t, codes
+            def post(data: bytes) -> int:
+                return client.post("/stations/result", content=data).status_code
+
+            t = time.perf_counter()
+            codes = list(pool.map(post, files))
+            return time.perf_counter() - t, codes
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,7 +51,9 @@ class Settings:
     stale_after: float = 240.0  # a snapshot older than this is shown stale, never live
     session_ttl: float = 8 * 3600.0
     watch: bool = True  # run the recording watch
-    watch_interval: float = 1.0
+    watch_interval: float = (
+        0.5  # the watch looks at its events this often: alert -> page well under 1 s
+    )
     one_time_code: str | None = None
 
 
@@ -83,9 +86,9 @@ class Console:
             one_time_code=settings.one_time_code,
         )  # fmt: skip
         self.stop = threading.Event()
-        # one writer at a time from this process: 40 stations posting at once would otherwise
-        # queue in SQLite's busy handler, which sleeps up to 100 ms between tries
-        self.store_lock = threading.Lock()
+        # posted station results are stored by one thread on one connection: 40 stations at
+        # once would otherwise open 40 connections and queue in SQLite's busy handler
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="station-results")
         self._cache: dict[str, tuple[float, Any]] = {}
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
                                autoescape=select_autoescape(["html"]))  # fmt: skip
@@ -251,13 +254,10 @@ async def _station_result(console: Console, request: Request) -> Response:
     client = request.client.host if request.client else "?"
 
     def receive() -> dict:
-        with console.store_lock:
-            return data.receive_station_result(
-                console.site, console.db(), body, f"network {client}"
-            )
+        return data.receive_station_result(console.site, console.db(), body, f"network {client}")
 
     try:
-        answer = await run_in_threadpool(receive)
+        answer = await asyncio.wrap_future(console.writer.submit(receive))
     except PpeError as exc:
         console.hub.publish("station_refused", f"result from {client} refused: {exc.message}")
         return JSONResponse({"error": console.site.redact(exc.message)}, status_code=400)
@@ -330,6 +330,7 @@ def create_app(site, settings: Settings | None = None, *, background: bool = Tru
             console.start_background()
         yield
         console.stop.set()
+        console.writer.shutdown(wait=True)
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.console = console

@@ -91,13 +91,19 @@ def test_access_log_entry_from_the_form_is_in_pak_list_and_verifies(page, demo_s
 
 
 def _new_segment(site) -> Path:
-    """A finished segment written into the recording root, ten minutes after the newest: a gap."""
+    """A finished segment written into the recording root, starting after a hole: a gap.
+
+    A new folder gets a second before the file: a file closed right after its folder is made
+    can slip past the watch's inotify until its next rescan (a recorder writes for minutes).
+    """
     root = site.path(site.config.recordings.root)
-    moment = datetime.now(UTC) + timedelta(minutes=10)
+    moment = datetime.now(UTC) + timedelta(seconds=30)
     target = (
         root / f"{moment:%Y-%m-%d}" / f"{moment:%H}" / "entrance" / f"{moment:%M}.{moment:%S}.mp4"
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True)
+        time.sleep(1)
     shutil.copyfile(
         root / ".ppe-demo" / "segment.mp4", target
     )  # written and closed: the watch sees it
@@ -114,8 +120,8 @@ def test_recording_watch_alert_reaches_an_open_page(page, demo_site, demo_dir, t
     with LiveServer(demo_site, watch=True, watch_interval=0.5) as server:
         page.goto(server.url + "/recordings?lang=en")
         time.sleep(2)  # the watch has made its first scan
-        written = time.monotonic()
         target = _new_segment(demo_site)
+        written = time.monotonic()
         alert = page.locator(".live-alert.gap")
         alert.wait_for(timeout=10000)
         seen = time.monotonic() - written

@@ -14,13 +14,9 @@ import pytest
 import yaml
 from conftest import LiveServer, csrf_of, make_client
 
+from tests.stations.conftest import ROOMS  # 0001, 0002 and the staff room 7777
 from tests.stations.helpers import item, result
 
-ROOMS = [
-    {"number": "0001", "kind": "auditorium", "name": "Auditorium 0001"},
-    {"number": "0002", "kind": "auditorium", "name": "Auditorium 0002"},
-    {"number": "7777", "kind": "staff-room", "name": "Staff room"},
-]
 STATIONS = [
     {"id": "print-0001", "role": "print", "room": "0001"},
     {"id": "print-0002", "role": "print", "room": "0002"},
