@@ -18,6 +18,7 @@ import click
 from ppe_tech import __version__
 from ppe_tech.cli.common import App
 from ppe_tech.errors import ExitCode, PpeError
+from ppe_tech.i18n import _
 
 # name -> (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -84,7 +85,7 @@ class LazyRootGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module_name, attribute, _ = COMMANDS[name]
+        module_name, attribute, _help = COMMANDS[name]
         return getattr(importlib.import_module(module_name), attribute)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -94,12 +95,12 @@ class LazyRootGroup(click.Group):
         name = args[0] if args else ""
         if name and name not in COMMANDS and not name.startswith("-"):
             close = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            ctx.fail(f"No such command '{name}'.{hint}")
+            hint = " " + _("Did you mean '{name}'?").format(name=close[0]) if close else ""
+            ctx.fail(_("No such command '{name}'.").format(name=name) + hint)
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        rows = [(name, help_text) for name, (_module, _attribute, help_text) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

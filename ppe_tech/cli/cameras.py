@@ -17,6 +17,7 @@ from ppe_tech.cli.common import (
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
+from ppe_tech.i18n import _
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
 ZONE_CHOICE = click.Choice(["auditorium", "corridor", "entrance", "staff-room"])
@@ -177,7 +178,9 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
         entry["snapshot"] = str(snapshot)
         if not as_json:
             click.echo(f"{r['id']}: snapshot {snapshot}")
-        if ask and not confirm(f"Use this picture as the reference of {r['id']}?"):
+        if ask and not confirm(
+            _("Use this picture as the reference of {camera}?").format(camera=r["id"])
+        ):
             entry["status"] = "skipped"
         else:
             entry["reference"] = write_reference(site, r["id"], r["reference_png"])

@@ -10,6 +10,7 @@ import click
 
 from ppe_tech.cli.common import App, json_option, lang_option, pass_app, print_json, stdout_console
 from ppe_tech.errors import ConfigError, ExitCode
+from ppe_tech.i18n import _
 
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -39,10 +40,12 @@ def _ask_action(lang: str) -> str:
     for number, (ru, en) in enumerate(ACTIONS.values(), start=1):
         click.echo(f"  {number}. {ru if lang == 'ru' else en}", err=True)
     while True:
-        code = action_from_words(click.prompt("action (number or name)", err=True))
+        code = action_from_words(click.prompt(_("action (number or name)"), err=True))
         if code is not None:
             return code
-        click.echo(f"choose a number from 1 to {len(ACTIONS)}, or an action's name", err=True)
+        click.echo(
+            _("choose a number from 1 to {n}, or an action's name").format(n=len(ACTIONS)), err=True
+        )
 
 
 def _interactive(no_input: bool, as_json: bool) -> bool:
@@ -105,20 +108,26 @@ def _gather(app: App, action, rooms, start, performed_by, responsible, note, no_
         if not action:
             action = _ask_action(lang)
         if not rooms:
-            rooms = click.prompt("room(s)", err=True)
+            rooms = click.prompt(_("room(s)"), err=True)
         if not start:
-            start = click.prompt("start (HH:MM)", default="now", err=True)
+            start = click.prompt(
+                _("start (HH:MM, Enter for now)"), default="now", show_default=False, err=True
+            )
         roles = ", ".join(site.config.staff)
         if performed_by is None:
             performed_by = click.prompt(
-                f"performed by ({roles}, or 'Name, position')", default="technician", err=True
+                _("performed by ({roles}, or 'Name, position')").format(roles=roles),
+                default="technician",
+                err=True,
             )
         if responsible is None:
             responsible = click.prompt(
-                f"responsible ({roles}, or 'Name, position')", default="head", err=True
+                _("responsible ({roles}, or 'Name, position')").format(roles=roles),
+                default="head",
+                err=True,
             )
         if note is None:
-            note = click.prompt("note", default="", show_default=False, err=True)
+            note = click.prompt(_("note"), default="", show_default=False, err=True)
     if not action:
         raise ConfigError("--action is required (see: ppe-tech pak actions)")
     if not rooms:
