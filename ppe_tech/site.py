@@ -354,11 +354,11 @@ class Site:
         raise ConfigError(f"unknown room {number!r} (known: {known})")
 
     def camera_room(self, camera: Camera) -> str | None:
-        """The number of the room a camera films (None for a camera with no room)."""
+        """The number of the room a camera films (None for a corridor or a camera with no room)."""
         if not camera.room:
             return None
         if self.config.rooms is not None:
-            return camera.room
+            return room_named(self.config.rooms, camera.room)
         return derived_rooms(self.config.cameras)[camera.room].number
 
     def station(self, station_id: str) -> Station:
@@ -392,6 +392,9 @@ class Site:
 
 _ROOM_DIGITS = re.compile(r"\b(\d{3,4})\b")
 _ZONE_ROOM_KIND: dict[str, RoomKind] = {"auditorium": "auditorium", "staff-room": "staff-room"}
+# cameras of these zones film a room of the forms and must name one of rooms: (by number or
+# name); a corridor or entrance camera's room is free text (where it hangs)
+ROOM_ZONES = tuple(_ZONE_ROOM_KIND)
 
 
 def derived_rooms(cameras: list[Camera]) -> dict[str, Room]:
@@ -429,9 +432,17 @@ def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[str]:
         if station.room not in numbers:
             raise doc.error(("stations", index, "room"), _unknown_room(station.room, numbers))
     for index, camera in enumerate(config.cameras):
-        if camera.room and camera.room not in numbers:
+        if camera.zone in ROOM_ZONES and room_named(config.rooms, camera.room) is None:
             raise doc.error(("cameras", index, "room"), _unknown_room(camera.room, numbers))
     return _room_warnings(config, doc)
+
+
+def room_named(rooms: list[Room], text: str) -> str | None:
+    """The number of the room ``text`` names, by number or by name (None if none does)."""
+    for room in rooms:
+        if text and text in (room.number, room.name):
+            return room.number
+    return None
 
 
 def _unknown_room(number: str, numbers: set[str]) -> str:
@@ -441,7 +452,7 @@ def _unknown_room(number: str, numbers: set[str]) -> str:
 def _room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
     assert config.rooms is not None
     printing = {s.room for s in config.stations if s.role == "print"}
-    filmed = {c.room for c in config.cameras}
+    filmed = {room_named(config.rooms, c.room) for c in config.cameras}
     warnings = []
     for index, room in enumerate(config.rooms):
         if room.kind != "auditorium":

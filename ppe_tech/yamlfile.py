@@ -8,6 +8,7 @@ errors into one such line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -64,7 +65,7 @@ class YamlDoc:
             raise validation_error(self, exc, base) from None
 
 
-def _describe(err: dict) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
     kind, value = err["type"], err.get("input")
     if kind == "extra_forbidden":
         return "unknown field"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import sys
 import traceback
 
@@ -17,7 +18,7 @@ import click
 
 from ppe_tech import __version__
 from ppe_tech.cli.common import App
-from ppe_tech.errors import ExitCode, PpeError
+from ppe_tech.errors import ConfigError, ExitCode, PpeError
 from ppe_tech.i18n import _
 
 # name -> (module, attribute, one-line help)
@@ -78,6 +79,48 @@ def hoist_root_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+# top-level modules of the `full` extra (pyproject.toml): a station install has none of them
+FULL_EXTRA_MODULES = frozenset(
+    {
+        "cv2",
+        "numpy",
+        "weasyprint",
+        "pyhanko",
+        "pyhanko_certvalidator",
+        "watchdog",
+        "wsdiscovery",
+        "uharfbuzz",
+        "fontTools",
+    }
+)
+
+
+# command groups that cannot work at all without the `full` extra, and a module each needs
+NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2"}
+
+
+def full_install_error(command: str, module: str) -> ConfigError:
+    return ConfigError(
+        f"`ppe-tech {command}` needs the full install ({module} is not installed):"
+        " pip install 'ppe-tech[full]'"
+    )
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_full_extra(exc: BaseException) -> str | None:
+    """The module of the ``full`` extra whose absence raised ``exc``, or None."""
+    if isinstance(exc, ModuleNotFoundError):
+        top = (exc.name or "").partition(".")[0]
+        return top if top in FULL_EXTRA_MODULES else None
+    return None
+
+
 class LazyRootGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -86,6 +129,8 @@ class LazyRootGroup(click.Group):
         if name not in COMMANDS:
             return None
         module_name, attribute, _help = COMMANDS[name]
+        if name in NEEDS_FULL and not _installed(NEEDS_FULL[name]):
+            raise full_install_error(name, NEEDS_FULL[name])
         return getattr(importlib.import_module(module_name), attribute)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -119,6 +164,11 @@ class LazyRootGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # a bug: say so in one line, traceback only with --debug
+            missing = missing_full_extra(exc)
+            if missing and not app.debug:
+                error = full_install_error(ctx.invoked_subcommand or "", missing)
+                click.echo(f"ppe-tech: error: {error.message}", err=True)
+                ctx.exit(int(error.exit_code))
             if app.debug:
                 raise
             detail = app.redact(f"{type(exc).__name__}: {exc}")

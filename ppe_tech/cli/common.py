@@ -130,6 +130,12 @@ def manual_prompt(lang: str, by: str):
     return ask
 
 
+def print_warnings(app: App) -> None:
+    """The site's config warnings (``ppe.yaml:LINE: ...``), one line each on stderr."""
+    for warning in app.site.warnings:
+        click.echo(f"ppe-tech: warning: {warning}", err=True)
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import yaml
 
-from ppe_tech.cli.common import App, json_option, pass_app, print_json
+from ppe_tech.cli.common import App, json_option, pass_app, print_json, print_warnings
 from ppe_tech.siteinit import make_site_folder
 
 
@@ -29,6 +29,7 @@ def site() -> None:
 @pass_app
 def show(app: App, as_json: bool) -> None:
     """Print the resolved ppe.yaml (secrets from the environment masked)."""
+    print_warnings(app)
     config = app.site.public_config()
     if as_json:
         print_json({"folder": str(app.site.folder), "config": config})

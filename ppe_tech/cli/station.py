@@ -13,6 +13,7 @@ from ppe_tech.cli.common import (
     manual_prompt,
     pass_app,
     print_json,
+    print_warnings,
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
@@ -49,11 +50,6 @@ def with_answers(command):
     for option in reversed(answer_options):
         command = option(command)
     return command
-
-
-def _warn(app: App) -> None:
-    for warning in app.site.warnings:
-        click.echo(f"ppe-tech: warning: {warning}", err=True)
 
 
 def _exam(app: App, exam_id: str | None):
@@ -135,7 +131,7 @@ def station() -> None:
 @lang_option("Language of the questions")
 @json_option
 @pass_app
-def run(app: App, station_id, out_dir, exam_id, key_file, send_url, as_json, **options) -> None:
+def run(app: App, *, station_id, out_dir, exam_id, key_file, send_url, as_json, **options) -> None:
     """Run this station's checklist here and write a signed result file into --out.
 
     Exit 0 when every critical item passed, 1 when one did not, 130 when interrupted
@@ -175,7 +171,7 @@ def enroll(app: App, stick: Path, exam_id: str | None, as_json: bool) -> None:
     rooms, stations and checklists. Run on the technician's machine."""
     from ppe_tech.stations.signing import enroll as enroll_stick
 
-    _warn(app)
+    print_warnings(app)
     enrolment = enroll_stick(app.site, _exam(app, exam_id), stick)
     if as_json:
         print_json(enrolment.to_json())
@@ -224,13 +220,13 @@ def import_(app: App, folder: Path, exam_id: str | None, as_json: bool) -> None:
 @lang_option("Language of the questions")
 @json_option
 @pass_app
-def confirm(app: App, station_id, exam_id, as_json, **options) -> None:
+def confirm(app: App, *, station_id, exam_id, as_json, **options) -> None:
     """Check a station by hand: every item is asked (or taken from --answers); stored as
     "confirmed by hand" with who confirmed. A station with a host is also checked on the LAN."""
     from ppe_tech.stations.results import save_station_run
     from ppe_tech.stations.run import confirm_station
 
-    _warn(app)
+    print_warnings(app)
     exam = _exam(app, exam_id)
     request, by = _request(app, station_id, exam, {**options, "as_json": as_json}, by_hand=True)
     result = confirm_station(app.site, request, by=by)
@@ -279,7 +275,7 @@ def stations(app: App, exam_id: str | None, as_json: bool) -> None:
     """
     from ppe_tech.stations.results import point_readiness
 
-    _warn(app)
+    print_warnings(app)
     readiness = point_readiness(app.db, app.site, _exam(app, exam_id))
     if as_json:
         print_json(readiness.to_json())

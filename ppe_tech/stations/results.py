@@ -122,7 +122,7 @@ class StationResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StationResult:
         """The inverse of ``to_json`` (KeyError/TypeError/ValueError on a malformed mapping)."""
-        values = {name: data.get(name) for name in cls.__dataclass_fields__}
+        values: dict[str, Any] = {name: data.get(name) for name in cls.__dataclass_fields__}
         values["items"] = tuple(StationItem.from_json(i) for i in data["items"])
         for name in ("started_at", "finished_at", "imported_at"):
             values[name] = datetime.fromisoformat(values[name]) if values[name] else None

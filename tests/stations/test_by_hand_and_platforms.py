@@ -54,7 +54,7 @@ def test_confirm_checks_the_host_on_the_lan(checked_site: Path, cli):
     reach = json.loads(up.stdout)["result"]["reachable"]
     assert reach["reachable"] is True and reach["port"] == port
     assert up.exit_code == 1  # nothing was answered: unanswered critical items are no pass
-    assert f"127.0.0.1:1 does NOT answer on the LAN" in down.stdout
+    assert "127.0.0.1:1 does NOT answer on the LAN" in down.stdout
 
 
 def test_confirm_unanswered_is_not_a_pass(checked_site: Path, cli):
@@ -134,3 +134,30 @@ def test_identity_is_in_the_question(checked_site: Path):
 )  # fmt: skip
 def test_commands_split_for_their_platform(text, platform, argv):
     assert split_command(text, platform) == argv
+
+
+def test_registry_keys_and_software_sources_are_checked(make_probe_checklist):
+    from ppe_tech.checklist.probes.registry import split_key
+
+    assert split_key(r"HKLM\SOFTWARE\Vendor") == ("HKEY_LOCAL_MACHINE", r"SOFTWARE\Vendor")
+    assert split_key("hkcu/Software/X") == ("HKEY_CURRENT_USER", r"Software\X")
+    with pytest.raises(ValueError):
+        split_key(r"HKXX\SOFTWARE")
+    message = make_probe_checklist({"type": "registry", "key": "SOFTWARE", "version": ">=1"})
+    assert "probe.key: 'SOFTWARE': expected HKLM" in message
+    message = make_probe_checklist({"type": "software", "version": ">=1", "argv": ""})
+    assert "probe: give one of program, file, argv" in message
+
+
+@pytest.fixture
+def make_probe_checklist(site_dir: Path):
+    from ppe_tech.errors import ConfigError
+    from tests.checklist.conftest import write_checklist
+
+    def make(probe: dict) -> str:
+        write_checklist(site_dir / "checklists", "one", [{"id": "x", "title": "X", "probe": probe}])
+        with pytest.raises(ConfigError) as caught:
+            load_checklist("one", load_site(site_dir))
+        return caught.value.message
+
+    return make

@@ -18,7 +18,7 @@ from ppe_tech.stations.results import (
     station_states,
 )
 from ppe_tech.store import connect, transaction
-from tests.stations.helpers import item, result
+from tests.stations.made_results import item, result
 
 NOW = datetime.fromisoformat("2026-05-28T05:00:00+00:00")  # 08:00 Moscow: the deadline
 
@@ -134,3 +134,21 @@ def test_rows_read_back_as_written(point):
     assert stored.to_json()["failed_items"] == ["b"]
     assert [r.run_id for r in list_station_runs(conn, exam_id=exam.id)] == [run_id]
     assert list_station_runs(conn, station_id="scan-0001") == []
+
+
+def test_stations_exit_0_only_when_every_room_is_ready(point, cli):
+    site, conn, exam = point
+    for station in site.config.stations:
+        save_station_run(conn, result(station.id, station.room, station.role))
+    verify_cameras(conn, {**ALL_CAMERAS, "staff": "fail"})
+    assert cli("stations", "--exam", exam.id).exit_code == 1
+    verify_cameras(conn, ALL_CAMERAS, at="2026-05-28T04:40:00+00:00")  # verified again: ok
+    shown = cli("stations", "--exam", exam.id)
+    assert shown.exit_code == 0, shown.output
+    assert "staff room 7777 (Staff room): ready" in shown.stdout
+    assert "after the deadline" in shown.stdout.splitlines()[-1]  # 2026-05-28 is long past
+
+
+def test_stations_without_an_exam_today_is_a_usage_error(point, cli):
+    result = cli("stations")
+    assert result.exit_code == 2 and "no exam today in ppe.yaml: give --exam ID" in result.stderr

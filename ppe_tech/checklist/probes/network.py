@@ -103,7 +103,7 @@ def dns(spec: DnsSpec, ctx: ProbeContext) -> Outcome:
         return Outcome.failed(
             f"{spec.name} does not resolve: {exc.strerror}", "unresolved", "resolves"
         )
-    addresses = sorted({a[4][0] for a in answers})
+    addresses = sorted({str(a[4][0]) for a in answers})
     missing = [a for a in spec.expect if a not in addresses]
     if missing:
         return Outcome.failed(

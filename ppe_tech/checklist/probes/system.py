@@ -52,7 +52,7 @@ def console_encoding() -> str:
     return locale.getpreferredencoding(False)
 
 
-def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     """Run argv (never through a shell) with a timeout; the child is killed when it expires."""
     if not argv:
         raise ProbeFailed("empty command")
@@ -65,9 +65,12 @@ def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
     except OSError as exc:
         raise ProbeFailed(f"cannot run {argv[0]}: {exc.strerror}") from None
     encoding = console_encoding()
-    done.stdout = done.stdout.decode(encoding, "replace")
-    done.stderr = done.stderr.decode(encoding, "replace")
-    return done
+    return subprocess.CompletedProcess(
+        argv,
+        done.returncode,
+        done.stdout.decode(encoding, "replace"),
+        done.stderr.decode(encoding, "replace"),
+    )
 
 
 def first_line(text: str) -> str:
