@@ -91,12 +91,16 @@ FULL_EXTRA_MODULES = frozenset(
         "wsdiscovery",
         "uharfbuzz",
         "fontTools",
+        "starlette",
+        "uvicorn",
+        "multipart",
     }
 )
 
 
 # command groups that cannot work at all without the `full` extra, and a module each needs
-NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2"}
+NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2",
+              "serve": "starlette"}  # fmt: skip
 
 
 def full_install_error(command: str, module: str) -> ConfigError:

@@ -35,9 +35,13 @@ def test_overview_of_the_demo_point(page, demo_site):
         page.wait_for_function(
             f"document.querySelector('#to-deadline').textContent !== {json.dumps(first)}"
         )
-        row = page.locator("tr.room.not_ready")
-        assert "camera aud-0002-a fail (covered)" in row.inner_text()
-        assert "corridor-1: 1 gap(s)" in page.locator("ul.problems").inner_text()
+        covered = page.locator("tr.room", has_text="Auditorium 0002")
+        assert "not_ready" in covered.get_attribute("class")
+        assert "camera aud-0002-a fail (covered)" in covered.inner_text()
+        unchecked = page.locator("tr.room", has_text="Auditorium 0003")
+        assert "not_checked" in unchecked.get_attribute("class")
+        assert "print station print-0003 never checked" in unchecked.inner_text()
+        assert "corridor-1: 1 gap" in page.locator("ul.problems").inner_text()
         page.goto(server.url + "/?lang=en")
         assert "Today's exam" in page.locator("h1").first.inner_text()
         page.screenshot(path=str(DOCS / "console-overview.png"), full_page=True)

@@ -45,7 +45,8 @@ def test_overview_shows_the_demo_point(client, demo_site):
     assert today.id in page and "Математика" in page  # the exam of the day, in Russian by default
     assert 'class="countdown" id="to-deadline"' in page
     assert "camera aud-0002-a fail (covered)" in shown(client.get("/"))  # its room: not ready, why
-    assert "corridor-1: 1 gap(s)" in page  # the planted gap
+    assert "corridor-1: 1 gap" in page  # the planted gap
+    assert "print station print-0003 never checked" in page  # the station nobody checked
 
 
 def test_language_switch_is_remembered(client):
