@@ -267,14 +267,28 @@ async def _station_result(console: Console, request: Request) -> Response:
     return JSONResponse(answer)
 
 
-def create_app(site, settings: Settings | None = None, *, background: bool = True) -> Starlette:
-    """The console for ``site``; ``background`` starts the camera checks and the watch."""
+def _routes(console: Console) -> list:
+    """Pages (GET) and forms (POST, each with the page shown again when its input is refused)."""
     from ppe_tech.console import forms, pages
 
-    console = Console(site, settings or Settings())
-
-    def guard(handler, **kw):
-        return _guarded(console, handler, **kw)
+    got = [
+        ("/", pages.overview), ("/rooms", pages.rooms), ("/rooms/confirm/{station_id}", pages.confirm_station),
+        ("/cameras", pages.cameras), ("/cameras/progress", pages.verify_progress),
+        ("/snapshot/{camera_id}", pages.snapshot), ("/recordings", pages.recordings), ("/pak", pages.pak),
+        ("/checklist", pages.checklist), ("/checklist/run/{number:int}", pages.checklist_run),
+        ("/reports", pages.reports), ("/reports/file/{number}", pages.report_file),
+    ]  # fmt: skip
+    posted = [
+        ("/rooms/confirm/{station_id}", forms.confirm_station, pages.confirm_station),
+        ("/cameras/verify", forms.verify_cameras, pages.cameras),
+        ("/pak/add", forms.pak_add, pages.pak), ("/pak/start", forms.pak_start, pages.pak),
+        ("/pak/end", forms.pak_end, pages.pak), ("/pak/checkpoint", forms.pak_checkpoint, pages.pak),
+        ("/checklist/start", forms.checklist_start, pages.checklist),
+        ("/checklist/run/{number:int}/answer", forms.checklist_answer, pages.checklist_run),
+        ("/checklist/run/{number:int}/stop", forms.checklist_stop, None),
+        ("/reports/make", forms.report_make, pages.reports), ("/reports/verify", forms.report_verify, pages.reports),
+        ("/logout", forms.logout, None),
+    ]  # fmt: skip
 
     async def events(request: Request) -> Response:
         return await _events(console, request)
@@ -282,47 +296,27 @@ def create_app(site, settings: Settings | None = None, *, background: bool = Tru
     async def station_result(request: Request) -> Response:
         return await _station_result(console, request)
 
-    routes = [
-        Route("/", guard(pages.overview)),
-        Route("/rooms", guard(pages.rooms)),
-        Route("/rooms/confirm/{station_id}", guard(pages.confirm_station)),
-        Route(
-            "/rooms/confirm/{station_id}",
-            guard(forms.confirm_station, page=pages.confirm_station),
-            methods=["POST"],
-        ),  # fmt: skip
-        Route("/stations/result", station_result, methods=["POST"]),
-        Route("/cameras", guard(pages.cameras)),
-        Route("/cameras/verify", guard(forms.verify_cameras, page=pages.cameras), methods=["POST"]),
-        Route("/cameras/progress", guard(pages.verify_progress)),
-        Route("/snapshot/{camera_id}", guard(pages.snapshot)),
-        Route("/recordings", guard(pages.recordings)),
-        Route("/pak", guard(pages.pak)),
-        Route("/pak/add", guard(forms.pak_add, page=pages.pak), methods=["POST"]),
-        Route("/pak/start", guard(forms.pak_start, page=pages.pak), methods=["POST"]),
-        Route("/pak/end", guard(forms.pak_end, page=pages.pak), methods=["POST"]),
-        Route("/pak/checkpoint", guard(forms.pak_checkpoint, page=pages.pak), methods=["POST"]),
-        Route("/checklist", guard(pages.checklist)),
-        Route(
-            "/checklist/start", guard(forms.checklist_start, page=pages.checklist), methods=["POST"]
+    return [
+        *(Route(path, _guarded(console, page)) for path, page in got),
+        *(
+            Route(path, _guarded(console, form, page=page), methods=["POST"])
+            for path, form, page in posted
         ),
-        Route("/checklist/run/{number:int}", guard(pages.checklist_run)),
+        Route("/login", _guarded(console, pages.login, public=True)),
         Route(
-            "/checklist/run/{number:int}/answer",
-            guard(forms.checklist_answer, page=pages.checklist_run),
+            "/login",
+            _guarded(console, forms.login, public=True, page=pages.login),
             methods=["POST"],
-        ),  # fmt: skip
-        Route("/checklist/run/{number:int}/stop", guard(forms.checklist_stop), methods=["POST"]),
-        Route("/reports", guard(pages.reports)),
-        Route("/reports/make", guard(forms.report_make, page=pages.reports), methods=["POST"]),
-        Route("/reports/verify", guard(forms.report_verify, page=pages.reports), methods=["POST"]),
-        Route("/reports/file/{number}", guard(pages.report_file)),
-        Route("/login", guard(pages.login, public=True)),
-        Route("/login", guard(forms.login, public=True, page=pages.login), methods=["POST"]),
-        Route("/logout", guard(forms.logout), methods=["POST"]),
+        ),
+        Route("/stations/result", station_result, methods=["POST"]),
         Route("/events", events),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
+
+
+def create_app(site, settings: Settings | None = None, *, background: bool = True) -> Starlette:
+    """The console for ``site``; ``background`` starts the camera checks and the watch."""
+    console = Console(site, settings or Settings())
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -332,6 +326,6 @@ def create_app(site, settings: Settings | None = None, *, background: bool = Tru
         console.stop.set()
         console.writer.shutdown(wait=True)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=_routes(console), lifespan=lifespan)
     app.state.console = console
     return app
