@@ -57,7 +57,7 @@ def _cert_hosts(host: str) -> list[str]:
               help="A login expires after this long unused (--lan).")  # fmt: skip
 @click.option("--no-watch", is_flag=True, help="Do not run the recording watch.")
 @pass_app
-def serve(app: App, host, port, lan, check_every, stale_after, session_ttl, no_watch) -> None:
+def serve(app: App, *, host, port, lan, check_every, stale_after, session_ttl, no_watch) -> None:
     """Run the console: the whole point live in a browser.
 
     Plain HTTP only on 127.0.0.1. --lan serves HTTPS with a certificate issued by the
@@ -69,11 +69,12 @@ def serve(app: App, host, port, lan, check_every, stale_after, session_ttl, no_w
         raise ConfigError(
             f"--host {host}: plain HTTP is served on 127.0.0.1 only; use --lan for the point's network"
         )
-    settings = _settings(lan, check_every, stale_after, session_ttl, no_watch)
+    settings = _settings(lan=lan, check_every=check_every, stale_after=stale_after,
+                         session_ttl=session_ttl, no_watch=no_watch)  # fmt: skip
     _run(app.site, settings, host, port)
 
 
-def _settings(lan, check_every, stale_after, session_ttl, no_watch):
+def _settings(*, lan, check_every, stale_after, session_ttl, no_watch):
     from ppe_tech.console.app import Settings
     from ppe_tech.console.security import new_code
 

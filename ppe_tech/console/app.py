@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -172,7 +173,9 @@ def _guarded(console: Console, handler, *, public: bool = False, page=None):
         fresh = session is None
         session = session or console.sessions.new()
         ctx = Ctx(request, session, await _read_form(request), _lang(console, request))
-        response = await run_in_threadpool(_answer, console, ctx, handler, public, page)
+        response = await run_in_threadpool(
+            functools.partial(_answer, console, ctx, handler, public=public, page=page)
+        )
         if fresh or response.headers.get("x-new-session"):
             _set_cookie(console, response, ctx.session)
         if "lang" in request.query_params and ctx.lang == request.query_params["lang"]:
@@ -182,7 +185,7 @@ def _guarded(console: Console, handler, *, public: bool = False, page=None):
     return endpoint
 
 
-def _answer(console: Console, ctx: Ctx, handler, public: bool, page) -> Response:
+def _answer(console: Console, ctx: Ctx, handler, *, public: bool, page) -> Response:
     if not public and not ctx.session.logged_in:
         if ctx.request.method == "GET" and "hx-request" not in ctx.request.headers:
             return RedirectResponse("/login", status_code=303)

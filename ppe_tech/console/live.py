@@ -188,7 +188,7 @@ def run_recording_watch(site, connect: Callable[[], Any], hub: AlertHub, stop: t
         conn.close()
 
 
-def run_deadline_watch(site, connect, hub: AlertHub, stop: threading.Event,
+def run_deadline_watch(site, connect, hub: AlertHub, stop: threading.Event, *,
                        warn_before: float = 15 * 60, every: float = 30.0) -> None:  # fmt: skip
     """Alert once when the deadline is ``warn_before`` away and some room is not ready."""
     warned: set[str] = set()
