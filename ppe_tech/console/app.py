@@ -176,8 +176,10 @@ def _guarded(console: Console, handler, *, public: bool = False, page=None):
         response = await run_in_threadpool(
             functools.partial(_answer, console, ctx, handler, public=public, page=page)
         )
-        if fresh or response.headers.get("x-new-session"):
+        if fresh or "x-new-session" in response.headers:  # a login renews the session
             _set_cookie(console, response, ctx.session)
+            if "x-new-session" in response.headers:
+                del response.headers["x-new-session"]
         if "lang" in request.query_params and ctx.lang == request.query_params["lang"]:
             response.set_cookie(LANG_COOKIE, ctx.lang, samesite="strict", max_age=365 * 86400)
         return response
