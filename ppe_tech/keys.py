@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import KeysError
-from ppe_tech.fsutil import atomic_write_bytes, storage_error
+from ppe_tech.fsutil import atomic_write_bytes, read_regular, storage_error
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ppe_tech.site import Site
 
 KEY_SIZE = 3072
+KEY_FILE_LIMIT = 1024**2  # keys, certificates and .p12 files are kilobytes
 
 
 def key_path(site: Site) -> Path:
@@ -186,7 +187,7 @@ def import_p12(
         passphrase = key_passphrase
     _refuse_overwrite(site)
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(f"{path}: no such file") from None
     except OSError as exc:
@@ -211,7 +212,7 @@ def _load_certs(site: Site, path: Path, what: str) -> list[x509.Certificate]:
     from cryptography import x509
 
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
             f"{what} {_rel(site, path)} not found (make one: ppe-tech keys init, "
@@ -278,7 +279,7 @@ def load_signing_key(
 
     kp = key_path(site)
     try:
-        key_data = kp.read_bytes()
+        key_data = read_regular(kp, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
             f"signing key {_rel(site, kp)} not found (make one: ppe-tech keys init, "

@@ -13,7 +13,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -23,12 +24,13 @@ from ppe_tech.fsutil import contained_path, parse_size
 from ppe_tech.timeutil import parse_duration
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
+Day = date  # the type, for annotations inside Exam, whose field `date` shadows the name
 SITE_FILE = "ppe.yaml"
-ZONES = ("auditorium", "corridor", "entrance", "staff-room")
 FRIGATE_LAYOUT = "{date}/{hour}/{camera}/{minute}.{second}.mp4"
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Zone = Literal["auditorium", "corridor", "entrance", "staff-room"]
+ZONES: tuple[str, ...] = get_args(Zone)  # the one list of zones: ppe.yaml, --zone, archive
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # ids become file names: no slashes, no dot-dot
 
 
@@ -73,6 +75,13 @@ class Exam(StrictModel):
     def _clock_time(cls, value: Any) -> Any:
         if isinstance(value, int):  # YAML reads 10:00 unquoted as sexagesimal 600
             return time(value // 60, value % 60)
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _plausible_year(cls, value: Day) -> Day:
+        if not 2000 <= value.year <= 2200:  # year 1 or 9999 would overflow deadline arithmetic
+            raise ValueError(f"{value.isoformat()} is not a plausible exam date (years 2000-2200)")
         return value
 
     def start_at(self, tz: ZoneInfo) -> datetime:
@@ -241,12 +250,54 @@ def check_unique_ids(doc: YamlDoc, config: SiteConfig) -> None:
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/:@\s]*:)(?P<pw>[^@/\s]+)@")
+_URL = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<rest>[^\s\"'<>]+)")
+SHORT_SECRET = 4  # secrets shorter than this are masked only as whole words (see Site.redact)
+
+
+def _userinfo_end(rest: str) -> int:
+    """Index of the ``@`` that ends the user-info of ``rest`` (the URL after ``://``), or -1.
+
+    FFmpeg takes the last ``@`` of the authority; a password holding an unescaped ``/``
+    would end the authority early and leave its tail in view, so masking reaches to the
+    last ``@`` of the whole URL, unless the first ``:`` is in the path or is followed by a
+    port number (an ``@`` in the path). Over-masking a path that holds an ``@`` is the price.
+    """
+    at, colon = rest.rfind("@"), rest.find(":")
+    if not 0 <= colon < at:
+        return -1
+    authority_end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    if colon > authority_end or rest[colon + 1 : authority_end].isdigit():
+        return -1
+    return at
+
+
+def _mask_one_url(match: re.Match) -> str:
+    scheme, rest = match.group("scheme"), match.group("rest")
+    at = _userinfo_end(rest)
+    if at < 0 or ":" not in rest[:at]:
+        return match.group(0)  # no user-info, or a user name without a password
+    user = rest[: rest.index(":")]
+    return f"{scheme}{user}:***{rest[at:]}"
+
+
+def url_password(url: str) -> str | None:
+    """The password of a URL's user-info (as written, %-escapes kept), or None."""
+    match = _URL.match(url.strip())
+    if not match:
+        return None
+    rest = match.group("rest")
+    at = _userinfo_end(rest)
+    if at < 0 or ":" not in rest[:at]:
+        return None
+    return rest[rest.index(":") + 1 : at] or None
 
 
 def mask_url(text: str) -> str:
-    """``rtsp://user:secret@host`` -> ``rtsp://user:***@host``, anywhere in ``text``."""
-    return _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
+    """``rtsp://user:secret@host`` -> ``rtsp://user:***@host``, anywhere in ``text``.
+
+    The whole password is masked, whatever it holds (``@``, ``:``, ``/``, ``%40``).
+    """
+    return _URL.sub(_mask_one_url, text)
 
 
 def _substitute_env(doc: YamlDoc, value: Any, loc: Loc, secrets: set[str]) -> Any:
@@ -372,7 +423,10 @@ class Site:
     def redact(self, text: str) -> str:
         """Mask every secret from the environment and every password in a URL."""
         for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
+            if len(secret) >= SHORT_SECRET:
+                text = text.replace(secret, "***")
+            else:  # `e` must not turn Europe/Moscow into Europ***/Moscow: whole words only
+                text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
         return mask_url(text)
 
     def public_config(self) -> dict[str, Any]:
@@ -492,6 +546,10 @@ def load_site(folder: Path) -> Site:
     secrets: set[str] = set()
     data = _substitute_env(doc, doc.data, (), secrets)
     config = doc.validate(SiteConfig, data)
+    for camera in config.cameras:  # a password written in ppe.yaml is a secret too, both spellings
+        password = url_password(camera.source)
+        if password:
+            secrets.update({password, unquote(password)})
     check_unique_ids(doc, config)
     site = Site(folder, config, doc, secrets)
     site.warnings = check_rooms(config, doc)

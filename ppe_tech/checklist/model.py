@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field, model_validator
 
 from ppe_tech.checklist.probes import PROBE_TYPES, ProbeSpec
+from ppe_tech.checklist.templating import BoundedEnvironment, TemplateBound
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import contained_path
 from ppe_tech.resources import lookup_path
@@ -146,23 +146,39 @@ def _template_context(site: Site | None, station: Station | None = None) -> dict
     return {"site": config, "station": identity}
 
 
-def _render(doc: YamlDoc, value: Any, loc: Loc, env: jinja2.Environment, ctx: dict) -> Any:
+def _render(doc: YamlDoc, value: Any, loc: Loc, env: BoundedEnvironment, ctx: dict) -> Any:
     if isinstance(value, dict):
         return {k: _render(doc, v, loc + (k,), env, ctx) for k, v in value.items()}
     if isinstance(value, list):
         return [_render(doc, v, loc + (i,), env, ctx) for i, v in enumerate(value)]
     if isinstance(value, str) and ("{{" in value or "{%" in value):
         try:
-            return env.from_string(value).render(ctx)
+            return env.render(value, ctx)
+        except TemplateBound as exc:
+            raise doc.error(
+                loc, f"{_item_of(doc, loc)}template went past its bound: {exc}"
+            ) from None
         except jinja2.TemplateError as exc:
             raise doc.error(loc, f"template error: {exc}") from None
+        except (ArithmeticError, ValueError, TypeError) as exc:  # 1/0, int('x') in a template
+            raise doc.error(loc, f"template error: {type(exc).__name__}: {exc}") from None
     return value
+
+
+def _item_of(doc: YamlDoc, loc: Loc) -> str:
+    """``item 'id': `` when ``loc`` is inside an item, so the message names it."""
+    if len(loc) >= 4 and loc[0] == "sections" and loc[2] == "items":
+        try:
+            return f"item {doc.data['sections'][loc[1]]['items'][loc[3]]['id']!r}: "
+        except (KeyError, IndexError, TypeError):
+            pass
+    return ""
 
 
 class _Loader:
     def __init__(self, site: Site | None, station: Station | None = None):
         self.site = site
-        self.env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+        self.env = BoundedEnvironment()
         self.context = _template_context(site, station)
         self.seen_ids: dict[str, str] = {}
         self.stack: list[Path] = []

@@ -13,11 +13,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ppe_tech.checklist.model import Checklist, Item
+from ppe_tech.checklist.model import Checklist, Item, Text
 from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed, runs_on
+from ppe_tech.children import kill_all
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
@@ -54,7 +55,7 @@ class ItemResult:
         return self.status == PASS
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunResult:
     checklist: Checklist
     exam: Exam | None
@@ -127,7 +128,7 @@ def run_probe_item(item: Item, site: Site | None, shared: ProbeContext | None = 
         status=outcome.status,
         value=outcome.value,
         expected=outcome.expected,
-        message=site.redact(outcome.message) if site else outcome.message,
+        message=outcome.message,
         duration_ms=round(1000 * (time.monotonic() - began)),
         attempts=attempts,
     )
@@ -192,15 +193,47 @@ def join_interruptibly(thread: threading.Thread) -> None:
         thread.join(0.2)
 
 
+def _mask_text(text: Text, site: Site) -> Text:
+    return Text(ru=site.redact(text.ru), en=site.redact(text.en))
+
+
+def mask_result(result: ItemResult, site: Site | None) -> ItemResult:
+    """The result with every secret masked in every text field (titles included).
+
+    The one place a secret is taken out on the way from the runner to the terminal,
+    ``--json``, ``--junit`` and the store: everything a result carries passes here.
+    """
+    if site is None:
+        return result
+    item = replace(
+        result.item,
+        title=_mask_text(result.item.title, site),
+        section_title=_mask_text(result.item.section_title, site),
+    )
+
+    def clean(value: str | None) -> str | None:
+        return None if value is None else site.redact(value)
+
+    return replace(
+        result,
+        item=item,
+        value=clean(result.value),
+        expected=clean(result.expected),
+        message=site.redact(result.message),
+        comment=clean(result.comment),
+        answered_by=clean(result.answered_by),
+    )
+
+
 def run_checklist(
     checklist: Checklist,
     site: Site | None,
     exam: Exam | None = None,
     answers: dict[str, Answer] | None = None,
+    *,
     ask: Callable[[Item], Answer | None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
     now: Callable[[], datetime] = utc_now,
-    *,
     platform: str = sys.platform,
     by_hand: bool = False,
 ) -> RunResult:
@@ -217,6 +250,7 @@ def run_checklist(
     done: dict[str, ItemResult] = {}
 
     def finished(result: ItemResult) -> None:
+        result = mask_result(result, site)
         done[result.item.id] = result
         if on_result:
             on_result(result)
@@ -232,15 +266,20 @@ def run_checklist(
             answer = answers.get(item.id) or (ask(item) if ask else None)
             finished(_hand_result(item, answer, platform))
         join_interruptibly(background)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (ppe_tech.interrupts)
         interrupted = True
+    finally:
+        kill_all()  # no probe's child outlives the run
 
     ordered = [
-        done.get(i.id) or ItemResult(i, INTERRUPTED, message="the run was interrupted first")
+        done.get(i.id)
+        or mask_result(ItemResult(i, INTERRUPTED, message="the run was interrupted first"), site)
         for i in items
     ]
     return RunResult(
-        checklist=checklist,
+        checklist=replace(checklist, title=_mask_text(checklist.title, site))
+        if site
+        else checklist,
         exam=exam,
         started_at=started,
         finished_at=now(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
+import sqlite3
 import sys
 import traceback
 
@@ -18,7 +19,7 @@ import click
 
 from ppe_tech import __version__
 from ppe_tech.cli.common import App
-from ppe_tech.errors import ConfigError, ExitCode, PpeError
+from ppe_tech.errors import ConfigError, ExitCode, PpeError, exit_code_summary
 from ppe_tech.i18n import _
 
 # name -> (module, attribute, one-line help)
@@ -156,15 +157,26 @@ class LazyRootGroup(click.Group):
     def invoke(self, ctx: click.Context):
         app: App = ctx.ensure_object(App)
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except (sqlite3.Error, OSError) as exc:  # the machine failed, not ppe-tech
+                from ppe_tech.cli.boundary import output_error
+                from ppe_tech.store import store_error
+
+                if app.debug:
+                    traceback.print_exc()
+                failure = store_error(exc) if isinstance(exc, sqlite3.Error) else output_error(exc)
+                raise failure from None
         except PpeError as exc:
             click.echo(f"ppe-tech: error: {app.redact(exc.message)}", err=True)
             if app.debug:
                 traceback.print_exc()
             ctx.exit(int(exc.exit_code))
-        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C, at a prompt too
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C (or SIGTERM), at a prompt too
+            from ppe_tech import interrupts
+
             click.echo("ppe-tech: interrupted", err=True)
-            ctx.exit(int(ExitCode.INTERRUPTED))
+            ctx.exit(interrupts.exit_code())
         except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # a bug: say so in one line, traceback only with --debug
@@ -180,7 +192,11 @@ class LazyRootGroup(click.Group):
             ctx.exit(int(ExitCode.INTERNAL))
 
 
-@click.group(cls=LazyRootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyRootGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=f"Exit codes: {exit_code_summary()}.",
+)
 @click.option(
     "--site",
     "site_dir",
@@ -191,16 +207,26 @@ class LazyRootGroup(click.Group):
 @click.version_option(__version__, prog_name="ppe-tech")
 @click.pass_context
 def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
-    """ppe-tech: the exam-point technician's toolkit.
-
-    Exit codes: 0 ok, 1 something checked failed, 2 usage or config error,
-    3 file or device error, 4 no space, 5 key or certificate problem,
-    70 internal error, 130 interrupted.
-    """
+    """ppe-tech: the exam-point technician's toolkit."""
     app = ctx.ensure_object(App)
     app.site_dir = site_dir
     app.debug = debug
+    ctx.call_on_close(app.close)  # the store this invocation opened, if it opened one
 
 
 def main() -> None:
-    sys.exit(cli.main(prog_name="ppe-tech"))
+    from ppe_tech import interrupts
+
+    interrupts.install()
+    code: int | str | None
+    try:
+        code = cli.main(prog_name="ppe-tech")
+    except SystemExit as done:
+        code = done.code
+    from ppe_tech.cli.boundary import flush_stdout
+
+    failed = flush_stdout()  # buffered output of a finished command: the pipe may be closed
+    if failed is not None:
+        click.echo(f"ppe-tech: error: {failed.message}", err=True)
+        code = int(failed.exit_code)
+    sys.exit(code)

@@ -20,7 +20,13 @@ def keys() -> None:
 
 @keys.command("init")
 @click.option("--cn", "common_name", help="Certificate common name (default: the technician).")
-@click.option("--days", type=click.IntRange(min=1), default=730, show_default=True)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=730,
+    show_default=True,
+    help="How long the certificate is valid.",
+)
 @pass_app
 def init(app, common_name: str | None, days: int) -> None:
     """Make the site's key (0600, encrypted) and a self-signed signing certificate."""

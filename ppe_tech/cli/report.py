@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ppe_tech.cli.common import json_option, lang_option, pass_app, print_json
+from ppe_tech.cli.common import exam_option, json_option, lang_option, pass_app, print_json
 from ppe_tech.errors import ExitCode
 
 LANG = lang_option()
-EXAM = click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: today's exam).")
+EXAM = exam_option()
 OUTPUT = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of reports/."
 )
@@ -52,7 +52,7 @@ def readiness(app, exam_id, lang, output, as_json) -> None:
 
 
 @report.command("archive")
-@click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: the latest archive).")
+@exam_option("the latest archive")
 @LANG
 @OUTPUT
 @json_option
@@ -63,9 +63,7 @@ def archive(app, exam_id, lang, output, as_json) -> None:
 
 
 @report.command("access-log")
-@click.option(
-    "--exam", "exam_id", metavar="ID", help="Only the exam's day (default: the whole log)."
-)
+@exam_option("the whole log; with an exam, its day")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of the extract.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of the extract.")
 @LANG
@@ -121,7 +119,9 @@ def verify(app, file, as_json) -> None:
 
 
 @report.command("list")
-@click.option("--kind", type=click.Choice(["readiness", "archive", "access-log"]))
+@click.option(
+    "--kind", type=click.Choice(["readiness", "archive", "access-log"]), help="Only this kind."
+)
 @json_option
 @pass_app
 def list_(app, kind, as_json) -> None:

@@ -37,8 +37,8 @@ def _jsonable(value: Any) -> Any:
         return str(value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    if hasattr(value, "to_dict"):
-        return _jsonable(value.to_dict())
+    if hasattr(value, "to_json"):
+        return _jsonable(value.to_json())
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -119,15 +119,15 @@ def checklist_runs(conn: sqlite3.Connection, exam_id: str | None) -> list[dict[s
     """The latest run of each checklist for the exam (all runs' latest when no exam)."""
     from ppe_tech.checklist.results import list_runs, load_run
 
-    latest: dict[str, dict[str, Any]] = {}
-    for run in list_runs(conn, exam_id):
-        latest[run["checklist"]] = run  # ordered by id: the last one wins
+    latest: dict[str, int] = {}
+    for summary in list_runs(conn, exam_id=exam_id):
+        latest[summary.checklist] = summary.run_id  # ordered by id: the last one wins
     runs = []
-    for summary in latest.values():
-        run = load_run(conn, summary["id"])
+    for run_id in latest.values():
+        run = load_run(conn, run_id).to_json()
         runs.append(
             {
-                "id": run["id"],
+                "id": run["run_id"],
                 "checklist": run["checklist"],
                 "title_ru": run["title_ru"],
                 "title_en": run["title_en"],

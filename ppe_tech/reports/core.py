@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ppe_tech import __version__
 from ppe_tech.errors import ConfigError, StorageError, VerificationFailed
-from ppe_tech.fsutil import atomic_write_bytes
+from ppe_tech.fsutil import atomic_write_bytes, read_regular
 from ppe_tech.reports import context
 from ppe_tech.reports.i18n import LANGS
 from ppe_tech.store import transaction
@@ -26,6 +26,7 @@ from ppe_tech.timeutil import iso, utc_now
 if TYPE_CHECKING:
     from ppe_tech.site import Site
 
+PDF_LIMIT = 2 * 1024**3  # a report past this is not one of ours (and would not fit in memory)
 ABBREVIATIONS = {"readiness": "RDY", "archive": "ARC", "access-log": "LOG"}
 
 
@@ -43,13 +44,13 @@ def _stored_path(site: Site, path: Path) -> str:
 def _checkpoint(
     site: Site, conn: sqlite3.Connection, passphrase: bytes | None
 ) -> dict[str, Any] | None:
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
     try:
         cp = create_checkpoint(site, conn, passphrase=passphrase)
     except VerificationFailed as exc:  # a broken chain: the report says so instead
         return {"refused": exc.message}
-    return cp.to_dict()
+    return cp.to_json()
 
 
 def _next_number(conn: sqlite3.Connection, site: Site, kind: str, now: datetime) -> str:
@@ -157,7 +158,7 @@ def make_report(
 
 def _read_pdf(path: Path) -> bytes:
     try:
-        data = Path(path).read_bytes()
+        data = read_regular(Path(path), limit=PDF_LIMIT)
     except FileNotFoundError:
         raise StorageError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -180,12 +181,17 @@ def countersign(
 ) -> dict[str, Any]:
     """Add ``role``'s signature in an incremental update; earlier signatures stay valid."""
     from ppe_tech.reports.sign import sign_pdf
-    from ppe_tech.reports.verify import embedded_data
+    from ppe_tech.reports.verify import embedded_data, json_object
 
     path = Path(path)
     pdf = _read_pdf(path)
     raw = embedded_data(pdf)
-    number = json.loads(raw)["number"] if raw else None
+    data = json_object(raw) if raw else {}
+    if data is None:
+        raise VerificationFailed(
+            f"{path}: its embedded results.json is not a JSON object: not signed"
+        )
+    number = data.get("number")
     row = (
         conn.execute("SELECT * FROM reports WHERE number = ?", (number,)).fetchone()
         if number

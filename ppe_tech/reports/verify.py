@@ -48,6 +48,15 @@ def embedded_data(pdf: bytes) -> bytes | None:
     return None
 
 
+def json_object(raw: bytes) -> dict[str, Any] | None:
+    """The embedded data as a dict, or None when it is not UTF-8 JSON holding an object."""
+    try:
+        data = json.loads(raw)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _check(name: str, ok: bool | None, message: str) -> dict[str, Any]:
     return {"name": name, "ok": ok, "message": message}
 
@@ -167,8 +176,9 @@ def verify_report(site: Site, conn: sqlite3.Connection, path: Path) -> dict[str,
     data = None
     if raw is None:
         checks.append(_check("data", False, f"no embedded {ATTACHMENT_NAME}"))
+    elif (data := json_object(raw)) is None:
+        checks.append(_check("data", False, f"embedded {ATTACHMENT_NAME} is not a JSON object"))
     else:
-        data = json.loads(raw)
         row = conn.execute(
             "SELECT data_sha256, path FROM reports WHERE number = ?", (data.get("number"),)
         ).fetchone()
@@ -188,9 +198,10 @@ def verify_report(site: Site, conn: sqlite3.Connection, path: Path) -> dict[str,
                 _check("data", True, f"embedded data match the store (report {data['number']})")
             )
 
-    from ppe_tech.pak.checkpoint import verify_checkpoint
+    from ppe_tech.pak.chain import verify_checkpoint
 
     cp = (data or {}).get("checkpoint")
+    cp = cp if isinstance(cp, dict) else None  # forged data: a checkpoint that is not an object
     if not cp or not cp.get("text"):
         reason = (cp or {}).get("refused") or "the report carries no checkpoint"
         checks.append(_check("checkpoint", None, f"not checked: {reason}"))

@@ -135,7 +135,7 @@ def run_station(site: Site, request: StationRequest) -> StationResult:
     """Run the station's checklist here, on the station."""
     checklist = station_checklist(site, request.station)
     run = run_checklist(
-        checklist, site, request.exam, request.answers, request.ask, platform=request.platform
+        checklist, site, request.exam, request.answers, ask=request.ask, platform=request.platform
     )
     return _result(site, request, run, how=HOW_RUN, machine=machine_facts())
 
@@ -157,7 +157,9 @@ def check_reachable(station: Station, timeout: float = REACH_TIMEOUT) -> dict[st
 def confirm_station(site: Site, request: StationRequest, *, by: str) -> StationResult:
     """A station checked by hand: every item asked (or answered), the LAN check if it has a host."""
     checklist = station_checklist(site, request.station)
-    run = run_checklist(checklist, site, request.exam, request.answers, request.ask, by_hand=True)
+    run = run_checklist(
+        checklist, site, request.exam, request.answers, ask=request.ask, by_hand=True
+    )
     return _result(
         site,
         request,

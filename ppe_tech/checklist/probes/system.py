@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import locale
-import re
 import shlex
 import shutil
 import stat
@@ -14,13 +12,16 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import psutil
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
 from ppe_tech.checklist.probes.registry import installed_version
 from ppe_tech.checklist.probes.versions import DEFAULT_PATTERN, check_constraint, version_outcome
+from ppe_tech.children import Finished, run_bounded
 from ppe_tech.fsutil import format_size, parse_size
 from ppe_tech.site import Duration
+from ppe_tech.userregex import Regex, user_regex
 
 
 def split_command(text: str, platform: str = sys.platform) -> list[str]:
@@ -42,35 +43,19 @@ Argv = Annotated[
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
-def console_encoding() -> str:
-    """The encoding console programs write in: the OEM code page on Windows (cp866 for
-    Russian), not the ANSI one ``text=True`` would assume; the locale's elsewhere."""
-    if sys.platform == "win32":
-        import ctypes
-
-        return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
-    return locale.getpreferredencoding(False)
-
-
-def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run argv (never through a shell) with a timeout; the child is killed when it expires."""
+def run_program(argv: list[str], timeout: float) -> Finished:
+    """Run argv (never through a shell) with a timeout; its whole process group is killed
+    when it ends or the time is up, and at most ``children.MAX_OUTPUT`` bytes are kept."""
     if not argv:
         raise ProbeFailed("empty command")
     if shutil.which(argv[0]) is None:
         raise ProbeFailed(f"program {argv[0]!r} not found")
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return run_bounded(argv, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ProbeFailed(f"{argv[0]} did not finish within {timeout:g}s") from None
     except OSError as exc:
         raise ProbeFailed(f"cannot run {argv[0]}: {exc.strerror}") from None
-    encoding = console_encoding()
-    return subprocess.CompletedProcess(
-        argv,
-        done.returncode,
-        done.stdout.decode(encoding, "replace"),
-        done.stderr.decode(encoding, "replace"),
-    )
 
 
 def first_line(text: str) -> str:
@@ -81,14 +66,7 @@ class CommandSpec(ProbeSpec):
     type: Literal["command"]
     argv: Argv
     exit_code: int = 0
-    stdout: str | None = None  # regular expression the output must contain
-
-    @field_validator("stdout")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
+    stdout: Regex | None = None  # regular expression the output must contain
 
 
 @probe("command", CommandSpec)
@@ -97,7 +75,7 @@ def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
     value = f"exit {done.returncode}: {first_line(done.stdout) or first_line(done.stderr)}"
     if done.returncode != spec.exit_code:
         return Outcome.failed("unexpected exit code", value, f"exit {spec.exit_code}")
-    if spec.stdout and not re.search(spec.stdout, done.stdout):
+    if spec.stdout and not user_regex(spec.stdout).search(done.stdout):
         return Outcome.failed("output does not match", value, f"/{spec.stdout}/")
     return Outcome.passed(
         value, f"exit {spec.exit_code}" + (f", /{spec.stdout}/" if spec.stdout else "")
@@ -107,14 +85,12 @@ def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
 class ProcessSpec(ProbeSpec):
     type: Literal["process"]
     name: str | None = None  # exact process name (as in ps -e)
-    cmdline: str | None = None  # regular expression over the full command line
+    cmdline: Regex | None = None  # regular expression over the full command line
     min_count: int = Field(default=1, ge=0)
 
 
 def process_table() -> list[tuple[str, str]]:
     """(name, command line) of every running process."""
-    import psutil
-
     return [
         (p.info.get("name") or "", " ".join(p.info.get("cmdline") or []))
         for p in psutil.process_iter(["name", "cmdline"])
@@ -125,7 +101,7 @@ def process_table() -> list[tuple[str, str]]:
 def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
     if not spec.name and not spec.cmdline:
         raise ProbeFailed("give 'name' or 'cmdline'")
-    pattern = re.compile(spec.cmdline) if spec.cmdline else None
+    pattern = user_regex(spec.cmdline) if spec.cmdline else None
     count = sum(
         1
         for name, cmdline in ctx.once("process_table", process_table)  # one scan per run
@@ -187,6 +163,8 @@ def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
             )
         facts.append(f"{age:.0f}s old")
     if spec.sha256 is not None:
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device may never end: never read it
+            return Outcome.failed(f"{path} is not a regular file", "not a regular file", "a file")
         digest = hashlib.sha256()
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -298,8 +276,8 @@ class SoftwareSpec(ProbeSpec):
     version: str  # constraint, e.g. ">=26.1,<27"
     argv: Argv | None = None  # e.g. "station --version"
     file: str | None = None  # e.g. C:\Station\version.txt
-    program: str | None = None  # regex over DisplayName, e.g. "Станция печати"
-    pattern: str = DEFAULT_PATTERN  # where the version is in the text (first group)
+    program: Regex | None = None  # regex over DisplayName, e.g. "Станция печати"
+    pattern: Regex = DEFAULT_PATTERN  # where the version is in the text (first group)
 
     @model_validator(mode="before")
     @classmethod
