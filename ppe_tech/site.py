@@ -57,6 +57,11 @@ class Point(StrictModel):
         return value
 
 
+# staff roles the forms know (ppe.yaml may name more); organisation_head is the head of the
+# host organisation (usually the school's director), who signs the readiness act ППЭ-01
+STAFF_ROLES = ("technician", "head", "commission", "organisation_head")
+
+
 class Person(StrictModel):
     name: str
     position: str
@@ -196,10 +201,18 @@ class Archive(StrictModel):
     workers: int = Field(default=2, ge=1, le=16)  # files copied and hashed in parallel
 
 
+class PersonSigning(StrictModel):
+    """Where one person's secret comes from (files: keys/ROLE.*, see ppe_tech.keys)."""
+
+    passphrase_env: str | None = None  # default PPE_KEY_PASSPHRASE_<ROLE>
+    pin_env: str | None = None  # a PKCS#11 token's PIN; default PPE_PIN_<ROLE>
+
+
 class Signing(StrictModel):
     key: str = "keys/site.key.pem"
     cert: str = "keys/site.cert.pem"
     passphrase_env: str = "PPE_KEY_PASSPHRASE"
+    people: dict[str, PersonSigning] = {}  # per-person passphrase / PIN variables
     trust: list[str] = []  # extra trust roots (PEM files), besides the site's own certificate
     timestamp_url: str | None = None
 

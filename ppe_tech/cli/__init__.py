@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
+import logging
 import sqlite3
 import sys
 import traceback
@@ -18,7 +19,7 @@ import traceback
 import click
 
 from ppe_tech import __version__
-from ppe_tech.cli.common import App
+from ppe_tech.cli.common import App, WarningLines
 from ppe_tech.errors import ConfigError, ExitCode, PpeError, exit_code_summary
 from ppe_tech.i18n import _
 
@@ -156,6 +157,9 @@ class LazyRootGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         app: App = ctx.ensure_object(App)
+        warnings = WarningLines()  # library warnings (e.g. a key file others can read)
+        logging.getLogger("ppe_tech").addHandler(warnings)
+        ctx.call_on_close(lambda: logging.getLogger("ppe_tech").removeHandler(warnings))
         try:
             try:
                 return super().invoke(ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import functools
 import json
+import logging
 import sqlite3
 import sys
 from dataclasses import dataclass, field
@@ -62,6 +63,21 @@ class App:
         from ppe_tech.site import mask_url
 
         return self._site.redact(text) if self._site else mask_url(text)
+
+
+class WarningLines(logging.Handler):
+    """The library's warnings (``logging``, level WARNING and up) as ``ppe-tech: ...`` lines on
+    stderr, each distinct line once per command (a key used three times warns once)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage()
+        if line not in self.seen:
+            self.seen.add(line)
+            click.echo(f"ppe-tech: {line}", err=True)
 
 
 pass_app = click.make_pass_decorator(App, ensure=True)
