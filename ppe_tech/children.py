@@ -10,13 +10,13 @@ group is killed when the child ends, times out, or the run stops (``kill_all``).
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from typing import IO
 
 MAX_OUTPUT = 1024**2  # bytes kept per stream; more is read and dropped
 _live: set[subprocess.Popen] = set()
@@ -34,7 +34,7 @@ class Finished:
 class _Reader(threading.Thread):
     """Reads a pipe to its end, keeping the first ``limit`` bytes."""
 
-    def __init__(self, pipe: IO[bytes], limit: int):
+    def __init__(self, pipe: io.BufferedReader, limit: int):
         super().__init__(daemon=True)
         self.pipe, self.limit = pipe, limit
         self.kept = bytearray()
@@ -50,7 +50,17 @@ class _Reader(threading.Thread):
             pass
 
     def text(self) -> str:
-        return self.kept.decode("utf-8", errors="replace")
+        return self.kept.decode(console_encoding(), errors="replace")
+
+
+def console_encoding() -> str:
+    """The encoding console programs write in: the OEM code page on Windows (cp866 for
+    Russian), not the ANSI one Python would assume there; UTF-8 elsewhere."""
+    if sys.platform == "win32":
+        import ctypes
+
+        return f"cp{ctypes.windll.kernel32.GetOEMCP()}"
+    return "utf-8"
 
 
 def _group_options() -> dict:

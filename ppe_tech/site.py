@@ -24,6 +24,7 @@ from ppe_tech.fsutil import contained_path, parse_size
 from ppe_tech.timeutil import parse_duration
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
+Day = date  # the type, for annotations inside Exam, whose field `date` shadows the name
 SITE_FILE = "ppe.yaml"
 FRIGATE_LAYOUT = "{date}/{hour}/{camera}/{minute}.{second}.mp4"
 
@@ -83,7 +84,7 @@ class Exam(StrictModel):
 
     @field_validator("date")
     @classmethod
-    def _plausible_year(cls, value: date) -> date:
+    def _plausible_year(cls, value: Day) -> Day:
         if not 2000 <= value.year <= 2200:  # year 1 or 9999 would overflow deadline arithmetic
             raise ValueError(f"{value.isoformat()} is not a plausible exam date (years 2000-2200)")
         return value

@@ -199,10 +199,10 @@ def _yaml_error(exc: yaml.YAMLError, path: Path, text: str) -> ConfigError:
         )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
+        at = f":{mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
         hint = _indentation_hint(problem, mark)
-        return ConfigError(f"{path.name}{line}: invalid YAML: {problem}{hint}")
+        return ConfigError(f"{path.name}{at}: invalid YAML: {problem}{hint}")
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return ConfigError(f"{path.name}: invalid YAML: {first}")
 

@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Each room's stations and the point's readiness.",
     ),
     "demo": ("ppe_tech.cli.demo", "demo", "Make a demo site and run every job on it end to end."),
+    "serve": ("ppe_tech.cli.serve", "serve", "Run the exam-day console in a browser."),
 }
 
 
@@ -92,12 +93,16 @@ FULL_EXTRA_MODULES = frozenset(
         "wsdiscovery",
         "uharfbuzz",
         "fontTools",
+        "starlette",
+        "uvicorn",
+        "multipart",
     }
 )
 
 
 # command groups that cannot work at all without the `full` extra, and a module each needs
-NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2"}
+NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2",
+              "serve": "starlette"}  # fmt: skip
 
 
 def full_install_error(command: str, module: str) -> ConfigError:
@@ -217,6 +222,7 @@ def main() -> None:
     from ppe_tech import interrupts
 
     interrupts.install()
+    code: int | str | None
     try:
         code = cli.main(prog_name="ppe-tech")
     except SystemExit as done:

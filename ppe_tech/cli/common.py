@@ -227,6 +227,7 @@ def manual_prompt(lang: str, by: str):
     and a comment; Ctrl-C becomes KeyboardInterrupt so the runner keeps what is done."""
     from ppe_tech.checklist.answers import answer_status
     from ppe_tech.checklist.runner import Answer
+    from ppe_tech.i18n import _
 
     def ask(item) -> Answer | None:
         try:

@@ -121,15 +121,21 @@ def station() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Signing key (default: keys/station-signing.json of the site on the stick).",
 )
+@click.option(
+    "--send",
+    "send_url",
+    metavar="https://HOST:PORT",
+    help="Also post the result to the console (trusting only the certificate enrolled on the stick).",
+)
 @with_answers
 @lang_option("Language of the questions")
 @json_option
 @pass_app
-def run(app: App, *, station_id, out_dir, exam_id, key_file, as_json, **options) -> None:
+def run(app: App, *, station_id, out_dir, exam_id, key_file, send_url, as_json, **options) -> None:
     """Run this station's checklist here and write a signed result file into --out.
 
     Exit 0 when every critical item passed, 1 when one did not, 130 when interrupted
-    (the file is written in every case).
+    (the file is written in every case, before it is sent).
     """
     from ppe_tech.errors import KeysError
     from ppe_tech.stations.resultfile import write_result
@@ -143,6 +149,11 @@ def run(app: App, *, station_id, out_dir, exam_id, key_file, as_json, **options)
     request, _ = _request(app, station_id, exam, {**options, "as_json": as_json}, by_hand=False)
     result = run_station(app.site, request)
     path = write_result(out_dir, result, key)
+    if send_url:
+        from ppe_tech.console.send import CONSOLE_CERT, send_result
+
+        answer = send_result(send_url, path.read_bytes(), app.site.folder / "keys" / CONSOLE_CERT)
+        click.echo(f"sent to the console: {answer['status']} (run {answer['run_id']})", err=True)
     if as_json:
         print_json({"file": str(path), "result": result.to_json()})
     else:

@@ -84,11 +84,13 @@ def _parse(data: bytes) -> tuple[dict[str, Any], str, bytes]:
         raise _refuse("not a station result file (payload or signature missing)") from None
 
 
-def _check_key(site: Site, payload: dict[str, Any], key_id: str) -> StationKey:
+def _check_key(
+    site: Site, payload: dict[str, Any], key_id: str, keys: dict[str, StationKey]
+) -> StationKey:
     point = site.config.point.code
     if payload.get("point_code") != point:
         raise _refuse(f"from another point ({payload.get('point_code')}; this point is {point})")
-    key = known_keys(site).get(key_id)
+    key = keys.get(key_id)
     if key is None or key.point_code != point:
         raise _refuse(f"signed with an unknown key {key_id} (not enrolled on this machine)")
     return key
@@ -113,15 +115,22 @@ def _check_identity(
         )
 
 
-def verify_result_file(site: Site, data: bytes, *, exam_id: str | None = None) -> StationResult:
+def verify_result_file(
+    site: Site,
+    data: bytes,
+    *,
+    exam_id: str | None = None,
+    keys: dict[str, StationKey] | None = None,
+) -> StationResult:
     """The verified result in ``data``; VerificationFailed (exit 1) with the reason otherwise.
 
     Refused: not a result file; from another point; signed with a key not enrolled here;
     edited after it was signed; for another exam than its key's (or than ``exam_id``);
-    a station not in ppe.yaml, or in another room or role than ppe.yaml says.
+    a station not in ppe.yaml, or in another room or role than ppe.yaml says. ``keys``: the
+    enrolled keys (default: read from the site folder; pass them to verify many files).
     """
     payload, key_id, signature = _parse(data)
-    key = _check_key(site, payload, key_id)
+    key = _check_key(site, payload, key_id, known_keys(site) if keys is None else keys)
     if not key.verify(signature, canonical(payload)):
         raise _refuse("signature does not match: the file was changed after the station wrote it")
     _check_identity(site, payload, key, exam_id)
@@ -148,25 +157,33 @@ class ImportReport:
         }
 
 
-def import_file(
-    site: Site, conn: sqlite3.Connection, path: Path, report: ImportReport, exam_id: str | None
-) -> None:
+@dataclass(frozen=True)
+class _Importer:
+    site: Site
+    conn: sqlite3.Connection
+    exam_id: str | None
+    keys: dict[str, StationKey]
+
+
+def _import_file(importer: _Importer, path: Path, report: ImportReport) -> None:
     name = path.name
     try:
         data = path.read_bytes()
     except OSError as exc:
         report.refused.append((name, f"cannot read: {exc.strerror}"))
         return
-    existing = stored_run_id(conn, hashlib.sha256(data).hexdigest())
+    existing = stored_run_id(importer.conn, hashlib.sha256(data).hexdigest())
     if existing is not None:
         report.already.append((name, existing))
         return
     try:
-        result = verify_result_file(site, data, exam_id=exam_id)
+        result = verify_result_file(
+            importer.site, data, exam_id=importer.exam_id, keys=importer.keys
+        )
     except VerificationFailed as exc:
         report.refused.append((name, exc.message))
         return
-    report.imported.append((name, save_station_run(conn, replace(result, source=name))))
+    report.imported.append((name, save_station_run(importer.conn, replace(result, source=name))))
 
 
 def import_folder(
@@ -182,6 +199,7 @@ def import_folder(
         raise StorageError(f"{folder}: no such folder")
     paths = sorted(folder.glob(f"*{SUFFIX}")) + sorted((folder / "results").glob(f"*{SUFFIX}"))
     report = ImportReport()
+    importer = _Importer(site, conn, exam_id, known_keys(site))
     for path in paths:
-        import_file(site, conn, path, report, exam_id)
+        _import_file(importer, path, report)
     return report

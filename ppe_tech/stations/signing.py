@@ -137,6 +137,9 @@ def enroll(site: Site, exam: Exam, stick: Path, *, now: datetime | None = None) 
     secret = {**key.to_json(), "private_key": base64.b64encode(private_raw).decode()}
     atomic_write_text(stick_site / SITE_FILE, _stick_config(site))
     _copy_site_checklists(site, stick_site)
+    console_cert = site.folder / "keys" / "console.cert.pem"  # station run --send trusts only it
+    if console_cert.is_file():
+        atomic_write_bytes(stick_site / "keys" / console_cert.name, console_cert.read_bytes())
     atomic_write_text(stick_site / "keys" / SIGNING_FILE, json.dumps(secret, indent=1), mode=0o600)
     atomic_write_text(public_file, json.dumps(key.to_json(), indent=1) + "\n")
     try:

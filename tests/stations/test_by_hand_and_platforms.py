@@ -23,8 +23,17 @@ def test_confirm_by_hand_with_answers_file(checked_site: Path, tmp_path: Path, c
     items = [i.id for i in load_checklist("station-authorisation", site).items]
     answers = tmp_path / "answers.yaml"
     answers.write_text(yaml.safe_dump({i: "yes" for i in items if i != "token-reader"}))
-    result = cli("station", "confirm", "--station", "auth-main", "--exam", "2026-05-28-math",
-                 "--answers", str(answers), "--json")  # fmt: skip
+    result = cli(
+        "station",
+        "confirm",
+        "--station",
+        "auth-main",
+        "--exam",
+        "2026-05-28-math",
+        "--answers",
+        str(answers),
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)["result"]
     assert data["how"] == "by hand" and data["status"] == "passed"
@@ -47,10 +56,25 @@ def test_confirm_checks_the_host_on_the_lan(checked_site: Path, cli):
         config["stations"][0].update(host="127.0.0.1", port=port)
         config["stations"][1].update(host="127.0.0.1", port=1)  # nothing listens on port 1
         write_site(checked_site, config)
-        up = cli("station", "confirm", "--station", "print-0001", "--exam", "2026-05-28-math",
-                 "--no-input", "--json")  # fmt: skip
-        down = cli("station", "confirm", "--station", "scan-0001", "--exam", "2026-05-28-math",
-                   "--no-input")  # fmt: skip
+        up = cli(
+            "station",
+            "confirm",
+            "--station",
+            "print-0001",
+            "--exam",
+            "2026-05-28-math",
+            "--no-input",
+            "--json",
+        )
+        down = cli(
+            "station",
+            "confirm",
+            "--station",
+            "scan-0001",
+            "--exam",
+            "2026-05-28-math",
+            "--no-input",
+        )
     reach = json.loads(up.stdout)["result"]["reachable"]
     assert reach["reachable"] is True and reach["port"] == port
     assert up.exit_code == 1  # nothing was answered: unanswered critical items are no pass
@@ -58,8 +82,16 @@ def test_confirm_checks_the_host_on_the_lan(checked_site: Path, cli):
 
 
 def test_confirm_unanswered_is_not_a_pass(checked_site: Path, cli):
-    result = cli("station", "confirm", "--station", "print-0002", "--exam", "2026-05-28-math",
-                 "--no-input", "--json")  # fmt: skip
+    result = cli(
+        "station",
+        "confirm",
+        "--station",
+        "print-0002",
+        "--exam",
+        "2026-05-28-math",
+        "--no-input",
+        "--json",
+    )
     assert result.exit_code == 1
     statuses = {i["status"] for i in json.loads(result.stdout)["result"]["items"]}
     assert statuses == {UNANSWERED}
@@ -75,14 +107,19 @@ def hardware_site(checked_site: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("checklist", "item", "platform"),
-    [("station-print", "printer-ready", "win32"), ("station-scan", "scanner-connected", "win32"),
-     ("station-scan", "scanner-connected", "darwin"), ("station-print", "printer-ready", "freebsd")],
-)  # fmt: skip
+    [
+        ("station-print", "printer-ready", "win32"),
+        ("station-scan", "scanner-connected", "win32"),
+        ("station-scan", "scanner-connected", "darwin"),
+        ("station-print", "printer-ready", "freebsd"),
+    ],
+)
 def test_platform_probe_falls_back_to_the_question(hardware_site: Path, checklist, item, platform):
     site = load_site(hardware_site)
     loaded = load_checklist(checklist, site, station=site.station("print-0001"))
-    only = type(loaded)(loaded.name, loaded.title, [i for i in loaded.items if i.id == item],
-                        loaded.path)  # fmt: skip
+    only = type(loaded)(
+        loaded.name, loaded.title, [i for i in loaded.items if i.id == item], loaded.path
+    )
     unanswered = run_checklist(only, site, platform=platform).results[0]
     assert unanswered.status == UNANSWERED  # neither failed nor passed
     assert unanswered.message.startswith(
@@ -96,24 +133,35 @@ def test_platform_probe_falls_back_to_the_question(hardware_site: Path, checklis
 def test_the_same_probe_runs_on_its_own_platform(hardware_site: Path):
     site = load_site(hardware_site)
     loaded = load_checklist("station-print", site, station=site.station("print-0001"))
-    only = type(loaded)(loaded.name, loaded.title, [i for i in loaded.items if i.id == "printer-ready"],
-                        loaded.path)  # fmt: skip
+    only = type(loaded)(
+        loaded.name, loaded.title, [i for i in loaded.items if i.id == "printer-ready"], loaded.path
+    )
     result = run_checklist(only, site, platform="linux").results[0]
     assert result.status in ("fail", "error", "timeout")  # really probed: no CUPS queue here
     assert "not available" not in result.message
 
 
 def test_software_in_the_registry_is_asked_off_windows(site_dir: Path, tmp_path: Path):
-    config = station_config(checks={"vars": {"ntp_server": "127.0.0.1", "station_version": ">=26.1",
-        "station_program": "Станция печати", "station_version_command": "false",
-        "antivirus_process": "x", "antivirus_signatures": "x"}})  # fmt: skip
+    config = station_config(
+        checks={
+            "vars": {
+                "ntp_server": "127.0.0.1",
+                "station_version": ">=26.1",
+                "station_program": "Станция печати",
+                "station_version_command": "false",
+                "antivirus_process": "x",
+                "antivirus_signatures": "x",
+            }
+        }
+    )
     write_site(site_dir, config)
     site = load_site(site_dir)
     loaded = load_checklist("station-print", site, station=site.station("print-0001"))
     item = [i for i in loaded.items if i.id == "station-software"][0]
     assert item.probe.program == "Станция печати" and item.probe.argv is None  # program wins
-    result = run_checklist(type(loaded)(loaded.name, loaded.title, [item], loaded.path), site,
-                           platform="linux").results[0]  # fmt: skip
+    result = run_checklist(
+        type(loaded)(loaded.name, loaded.title, [item], loaded.path), site, platform="linux"
+    ).results[0]
     assert result.status == UNANSWERED and "software probe not available" in result.message
     assert "26.1" in item.question.en
 
@@ -127,11 +175,20 @@ def test_identity_is_in_the_question(checked_site: Path):
 
 @pytest.mark.parametrize(
     ("text", "platform", "argv"),
-    [(r'"C:\Program Files\Station\station.exe" --version', "win32",
-      [r"C:\Program Files\Station\station.exe", "--version"]),
-     (r"C:\Station\station.exe /v", "win32", [r"C:\Station\station.exe", "/v"]),
-     (r"/opt/station/bin/station '--ver sion'", "linux", ["/opt/station/bin/station", "--ver sion"])],
-)  # fmt: skip
+    [
+        (
+            r'"C:\Program Files\Station\station.exe" --version',
+            "win32",
+            [r"C:\Program Files\Station\station.exe", "--version"],
+        ),
+        (r"C:\Station\station.exe /v", "win32", [r"C:\Station\station.exe", "/v"]),
+        (
+            r"/opt/station/bin/station '--ver sion'",
+            "linux",
+            ["/opt/station/bin/station", "--ver sion"],
+        ),
+    ],
+)
 def test_commands_split_for_their_platform(text, platform, argv):
     assert split_command(text, platform) == argv
 

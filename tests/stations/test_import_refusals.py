@@ -60,14 +60,21 @@ def test_each_bad_file_refused_with_its_reason(checked_site, tmp_path, stick_of,
     edited.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
 
     # another point (its own site and key), another exam (a key enrolled for physics)
-    foreign_site = write_site(tmp_path / "other-point", station_config(
-        point={"code": "0202", "name": "School 7"}, checks=site.doc.data["checks"]))  # fmt: skip
+    foreign_site = write_site(
+        tmp_path / "other-point",
+        station_config(point={"code": "0202", "name": "School 7"}, checks=site.doc.data["checks"]),
+    )
     foreign = make_result(
         site, stick_of(foreign_site, "stick-0202"), "print-0001", tmp_path, "2026-05-28-math"
     )
     shutil.move(foreign, folder / f"foreign{SUFFIX}")
-    physics = make_result(site, stick_of(checked_site, "stick-phys", "2026-05-29-physics"),
-                          "print-0001", tmp_path, "2026-05-29-physics")  # fmt: skip
+    physics = make_result(
+        site,
+        stick_of(checked_site, "stick-phys", "2026-05-29-physics"),
+        "print-0001",
+        tmp_path,
+        "2026-05-29-physics",
+    )
     shutil.move(physics, folder / f"physics{SUFFIX}")
 
     # a key of this point enrolled on another technician machine (its public half is not here)
@@ -96,7 +103,7 @@ def test_each_bad_file_refused_with_its_reason(checked_site, tmp_path, stick_of,
         f"ppe-tech: refused: physics{SUFFIX}: for another exam (2026-05-29-physics; importing for 2026-05-28-math)",
         f"ppe-tech: refused: stray{SUFFIX}: unknown station 'print-0099' (not in ppe.yaml)",
         lines[5],
-    ]  # fmt: skip
+    ]
     assert lines[5].startswith(
         f"ppe-tech: refused: unknown-key{SUFFIX}: signed with an unknown key "
     )

@@ -15,8 +15,17 @@ import pytest
 from tests.conftest import REPO
 from tests.stations.test_station_run import CONFIRMS
 
-HEAVY = ["cv2", "numpy", "weasyprint", "pyhanko", "pyhanko_certvalidator", "watchdog",
-         "wsdiscovery", "uharfbuzz", "fontTools"]  # fmt: skip
+HEAVY = [
+    "cv2",
+    "numpy",
+    "weasyprint",
+    "pyhanko",
+    "pyhanko_certvalidator",
+    "watchdog",
+    "wsdiscovery",
+    "uharfbuzz",
+    "fontTools",
+]
 
 # runs ppe-tech in an interpreter where the `full` extra's modules cannot be imported
 WITHOUT_FULL = """
@@ -38,8 +47,11 @@ def without_full(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "PPE_SITE"}
     return subprocess.run(
         [sys.executable, "-c", WITHOUT_FULL, json.dumps(HEAVY), json.dumps(list(args))],
-        capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def test_base_dependencies_are_light():
@@ -58,9 +70,18 @@ def test_station_run_works_without_the_full_extra(checked_site: Path, tmp_path: 
         == 0
     )
     confirms = [a for item in CONFIRMS["print"] for a in ("--confirm", item)]
-    done = without_full("--site", str(tmp_path / "stick" / "ppe-station"), "station", "run",
-                        "--station", "print-0001", "--out", str(tmp_path / "stick" / "results"),
-                        "--no-input", *confirms)  # fmt: skip
+    done = without_full(
+        "--site",
+        str(tmp_path / "stick" / "ppe-station"),
+        "station",
+        "run",
+        "--station",
+        "print-0001",
+        "--out",
+        str(tmp_path / "stick" / "results"),
+        "--no-input",
+        *confirms,
+    )
     assert done.returncode == 0, done.stderr
     assert ": passed" in done.stdout
 
@@ -77,8 +98,13 @@ def test_ci_runs_the_windows_type_check():
     assert ".ci/mypy-station" in (REPO / ".ci" / "run").read_text()
     script = (REPO / ".ci" / "mypy-station").read_text()
     assert '--platform "$platform"' in script and "win32 linux" in script
-    for module in ("ppe_tech/fsutil.py", "ppe_tech/site.py", "ppe_tech/checklist/runner.py",
-                   "ppe_tech/checklist/probes/system.py", "ppe_tech/stations/run.py"):  # fmt: skip
+    for module in (
+        "ppe_tech/fsutil.py",
+        "ppe_tech/site.py",
+        "ppe_tech/checklist/runner.py",
+        "ppe_tech/checklist/probes/system.py",
+        "ppe_tech/stations/run.py",
+    ):
         assert module in script
 
 
@@ -90,8 +116,12 @@ def test_mypy_win32_catches_a_posix_only_call(tmp_path: Path):
     module.write_text("import os\n\n\ndef private(fd: int) -> None:\n    os.fchmod(fd, 0o600)\n")
 
     def check(platform: str) -> subprocess.CompletedProcess:
-        return subprocess.run([mypy, "--platform", platform, "--no-incremental", str(module)],
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        return subprocess.run(
+            [mypy, "--platform", platform, "--no-incremental", str(module)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     windows, linux = check("win32"), check("linux")
     assert windows.returncode == 1 and 'has no attribute "fchmod"' in windows.stdout

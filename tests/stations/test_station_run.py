@@ -23,8 +23,20 @@ CONFIRMS = {"print": [*COMMON, "test-page"], "scan": [*COMMON, "test-scan"], "au
 def station_run(stick_site: Path, station: str, out: Path, *extra: str):
     """``ppe-tech station run`` in its own process, as on a station (no PPE_SITE there)."""
     env = {k: v for k, v in os.environ.items() if k != "PPE_SITE"}
-    argv = [sys.executable, "-m", "ppe_tech", "--site", str(stick_site), "station", "run",
-            "--station", station, "--out", str(out), "--no-input"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "ppe_tech",
+        "--site",
+        str(stick_site),
+        "station",
+        "run",
+        "--station",
+        station,
+        "--out",
+        str(out),
+        "--no-input",
+    ]
     for item in CONFIRMS[station.split("-")[0]]:
         argv += ["--confirm", item]
     return subprocess.run([*argv, *extra], capture_output=True, text=True, timeout=60, env=env)
@@ -58,8 +70,9 @@ def test_run_on_two_stations_then_import(checked_site: Path, stick: Path, cli):
     site = load_site(checked_site)
     runs = list_station_runs(connect(site.db_path), exam_id=EXAM)
     assert [(r.station_id, r.status, r.how) for r in runs] == [
-        ("print-0001", "passed", "station run"), ("print-0002", "passed", "station run")
-    ]  # fmt: skip
+        ("print-0001", "passed", "station run"),
+        ("print-0002", "passed", "station run"),
+    ]
     facts = runs[0].machine
     assert facts["host_name"] and facts["os"] and isinstance(facts["macs"], list)
     software = {i.item_id: i for i in runs[0].items}["station-software"]
@@ -74,8 +87,12 @@ def test_stations_shows_the_point_not_ready(checked_site: Path, stick: Path, cli
     data = json.loads(result.stdout)
     assert not data["ready"]
     states = {s["station_id"]: s["state"] for r in data["rooms"] for s in r["stations"]}
-    assert states == {"print-0001": "passed", "scan-0001": "not-checked",
-                      "print-0002": "not-checked", "auth-main": "not-checked"}  # fmt: skip
+    assert states == {
+        "print-0001": "passed",
+        "scan-0001": "not-checked",
+        "print-0002": "not-checked",
+        "auth-main": "not-checked",
+    }
     assert data["summary"].startswith(
         "not ready: auditorium 0001: scan station scan-0001 never checked, camera aud-0001-a not-verified"
     )
@@ -86,10 +103,24 @@ def test_stations_shows_the_point_not_ready(checked_site: Path, stick: Path, cli
 
 def test_a_failed_item_fails_the_run_and_the_file_is_still_written(stick: Path):
     done = subprocess.run(
-        [sys.executable, "-m", "ppe_tech", "--site", str(stick / "ppe-station"), "station", "run",
-         "--station", "auth-main", "--out", str(stick / "results"), "--no-input"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ppe_tech",
+            "--site",
+            str(stick / "ppe-station"),
+            "station",
+            "run",
+            "--station",
+            "auth-main",
+            "--out",
+            str(stick / "results"),
+            "--no-input",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1, done.stderr
     assert "not passed: station-identity, approved-software-only" in done.stdout
     assert len(list((stick / "results").glob(f"*{SUFFIX}"))) == 1
@@ -107,15 +138,29 @@ def test_run_without_a_stick_key_is_one_line_exit_5(checked_site: Path, tmp_path
     ("args", "code", "fragment"),
     [
         (["--station", "print-9999"], 2, "unknown station 'print-9999' (known: print-0001,"),
-        (["--station", "print-0001", "--confirm", "station-clock"], 2,
-         "answers: item 'station-clock' is automatic (station-print)"),
-        (["--station", "print-0001", "--exam", "2026-05-29-physics"], 5,
-         "the stick was enrolled for exam 2026-05-28-math, not 2026-05-29-physics"),
+        (
+            ["--station", "print-0001", "--confirm", "station-clock"],
+            2,
+            "answers: item 'station-clock' is automatic (station-print)",
+        ),
+        (
+            ["--station", "print-0001", "--exam", "2026-05-29-physics"],
+            5,
+            "the stick was enrolled for exam 2026-05-28-math, not 2026-05-29-physics",
+        ),
     ],
-)  # fmt: skip
+)
 def test_station_run_bad_input(stick: Path, cli, args, code, fragment):
-    result = cli("--site", str(stick / "ppe-station"), "station", "run", "--out",
-                 str(stick / "results"), "--no-input", *args)  # fmt: skip
+    result = cli(
+        "--site",
+        str(stick / "ppe-station"),
+        "station",
+        "run",
+        "--out",
+        str(stick / "results"),
+        "--no-input",
+        *args,
+    )
     assert result.exit_code == code, result.output
     assert result.stderr.count("\n") == 1 and fragment in result.stderr, result.stderr
 

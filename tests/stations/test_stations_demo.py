@@ -39,10 +39,13 @@ def test_demo_step(tmp_path, monkeypatch):
     runs = list_station_runs(conn, exam_id=demo.exam_id)
     how = {r.station_id: (r.how, r.status) for r in runs}
     assert how == {
-        "print-0001": ("station run", "passed"), "print-0002": ("station run", "passed"),
-        "scan-0001": ("station run", "passed"), "auth-main": ("station run", "passed"),
-        "print-backup": ("station run", "passed"), "auth-backup": ("by hand", "passed"),
-    }  # fmt: skip
+        "print-0001": ("station run", "passed"),
+        "print-0002": ("station run", "passed"),
+        "scan-0001": ("station run", "passed"),
+        "auth-main": ("station run", "passed"),
+        "print-backup": ("station run", "passed"),
+        "auth-backup": ("by hand", "passed"),
+    }
     processes = {r.station_id: r.machine for r in runs if r.station_id.startswith("print-000")}
     assert all(facts and facts["host_name"] for facts in processes.values())
     by_hand = [r for r in runs if r.how == "by hand"][0]

@@ -10,7 +10,6 @@ and skips them for Linux.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Literal
 
@@ -18,6 +17,7 @@ from pydantic import field_validator
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
 from ppe_tech.checklist.probes.versions import DEFAULT_PATTERN, check_constraint, version_outcome
+from ppe_tech.userregex import Regex, user_regex
 
 HIVES = {
     "HKLM": "HKEY_LOCAL_MACHINE",
@@ -76,7 +76,7 @@ def installed_programs() -> list[tuple[str, str]]:
 
 def installed_version(program: str) -> str:
     """The DisplayVersion of the first installed program whose DisplayName matches ``program``."""
-    pattern = re.compile(program, re.IGNORECASE)
+    pattern = user_regex(f"(?i){program}")
     for name, version in installed_programs():
         if pattern.search(name):
             return version
@@ -88,7 +88,7 @@ class RegistrySpec(ProbeSpec):
     key: str  # HKLM\SOFTWARE\... or HKCU\...
     value: str = "DisplayVersion"
     version: str | None = None  # constraint on the value, e.g. ">=26.1"
-    pattern: str = DEFAULT_PATTERN
+    pattern: Regex = DEFAULT_PATTERN
 
     @field_validator("key")
     @classmethod

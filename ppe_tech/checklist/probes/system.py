@@ -276,7 +276,7 @@ class SoftwareSpec(ProbeSpec):
     version: str  # constraint, e.g. ">=26.1,<27"
     argv: Argv | None = None  # e.g. "station --version"
     file: str | None = None  # e.g. C:\Station\version.txt
-    program: str | None = None  # regex over DisplayName, e.g. "Станция печати"
+    program: Regex | None = None  # regex over DisplayName, e.g. "Станция печати"
     pattern: Regex = DEFAULT_PATTERN  # where the version is in the text (first group)
 
     @model_validator(mode="before")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ppe_tech.checklist.probes import Outcome
+from ppe_tech.userregex import user_regex
 
 DEFAULT_PATTERN = r"(\d+(?:\.\d+)+)"  # the first dotted number
 
@@ -23,7 +22,7 @@ def check_constraint(value: str) -> str:
 
 def version_outcome(text: str, constraint: str, pattern: str = DEFAULT_PATTERN) -> Outcome:
     """Find the version in ``text`` (first group of ``pattern``) and check it against ``constraint``."""
-    match = re.search(pattern, text)
+    match = user_regex(pattern).search(text)
     if not match:
         return Outcome.failed("no version found", text.strip()[:200], constraint)
     found = match.group(1) if match.groups() else match.group(0)
