@@ -93,7 +93,7 @@ def init(app, role: str | None, common_name: str | None, days: int) -> None:
 @click.option("--token", metavar="LABEL", help="Token label (with --pkcs11).")
 @click.option("--key", "key_label", metavar="LABEL", help="Key label on the token (with --pkcs11).")
 @pass_app
-def import_(app, p12, role, p12_passphrase_env, module, token, key_label) -> None:
+def import_(app, *, p12, role, p12_passphrase_env, module, token, key_label) -> None:
     """Take a key and certificate issued by an organisation's CA from FILE.p12, or (with
     --person and --pkcs11) sign with a key kept on a PKCS#11 token."""
     from ppe_tech.errors import ConfigError, KeysError

@@ -62,7 +62,7 @@ INCOMPLETE = click.option(
 @OUTPUT
 @json_option
 @pass_app
-def readiness(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
+def readiness(app, *, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
     """Readiness protocol: the exam's checklist run, the camera run it made, snapshots.
 
     Exit 1 when a part is missing (no checklist run, cameras not verified) unless
@@ -85,7 +85,7 @@ def readiness(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> 
 @OUTPUT
 @json_option
 @pass_app
-def act(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
+def act(app, *, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
     """Readiness act of the point (form ППЭ-01), the day before the exam: signed by the head
     of the point and the head of the host organisation (report sign --as organisation_head)."""
     options = {"exam_id": exam_id, "run_id": run_id, "allow_incomplete": allow_incomplete}
@@ -101,7 +101,7 @@ def act(app, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
 @LANG
 @json_option
 @pass_app
-def room(app, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
+def room(app, *, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
     """Protocol of one room (form ППЭ-01-01, auditorium; ППЭ-01-02, staff room): its stations
     row by row, its cameras with snapshot and verdict; one PDF per room (--room all)."""
     from ppe_tech.reports.context import room_numbers
@@ -121,7 +121,7 @@ def room(app, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
 @OUTPUT
 @json_option
 @pass_app
-def archive(app, exam_id, archive_id, bag, allow_incomplete, lang, output, as_json) -> None:
+def archive(app, *, exam_id, archive_id, bag, allow_incomplete, lang, output, as_json) -> None:
     """Act of copying recordings: one act per bag (--bag PATH or --archive N), the medium,
     window, cameras, files, manifest hash, gaps, who received it, kept until 1 March."""
     options = {"exam_id": exam_id, "archive_id": archive_id, "bag": bag}
@@ -144,7 +144,7 @@ def archive(app, exam_id, archive_id, bag, allow_incomplete, lang, output, as_js
 @OUTPUT
 @json_option
 @pass_app
-def access_log(app, exam_id, date_from, date_to, lang, output, as_json) -> None:
+def access_log(app, *, exam_id, date_from, date_to, lang, output, as_json) -> None:
     """Access-log extract: the journal's columns, audit findings, log checkpoint."""
     _made(app, "access-log", as_json, exam_id=exam_id, lang=lang, output=output,
           date_from=date_from, date_to=date_to)  # fmt: skip

@@ -171,7 +171,7 @@ def _is_exam_room(tokens: list[str], known: set[str]) -> bool:
     return any(t in known or any(w in t for w in _AUDITORIUM_WORDS) for t in tokens)
 
 
-def _windows_by_day(site: Site) -> dict[str, list[Window]]:
+def _windows_by_day(site: Site) -> dict[str, tuple[Window, ...]]:
     """Each day (YYYY-MM-DD) -> the exams running on it."""
     by_day: dict[str, list[Window]] = defaultdict(list)
     for exam in site.config.exams:
@@ -181,7 +181,7 @@ def _windows_by_day(site: Site) -> dict[str, list[Window]]:
         while day <= window.end.date():
             by_day[day.isoformat()].append(window)
             day += timedelta(days=1)
-    return by_day
+    return {day: tuple(windows) for day, windows in by_day.items()}
 
 
 def parse_rows(site: Site, entries: list[dict[str, Any]]) -> list[Row]:
@@ -196,27 +196,16 @@ def parse_rows(site: Site, entries: list[dict[str, Any]]) -> list[Row]:
             tokens = room_tokens(entry["rooms"])
             info = rooms_seen[entry["rooms"]] = (tokens, _is_exam_room(tokens, known))
         day, end_day = entry["start_at"][:10], (entry["end_at"] or entry["start_at"])[:10]
-        windows = tuple(by_day.get(day, ()))
+        windows = by_day.get(day, ())
         if end_day != day and end_day in by_day:
             windows = tuple(dict.fromkeys((*windows, *by_day[end_day])))
         start = fromiso(entry["start_at"])
         end = fromiso(entry["end_at"]) if entry["end_at"] else None
         start_ts = start.timestamp()
-        rows.append(
-            Row(
-                entry=entry,
-                seq=entry["no"],
-                action=entry["action"],
-                day=day,
-                start=start,
-                end=end,
-                start_ts=start_ts,
-                stop_ts=end.timestamp() if end else start_ts,
-                rooms=info[0],
-                exam_room=info[1],
-                windows=windows,
-            )
-        )
+        stop_ts = end.timestamp() if end else start_ts
+        # positional: a million of these are made (the fields in Row's order)
+        rows.append(Row(entry, entry["no"], entry["action"], day, start, end, start_ts, stop_ts,
+                        info[0], info[1], windows))  # fmt: skip
     return rows
 
 
@@ -374,8 +363,10 @@ def unknown_person(journal: Journal) -> list[Finding]:
     for row in journal.rows:
         for column, what in _PEOPLE.items():
             value = row.entry[column]
-            name, _, position = (value or "").partition(", ")
-            if value and (name, position) not in staff:
+            if not value:
+                continue
+            name, _, position = value.partition(", ")
+            if (name, position) not in staff:
                 found.append(
                     row.finding(
                         "medium",

@@ -209,6 +209,12 @@ def make_report(
         "created_at": iso(now),
         "signed_at": iso(utc_now()),
     }
+    _register(conn, row)
+    return show_report(site, conn, number)
+
+
+def _register(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Insert the report's row into ``reports`` in one transaction."""
     try:
         with transaction(conn):
             conn.execute(
@@ -216,8 +222,7 @@ def make_report(
                 tuple(row.values()),
             )
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot register report {number}: {exc}") from None
-    return show_report(site, conn, number)
+        raise StorageError(f"cannot register report {row['number']}: {exc}") from None
 
 
 def _one_act_per_bag(conn: sqlite3.Connection, archive_id: int, lang: str) -> None:
@@ -251,7 +256,9 @@ def countersign(
     raw = embedded_data(pdf)
     data = json_object(raw) if raw else {}
     if data is None:
-        raise VerificationFailed(f"{path}: its embedded results.json is not a JSON object: not signed")
+        raise VerificationFailed(
+            f"{path}: its embedded results.json is not a JSON object: not signed"
+        )
     number = data.get("number") if isinstance(data.get("number"), str) else None
     row = (
         conn.execute("SELECT * FROM reports WHERE number = ?", (number,)).fetchone()

@@ -15,16 +15,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ppe_tech"
 MAX_FUNCTION_LINES = 80
 
 # Cycles other branches are removing; the lead deletes these entries when they land.
-KNOWN_CYCLES: set[frozenset[str]] = {
-    frozenset({"ppe_tech.reports.core", "ppe_tech.reports.verify"}),  # removed when reports lands
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
 # Functions other branches are splitting; the lead deletes these entries when they land.
 KNOWN_LONG_FUNCTIONS: set[str] = {
     "ppe_tech.cameras.analysis:judge",  # removed when cameras lands
     "ppe_tech.cameras.capture:capture",  # removed when cameras lands
-    "ppe_tech.reports.sign:sign_pdf",  # removed when reports lands
-    "ppe_tech.reports.verify:_signature_checks",  # removed when reports lands
-    "ppe_tech.reports.verify:verify_report",  # removed when reports lands
 }
 # Functions other branches are giving keyword-only parameters; deleted when they land.
 KNOWN_POSITIONAL: set[str] = {
@@ -35,14 +30,12 @@ KNOWN_POSITIONAL: set[str] = {
     "ppe_tech.recordings.archive:_finish",  # removed when recordings lands
     "ppe_tech.cli.recordings:archive",  # removed when recordings lands
     "ppe_tech.cli.recordings:watch",  # removed when recordings lands
-    "ppe_tech.cli.report:access_log",  # removed when reports lands
-    "ppe_tech.reports.render:_segment_pdf",  # removed when reports lands
+    # a worker process's job: submitted to a process pool as one tuple (pool.submit(f, *job))
+    "ppe_tech.reports.render:_segment_pdf",
 }
 MAX_POSITIONAL = 5
 # Private names other branches stop importing across modules; deleted when they land.
 KNOWN_PRIVATE_IMPORTS: set[str] = {
-    "ppe_tech.reports.verify: ppe_tech.reports.sign._quiet",  # removed when reports lands
-    "ppe_tech.reports.verify: ppe_tech.reports.core._read_pdf",  # removed when reports lands
     "ppe_tech.recordings.demo: ppe_tech.recordings.mp4._cv2",  # removed when recordings lands
 }
 

@@ -79,11 +79,12 @@ def _code_map() -> set[str]:
         first = line.split("|")[1]
         folder = ""
         for token in re.findall(r"`([^`]+)`", first):
-            if "/" in token.rstrip("/"):
-                folder = token.rstrip("/").rsplit("/", 1)[0] + "/" if token.endswith(".py") else ""
-                named.add(token.rstrip("/"))
+            path = token.rstrip("/")
+            if "/" in path:  # a path from the top; bare names after it are beside it
+                folder = path.rsplit("/", 1)[0] + "/"
+                named.add(path)
             else:
-                named.add(folder + token.rstrip("/"))
+                named.add(folder + path)
     return named
 
 
