@@ -47,7 +47,8 @@ def _cert_hosts(host: str) -> list[str]:
 @click.option(
     "--host", default=None, help="Address to bind (default 127.0.0.1; with --lan 0.0.0.0)."
 )
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")  # fmt: skip
 @click.option("--lan", is_flag=True, help="Serve the point's network: HTTPS only, login required.")
 @click.option("--check-every", default="2m", show_default=True,
               help="Light check of every camera this often (0 for none).")  # fmt: skip

@@ -210,26 +210,26 @@ def pak_end(site: Site, conn: sqlite3.Connection, form: dict[str, str]) -> dict:
 def pak_audit(site: Site, conn: sqlite3.Connection) -> list[dict]:
     from ppe_tech.pak.audit import audit
 
-    return audit(site, conn)
+    return [finding.to_json() for finding in audit(site, conn)]
 
 
 def pak_verify(site: Site, conn: sqlite3.Connection) -> dict:
     from ppe_tech.pak.chain import verify_log
 
-    return verify_log(site, conn).to_dict()
+    return verify_log(site, conn).to_json()
 
 
 def pak_latest_checkpoint(conn: sqlite3.Connection) -> dict | None:
     from ppe_tech.pak.checkpoint import latest_checkpoint
 
     cp = latest_checkpoint(conn)
-    return cp.to_dict() if cp else None
+    return cp.to_json() if cp else None
 
 
 def pak_make_checkpoint(site: Site, conn: sqlite3.Connection) -> dict:
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
-    return create_checkpoint(site, conn).to_dict()
+    return create_checkpoint(site, conn).to_json()
 
 
 # -- checklists --------------------------------------------------------------------------------
@@ -279,13 +279,13 @@ def save_checklist_run(conn: sqlite3.Connection, result) -> int:
 def checklist_runs(conn: sqlite3.Connection) -> list[dict]:
     from ppe_tech.checklist.results import list_runs
 
-    return list_runs(conn)
+    return [run.to_json() for run in list_runs(conn)]
 
 
 def checklist_run(conn: sqlite3.Connection, ref: str | int) -> dict:
     from ppe_tech.checklist.results import load_run
 
-    return load_run(conn, ref)
+    return load_run(conn, ref).to_json()
 
 
 # -- reports -----------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def report_file(site: Site, conn: sqlite3.Connection, number: str) -> Path:
 def report_verify(site: Site, conn: sqlite3.Connection, number: str) -> dict:
     from ppe_tech.reports.verify import verify_report
 
-    return verify_report(site, conn, report_file(site, conn, number))
+    return verify_report(site, conn, report_file(site, conn, number)).to_json()
 
 
 def report_make(site: Site, conn: sqlite3.Connection, form: dict[str, str]) -> dict:

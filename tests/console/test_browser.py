@@ -157,7 +157,7 @@ def test_manual_checklist_answers_given_on_the_page_are_stored(page, demo_site, 
     from ppe_tech.checklist.results import load_run
     from ppe_tech.store import connect
 
-    run = load_run(connect(demo_site.db_path), "latest")
+    run = load_run(connect(demo_site.db_path), "latest").to_json()
     answers = {r["item_id"]: (r["status"], r["comment"]) for r in run["results"]}
     assert answers["seals"] == ("pass", "all four") and answers["phone"] == ("fail", "no dial tone")
 

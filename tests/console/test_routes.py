@@ -278,7 +278,7 @@ def test_checklist_run_with_manual_answers_from_the_page(client, demo_site, demo
     from ppe_tech.checklist.results import load_run
     from ppe_tech.store import connect
 
-    run = load_run(connect(demo_site.db_path), "latest")
+    run = load_run(connect(demo_site.db_path), "latest").to_json()
     answers = {r["item_id"]: (r["status"], r["comment"], r["answered_by"]) for r in run["results"]}
     assert answers["seals"][:2] == ("pass", "all 4") and answers["phone"][:2] == ("fail", "no tone")
     assert answers["site-file"][0] == "pass"
