@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     IO = 3  # a file or device could not be read or written
     NO_SPACE = 4  # not enough free space on the destination
     KEYS = 5  # key, certificate or passphrase problem
+    WARNING = 6  # nothing failed, but something could not be judged (this machine was too busy)
     INTERNAL = 70  # a bug in ppe-tech (run with --debug for the traceback)
     INTERRUPTED = 130  # Ctrl-C / SIGTERM
 

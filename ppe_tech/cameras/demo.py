@@ -36,7 +36,7 @@ def make_footage(site, clip: Path = CLIP) -> dict[str, str]:
 
 
 def run(demo) -> str:
-    from ppe_tech.cameras.pak import summary
+    from ppe_tech.cameras.pak_entry import summary
     from ppe_tech.cameras.verify import run_verification
 
     make_footage(demo.site)

@@ -38,6 +38,10 @@ class Precheck:
     status: int | None = None  # RTSP/HTTP status code when one came back
     connect_ms: float | None = None
 
+    def metrics(self) -> dict[str, int]:
+        out = {"tcp_connect_ms": round(self.connect_ms)} if self.connect_ms is not None else {}
+        return out | ({"status": self.status} if self.status is not None else {})
+
 
 def precheck(url: str, timeout: float) -> Precheck:
     """TCP connect, then one RTSP DESCRIBE / HTTP GET; read only the status line."""

@@ -196,9 +196,9 @@ def camera_check(
     """The latest camera verification of the exam (else the latest of all), or None."""
     from ppe_tech.cameras.results import latest_verification
 
-    verification = latest_verification(conn, exam_id=exam_id)
+    verification = latest_verification(conn, exam_id=exam_id, folder=site.folder)
     if verification is None and exam_id is not None:
-        verification = latest_verification(conn)
+        verification = latest_verification(conn, folder=site.folder)
     if not verification:
         return None
     verification = _jsonable(verification)

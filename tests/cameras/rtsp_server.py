@@ -16,6 +16,7 @@ Mount kinds:
                        what a real camera with a hardware encoder does)
   pattern:NAME:FPS     videotestsrc (ball, smpte, snow, ...) at FPS frames a second, 640x480
   stall:SECONDS        SMPTE bars at 10 fps that stops sending after SECONDS, connection open
+  pause:AT:SECONDS     SMPTE bars at 10 fps that sends nothing from AT for SECONDS, then resumes
 Any other path answers 404 Not Found.
 """
 
@@ -50,13 +51,14 @@ def launch_for(kind: str, arg: str) -> str:
     if kind == "pattern":
         name, _, fps = arg.partition(":")
         return pattern_launch(name or "ball", fps or "10")
-    if kind == "stall":
+    if kind in ("stall", "pause"):
         return pattern_launch("smpte", "10")
     raise SystemExit(f"unknown mount kind {kind!r}")
 
 
-def stall_after(seconds: float):
-    """A media-configure handler: drop every RTP packet once ``seconds`` have passed."""
+def stall_after(seconds: float, pause: float = float("inf")):
+    """A media-configure handler: drop every RTP packet from ``seconds`` after the first one,
+    for ``pause`` seconds (for ever by default)."""
 
     def configure(factory, media) -> None:
         pay = media.get_element().get_by_name("pay0")
@@ -66,7 +68,7 @@ def stall_after(seconds: float):
             now = time.monotonic()
             if state["first"] is None:
                 state["first"] = now
-            if now - state["first"] > seconds:
+            if seconds < now - state["first"] <= seconds + pause:
                 return Gst.PadProbeReturn.DROP
             return Gst.PadProbeReturn.OK
 
@@ -91,6 +93,9 @@ def main(argv: list[str]) -> int:
         factory.set_shared(False)
         if kind == "stall":
             factory.connect("media-configure", stall_after(float(arg or 1.5)))
+        elif kind == "pause":
+            at, _, pause = arg.partition(":")
+            factory.connect("media-configure", stall_after(float(at), float(pause or 2)))
         mounts.add_factory(path, factory)
     if server.attach(None) == 0:
         print("ERROR cannot attach the server", flush=True)
