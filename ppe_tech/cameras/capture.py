@@ -45,7 +45,15 @@ import numpy as np  # noqa: E402
 from ppe_tech.cameras.analysis import judge, to_analysis  # noqa: E402
 from ppe_tech.cameras.findings import finding  # noqa: E402
 from ppe_tech.cameras.sources import precheck  # noqa: E402
-from ppe_tech.cameras.stream import Received, Unit, judge_stream, schedstat_wait_s  # noqa: E402
+from ppe_tech.cameras.stream import (  # noqa: E402
+    TIMED,
+    Received,
+    Unit,
+    blame_machine,
+    judge_stream,
+    schedstat_wait_s,
+    starved_finding,
+)
 
 LIVE_WARMUP_S = 0.5  # frames of a live source in this time after the first are the open burst
 KEEP_EVERY_S = 0.19  # decoded frames judged: at most ~5 a second
@@ -398,8 +406,27 @@ def _decode_file(job: dict[str, Any], out: Capture) -> None:
 
 
 def capture(job: dict[str, Any], emit, slots=None) -> dict[str, Any]:
-    """Run the measurement of one camera; return findings, metrics and pictures."""
+    """Run the measurement of one camera; return findings, metrics and pictures.
+
+    A failure that only says "nothing came in time" while this process waited for a CPU
+    most of that time is reported as ``checker_overloaded`` instead (``blame_machine``).
+    """
     job = {**job, "began": time.monotonic()}
+    waited = schedstat_wait_s()
+    result = _capture(job, emit, slots)
+    now_waited = schedstat_wait_s()
+    if waited is not None and now_waited is not None:
+        what = ", ".join(
+            f["code"] for f in result["findings"] if f["code"] in TIMED or f["code"] == "stalled"
+        )
+        busy = starved_finding(
+            now_waited - waited, time.monotonic() - job["began"], job["thresholds"], what
+        )
+        result["findings"] = blame_machine(result["findings"], busy)
+    return result
+
+
+def _capture(job: dict[str, Any], emit, slots) -> dict[str, Any]:
     out = Capture(metrics={"sample_s": job["sample"]})
     emit("connecting")
     if not _reach(job, out, job["began"]) or (cap := _opened(job, out, job["began"])) is None:

@@ -63,26 +63,64 @@ def clock_of(received: Received) -> tuple[str, list[float]]:
     return "arrival", [u.arrival for u in counted]
 
 
-def lag_s(received: Received) -> float:
-    """How much later than the stream's own pace the units were read (0 for files)."""
+def lag_s(received: Received, window: int = 5) -> float:
+    """How much later than the stream's own pace the units were read (0 without PTS).
+
+    The lag (arrival minus PTS, from the first unit) is median-filtered over ``window``
+    units: the RTSP demuxer hands a frame over when the next one starts, so the frame
+    before a camera's pause arrives late on its own; a worker that falls behind stays late.
+    """
     pairs = [(u.arrival, u.pts) for u in received.counted() if u.pts is not None]
-    if len(pairs) < 2 or not received.trust_pts:
+    if len(pairs) < window or not received.trust_pts:
         return 0.0
     a0, p0 = pairs[0]
     lags = [(a - a0) - (p - p0) for a, p in pairs]
-    worst, lowest = 0.0, lags[0]
-    for lag in lags:  # the growth of the lag, never the camera bursting ahead
+    smooth = [sorted(lags[i : i + window])[window // 2] for i in range(len(lags) - window + 1)]
+    worst, lowest = 0.0, smooth[0]
+    for lag in smooth:  # the growth of the lag, never the camera bursting ahead
         lowest = min(lowest, lag)
         worst = max(worst, lag - lowest)
     return worst
 
 
-def schedstat_wait_s() -> float | None:
-    """Seconds this process has waited for a CPU so far (Linux), else None."""
+def schedstat_wait_s(pid: int | str = "self") -> float | None:
+    """Seconds a process has waited for a CPU so far (Linux ``schedstat``), else None."""
     try:
-        return int(Path("/proc/self/schedstat").read_text().split()[1]) / 1e9
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
     except (OSError, ValueError, IndexError):
         return None
+
+
+def starved_finding(wait_s: float | None, elapsed_s: float, t: dict[str, float], what: str):
+    """``checker_overloaded`` when the worker waited for a CPU past the bound while ``what``
+    happened (the open timed out, no frame came), else None: that is this machine, not
+    the camera."""
+    if wait_s is None or elapsed_s <= 0:
+        return None
+    wait_pct = 100.0 * wait_s / elapsed_s
+    if wait_pct <= t["overload_wait_pct"]:
+        return None
+    text = (f"this machine was too busy to judge the camera: {what} while the check waited for a "
+            f"CPU {wait_pct:.0f}% of the time")  # fmt: skip
+    return finding(OVERLOADED, text, severity="warning", wait_pct=round(wait_pct, 1),
+                   threshold_wait_pct=t["overload_wait_pct"])  # fmt: skip
+
+
+# findings that only say "nothing came in time": on a starved machine, the machine's fault
+TIMED = ("timeout", "no_frames")
+
+
+def blame_machine(
+    findings: list[dict[str, Any]], busy: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Replace the findings that only say "too late" (``TIMED``, a stream that "stopped" on
+    the read timeout) by the overload finding ``busy``; others stand."""
+    if busy is None:
+        return findings
+    late = [f for f in findings if f["code"] in TIMED or (f["code"] == STALLED and "after_s" in f)]
+    if not late:
+        return findings
+    return [f for f in findings if f not in late and f["code"] != OVERLOADED] + [busy]
 
 
 def overload(received: Received, sample: float, t: dict[str, float]) -> dict[str, Any] | None:
@@ -122,8 +160,11 @@ def measure(received: Received, expected_fps: float | None, t: dict[str, float])
         "longest_gap_ms": round(1000 * max(gaps, default=0.0)),
         "gap_limit_s": round(limit, 2),
     }
-    if len(times) >= 2 and times[-1] > times[0]:
-        metrics["fps"] = round((len(times) - 1) / (times[-1] - times[0]), 2)
+    # while it sends: the stalls are their own finding, they do not also lower the fps
+    stalled = sum(g for g in gaps if g > limit)
+    span = times[-1] - times[0] - stalled if times else 0.0
+    if len(times) - metrics["stalls"] >= 2 and span > 0:
+        metrics["fps"] = round((len(times) - 1 - metrics["stalls"]) / span, 2)
     return metrics
 
 

@@ -34,7 +34,7 @@ from ppe_tech.cameras import results
 from ppe_tech.cameras.findings import finding, sort_findings, status_of
 from ppe_tech.cameras.pak_entry import record_verification
 from ppe_tech.cameras.sources import source_kind
-from ppe_tech.cameras.stream import OVERLOADED
+from ppe_tech.cameras.stream import OVERLOADED, schedstat_wait_s, starved_finding
 from ppe_tech.cameras.thresholds import effective_thresholds
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import atomic_write_bytes
@@ -176,8 +176,9 @@ class _Pool:
         now = time.monotonic()
         for conn, worker in list(self.running.items()):
             if now >= worker.deadline:
+                late = _late(worker, now)  # reads the worker's CPU wait: before the kill
                 worker.process.kill()
-                self._finish(conn, {"findings": [_late(worker, now)], "metrics": {}})
+                self._finish(conn, {"findings": [late], "metrics": {}})
 
     def run(self) -> dict[str, dict[str, Any]]:
         try:
@@ -198,15 +199,21 @@ class _Pool:
 
 def _late(worker: _Worker, now: float) -> dict[str, Any]:
     """A worker killed at its deadline: the camera's timeout, unless the stream had been
-    received and only this machine's decoding and judging were too slow."""
+    received and only the decoding and judging were too slow, or the worker spent its time
+    waiting for a CPU: then this machine was too busy (``checker_overloaded``)."""
     limit = now - worker.started
+    timeout = finding(
+        "timeout", f"no result within {limit:.0f}s: capture stopped", limit_s=round(limit, 1)
+    )
     if worker.phase in AFTER_RECEIPT:
         return finding(OVERLOADED, f"the stream was received, but this machine was too busy to judge "
                        f"the picture within {limit:.0f}s", severity="warning",
                        phase=worker.phase, limit_s=round(limit, 1))  # fmt: skip
-    return finding(
-        "timeout", f"no result within {limit:.0f}s: capture stopped", limit_s=round(limit, 1)
+    waited = schedstat_wait_s(worker.process.pid)
+    busy = starved_finding(
+        waited, limit, worker.job["thresholds"], f"no result within {limit:.0f}s"
     )
+    return busy or timeout
 
 
 def _entry(job: dict[str, Any], conn, slots) -> None:
