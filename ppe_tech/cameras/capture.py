@@ -140,7 +140,7 @@ def _reach(job: dict[str, Any], out: Capture, began: float) -> bool:
     check = precheck(job["source"], job["open_timeout"])
     out.metrics.update(check.metrics())
     if not check.ok:
-        numbers = {"status": check.status} if check.status else {}
+        numbers = {k: v for k, v in check.metrics().items() if k in ("status", "auth", "auth_note")}
         out.fail(check.code, check.message, elapsed_s=round(time.monotonic() - began, 2), **numbers)
     return check.ok
 
