@@ -39,7 +39,8 @@ CODES_RU = {
 }  # fmt: skip
 
 
-def _ru_plural(n: int, one: str, few: str, many: str) -> str:
+def _ru_plural(n: int, one, few, many):
+    """The form of a Russian word agreeing with the number ``n`` (1, 21 / 2-4, 22 / 5-20)."""
     if n % 10 == 1 and n % 100 != 11:
         return one
     return few if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else many
@@ -60,8 +61,10 @@ def summary(run: dict[str, Any], lang: str = "en") -> str:
     counts = {s: n for s in STATUSES if (n := sum(c["status"] == s for c in cams))}
     bad = [(c["id"], [f["code"] for f in c["findings"]]) for c in cams if c["status"] == "fail"]
     if lang == "ru":
-        noun = _ru_plural(len(cams), "камера", "камеры", "камер")
-        text = f"проверено {len(cams)} {noun}: {', '.join(_counts_ru(counts))}"
+        verb, noun = _ru_plural(
+            len(cams), ("проверена", "камера"), ("проверено", "камеры"), ("проверено", "камер")
+        )
+        text = f"{verb} {len(cams)} {noun}: {', '.join(_counts_ru(counts))}"
         details = [f"{i}: {', '.join(CODES_RU.get(c, c) for c in codes)}" for i, codes in bad]
     else:
         text = f"{len(cams)} camera{'s' if len(cams) != 1 else ''}: "

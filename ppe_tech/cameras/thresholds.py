@@ -11,7 +11,7 @@ THRESHOLD_DOCS: dict[str, tuple[float, str]] = {
     "min_fps_ratio": (0.75, "low_fps when delivered fps < this x expected fps"),
     "stall_gap_s": (
         1.0,
-        "a gap between frames longer than this (and 3 frame intervals) is a stall",
+        "a gap between frames longer than this (and stall_frame_intervals) is a stall",
     ),
     "stall_frame_intervals": (
         3.0,
