@@ -41,7 +41,7 @@ HOG = "while True: pass"
 def encode(out: Path, size: str) -> None:
     width, height = size.split("x")
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(CLIP), "-vf", f"scale={width}:{height},fps=15",
+        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "3", "-i", str(CLIP), "-vf", f"scale={width}:{height},fps=15",
          "-c:v", "libx264", "-preset", "veryfast", "-g", "15", "-bf", "0", "-b:v", "2M", "-an", str(out)],
         check=True,
     )  # fmt: skip
@@ -63,6 +63,16 @@ def make_site(folder: Path, url: str, count: int, clip: Path) -> Path:
               "cameras": cams}  # fmt: skip
     (folder / "ppe.yaml").write_text(yaml.safe_dump(config))
     return folder
+
+
+def point_at(site: Path, url: str) -> None:
+    """Point every camera of the site at ``url`` (the fresh server's port)."""
+    import yaml
+
+    config = yaml.safe_load((site / "ppe.yaml").read_text())
+    for cam in config["cameras"]:
+        cam["source"] = url
+    (site / "ppe.yaml").write_text(yaml.safe_dump(config))
 
 
 def run_once(site: Path, sample: float) -> dict:
@@ -95,29 +105,33 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ppe-cam-scale-"))
     clip = work / "clip.mp4"
     encode(clip, args.size)
-    server = RtspServer({"/cam": f"h264:{clip}"})
     rows = []
-    try:
-        sites = {n: make_site(work / f"site{n}", server.url("/cam"), n, clip) for n in counts}
-        run_once(sites[counts[0]], args.sample)  # warm the caches
-        for load in ("quiet", "hogs"):
-            hogs = []
-            if load == "hogs":
-                cores = os.cpu_count() or 1
-                hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(cores)]
-                time.sleep(1)
-            try:
-                for n in counts:
+    # a fresh server for every run: a shared stream ends with its file (2 minutes)
+    sites = {n: make_site(work / f"site{n}", "rtsp://127.0.0.1:1/cam", n, clip) for n in counts}
+    for load in ("quiet", "hogs"):
+        hogs = []
+        if load == "hogs":
+            hogs = [
+                subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(os.cpu_count() or 1)
+            ]
+            time.sleep(1)
+        try:
+            for n in counts:
+                server = RtspServer({"/cam": f"camera:{clip}"})
+                try:
+                    point_at(sites[n], server.url("/cam"))
+                    if not rows:
+                        run_once(sites[n], args.sample)  # warm the caches
                     before = load_average()
                     rows.append(
                         {"load": load, "n": n, "before": before, **run_once(sites[n], args.sample)}
                     )
-            finally:
-                for hog in hogs:
-                    hog.kill()
-                    hog.wait()
-    finally:
-        server.stop()
+                finally:
+                    server.stop()
+        finally:
+            for hog in hogs:
+                hog.kill()
+                hog.wait()
     print(f"{args.size} 15 fps H.264 served as is, sample {args.sample:g}s, one run each, "
           f"{os.cpu_count()} cores\n")  # fmt: skip
     print("| cameras | load | wall s | vs one camera | cameras with a finding | peak tree USS | peak tree RSS | load avg before |")  # fmt: skip

@@ -444,9 +444,11 @@ def _capture(job: dict[str, Any], emit, slots) -> dict[str, Any]:
     _judge(job, out, received, nominal)
     with _slot(slots, emit):
         if packets is not None and not _too_large(out, *size):
+            decoding = time.monotonic()
             _decode(packets, out)
             if out.last is None and job["kind"] == "file":
                 _decode_file(job, out)
+            out.metrics["decode_ms"] = round(1000 * (time.monotonic() - decoding))
         if out.last is not None:
             size = out.last.shape[1], out.last.shape[0]
         _size_findings(job, out, *size)

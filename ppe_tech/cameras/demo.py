@@ -41,4 +41,4 @@ def run(demo) -> str:
 
     make_footage(demo.site)
     result = run_verification(demo.site, demo.db, exam_id=demo.exam_id, sample=2.0)
-    return f"run {result['run_id']}, {summary(result)}"
+    return f"run {result.run_id}, {summary(result)}"

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta
-from typing import Any
 
-from ppe_tech.cameras.results import set_pak_entry
+from ppe_tech.cameras.results import CameraRun, set_pak_entry
 from ppe_tech.pak.journal import record_action
 from ppe_tech.site import Site
 
@@ -55,11 +54,11 @@ def _counts_ru(counts: dict[str, int]) -> list[str]:
     return [f"{counts[s]} {_ru_plural(counts[s], *words[s])}" for s in STATUSES if counts.get(s)]
 
 
-def summary(run: dict[str, Any], lang: str = "en") -> str:
+def summary(run: CameraRun, lang: str = "en") -> str:
     """``5 cameras: 4 ok, 1 fail (aud-0002-a: covered)``; in ru ``проверено 5 камер: ...``."""
-    cams = run["cameras"]
-    counts = {s: n for s in STATUSES if (n := sum(c["status"] == s for c in cams))}
-    bad = [(c["id"], [f["code"] for f in c["findings"]]) for c in cams if c["status"] == "fail"]
+    cams = run.cameras
+    counts = {s: n for s in STATUSES if (n := sum(c.status == s for c in cams))}
+    bad = [(c.id, c.codes) for c in cams if c.status == "fail"]
     if lang == "ru":
         verb, noun = _ru_plural(
             len(cams), ("проверена", "камера"), ("проверено", "камеры"), ("проверено", "камер")
@@ -73,7 +72,7 @@ def summary(run: dict[str, Any], lang: str = "en") -> str:
     return text + (f" ({'; '.join(details)})" if details else "")
 
 
-def note(run: dict[str, Any], lang: str) -> str:
+def note(run: CameraRun, lang: str) -> str:
     return summary(run, "ru") if lang == "ru" else f"checked {summary(run, 'en')}"
 
 
@@ -84,35 +83,35 @@ def responsible_for(site: Site, named: str | None) -> str | None:
     return VIDEO_ROLE if VIDEO_ROLE in site.config.staff else None
 
 
-def check_entry(conn: sqlite3.Connection, run: dict[str, Any]) -> int | None:
+def check_entry(conn: sqlite3.Connection, run: CameraRun) -> int | None:
     """The PAK entry of the check this run repeats (see the module doc), or None."""
-    since = datetime.fromisoformat(run["started_at"]) - REPEAT_WINDOW
+    since = datetime.fromisoformat(run.started_at) - REPEAT_WINDOW
     row = conn.execute(
         "SELECT pak_entry FROM camera_runs WHERE id < ? AND pak_entry IS NOT NULL AND "
         "exam_id IS ? AND finished_at >= ? ORDER BY id DESC LIMIT 1",
-        (run["run_id"], run["exam_id"], since.isoformat()),
+        (run.run_id, run.exam_id, since.isoformat()),
     ).fetchone()
     return row[0] if row else None
 
 
 def record_verification(
-    site: Site, conn: sqlite3.Connection, run: dict[str, Any], *, responsible: str | None = None
+    site: Site, conn: sqlite3.Connection, run: CameraRun, *, responsible: str | None = None
 ) -> tuple[int, bool]:
     """(entry number, whether it is new) of the check a stored verification ``run`` belongs to."""
     seq = check_entry(conn, run)
     if seq is not None:
-        set_pak_entry(conn, run["run_id"], seq)
+        set_pak_entry(conn, run.run_id, seq)
         return seq, False
-    rooms = list(dict.fromkeys(c["room"] or c["id"] for c in run["cameras"]))
+    rooms = list(dict.fromkeys(c.room or c.id for c in run.cameras))
     entry = record_action(
         site,
         conn,
         action=PAK_ACTION,
         rooms=", ".join(rooms),
-        start=datetime.fromisoformat(run["started_at"]),
-        end=datetime.fromisoformat(run["finished_at"]),
+        start=datetime.fromisoformat(run.started_at),
+        end=datetime.fromisoformat(run.finished_at or run.started_at),
         responsible=responsible_for(site, responsible),
         note=site.redact(note(run, site.config.point.language)),
     )
-    set_pak_entry(conn, run["run_id"], entry["seq"])
+    set_pak_entry(conn, run.run_id, entry["seq"])
     return entry["seq"], True

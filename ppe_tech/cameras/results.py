@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,56 @@ from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso, utc_now
 
 _LATEST = "SELECT * FROM camera_runs WHERE finished_at IS NOT NULL"
+
+
+@dataclass
+class CameraResult:
+    """One camera of a stored run."""
+
+    id: str
+    zone: str
+    room: str
+    source: str  # password masked
+    status: str  # ok | warning | fail
+    findings: list[dict[str, Any]]  # {"code", "severity", "message", ...numbers}
+    metrics: dict[str, Any]
+    snapshot: str | None  # absolute when read with the site folder, else relative to it
+    duration_ms: int | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return [f["code"] for f in self.findings]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CameraRun:
+    """A stored verification: ``to_json()`` is the documented JSON (``verify --json``)."""
+
+    run_id: int
+    started_at: str  # ISO 8601 UTC
+    finished_at: str | None
+    exam_id: str | None
+    sample_s: float
+    selection: str
+    status: str | None
+    pak_entry: int | None  # the PAK journal entry of the check the run belongs to
+    cameras: list[CameraResult] = field(default_factory=list)
+    pak_entry_new: bool | None = None  # set by run_verification: whether the entry is new
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for cam in self.cameras:
+            counts[cam.status] = counts.get(cam.status, 0) + 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k != "pak_entry_new" or v is not None}
+        out["counts"] = self.counts
+        return out
 
 
 def start_run(
@@ -60,48 +111,31 @@ def set_pak_entry(conn: sqlite3.Connection, run_id: int, seq: int) -> None:
         conn.execute("UPDATE camera_runs SET pak_entry = ? WHERE id = ?", (seq, run_id))
 
 
-def _camera(row: sqlite3.Row, folder: Path | None) -> dict[str, Any]:
+def _camera(row: sqlite3.Row, folder: Path | None) -> CameraResult:
     snapshot = row["snapshot"]
     if snapshot and folder is not None:
         snapshot = str(folder / snapshot)
-    return {
-        "id": row["camera_id"],
-        "zone": row["zone"],
-        "room": row["room"],
-        "source": row["source"],
-        "status": row["status"],
-        "findings": json.loads(row["findings"]),
-        "snapshot": snapshot,
-        "metrics": json.loads(row["metrics"]),
-        "duration_ms": row["duration_ms"],
-    }
+    return CameraResult(
+        id=row["camera_id"], zone=row["zone"], room=row["room"], source=row["source"],
+        status=row["status"], findings=json.loads(row["findings"]), metrics=json.loads(row["metrics"]),
+        snapshot=snapshot, duration_ms=row["duration_ms"],
+    )  # fmt: skip
 
 
-def _run(conn: sqlite3.Connection, run: sqlite3.Row, folder: Path | None) -> dict[str, Any]:
+def _run(conn: sqlite3.Connection, run: sqlite3.Row, folder: Path | None) -> CameraRun:
     rows = conn.execute(
         "SELECT * FROM camera_results WHERE run_id = ? ORDER BY rowid", (run["id"],)
     ).fetchall()
-    cameras = [_camera(r, folder) for r in rows]
-    counts: dict[str, int] = {}
-    for cam in cameras:
-        counts[cam["status"]] = counts.get(cam["status"], 0) + 1
-    return {
-        "run_id": run["id"],
-        "started_at": run["started_at"],
-        "finished_at": run["finished_at"],
-        "exam_id": run["exam_id"],
-        "sample_s": run["sample_s"],
-        "selection": run["selection"],
-        "status": run["status"],
-        "pak_entry": run["pak_entry"],
-        "counts": counts,
-        "cameras": cameras,
-    }
+    return CameraRun(
+        run_id=run["id"], started_at=run["started_at"], finished_at=run["finished_at"],
+        exam_id=run["exam_id"], sample_s=run["sample_s"], selection=run["selection"],
+        status=run["status"], pak_entry=run["pak_entry"], cameras=[_camera(r, folder) for r in rows],
+    )  # fmt: skip
 
 
 def load_run(
     conn: sqlite3.Connection, ref: int | str = "latest", *, folder: Path | None = None
-) -> dict[str, Any]:
+) -> CameraRun:
     """One stored run by number, or ``latest``; ConfigError if there is none."""
     if str(ref) == "latest":
         run = conn.execute(f"{_LATEST} ORDER BY id DESC LIMIT 1").fetchone()
@@ -142,20 +176,13 @@ def list_runs(
 
 def latest_results(
     conn: sqlite3.Connection, *, folder: Path | None = None
-) -> dict[str, dict[str, Any]]:
-    """The latest stored result of every camera id (for ``cameras list``)."""
+) -> dict[str, tuple[int, CameraResult]]:
+    """(run_id, result) of the latest stored result of every camera id (``cameras list``)."""
     rows = conn.execute(
-        "SELECT r.*, c.finished_at FROM camera_results r JOIN camera_runs c ON c.id = r.run_id "
+        "SELECT r.* FROM camera_results r JOIN camera_runs c ON c.id = r.run_id "
         "WHERE c.finished_at IS NOT NULL ORDER BY r.run_id"
     ).fetchall()
-    return {
-        row["camera_id"]: {
-            **_camera(row, folder),
-            "run_id": row["run_id"],
-            "finished_at": row["finished_at"],
-        }
-        for row in rows
-    }
+    return {row["camera_id"]: (row["run_id"], _camera(row, folder)) for row in rows}
 
 
 def overview(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -164,14 +191,14 @@ def overview(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = []
     for cam in site.config.cameras:
         ref = site.references_dir / f"{cam.id}.png"
-        last = latest.get(cam.id)
+        run_id, last = latest.get(cam.id, (None, None))
         rows.append({
             "id": cam.id, "zone": cam.zone, "room": cam.room, "source": site.redact(cam.source),
             "expect": cam.expect.model_dump(exclude_none=True),
             "reference": str(ref) if ref.is_file() else None,
-            "last_status": last["status"] if last else None,
-            "last_run": last["run_id"] if last else None,
-            "last_findings": [f["code"] for f in last["findings"]] if last else [],
+            "last_status": last.status if last else None,
+            "last_run": run_id,
+            "last_findings": last.codes if last else [],
         })  # fmt: skip
     return rows
 
@@ -179,7 +206,7 @@ def overview(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def latest_verification(
     conn: sqlite3.Connection, exam_id: str | None = None, *, folder: Path | None = None
 ) -> dict | None:
-    """The most recent finished camera verification, or None if there is none.
+    """The most recent finished camera verification (``CameraRun.to_json()``), or None.
 
     With ``exam_id``, the most recent one recorded for that exam (``cameras verify
     --exam``, or today's exam when it ran). Shape (a documented interface)::
@@ -203,4 +230,4 @@ def latest_verification(
         run = conn.execute(
             f"{_LATEST} AND exam_id = ? ORDER BY id DESC LIMIT 1", (exam_id,)
         ).fetchone()
-    return None if run is None else _run(conn, run, folder)
+    return None if run is None else _run(conn, run, folder).to_json()

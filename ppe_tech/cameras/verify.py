@@ -272,9 +272,9 @@ def _camera_result(site: Site, camera: Camera, result: dict[str, Any]) -> dict[s
     }
 
 
-def overloaded(run: dict[str, Any]) -> list[str]:
+def overloaded(run: results.CameraRun) -> list[str]:
     """Ids of the cameras this machine was too busy to judge (``checker_overloaded``)."""
-    return [c["id"] for c in run["cameras"] if any(f["code"] == OVERLOADED for f in c["findings"])]
+    return [c.id for c in run.cameras if OVERLOADED in c.codes]
 
 
 def _ffmpeg_error(log: str) -> str:
@@ -336,12 +336,10 @@ def run_verification(
     parallel: int | None = None,
     on_event: EventHandler | None = None,
     responsible: str | None = None,
-) -> dict[str, Any]:
+) -> results.CameraRun:
     """Verify the selected cameras, write one snapshot each, store the run, and record it in
-    the PAK access log as a performance check; return it.
-
-    The returned dict has the shape of ``results.latest_verification`` plus
-    ``duration_ms`` per camera and ``pak_entry`` (the number of the log entry).
+    the PAK access log as a performance check; return it (``to_json()``: the documented
+    JSON, the shape of ``results.latest_verification`` plus ``pak_entry_new``).
     """
     cameras = select_cameras(site, camera_ids, zone)
     sample = site.config.camera_settings.sample.total_seconds() if sample is None else sample
@@ -357,7 +355,5 @@ def run_verification(
         )
     results.finish_run(conn, run_id, checked)
     run = results.load_run(conn, run_id, folder=site.folder)
-    run["pak_entry"], run["pak_entry_new"] = record_verification(
-        site, conn, run, responsible=responsible
-    )
+    run.pak_entry, run.pak_entry_new = record_verification(site, conn, run, responsible=responsible)
     return run

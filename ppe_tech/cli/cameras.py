@@ -100,7 +100,7 @@ def _snapshot_dir(run: dict) -> str:
     return str(Path(shots[0]).parent) if shots else "-"
 
 
-def _busy_line(run: dict) -> str | None:
+def _busy_line(run) -> str | None:
     """The summary line when this machine was too busy to judge some cameras."""
     from ppe_tech.cameras.verify import overloaded
 
@@ -148,12 +148,12 @@ def verify(app: App, zone, camera_ids, exam_id, sample, parallel, responsible, a
         run = run_verification(site, app.db, camera_ids, zone, on_event=progress, **options)
     busy = _busy_line(run)
     if as_json:
-        print_json(run)
+        print_json(run.to_json())
     else:
-        _print_run(run)
+        _print_run(run.to_json())
     if busy:
         click.echo(f"ppe-tech: warning: {busy}", err=True)
-    if any(c["status"] == "fail" for c in run["cameras"]):
+    if run.counts.get("fail"):
         raise SystemExit(int(ExitCode.FAILED))
     if busy:
         raise SystemExit(int(ExitCode.WARNING))
@@ -254,7 +254,7 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
             click.echo(f"{r['run_id']:>5}  {r['finished_at'] or 'unfinished'}  {r['exam_id'] or '-'}  "
                        f"{r['selection']}  {r['status'] or '-'}  {counts}")  # fmt: skip
         return
-    run = load_run(app.db, run_ref, folder=app.site.folder)
+    run = load_run(app.db, run_ref, folder=app.site.folder).to_json()
     if as_json:
         print_json(run)
     else:

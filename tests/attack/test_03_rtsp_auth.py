@@ -146,7 +146,7 @@ def test_wrong_password_is_a_finding_with_the_scheme(responder, tmp_path):
     password is in no output and no stored row."""
     server = responder([DIGEST], password="another")
     site = make_site(tmp_path / "s", [camera("gate", server.url(), open_timeout="3s")])
-    run = run_verification(site, connect(site.db_path), sample=1.0)
+    run = run_verification(site, connect(site.db_path), sample=1.0).to_json()
     found = run["cameras"][0]["findings"][0]
     assert found["code"] == "unreachable" and "401" in found["message"], found
     assert found["auth"] == "digest"

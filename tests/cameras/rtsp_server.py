@@ -8,12 +8,14 @@ Run with the SYSTEM python (``/usr/bin/python3``; python3-gi is not in the venv)
 
 It binds a free port on 127.0.0.1 (``set_service("0")``), prints ``PORT <n>`` on
 stdout once it listens, and serves until stdin closes or it is killed. Every client
-gets its own pipeline (not shared), so each starts at the beginning of its source.
+gets its own pipeline (not shared), so each starts at the beginning of its source (except ``camera:`` mounts).
 
 Mount kinds:
   file:PATH            any file GStreamer decodes, re-encoded to H.264 (x264, zerolatency)
   h264:PATH            an MP4 that already holds H.264: sent as is, no re-encoding (cheap;
                        what a real camera with a hardware encoder does)
+  camera:PATH          the same, but one stream shared by every client, as a camera does
+                       (one encoder, many viewers): a client's DESCRIBE costs no new pipeline
   pattern:NAME:FPS     videotestsrc (ball, smpte, snow, ...) at FPS frames a second, 640x480
   stall:SECONDS        SMPTE bars at 10 fps that stops sending after SECONDS, connection open
   pause:AT:SECONDS     SMPTE bars at 10 fps that sends nothing from AT for SECONDS, then resumes
@@ -46,7 +48,7 @@ def pattern_launch(name: str, fps: str, width: int = 640, height: int = 480) -> 
 def launch_for(kind: str, arg: str) -> str:
     if kind == "file":
         return f'( filesrc location="{arg}" ! decodebin ! videoconvert ! {X264} ! {PAY} )'
-    if kind == "h264":
+    if kind in ("h264", "camera"):
         return f'( filesrc location="{arg}" ! qtdemux ! h264parse ! {PAY} )'
     if kind == "pattern":
         name, _, fps = arg.partition(":")
@@ -90,7 +92,7 @@ def main(argv: list[str]) -> int:
         kind, _, arg = source.partition(":")
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_for(kind, arg))
-        factory.set_shared(False)
+        factory.set_shared(kind == "camera")
         if kind == "stall":
             factory.connect("media-configure", stall_after(float(arg or 1.5)))
         elif kind == "pause":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ppe_tech.cameras.pak_entry import summary
+from ppe_tech.cameras.results import CameraResult, CameraRun
 from ppe_tech.cameras.verify import run_verification
 from ppe_tech.pak.journal import list_entries
 from ppe_tech.site import load_site
@@ -41,15 +42,15 @@ def _checks(conn):
 def test_a_repeated_verification_adds_no_entry(site_of):
     site = site_of()
     conn = connect(site.db_path)
-    first = run_verification(site, conn, sample=1.0)
-    again = run_verification(site, conn, ["aud-2"], sample=1.0)
+    first = run_verification(site, conn, sample=1.0).to_json()
+    again = run_verification(site, conn, ["aud-2"], sample=1.0).to_json()
     assert first["pak_entry_new"] and not again["pak_entry_new"]
     assert again["pak_entry"] == first["pak_entry"]
     rows = _checks(conn)
     assert len(rows) == 1 and rows[0]["no"] == first["pak_entry"]
     assert rows[0]["note"] == "checked 2 cameras: 1 ok, 1 fail (aud-2: covered)"
     # another exam is another check
-    other = run_verification(site, conn, exam_id="2026-05-28-math", sample=1.0)
+    other = run_verification(site, conn, exam_id="2026-05-28-math", sample=1.0).to_json()
     assert other["pak_entry_new"] and len(_checks(conn)) == 2
 
 
@@ -95,8 +96,11 @@ def test_responsible_named_or_the_video_role(site_of):
     ],
 )
 def test_russian_counts(n, ok, text):
-    cams = [
-        {"id": f"c{i}", "status": "fail", "findings": [{"code": "covered"}]} for i in range(n - ok)
-    ]
-    cams += [{"id": f"ok{i}", "status": "ok", "findings": []} for i in range(ok)]
-    assert summary({"cameras": cams}, "ru").startswith(text)
+    def cam(cam_id: str, status: str, codes: list[str]) -> CameraResult:
+        findings = [{"code": c} for c in codes]
+        return CameraResult(cam_id, "auditorium", "", "", status, findings, {}, None)
+
+    cams = [cam(f"c{i}", "fail", ["covered"]) for i in range(n - ok)]
+    cams += [cam(f"ok{i}", "ok", []) for i in range(ok)]
+    run = CameraRun(1, "2026-05-28T05:00:00+00:00", None, None, 3.0, "all", "fail", None, cams)
+    assert summary(run, "ru").startswith(text)

@@ -81,7 +81,7 @@ def _codes(cam: dict) -> list[str]:
 
 def test_a_third_of_the_fps_is_low_fps_on_a_busy_machine(tmp_path, server, busy):
     site = make_site(tmp_path / "s", [camera("slow", server.url("/slow"), expect={"fps": 15})])
-    cam = run_verification(site, connect(site.db_path), sample=3.0)["cameras"][0]
+    cam = run_verification(site, connect(site.db_path), sample=3.0).to_json()["cameras"][0]
     low = next(f for f in cam["findings"] if f["code"] == "low_fps")
     assert 4.0 <= low["fps"] <= 6.0 and low["expected_fps"] == 15, low
     assert cam["status"] == "fail" and cam["metrics"]["clock"] == "pts"
@@ -89,7 +89,7 @@ def test_a_third_of_the_fps_is_low_fps_on_a_busy_machine(tmp_path, server, busy)
 
 def test_a_two_second_pause_is_stalled_on_a_busy_machine(tmp_path, server, busy):
     site = make_site(tmp_path / "s", [camera("pause", server.url("/pause"), expect={"fps": 10})])
-    cam = run_verification(site, connect(site.db_path), sample=4.0)["cameras"][0]
+    cam = run_verification(site, connect(site.db_path), sample=4.0).to_json()["cameras"][0]
     stalled = next(f for f in cam["findings"] if f["code"] == "stalled")
     assert 1.7 <= stalled["gap_s"] <= 3.0, stalled  # the camera's own 2 s, not this machine's
     assert "low_fps" not in _codes(cam) or cam["metrics"]["fps"] < 0.75 * 10
@@ -100,7 +100,7 @@ def test_sixteen_healthy_cameras_on_a_busy_machine_have_no_finding(tmp_path, ser
     cams = [camera(f"cam{i:02}", server.url("/h720"), expect={"fps": 15, "width": 1280})
             for i in range(16)]  # fmt: skip
     site = make_site(tmp_path / "s", cams)
-    run = run_verification(site, connect(site.db_path), sample=3.0)
+    run = run_verification(site, connect(site.db_path), sample=3.0).to_json()
     for cam in run["cameras"]:
         # judged without a reference picture: no_reference is the only finding allowed
         assert _codes(cam) == ["no_reference"], (cam["id"], cam["findings"], cam["metrics"])
