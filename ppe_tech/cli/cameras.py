@@ -10,6 +10,7 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    confirm,
     json_option,
     pass_app,
     print_json,
@@ -17,6 +18,7 @@ from ppe_tech.cli.common import (
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
+from ppe_tech.i18n import _
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
 ZONE_CHOICE = click.Choice(["auditorium", "corridor", "entrance", "staff-room"])
@@ -184,8 +186,8 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
             continue
         if not as_json:
             click.echo(f"{entry['id']}: snapshot {entry['snapshot']}")
-        if ask and not click.confirm(
-            f"Use this picture as the reference of {entry['id']}?", err=True
+        if ask and not confirm(
+            _("Use this picture as the reference of {camera}?").format(camera=entry["id"])
         ):
             entry["status"] = "skipped"
         else:

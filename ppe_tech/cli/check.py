@@ -17,6 +17,7 @@ from ppe_tech.cli.common import (
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
+from ppe_tech.i18n import _
 
 STATUS_STYLE = {
     "pass": "green", "fail": "red", "timeout": "red", "error": "red",
@@ -42,14 +43,19 @@ def _ask(lang: str, by: str):
     def _ask_once(item) -> Answer | None:
         question = item.manual.get(lang)
         click.echo(f"\n[{item.id}] {item.title.get(lang)}", err=True)
-        word = click.prompt(f"{question} [yes/no/skip]", err=True, default="", show_default=False)
+        choices = _("yes/no/skip")
+        word = click.prompt(f"{question} [{choices}]", err=True, default="", show_default=False)
         status = answer_status(word)
         while status is None and word:
-            word = click.prompt("answer yes, no or skip", err=True, default="", show_default=False)
+            word = click.prompt(
+                _("answer yes, no or skip"), err=True, default="", show_default=False
+            )
             status = answer_status(word)
         if status is None:
             return None
-        comment = click.prompt("comment (Enter for none)", err=True, default="", show_default=False)
+        comment = click.prompt(
+            _("comment (Enter for none)"), err=True, default="", show_default=False
+        )
         return Answer(status, comment or None, by)
 
     return ask

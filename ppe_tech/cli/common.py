@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ppe_tech.i18n import _, set_language, site_language
+
 if TYPE_CHECKING:  # importing the site loads pydantic: keep `ppe-tech --help` fast
     from ppe_tech.site import Site
 
@@ -20,6 +22,7 @@ class App:
 
     site_dir: str | None = None
     debug: bool = False
+    lang: str | None = None  # --lang of this command, if given
     _site: Site | None = field(default=None, repr=False)
     _db: sqlite3.Connection | None = field(default=None, repr=False)
 
@@ -29,6 +32,7 @@ class App:
             from ppe_tech.site import open_site
 
             self._site = open_site(self.site_dir)
+            set_language(self.lang or site_language(self._site.config.point.language))
         return self._site
 
     @property
@@ -50,11 +54,46 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
+def _use_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(App).lang = value
+        set_language(value)
+    return value
+
+
 def lang_option(what: str = "Language"):
-    """``--lang ru|en``; unset means the site's ``point.language``."""
+    """``--lang ru|en``: the command's output and documents; unset means ``$PPE_LANG``, else
+    the site's ``point.language``."""
     return click.option(
-        "--lang", type=click.Choice(["ru", "en"]), help=f"{what} (default: the site's)."
+        "--lang",
+        type=click.Choice(["ru", "en"]),
+        callback=_use_lang,
+        help=f"{what} (default: $PPE_LANG, else the site's).",
     )
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on stderr; yes/y/да/д and no/n/нет/н are understood (Enter: no)."""
+    from ppe_tech.words import yes_or_no
+
+    while True:
+        choices = _("y/N")
+        word = click.prompt(f"{question} [{choices}]", default="", show_default=False, err=True)
+        verdict = yes_or_no(word) if word else False
+        if verdict is not None:
+            return verdict
+        click.echo(_("answer yes or no"), err=True)
+
+
+def zone_label(zone: str | None) -> str:
+    """A camera zone as printed: the code in English, in words in Russian."""
+    labels = {
+        "auditorium": _("auditorium"),
+        "corridor": _("corridor"),
+        "entrance": _("entrance"),
+        "staff-room": _("staff-room"),
+    }
+    return "?" if zone is None else labels.get(zone, zone)
 
 
 def print_json(data: Any) -> None:

@@ -10,6 +10,7 @@ import click
 
 from ppe_tech.cli.common import App, json_option, lang_option, pass_app, print_json, stdout_console
 from ppe_tech.errors import ConfigError, ExitCode
+from ppe_tech.i18n import _
 
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -32,6 +33,21 @@ def _console():
     return console
 
 
+def _ask_action(lang: str) -> str:
+    """The official actions as a numbered list in the point's language; a number or words."""
+    from ppe_tech.pak.journal import ACTIONS, action_from_words
+
+    for number, (ru, en) in enumerate(ACTIONS.values(), start=1):
+        click.echo(f"  {number}. {ru if lang == 'ru' else en}", err=True)
+    while True:
+        code = action_from_words(click.prompt(_("action (number or name)"), err=True))
+        if code is not None:
+            return code
+        click.echo(
+            _("choose a number from 1 to {n}, or an action's name").format(n=len(ACTIONS)), err=True
+        )
+
+
 def _interactive(no_input: bool, as_json: bool) -> bool:
     return not no_input and not as_json and sys.stdin.isatty()
 
@@ -48,7 +64,9 @@ def _day(value: str | None) -> date | None:
 def _entry_options(func):
     for option in reversed(
         [
-            click.option("--action", "-a", help="Action code (see: ppe-tech pak actions)."),
+            click.option(
+                "--action", "-a", help="Action: code, number or name (see: ppe-tech pak actions)."
+            ),
             click.option(
                 "--room", "-r", "rooms", help='Room(s), e.g. "Auditorium 0001, Staff room".'
             ),
@@ -82,36 +100,39 @@ def _entry_options(func):
 
 
 def _gather(app: App, action, rooms, start, performed_by, responsible, note, no_input, as_json):
-    from ppe_tech.pak.journal import ACTIONS
+    from ppe_tech.pak.journal import action_from_words
 
     site = app.site
     if _interactive(no_input, as_json):
         lang = site.config.point.language
         if not action:
-            for code, (ru, en) in ACTIONS.items():
-                click.echo(f"  {code:<18} {ru if lang == 'ru' else en}", err=True)
-            action = click.prompt(
-                "action", type=click.Choice(list(ACTIONS)), err=True, show_choices=False
-            )
+            action = _ask_action(lang)
         if not rooms:
-            rooms = click.prompt("room(s)", err=True)
+            rooms = click.prompt(_("room(s)"), err=True)
         if not start:
-            start = click.prompt("start (HH:MM)", default="now", err=True)
+            start = click.prompt(
+                _("start (HH:MM, Enter for now)"), default="now", show_default=False, err=True
+            )
         roles = ", ".join(site.config.staff)
         if performed_by is None:
             performed_by = click.prompt(
-                f"performed by ({roles}, or 'Name, position')", default="technician", err=True
+                _("performed by ({roles}, or 'Name, position')").format(roles=roles),
+                default="technician",
+                err=True,
             )
         if responsible is None:
             responsible = click.prompt(
-                f"responsible ({roles}, or 'Name, position')", default="head", err=True
+                _("responsible ({roles}, or 'Name, position')").format(roles=roles),
+                default="head",
+                err=True,
             )
         if note is None:
-            note = click.prompt("note", default="", show_default=False, err=True)
+            note = click.prompt(_("note"), default="", show_default=False, err=True)
     if not action:
         raise ConfigError("--action is required (see: ppe-tech pak actions)")
     if not rooms:
         raise ConfigError("--room is required")
+    action = action_from_words(action) or action  # "4" or the words work as well as the code
     return action, rooms, start, performed_by or "technician", responsible or "head", note or ""
 
 

@@ -15,6 +15,7 @@ from ppe_tech.cli.common import (
     progress_enabled,
     stderr_console,
     stdout_console,
+    zone_label,
 )  # fmt: skip
 from ppe_tech.errors import ConfigError, ExitCode
 
@@ -87,46 +88,71 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
     if as_json:
         print_json(result)
     else:
-        _print_status(result)
+        _print_status(result, app.site.tz)
     if result["problems"]:
         raise SystemExit(int(ExitCode.FAILED))
 
 
-def _print_status(result: dict) -> None:
+def _print_status(result: dict, tz) -> None:
+    from datetime import datetime
+
+    from rich.markup import escape
     from rich.table import Table
 
     from ppe_tech.fsutil import format_size
+    from ppe_tech.i18n import _
+    from ppe_tech.timeutil import human_duration, local_clock
+
+    def clock(stamp: str | None) -> str:
+        return "-" if stamp is None else local_clock(datetime.fromisoformat(stamp), tz)
 
     console = stdout_console()
     exam = result["exam"]
-    title = f"Recordings under {result['root']}"
+    title = _("Recordings under {root}").format(root=result["root"])
     if exam:
-        window = exam["window"]
-        title += f" — exam {exam['id']}" + ("" if window else " (not started: no coverage yet)")
-    table = Table(title=title, title_justify="left")
-    for column in ("camera", "zone", "segments", "newest end (UTC)", "age", "coverage", "gaps"):
-        table.add_column(column, overflow="fold", no_wrap=column == "camera")
+        title += " — " + _("exam {exam}").format(exam=exam["id"])
+        if not exam["window"]:
+            title += " " + _("(not started: no coverage yet)")
+    table = Table(title=escape(title), title_justify="left")
+    columns = (
+        _("camera"),
+        _("zone"),
+        _("segments"),
+        _("newest end"),
+        _("age"),
+        _("coverage"),
+        _("gaps"),
+    )
+    for number, column in enumerate(columns):
+        table.add_column(column, overflow="fold", no_wrap=number == 0)
     for row in result["cameras"]:
         age = row["age_seconds"]
-        age_text = "-" if age is None else f"{age:.0f}s"
+        age_text = "-" if age is None else human_duration(age)
         style = "green" if row["live"] else "red"
         cov = row["coverage"]
         gaps = row["gaps"]
-        gap_text = ", ".join(f"{g['start'][11:19]}+{g['seconds']:.0f}s" for g in gaps[:3])
+        gap_text = ", ".join(
+            f"{clock(g['start'])} ({human_duration(g['seconds'])})" for g in gaps[:3]
+        )
         if len(gaps) > 3:
-            gap_text += f" (+{len(gaps) - 3} more)"
-        extra = f" ({row['unreadable']} unreadable)" if row["unreadable"] else ""
+            gap_text += " " + _("(+{n} more)").format(n=len(gaps) - 3)
+        extra = " " + _("({n} unreadable)").format(n=row["unreadable"]) if row["unreadable"] else ""
         table.add_row(
-            row["camera"], row["zone"] or "?", f"{row['segments']}{extra}", (row["newest_end"] or "-")[:19].replace("T", " "),
-            f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else "none"),
+            escape(row["camera"]), zone_label(row["zone"]), f"{row['segments']}{extra}", clock(row["newest_end"]),
+            f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else _("none")),
         )  # fmt: skip
     console.print(table)
     free = result["free_bytes"]
     style = "red" if result["low_space"] else "green"
-    console.print(f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
-                  f" (alert under {format_size(result['min_free_bytes'])})")  # fmt: skip
+    free_text = format_size(free) if free is not None else "?"
+    console.print(
+        _("free on the recording disk: {free} (alert under {limit})").format(
+            free=f"[{style}]{free_text}[/]", limit=format_size(result["min_free_bytes"])
+        )
+    )
+    label = _("problem")
     for problem in result["problems"]:
-        console.print(f"[red]problem:[/] {problem}")
+        console.print(f"[red]{label}:[/] {escape(problem)}")
 
 
 @recordings.command("archive")
@@ -284,7 +310,9 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     import time
 
     from ppe_tech.fsutil import parse_size
-    from ppe_tech.recordings.watch import Watcher
+    from ppe_tech.i18n import _, ngettext
+    from ppe_tech.recordings.watch import Watcher, alert_lines
+    from ppe_tech.timeutil import human_duration
 
     site = app.site
     min_free_bytes = None
@@ -300,19 +328,21 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     argv = shlex.split(alert_command) if alert_command else None
     err = stderr_console()
 
+    pending: list[dict] = []
+
     def emit(alert: dict) -> None:
-        who = f" {alert['camera']}" if alert["camera"] else ""
-        err.print(
-            f"ppe-tech: ALERT {alert['kind']}{who}: {alert['message']}",
-            markup=False,
-            highlight=False,
-        )
+        pending.append(alert)
         if as_json:
             import json
             import sys
 
             sys.stdout.write(json.dumps(alert, ensure_ascii=False, default=str) + "\n")
             sys.stdout.flush()
+
+    def print_pending() -> None:
+        for line in alert_lines(pending):
+            err.print(f"ppe-tech: {line}", markup=False, highlight=False, soft_wrap=True)
+        pending.clear()
 
     watcher = Watcher(site, app.db, emit=emit, stall=stall_td.total_seconds() if stall_td else None,
                       interval=interval_s, min_free=min_free_bytes, alert_command=argv)  # fmt: skip
@@ -325,11 +355,14 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, on_signal)
     until = time.monotonic() + _duration(run_for, "--for").total_seconds() if run_for else None
-    err.print(f"watching {watcher.root} (stall {watcher.stall:g}s, layout {site.config.recordings.layout}); "
-              "Ctrl-C to stop", markup=False, highlight=False)  # fmt: skip
+    watching = _("watching {root} (stall {stall}, layout {layout}); Ctrl-C to stop").format(
+        root=watcher.root, stall=human_duration(watcher.stall), layout=site.config.recordings.layout
+    )
+    err.print(watching, markup=False, highlight=False)
     try:
-        watcher.run(stop, until)
+        watcher.run(stop, until, after_tick=print_pending)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    err.print(f"stopped; {len(watcher.alerts)} alerts", markup=False, highlight=False)
+    stopped = ngettext("stopped; {n} alert", "stopped; {n} alerts", len(watcher.alerts))
+    err.print(stopped.format(n=len(watcher.alerts)), markup=False, highlight=False)
