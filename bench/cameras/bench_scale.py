@@ -36,6 +36,8 @@ from tests.cameras.conftest import RtspServer, gst_rtsp_missing  # noqa: E402
 CLIP = REPO / "ppe_tech" / "demo_data" / "walkway.mp4"
 PPE = str(Path(sys.executable).parent / "ppe-tech")
 HOG = "while True: pass"
+# the local server stands in for cameras that each have their own processor: ahead of the hogs
+SERVER_PRIORITY = ("nice", "-n", "-10") if os.geteuid() == 0 else ()
 
 
 def encode(out: Path, size: str) -> None:
@@ -106,7 +108,7 @@ def main() -> int:
     clip = work / "clip.mp4"
     encode(clip, args.size)
     rows = []
-    # a fresh server for every run: a shared stream ends with its file (2 minutes)
+    # a fresh server for every run: every client's stream starts at the file's beginning
     sites = {n: make_site(work / f"site{n}", "rtsp://127.0.0.1:1/cam", n, clip) for n in counts}
     for load in ("quiet", "hogs"):
         hogs = []
@@ -117,7 +119,7 @@ def main() -> int:
             time.sleep(1)
         try:
             for n in counts:
-                server = RtspServer({"/cam": f"camera:{clip}"})
+                server = RtspServer({"/cam": f"h264:{clip}"}, prefix=SERVER_PRIORITY)
                 try:
                     point_at(sites[n], server.url("/cam"))
                     if not rows:

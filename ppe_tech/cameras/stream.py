@@ -13,7 +13,9 @@ Whether this machine kept up is measured separately and reported as ``checker_ov
 * ``lag_s``: how far the reading fell behind the stream (arrival time minus PTS, grown
   over the sample): packets waiting in the socket because the worker did not run;
 * ``wait_pct``: the share of the sample the worker spent waiting for a CPU (Linux
-  ``/proc/self/schedstat``; not measured elsewhere).
+  ``/proc/self/schedstat``; not measured elsewhere). It counts where timing is judged by
+  arrival (MJPEG, devices), and for a timeout; on the PTS clock a reading that waited but
+  kept up was judged right.
 
 Pure Python (no cv2): the rules are tested on their own.
 """
@@ -63,24 +65,29 @@ def clock_of(received: Received) -> tuple[str, list[float]]:
     return "arrival", [u.arrival for u in counted]
 
 
+OPEN_BURST_S = 0.5  # stream time FFmpeg may buffer while it probes on open (analyzeduration)
+
+
 def lag_s(received: Received, window: int = 5) -> float:
     """How much later than the stream's own pace the units were read (0 without PTS).
 
     The lag (arrival minus PTS, from the first unit) is median-filtered over ``window``
     units: the RTSP demuxer hands a frame over when the next one starts, so the frame
     before a camera's pause arrives late on its own; a worker that falls behind stays late.
+    Behind is the larger of the lag's growth and its fall past the open burst: a worker that
+    got the CPU only late reads a backlog at once, seconds of stream in no time.
     """
-    pairs = [(u.arrival, u.pts) for u in received.counted() if u.pts is not None]
+    pairs = [(u.arrival, u.pts) for u in received.units if u.pts is not None]
     if len(pairs) < window or not received.trust_pts:
         return 0.0
     a0, p0 = pairs[0]
     lags = [(a - a0) - (p - p0) for a, p in pairs]
     smooth = [sorted(lags[i : i + window])[window // 2] for i in range(len(lags) - window + 1)]
-    worst, lowest = 0.0, smooth[0]
+    growth, lowest = 0.0, smooth[0]
     for lag in smooth:  # the growth of the lag, never the camera bursting ahead
         lowest = min(lowest, lag)
-        worst = max(worst, lag - lowest)
-    return worst
+        growth = max(growth, lag - lowest)
+    return max(growth, -min(lags) - OPEN_BURST_S)
 
 
 def schedstat_wait_s(pid: int | str = "self") -> float | None:
@@ -128,7 +135,9 @@ def overload(received: Received, sample: float, t: dict[str, float]) -> dict[str
     behind = lag_s(received)
     wait_pct = 100.0 * received.wait_s / sample if received.wait_s is not None else None
     over_lag = behind > t["overload_lag_s"]
-    over_wait = wait_pct is not None and wait_pct > t["overload_wait_pct"]
+    # on the PTS clock a reading that waited but kept up was judged right: only the lag counts
+    by_arrival = clock_of(received)[0] == "arrival"
+    over_wait = by_arrival and wait_pct is not None and wait_pct > t["overload_wait_pct"]
     if not (over_lag or over_wait):
         return None
     parts = []

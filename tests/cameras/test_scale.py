@@ -109,33 +109,43 @@ def test_sixteen_healthy_cameras_on_a_busy_machine_have_no_finding(tmp_path, ser
         assert cam["metrics"]["frames_received"] >= 40  # while all of it was received
 
 
-def _workers_receiving(proc, count: int, timeout: float = 60.0) -> None:
-    """Wait until ``proc`` has ``count`` camera workers (grandchildren, via the forkserver)."""
+def _workers(proc, count: int, timeout: float = 60.0) -> list:
+    """The ``count`` camera workers of ``proc`` (grandchildren, via the forkserver), once
+    they have had a second to connect and read."""
     import psutil
 
     deadline = time.monotonic() + timeout
     parent = psutil.Process(proc.pid)
     while time.monotonic() < deadline:
-        if len(parent.children(recursive=True)) >= count + 1:
-            time.sleep(1.0)  # connected and reading
-            return
+        workers = [p for p in parent.children(recursive=True) if p.ppid() != proc.pid]
+        if len(workers) >= count:
+            time.sleep(2.0)
+            return workers
         time.sleep(0.1)
     raise AssertionError("the camera workers did not start")
 
 
 def test_a_starved_checker_says_so_and_fails_no_camera(tmp_path, server):
-    """The run pinned to one core at the lowest priority; once its cameras are being received,
-    four hogs on that core for 8 s: the cameras are fine, this machine is not. Exit 6 (a
-    warning), never 1."""
+    """The run pinned to one core at the lowest priority; once its cameras are being
+    received, four hogs on that core and the workers held off the CPU for 2.5 s (SIGSTOP,
+    SIGCONT: what a starved process lives through): the cameras are fine, this machine is
+    not. Exit 6 (a warning), never 1."""
+    import signal
+
     cams = [camera(f"cam{i:02}", server.url("/h720"), expect={"fps": 15}) for i in range(8)]
     folder = write_site(tmp_path / "site", minimal_config(cameras=cams))
     command = ["taskset", "-c", "0", "nice", "-n", "19", str(Path(sys.executable).parent / "ppe-tech"),
                "--site", str(folder), "cameras", "verify", "--json", "--sample", "6"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _workers_receiving(proc, len(cams))
+        workers = _workers(proc, len(cams))
         hogs = Hogs(4, cpus="0")
-        time.sleep(8)
+        for worker in workers:
+            worker.send_signal(signal.SIGSTOP)
+        time.sleep(2.5)
+        for worker in workers:
+            worker.send_signal(signal.SIGCONT)
+        time.sleep(4)
         hogs.stop()
         stdout, stderr = proc.communicate(timeout=120)
     finally:
@@ -147,6 +157,8 @@ def test_a_starved_checker_says_so_and_fails_no_camera(tmp_path, server):
         assert cam["status"] != "fail", (cam["id"], cam["findings"])
     found = next(f for c in busy for f in c["findings"] if f["code"] == "checker_overloaded")
     assert found["severity"] == "warning", found
+    assert len(busy) >= len(cams) // 2  # held off the CPU, every worker fell behind
+    assert all(14 <= c["metrics"]["fps"] <= 16 for c in busy if "fps" in c["metrics"])
     assert proc.returncode == 6, stderr
     assert f"this machine was too busy to judge {len(busy)} camera" in stderr
     assert "cameras.parallel" in stderr and stderr.count("\n") == 1
