@@ -22,7 +22,8 @@ DOMAIN = "ppe_tech"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("ru", "en")
 
-_current = {"lang": os.environ.get("PPE_LANG") if os.environ.get("PPE_LANG") in LANGUAGES else "en"}
+_env_lang = os.environ.get("PPE_LANG", "")
+_current: dict[str, str] = {"lang": _env_lang if _env_lang in LANGUAGES else "en"}
 
 
 @cache

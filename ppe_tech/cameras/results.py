@@ -176,13 +176,18 @@ def list_runs(
 
 def latest_results(
     conn: sqlite3.Connection, *, folder: Path | None = None
-) -> dict[str, tuple[int, CameraResult]]:
-    """(run_id, result) of the latest stored result of every camera id (``cameras list``)."""
+) -> dict[str, dict[str, Any]]:
+    """The latest stored result of every camera id (``cameras list``, the console): its
+    ``CameraResult.to_json()`` with ``run_id`` and ``finished_at``."""
     rows = conn.execute(
-        "SELECT r.* FROM camera_results r JOIN camera_runs c ON c.id = r.run_id "
+        "SELECT r.*, c.finished_at FROM camera_results r JOIN camera_runs c ON c.id = r.run_id "
         "WHERE c.finished_at IS NOT NULL ORDER BY r.run_id"
     ).fetchall()
-    return {row["camera_id"]: (row["run_id"], _camera(row, folder)) for row in rows}
+    return {
+        row["camera_id"]: {**_camera(row, folder).to_json(), "run_id": row["run_id"],
+                           "finished_at": row["finished_at"]}
+        for row in rows
+    }  # fmt: skip
 
 
 def overview(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -191,14 +196,14 @@ def overview(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = []
     for cam in site.config.cameras:
         ref = site.references_dir / f"{cam.id}.png"
-        run_id, last = latest.get(cam.id, (None, None))
+        last = latest.get(cam.id)
         rows.append({
             "id": cam.id, "zone": cam.zone, "room": cam.room, "source": site.redact(cam.source),
             "expect": cam.expect.model_dump(exclude_none=True),
             "reference": str(ref) if ref.is_file() else None,
-            "last_status": last.status if last else None,
-            "last_run": run_id,
-            "last_findings": last.codes if last else [],
+            "last_status": last["status"] if last else None,
+            "last_run": last["run_id"] if last else None,
+            "last_findings": [f["code"] for f in last["findings"]] if last else [],
         })  # fmt: skip
     return rows
 

@@ -10,18 +10,23 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    Between,
     confirm,
+    exam_option,
+    hold_run_lock,
     json_option,
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stdout_console,
+    wait_option,
+    zone_option,
 )
 from ppe_tech.errors import ExitCode
 from ppe_tech.i18n import _
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
-ZONE_CHOICE = click.Choice(["auditorium", "corridor", "entrance", "staff-room"])
 
 
 @click.group()
@@ -85,7 +90,7 @@ def _print_run(run: dict) -> None:
         m = cam["metrics"]
         style = STATUS_STYLE[cam["status"]]
         size = f"{m['width']}x{m['height']}" if "width" in m else "-"
-        findings = "\n".join(f"{f['code']}: {f['message']}" for f in cam["findings"]) or "-"
+        findings = "\n".join(f"{f['code']}: {safe(f['message'])}" for f in cam["findings"]) or "-"
         table.add_row(cam["id"], cam["zone"], f"[{style}]{cam['status']}[/]", str(m.get("fps", "-")), size,
                       findings, Path(cam["snapshot"]).name if cam["snapshot"] else "-")  # fmt: skip
     console.print(table)
@@ -114,33 +119,34 @@ def _busy_line(run) -> str | None:
 
 
 @cameras.command("verify")
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--exam", "exam_id", help="Exam id to record the run under (default: today's exam).")
-@click.option("--sample", type=float, default=None, metavar="SECONDS",
+@exam_option()
+@click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=None, metavar="SECONDS",
               help="How long to watch each camera (default: cameras.sample of ppe.yaml, 3 s).")  # fmt: skip
 @click.option("--parallel", type=click.IntRange(1, 64), default=None, metavar="N",
               help="Cameras decoded and judged at once (default: cameras.parallel, else the cores).")  # fmt: skip
 @click.option("--responsible", metavar="PERSON",
               help="Responsible person of the PAK journal entry: a staff role or \"Name, position\" "
               "(default: the staff role video, else nobody).")  # fmt: skip
+@wait_option("camera verification")
 @json_option
 @pass_app
-def verify(app: App, zone, camera_ids, exam_id, sample, parallel, responsible, as_json) -> None:
+def verify(
+    app: App, zone, camera_ids, exam_id, sample, parallel, responsible, wait, as_json
+) -> None:
     """Check the selected cameras at once: stream, fps, resolution, picture against the reference.
 
     Exit code 0 when no camera fails (warnings allowed), 1 when one does, 6 when none fails
     but this machine was too busy to judge some (checker_overloaded).
     """
     from ppe_tech.cameras.verify import run_verification, select_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.timeutil import utc_now
 
-    if sample is not None and not 0 < sample <= 600:
-        raise ConfigError("--sample must be between 0 and 600 seconds")
     site = app.site
+    hold_run_lock(site, "cameras", "camera verification", wait)
     exam = site.select_exam(exam_id, utc_now())
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None
@@ -165,7 +171,7 @@ def verify(app: App, zone, camera_ids, exam_id, sample, parallel, responsible, a
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option("--yes", is_flag=True, help="Do not ask; save every picture captured.")
 @json_option
 @pass_app
@@ -233,7 +239,7 @@ def list_(app: App, as_json: bool) -> None:
             codes = f" ({', '.join(r['last_findings'])})" if r["last_findings"] else ""
             last = f"[{style}]{r['last_status']}[/]{codes} run {r['last_run']}"
         reference = "yes" if r["reference"] else "[yellow]none[/]"
-        table.add_row(r["id"], r["zone"], r["room"], r["source"], reference, last)
+        table.add_row(r["id"], r["zone"], safe(r["room"]), safe(r["source"]), reference, last)
     stdout_console().print(table)
 
 
@@ -264,7 +270,7 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
 
 
 @cameras.command("discover")
-@click.option("--timeout", type=float, default=3.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Between(0, 60, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to listen for answers.")  # fmt: skip
 @click.option(
     "--address",
@@ -288,11 +294,8 @@ def discover(
     import os
 
     from ppe_tech.cameras.discover import discover_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.site import mask_url, redact_data
 
-    if not 0 < timeout <= 60:
-        raise ConfigError("--timeout must be between 0 and 60 seconds")
     password = os.environ.get("ONVIF_PASSWORD")
     devices = discover_cameras(timeout=timeout, address=address, user=user, password=password)
     devices = redact_data(
