@@ -288,7 +288,9 @@ def _align(ref: np.ndarray, picture: np.ndarray, t: dict[str, float], to_source:
     return aligned, valid, metrics
 
 
-def _covered(ref, aligned, valid, t: dict[str, float], ratio: float, out: list) -> dict[str, Any]:
+def _covered(
+    ref, aligned, valid, *, t: dict[str, float], ratio: float, out: list
+) -> dict[str, Any]:
     """covered and blurred against the reference; their measures."""
     lost, structured, mean_corr = covered_cells(ref, aligned, valid, t["covered_cell_corr"])
     covered_pct = 100.0 * lost / structured if structured else 0.0
@@ -336,5 +338,5 @@ def judge(
         return findings, metrics
     aligned, valid, aligned_metrics = _align(ref, picture, t, (source_width or w) / w, findings)
     metrics.update(aligned_metrics)
-    metrics.update(_covered(ref, aligned, valid, t, ratio, findings))
+    metrics.update(_covered(ref, aligned, valid, t=t, ratio=ratio, out=findings))
     return findings, metrics
