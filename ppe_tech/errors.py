@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     IO = 3
     NO_SPACE = 4
     KEYS = 5
+    WARNING = 6
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -48,6 +49,11 @@ MEANINGS: dict[ExitCode, tuple[str, str]] = {
     ExitCode.KEYS: (
         "key or certificate problem",
         "key, certificate or passphrase problem (missing, wrong passphrase, expired)",
+    ),
+    ExitCode.WARNING: (
+        "could not judge everything",
+        "nothing failed, but something could not be judged: this machine was too busy "
+        "(`cameras verify`: `checker_overloaded`)",
     ),
     ExitCode.INTERNAL: (
         "internal error",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -123,6 +124,20 @@ class Camera(StrictModel):
         return self
 
 
+class CameraSettings(StrictModel):
+    """How ``cameras verify`` runs (``cameras: {parallel: 4, sample: 3s, list: [...]}``)."""
+
+    parallel: int | None = Field(default=None, ge=1, le=64)  # decoded at once; None: the cores
+    sample: Duration = timedelta(seconds=3)  # how long each camera is watched
+
+    @field_validator("sample")
+    @classmethod
+    def _sample(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= timedelta(minutes=10):
+            raise ValueError("sample must be between 0 and 10 minutes")
+        return value
+
+
 RoomKind = Literal["auditorium", "staff-room", "other"]
 StationRole = Literal[
     "print", "scan", "authorisation", "backup-print", "backup-scan", "backup-authorisation", "other"
@@ -228,12 +243,23 @@ class SiteConfig(StrictModel):
     staff: dict[str, Person]
     exams: list[Exam] = []
     cameras: list[Camera] = []
+    camera_settings: CameraSettings = CameraSettings()  # from the mapping form of `cameras:`
     recordings: Recordings = Recordings()
     archive: Archive = Archive()
     signing: Signing = Signing()
     checks: Checks = Checks()
     rooms: list[Room] | None = None  # None: an older site, rooms derived from the cameras
     stations: list[Station] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cameras_mapping(cls, data: Any) -> Any:
+        """``cameras:`` is a list of cameras, or a mapping of settings with the list under
+        ``list`` (``{parallel: 4, sample: 3s, list: [...]}``)."""
+        if isinstance(data, dict) and isinstance(data.get("cameras"), dict):
+            settings = dict(data["cameras"])
+            data = {**data, "cameras": settings.pop("list", []), "camera_settings": settings}
+        return data
 
     @model_validator(mode="after")
     def _required_staff(self) -> SiteConfig:
@@ -311,6 +337,16 @@ def mask_url(text: str) -> str:
     The whole password is masked, whatever it holds (``@``, ``:``, ``/``, ``%40``).
     """
     return _URL.sub(_mask_one_url, text)
+
+
+def redact_data(value: Any, redact: Callable[[str], str]) -> Any:
+    """``redact`` every string in nested dicts and lists (``Site.redact``, or ``mask_url``
+    with a password given for one command)."""
+    if isinstance(value, dict):
+        return {k: redact_data(v, redact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_data(v, redact) for v in value]
+    return redact(value) if isinstance(value, str) else value
 
 
 def _substitute_env(doc: YamlDoc, value: Any, loc: Loc, secrets: set[str]) -> Any:
@@ -444,17 +480,7 @@ class Site:
 
     def public_config(self) -> dict[str, Any]:
         """The resolved config as plain data, safe to print (secrets masked)."""
-
-        def clean(value: Any) -> Any:
-            if isinstance(value, dict):
-                return {k: clean(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [clean(v) for v in value]
-            if isinstance(value, str):
-                return self.redact(value)
-            return value
-
-        return clean(self.config.model_dump(mode="json"))
+        return redact_data(self.config.model_dump(mode="json"), self.redact)
 
 
 _ROOM_DIGITS = re.compile(r"\b(\d{3,4})\b")

@@ -24,6 +24,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ppe_tech.cameras.findings import finding
+
 ANALYSIS_WIDTH = 480  # pixels; pictures are judged at this width (aspect kept)
 GRID = (8, 6)  # cells across, down for "covered"
 MIN_CELL_STD = 5.0  # a reference cell flatter than this carries no structure to lose
@@ -37,10 +39,6 @@ def to_analysis(image: np.ndarray, width: int = ANALYSIS_WIDTH) -> np.ndarray:
     if w > width:
         grey = cv2.resize(grey, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
     return grey
-
-
-def finding(code: str, message: str, severity: str = "fail", **numbers: Any) -> dict[str, Any]:
-    return {"code": code, "severity": severity, "message": message, **numbers}
 
 
 def _r(value: float, digits: int = 2) -> float:
@@ -188,6 +186,125 @@ def covered_cells(
     return lost, structured, float(np.mean(corrs)) if corrs else float("nan")
 
 
+def _measures(frames: list[np.ndarray], picture: np.ndarray) -> tuple[dict[str, Any], float]:
+    """Brightness, contrast, saturation, sharpness and motion of the judged picture; and the
+    unrounded % that moved (NaN with fewer than 3 frames)."""
+    metrics: dict[str, Any] = {
+        "brightness": _r(float(picture.mean()), 1),
+        "contrast": _r(float(cv2.GaussianBlur(picture, (0, 0), 2.0).std()), 1),
+        "saturated_pct": _r(100.0 * float((picture >= 250).mean()), 1),
+        "sharpness": _r(sharpness(picture), 3),
+        "analysed_frames": len(frames),
+    }
+    moved_pct = motion(frames)
+    if not math.isnan(moved_pct):
+        metrics["motion_pct"] = _r(moved_pct, 3)
+        metrics["change"] = _r(change(frames), 3)
+    return metrics, moved_pct
+
+
+def _blank(picture: np.ndarray, m: dict[str, Any], t: dict[str, float]) -> list[dict[str, Any]]:
+    """black / uniform / overexposed: a picture that shows nothing to compare."""
+    mean, contrast, saturated = m["brightness"], m["contrast"], m["saturated_pct"]
+    out = []
+    bright_end = float(np.percentile(picture, 99))
+    if mean < t["black_mean"] and bright_end < t["black_p99_factor"] * t["black_mean"]:
+        out.append(finding("black", f"picture is black (mean brightness {mean:.1f} of 255)",
+                           brightness=mean, threshold=t["black_mean"]))  # fmt: skip
+    elif contrast < t["uniform_std"]:
+        out.append(finding("uniform", f"picture is one colour (contrast {contrast:.1f})",
+                           contrast=contrast, brightness=mean, threshold=t["uniform_std"]))  # fmt: skip
+    if saturated > t["overexposed_pct"]:
+        out.append(finding("overexposed", f"{saturated:.0f}% of the picture is saturated",
+                           saturated_pct=saturated, threshold=t["overexposed_pct"]))  # fmt: skip
+    return out
+
+
+def _frozen(m: dict[str, Any], moved_pct: float, t: dict[str, float]) -> list[dict[str, Any]]:
+    if math.isnan(moved_pct) or moved_pct >= t["frozen_motion_pct"]:
+        return []
+    n = m["analysed_frames"]
+    return [finding("frozen", f"nothing in the picture changed over {n} frames ({moved_pct:.3f}% of it "
+                    "moved)", motion_pct=_r(moved_pct, 3), frames=n, threshold=t["frozen_motion_pct"])]  # fmt: skip
+
+
+def _moved_numbers(reg: dict[str, Any], w: int, h: int, to_source: float) -> dict[str, Any]:
+    shift_x, shift_y = reg["dx"] * to_source, reg["dy"] * to_source
+    shift_x_pct, shift_y_pct = 100 * abs(reg["dx"]) / w, 100 * abs(reg["dy"]) / h
+    return {
+        "shift_x_px": _r(shift_x, 1), "shift_y_px": _r(shift_y, 1),
+        "shift_px": _r(math.hypot(shift_x, shift_y), 1),
+        "shift_x_pct": _r(shift_x_pct, 1), "shift_y_pct": _r(shift_y_pct, 1),
+        "shift_pct": _r(max(shift_x_pct, shift_y_pct), 1),
+        "rotation_deg": _r(reg["rotation"], 1), "scale_pct": _r(100 * (reg["scale"] - 1), 1),
+        "matches": reg["inliers"],
+    }  # fmt: skip
+
+
+def _moved(n: dict[str, Any], t: dict[str, float]) -> dict[str, Any] | None:
+    """The ``moved`` finding from the registration's numbers, or None."""
+    shift, rotation, scale = n["shift_pct"], n["rotation_deg"], n["scale_pct"]
+    if not (shift > t["moved_shift_pct"] or abs(rotation) > t["moved_rotation_deg"]
+            or abs(scale) > t["moved_scale_pct"]):  # fmt: skip
+        return None
+    parts = [f"shifted {n['shift_px']:.0f} px ({shift:.1f}% of the frame)"]
+    if abs(rotation) >= 0.5:
+        parts.append(f"rotated {rotation:.1f} degrees")
+    if abs(scale) >= 2:
+        parts.append(f"zoomed {scale:+.0f}%")
+    return finding("moved", "view moved against the reference: " + ", ".join(parts), **n,
+                   threshold_shift_pct=t["moved_shift_pct"], threshold_rotation_deg=t["moved_rotation_deg"],
+                   threshold_scale_pct=t["moved_scale_pct"])  # fmt: skip
+
+
+def _align(ref: np.ndarray, picture: np.ndarray, t: dict[str, float], to_source: float, out: list):
+    """Register the picture on the reference: (aligned picture, valid mask, metrics); the
+    ``moved`` finding goes to ``out``."""
+    h, w = picture.shape[:2]
+    valid = np.ones_like(picture, dtype=bool)
+    reg = register(ref, picture)
+    if reg is None:
+        out.append(
+            finding(
+                "moved", "the view does not match the reference (no common features)", matches=0
+            )
+        )
+        return picture, valid, {"registration": "none"}
+    numbers = _moved_numbers(reg, w, h, to_source)
+    moved = _moved(numbers, t)
+    if moved is not None:
+        out.append(moved)
+    metrics = {**numbers, "registration": reg["method"]}
+    if (
+        moved is None
+        and numbers["shift_pct"] <= t["align_shift_pct"]
+        and abs(reg["rotation"]) <= 0.5
+    ):
+        return picture, valid, metrics
+    # compare structure where the two views overlap: warp the picture back
+    inverse = cv2.invertAffineTransform(reg["matrix"])
+    aligned = cv2.warpAffine(picture, inverse, (w, h), flags=cv2.INTER_LINEAR)
+    valid = cv2.warpAffine(np.ones_like(picture), inverse, (w, h), flags=cv2.INTER_NEAREST) > 0
+    return aligned, valid, metrics
+
+
+def _covered(
+    ref, aligned, valid, *, t: dict[str, float], ratio: float, out: list
+) -> dict[str, Any]:
+    """covered and blurred against the reference; their measures."""
+    lost, structured, mean_corr = covered_cells(ref, aligned, valid, t["covered_cell_corr"])
+    covered_pct = 100.0 * lost / structured if structured else 0.0
+    if structured and covered_pct > t["covered_pct"]:
+        out.append(finding("covered", f"structure of the reference lost over {covered_pct:.0f}% of the "
+                           f"picture ({lost} of {structured} cells)", covered_pct=_r(covered_pct, 1),
+                           cells_lost=lost, cells=structured, threshold=t["covered_pct"]))  # fmt: skip
+    mostly_covered = structured and covered_pct > t["blurred_unless_covered_pct"]
+    if not math.isnan(ratio) and ratio < t["blurred_ratio"] and not mostly_covered:
+        out.append(finding("blurred", f"sharpness {100 * ratio:.0f}% of the reference's",
+                           sharpness_ratio=_r(ratio, 3), threshold=t["blurred_ratio"]))  # fmt: skip
+    return {"covered_pct": _r(covered_pct, 1), "structure_corr": _r(mean_corr, 3)}
+
+
 def judge(
     frames: list[np.ndarray],
     reference: np.ndarray | None,
@@ -200,44 +317,13 @@ def judge(
     reported in pixels of the source (``source_width``) and in percent of the frame.
     """
     t = thresholds
-    findings: list[dict[str, Any]] = []
     picture = median_frame(frames)
     h, w = picture.shape[:2]
-    to_source = (source_width or w) / w
-    mean = float(picture.mean())
-    smooth_std = float(cv2.GaussianBlur(picture, (0, 0), 2.0).std())
-    saturated = 100.0 * float((picture >= 250).mean())
-    metrics: dict[str, Any] = {
-        "brightness": _r(mean, 1),
-        "contrast": _r(smooth_std, 1),
-        "saturated_pct": _r(saturated, 1),
-        "sharpness": _r(sharpness(picture), 3),
-        "analysed_frames": len(frames),
-    }
-    moved_pct = motion(frames)
-    if not math.isnan(moved_pct):
-        metrics["motion_pct"] = _r(moved_pct, 3)
-        metrics["change"] = _r(change(frames), 3)
-
-    blank = False
-    if mean < t["black_mean"] and float(np.percentile(picture, 99)) < 2.5 * t["black_mean"]:
-        findings.append(finding("black", f"picture is black (mean brightness {mean:.1f} of 255)",
-                                brightness=_r(mean, 1), threshold=t["black_mean"]))  # fmt: skip
-        blank = True
-    elif smooth_std < t["uniform_std"]:
-        findings.append(finding("uniform", f"picture is one colour (contrast {smooth_std:.1f})",
-                                contrast=_r(smooth_std, 1), brightness=_r(mean, 1),
-                                threshold=t["uniform_std"]))  # fmt: skip
-        blank = True
-    if saturated > t["overexposed_pct"]:
-        findings.append(finding("overexposed", f"{saturated:.0f}% of the picture is saturated",
-                                saturated_pct=_r(saturated, 1), threshold=t["overexposed_pct"]))  # fmt: skip
-        blank = True
-    if not math.isnan(moved_pct) and moved_pct < t["frozen_motion_pct"] and not blank:
-        findings.append(finding("frozen", f"nothing in the picture changed over {len(frames)} frames "
-                                f"({moved_pct:.3f}% of it moved)", motion_pct=_r(moved_pct, 3),
-                                frames=len(frames), threshold=t["frozen_motion_pct"]))  # fmt: skip
-
+    metrics, moved_pct = _measures(frames, picture)
+    findings = _blank(picture, metrics, t)
+    blank = bool(findings)
+    if not blank:
+        findings += _frozen(metrics, moved_pct, t)
     if reference is None:
         findings.append(finding("no_reference", "no reference picture: run `ppe-tech cameras reference`",
                                 severity="warning"))  # fmt: skip
@@ -250,62 +336,7 @@ def judge(
     metrics["sharpness_ratio"] = _r(ratio, 3)
     if blank:
         return findings, metrics
-
-    valid = np.ones_like(picture, dtype=bool)
-    aligned = picture
-    reg = register(ref, picture)
-    if reg is None:
-        metrics["registration"] = "none"
-        findings.append(finding("moved", "the view does not match the reference (no common features)",
-                                matches=0))  # fmt: skip
-    else:
-        shift_x, shift_y = reg["dx"] * to_source, reg["dy"] * to_source
-        shift_x_pct, shift_y_pct = 100 * abs(reg["dx"]) / w, 100 * abs(reg["dy"]) / h
-        shift_pct = max(shift_x_pct, shift_y_pct)
-        scale_pct = 100 * (reg["scale"] - 1)
-        numbers = {
-            "shift_x_px": _r(shift_x, 1), "shift_y_px": _r(shift_y, 1),
-            "shift_px": _r(math.hypot(shift_x, shift_y), 1),
-            "shift_x_pct": _r(shift_x_pct, 1), "shift_y_pct": _r(shift_y_pct, 1), "shift_pct": _r(shift_pct, 1),
-            "rotation_deg": _r(reg["rotation"], 1), "scale_pct": _r(scale_pct, 1), "matches": reg["inliers"],
-        }  # fmt: skip
-        metrics.update(numbers, registration=reg["method"])
-        moved = (
-            shift_pct > t["moved_shift_pct"]
-            or abs(reg["rotation"]) > t["moved_rotation_deg"]
-            or abs(scale_pct) > t["moved_scale_pct"]
-        )
-        if moved:
-            parts = [f"shifted {numbers['shift_px']:.0f} px ({shift_pct:.1f}% of the frame)"]
-            if abs(reg["rotation"]) >= 0.5:
-                parts.append(f"rotated {reg['rotation']:.1f} degrees")
-            if abs(scale_pct) >= 2:
-                parts.append(f"zoomed {scale_pct:+.0f}%")
-            findings.append(finding("moved", "view moved against the reference: " + ", ".join(parts),
-                                    **numbers, threshold_shift_pct=t["moved_shift_pct"],
-                                    threshold_rotation_deg=t["moved_rotation_deg"],
-                                    threshold_scale_pct=t["moved_scale_pct"]))  # fmt: skip
-        if moved or shift_pct > 1 or abs(reg["rotation"]) > 0.5:
-            # compare structure where the two views overlap: warp the picture back
-            inverse = cv2.invertAffineTransform(reg["matrix"])
-            aligned = cv2.warpAffine(picture, inverse, (w, h), flags=cv2.INTER_LINEAR)
-            valid = (
-                cv2.warpAffine(np.ones_like(picture), inverse, (w, h), flags=cv2.INTER_NEAREST) > 0
-            )
-
-    lost, structured, mean_corr = covered_cells(ref, aligned, valid, t["covered_cell_corr"])
-    covered_pct = 100.0 * lost / structured if structured else 0.0
-    metrics.update(covered_pct=_r(covered_pct, 1), structure_corr=_r(mean_corr, 3))
-    if structured and covered_pct > t["covered_pct"]:
-        findings.append(finding("covered", f"structure of the reference lost over {covered_pct:.0f}% "
-                                f"of the picture ({lost} of {structured} cells)",
-                                covered_pct=_r(covered_pct, 1), cells_lost=lost, cells=structured,
-                                threshold=t["covered_pct"]))  # fmt: skip
-    if (
-        not math.isnan(ratio)
-        and ratio < t["blurred_ratio"]
-        and not (structured and covered_pct > 60)
-    ):
-        findings.append(finding("blurred", f"sharpness {100 * ratio:.0f}% of the reference's",
-                                sharpness_ratio=_r(ratio, 3), threshold=t["blurred_ratio"]))  # fmt: skip
+    aligned, valid, aligned_metrics = _align(ref, picture, t, (source_width or w) / w, findings)
+    metrics.update(aligned_metrics)
+    metrics.update(_covered(ref, aligned, valid, t=t, ratio=ratio, out=findings))
     return findings, metrics

@@ -1,10 +1,21 @@
-"""One camera, in its own process: open with timeouts, sample frames, judge the picture.
+"""One camera, in its own process: receive the stream for the whole sample, decode a few frames.
 
-``worker_main(job, conn)`` is the process entry (run through a forkserver that has this
-module, OpenCV and numpy preloaded). It reports progress and the result over ``conn``
+``worker_main(job, conn, slots)`` is the process entry (run through a forkserver that has
+this module, OpenCV and numpy preloaded). It reports progress and the result over ``conn``
 as ``(kind, data)`` tuples: ``("phase", {...})`` then exactly one ``("result", {...})``.
-The parent kills the process if it outlives its hard time bound, so a camera whose
-driver hangs inside FFmpeg never holds up the run.
+The parent kills the process if it outlives its phase's time bound.
+
+Network cameras are read undecoded: OpenCV's FFmpeg backend in raw mode
+(``CAP_PROP_FORMAT=-1``) hands over each packet with its key-frame flag
+(``CAP_PROP_LRF_HAS_KEY_FRAME``) and its presentation time (``CAP_PROP_POS_MSEC``; measured
+on OpenCV 5.0: it follows the packet's PTS, a 2 s pause of the camera shows as a 2.2 s
+jump, while ``CAP_PROP_PTS`` counts in frames of the nominal fps). Receiving costs almost
+no CPU, so every camera is received for its whole sample at once; only then, holding one
+of the run's decode ``slots`` (as many as ``cameras.parallel``), does the worker decode the
+handful of frames the picture judgement needs: the key frames of the sample when there are
+enough of them, else the frames of the first ``DECODE_SPAN_S`` after the first key frame.
+Files are read the same way, paced at their own timestamps like a camera; local devices
+(V4L2, no raw mode) are decoded as they are read.
 
 FFmpeg/OpenCV diagnostics (which may print the source URL with its password) go to a
 private temporary file, never to the terminal; the parent masks them before use.
@@ -12,11 +23,13 @@ private temporary file, never to the terminal; the parent masks them before use.
 
 from __future__ import annotations
 
+import io
 import os
-import resource
 import tempfile
 import time
 import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +37,31 @@ from typing import Any
 # private log: read by OpenCV when it loads FFmpeg, so set before cv2 is imported (this
 # module is preloaded by the forkserver, whose children are the camera workers).
 os.environ.setdefault("OPENCV_FFMPEG_DEBUG", "1")
-os.environ.setdefault(
-    "OPENCV_FFMPEG_LOGLEVEL", "24"
-)  # AV_LOG_WARNING and worse (HTTP errors are warnings)
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")  # AV_LOG_WARNING and worse
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
-from ppe_tech.cameras.analysis import finding, judge, to_analysis
-from ppe_tech.cameras.sources import precheck
+from ppe_tech.cameras.analysis import judge, to_analysis  # noqa: E402
+from ppe_tech.cameras.findings import finding  # noqa: E402
+from ppe_tech.cameras.sources import precheck  # noqa: E402
+from ppe_tech.cameras.stream import (  # noqa: E402
+    TIMED,
+    Received,
+    Unit,
+    blame_machine,
+    judge_stream,
+    schedstat_wait_s,
+    starved_finding,
+)
 
 LIVE_WARMUP_S = 0.5  # frames of a live source in this time after the first are the open burst
-KEEP_EVERY_S = (
-    0.19  # frames decoded to pictures (and judged) at most ~5 a second; the rest only grabbed
-)
+KEEP_EVERY_S = 0.19  # decoded frames judged: at most ~5 a second
+DECODE_SPAN_S = 1.5  # without enough key frames: decode this long after the first one
+MIN_KEYS, MIN_KEY_SPAN_S = 3, 1.0  # key frames alone suffice when this many span this long
+MOST_FRAMES = 9  # frames judged at most
+KEEP_BYTES = 32 * 1024**2  # undecoded packets kept per camera at most
+MAX_DECODE_PIXELS = 3840 * 2160  # larger pictures are not decoded (memory): too_large
 FFMPEG_OPTIONS = {
     # TCP interleaved RTP: no lost packets, passes NAT and firewalls; probe briefly on open
     "rtsp": "rtsp_transport;tcp|analyzeduration;500000|probesize;65536",
@@ -44,194 +69,396 @@ FFMPEG_OPTIONS = {
 }
 
 
-def _open(job: dict[str, Any], timeout_s: float) -> cv2.VideoCapture:
+@dataclass
+class Packets:
+    """Undecoded packets kept for decoding: a chain after the first key frame, later key frames."""
+
+    head: bytes = b""  # codec configuration (Annex B SPS/PPS, MPEG-4 VOL) sent before packets
+    chain: list[tuple[float, bytes]] = field(default_factory=list)
+    keys: list[tuple[float, bytes]] = field(default_factory=list)
+    size: int = 0
+
+    def offer(self, t: float, key: bool, cap: cv2.VideoCapture) -> None:
+        if self.size >= KEEP_BYTES or not (key or self.chain):
+            return
+        in_chain = not self.chain or t - self.chain[0][0] <= DECODE_SPAN_S
+        if not (in_chain or key):
+            return
+        ok, data = cap.retrieve()
+        if not ok or data is None:
+            return
+        packet = (t, data.tobytes())
+        self.size += len(packet[1])
+        (self.chain if in_chain else self.keys).append(packet)
+
+    def key_frames(self) -> list[tuple[float, bytes]]:
+        return self.chain[:1] + self.keys
+
+
+@dataclass
+class Capture:
+    """What a worker found: findings, metrics and the pictures it decoded."""
+
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    frames: list[np.ndarray] = field(default_factory=list)  # analysis size, grey, in order
+    last: np.ndarray | None = None  # the last frame decoded, full size (snapshot, reference)
+
+    def fail(self, code: str, message: str, **numbers: Any) -> Capture:
+        self.findings.append(finding(code, message, **numbers))
+        return self
+
+    def add_frame(self, frame: np.ndarray) -> None:
+        self.frames.append(to_analysis(frame))
+        self.last = frame
+
+
+def _open(job: dict[str, Any], timeout_s: float, raw: bool) -> cv2.VideoCapture:
     kind, source = job["kind"], job["source"]
     os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = FFMPEG_OPTIONS.get(kind, "")
     params = [
         cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(200, int(1000 * timeout_s)),
         cv2.CAP_PROP_READ_TIMEOUT_MSEC, max(200, int(1000 * job["read_timeout"])),
+        cv2.CAP_PROP_N_THREADS, 1,  # one decoding thread: the run decodes in parallel processes
     ]  # fmt: skip
+    if raw:
+        params += [cv2.CAP_PROP_FORMAT, -1]
     if kind == "device":
         index = int(source) if source.isdigit() else int(source.removeprefix("/dev/video"))
         return cv2.VideoCapture(index, cv2.CAP_V4L2, params)
     return cv2.VideoCapture(source, cv2.CAP_FFMPEG, params)
 
 
-def capture(job: dict[str, Any], emit) -> dict[str, Any]:
-    """Run the measurement of one camera; return findings, metrics and pictures."""
-    began = time.monotonic()
+def _reach(job: dict[str, Any], out: Capture, began: float) -> bool:
+    """The quick network pre-check (or the file's existence); False with a finding if it fails."""
     kind = job["kind"]
-    live = kind != "file"
-    open_timeout, read_timeout, sample = job["open_timeout"], job["read_timeout"], job["sample"]
-    findings: list[dict[str, Any]] = []
-    metrics: dict[str, Any] = {"sample_s": sample}
-    out: dict[str, Any] = {"findings": findings, "metrics": metrics}
+    if kind == "file" and not Path(job["source"]).is_file():
+        out.fail("unreachable", f"file not found: {job['source']}")
+        return False
+    if kind not in ("rtsp", "http"):
+        return True
+    check = precheck(job["source"], job["open_timeout"])
+    out.metrics.update(check.metrics())
+    if not check.ok:
+        numbers = {k: v for k, v in check.metrics().items() if k in ("status", "auth", "auth_note")}
+        out.fail(check.code, check.message, elapsed_s=round(time.monotonic() - began, 2), **numbers)
+    return check.ok
 
-    def ms(t: float) -> int:
-        return round(1000 * (t - began))
 
-    emit("connecting")
-    if kind in ("rtsp", "http"):
-        check = precheck(job["source"], open_timeout)
-        if check.connect_ms is not None:
-            metrics["tcp_connect_ms"] = round(check.connect_ms)
-        if check.status is not None:
-            metrics["status"] = check.status
-        if not check.ok:
-            numbers = {"status": check.status} if check.status else {}
-            findings.append(finding(check.code, check.message, elapsed_s=round(time.monotonic() - began, 2),
-                                    **numbers))  # fmt: skip
-            return out
-    elif kind == "file" and not Path(job["source"]).is_file():
-        findings.append(finding("unreachable", f"file not found: {job['source']}"))
-        return out
-
-    remaining = max(0.3, open_timeout - (time.monotonic() - began))
-    cap = _open(job, remaining)
+def _opened(job: dict[str, Any], out: Capture, began: float) -> cv2.VideoCapture | None:
+    """Open the source within what is left of the open timeout; None with a finding if not."""
+    timeout = job["open_timeout"]
+    cap = _open(job, max(0.3, timeout - (time.monotonic() - began)), raw=job["kind"] != "device")
     opened = time.monotonic()
-    if not cap.isOpened():
-        if opened - began >= 0.95 * open_timeout:
-            findings.append(finding("timeout", f"the stream did not open within {open_timeout:g}s",
-                                    timeout_s=open_timeout))  # fmt: skip
-        else:
-            findings.append(finding("unreachable", "the stream could not be opened"))
-        return out
-    metrics["connect_ms"] = ms(opened)
-    nominal = cap.get(cv2.CAP_PROP_FPS)
-    nominal = nominal if 0 < nominal < 240 else None
-    emit("reading", connect_ms=metrics["connect_ms"])
+    if cap.isOpened():
+        out.metrics["connect_ms"] = round(1000 * (opened - began))
+        return cap
+    if opened - began >= 0.95 * timeout:
+        out.fail("timeout", f"the stream did not open within {timeout:g}s", timeout_s=timeout)
+    else:
+        out.fail("unreachable", "the stream could not be opened")
+    return None
 
-    ok, frame = cap.read()
-    first = time.monotonic()
-    if not ok or frame is None:
-        findings.append(finding("no_frames", f"the stream opened but sent no frame within {read_timeout:g}s",
-                                timeout_s=read_timeout))  # fmt: skip
-        cap.release()
-        return out
-    metrics["first_frame_ms"] = ms(first)
-    height, width = frame.shape[:2]
-    metrics.update(width=width, height=height)
 
-    expected_fps = job["expect"].get("fps") or (nominal if not live else None)
-    t = job["thresholds"]
-    gap_limit = max(t["stall_gap_s"], 3.0 / expected_fps if expected_fps else 0.0)
-    warm_until = first + (LIVE_WARMUP_S if live else 0.0)
-    end = warm_until + sample
-    decoded, counted = 1, []
-    frames = [to_analysis(frame)]
-    last_kept = first
-    last_frame, last_at = frame, first  # last_frame: the last one decoded to a picture
-    stalls, longest_gap = 0, 0.0
-    stopped: tuple[float, float] | None = None  # (after_s, waited_s) when the stream stopped
-    # files are paced at their own timestamps, so that they deliver like a camera
-    file_t0 = first - cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if not live else 0.0
-    loop_base = 0.0
-    last_ts = 0.0
-    while time.monotonic() < end:
-        ok = cap.grab()
-        now = time.monotonic()
-        if live and now - last_at >= 0.9 * read_timeout:
-            # the read timeout fired inside FFmpeg: whatever came back is not a new frame
-            stopped = (last_at - warm_until, now - last_at)
-            break
+def _head(cap: cv2.VideoCapture) -> bytes:
+    """The codec configuration to send before packets (none for MP4's avcC/hvcC boxes:
+    OpenCV's raw mode already puts SPS/PPS into every H.264/H.265 key frame)."""
+    ok, extra = cap.retrieve(None, int(cap.get(cv2.CAP_PROP_CODEC_EXTRADATA_INDEX)))
+    if not ok or extra is None or not extra.size or int(extra.ravel()[0]) == 1:
+        return b""
+    return extra.tobytes()
+
+
+class _Reader:
+    """Units of a source one by one: live as they come, a file paced at its own timestamps
+    (played like a camera, starting over at its end)."""
+
+    def __init__(self, cap: cv2.VideoCapture, kind: str):
+        self.cap, self.file = cap, kind == "file"
+        self.t0: float | None = None  # monotonic time of the file's PTS 0
+        self.loop_base = self.last_pts = 0.0
+        self.step = 1.0 / (cap.get(cv2.CAP_PROP_FPS) or 10.0)
+
+    def next(self) -> tuple[bool, float | None]:
+        """(grabbed, pts seconds)."""
+        ok = self.cap.grab()
+        if not ok and self.file and self.t0 is not None:
+            self.loop_base = self.last_pts + self.step
+            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok = self.cap.grab()
         if not ok:
-            if not live and decoded > 0:  # end of file: a camera does not end, start over
-                loop_base = last_ts + (1.0 / nominal if nominal else 0.1)
-                cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                ok = cap.grab()
-                now = time.monotonic()
-            if not ok:
-                stopped = (now - warm_until, now - last_at)
-                break
-        if not live:
-            last_ts = loop_base + cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            wait = file_t0 + last_ts - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            now = time.monotonic()
-        decoded += 1
-        gap = now - last_at
-        if now >= warm_until:
-            counted.append(now)
-            if gap > gap_limit and last_at >= warm_until - 1e-9:
-                stalls += 1
-            longest_gap = max(longest_gap, gap) if last_at >= warm_until else longest_gap
-        last_at = now
-        if now - last_kept >= KEEP_EVERY_S:
-            ok, frame = cap.retrieve()
-            if ok and frame is not None:
-                frames.append(to_analysis(frame))
-                last_frame, last_kept = frame, now
-        if decoded % 10 == 0:
-            emit("reading", frames=decoded)
-    cap.release()
-    metrics.update(decoded_frames=decoded, stalls=stalls, longest_gap_ms=round(1000 * longest_gap))
-    if len(counted) >= 2 and counted[-1] > counted[0]:
-        metrics["fps"] = round((len(counted) - 1) / (counted[-1] - counted[0]), 2)
-    if nominal:
-        metrics["nominal_fps"] = round(nominal, 2)
-    if expected_fps:
-        metrics["expected_fps"] = expected_fps
+            return False, None
+        pts = self.cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if not self.file:
+            return True, pts
+        pts += self.loop_base
+        self.last_pts = max(self.last_pts, pts)
+        if self.t0 is None:
+            self.t0 = time.monotonic() - pts
+        wait = self.t0 + pts - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        return True, pts
 
-    if stopped is not None:
-        after, waited = stopped
-        after = max(0.0, after)
-        if waited >= 0.9 * read_timeout:
-            text = f"the stream stopped {after:.1f}s into the sample: no frame for {waited:.1f}s"
-        else:
-            text = f"the stream ended {after:.1f}s into the sample"
-        findings.append(finding("stalled", text, after_s=round(after, 2), gap_s=round(waited, 2),
-                                timeout_s=read_timeout))  # fmt: skip
-    elif stalls:
-        findings.append(finding("stalled", f"{stalls} stall(s) in the sample, longest {longest_gap:.1f}s "
-                                "without a frame", stalls=stalls, gap_s=round(longest_gap, 2),
-                                threshold_s=round(gap_limit, 2)))  # fmt: skip
-    fps = metrics.get("fps")
-    if (
-        stopped is None
-        and expected_fps
-        and fps is not None
-        and fps < t["min_fps_ratio"] * expected_fps
-    ):
-        findings.append(finding("low_fps", f"{fps:.1f} fps delivered, {expected_fps:g} expected",
-                                fps=fps, expected_fps=expected_fps, ratio=round(fps / expected_fps, 3),
-                                threshold=t["min_fps_ratio"]))  # fmt: skip
-    elif stopped is None and expected_fps and fps is None:
-        findings.append(finding("low_fps", "fewer than 2 frames in the sample", fps=0.0,
-                                expected_fps=expected_fps))  # fmt: skip
+
+def _receive(cap: cv2.VideoCapture, job: dict[str, Any], out: Capture, emit, keep) -> Received:
+    """Read the source for the whole sample; ``keep(unit)`` sees every unit read and
+    returns True while it still needs more (no key frame yet: read on, up to a read timeout)."""
+    read_timeout, sample = job["read_timeout"], job["sample"]
+    received = Received(trust_pts=job["kind"] in ("rtsp", "file"), read_timeout=read_timeout)
+    reader = _Reader(cap, job["kind"])
+    warmup = LIVE_WARMUP_S if job["kind"] != "file" else 0.0
+    start_wait = schedstat_wait_s()
+    last_at = time.monotonic()
+    while True:
+        ok, pts = reader.next()
+        now = time.monotonic()
+        if not received.units:
+            if not ok:
+                break
+            received.warm_until = now + warmup
+            out.metrics["first_frame_ms"] = round(1000 * (now - job["began"]))
+        elif not ok or now - last_at >= 0.9 * read_timeout:
+            # the read timeout fired inside FFmpeg: whatever came back is not a new frame
+            received.stopped = (last_at - received.warm_until, now - last_at)
+            break
+        unit = Unit(now, pts, _is_key(cap))
+        received.units.append(unit)
+        wants_more = keep(unit)
+        last_at = now
+        if len(received.units) % 10 == 0:
+            emit("reading", frames=len(received.units))
+        over = now - (received.warm_until + sample)
+        if over >= 0 and not (wants_more and over < read_timeout):
+            break
+    end_wait = schedstat_wait_s()
+    if start_wait is not None and end_wait is not None:
+        received.wait_s = end_wait - start_wait
+    return received
+
+
+def _is_key(cap: cv2.VideoCapture) -> bool:
+    return cap.get(cv2.CAP_PROP_LRF_HAS_KEY_FRAME) > 0
+
+
+def _decode(packets: Packets, out: Capture) -> None:
+    """Decode the key frames when they are enough, else the chain after the first one."""
+    keys = packets.key_frames()
+    if len(keys) >= MIN_KEYS and keys[-1][0] - keys[0][0] >= MIN_KEY_SPAN_S:
+        chosen, step = _spread(keys, MOST_FRAMES), 1
+    else:
+        chosen = packets.chain + packets.keys
+        step = max(1, round(len(packets.chain) / MOST_FRAMES))
+    frames = _decode_stream(packets.head, [data for _, data in chosen])
+    if not frames:  # a codec whose packets do not form a stream (MJPEG): one picture each
+        frames = [f for _, data in chosen if (f := _imdecode(data)) is not None]
+    for i, frame in enumerate(frames):
+        if i % step == 0 or i == len(frames) - 1 or i >= len(packets.chain):
+            out.add_frame(frame)
+
+
+def _spread(items: list, most: int) -> list:
+    if len(items) <= most:
+        return items
+    return [items[round(i)] for i in np.linspace(0, len(items) - 1, most)]
+
+
+def _decode_stream(head: bytes, packets: list[bytes]) -> list[np.ndarray]:
+    """Decode packets as one elementary stream (H.264/H.265 Annex B, MPEG-4) from memory."""
+    if not packets:
+        return []
+    stream = io.BytesIO(head + b"".join(packets))
+    decoder = cv2.VideoCapture(stream, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    frames = []
+    while decoder.isOpened() and len(frames) < len(packets):
+        ok, frame = decoder.read()
+        if not ok or frame is None:
+            break
+        frames.append(frame)
+    decoder.release()
+    return frames
+
+
+def _imdecode(data: bytes) -> np.ndarray | None:
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def _size_findings(job: dict[str, Any], out: Capture, width: int, height: int) -> None:
+    out.metrics.update(width=width, height=height)
     want_w, want_h = job["expect"].get("width"), job["expect"].get("height")
     if (want_w and want_w != width) or (want_h and want_h != height):
-        findings.append(finding("resolution_mismatch", f"{width}x{height}, expected {want_w or '*'}x{want_h or '*'}",
+        out.findings.append(finding("resolution_mismatch", f"{width}x{height}, expected {want_w or '*'}x"
+                                    f"{want_h or '*'}", severity="warning", width=width, height=height,
+                                    expected_width=want_w, expected_height=want_h))  # fmt: skip
+
+
+def _too_large(out: Capture, width: int, height: int) -> bool:
+    if width * height <= MAX_DECODE_PIXELS:
+        return False
+    out.findings.append(finding("too_large", f"{width}x{height} is larger than the pictures this check "
+                                f"decodes ({MAX_DECODE_PIXELS / 1e6:.1f} Mpx): the picture is not judged",
                                 severity="warning", width=width, height=height,
-                                expected_width=want_w, expected_height=want_h))  # fmt: skip
+                                max_pixels=MAX_DECODE_PIXELS))  # fmt: skip
+    return True
 
-    good, jpeg = cv2.imencode(".jpg", last_frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    out["snapshot_jpeg"] = jpeg.tobytes() if good else None
+
+def _stream(cap, job, out: Capture, emit) -> tuple[Received, Packets | None]:
+    """Receive the sample: packets kept undecoded, or (devices) frames decoded as they come."""
+    if job["kind"] != "device":
+        packets = Packets(head=_head(cap))
+
+        def keep_packet(unit: Unit) -> bool:
+            packets.offer(unit.arrival, unit.key, cap)
+            return not packets.chain
+
+        return _receive(cap, job, out, emit, keep_packet), packets
+    kept = [-1.0]
+
+    def keep_frame(unit: Unit) -> bool:
+        if unit.arrival - kept[0] >= KEEP_EVERY_S:
+            ok, frame = cap.retrieve()
+            if ok and frame is not None:
+                out.add_frame(frame)
+                kept[0] = unit.arrival
+        return out.last is None
+
+    received = _receive(cap, job, out, emit, keep_frame)
+    received.trust_pts = False
+    return received, None
+
+
+@contextmanager
+def _slot(slots, emit):
+    """Hold one of the run's decode slots (a multiprocessing semaphore), saying so."""
+    emit("waiting")
+    if slots is not None:
+        slots.acquire()
+    try:
+        emit("decoding")
+        yield
+    finally:
+        if slots is not None:
+            slots.release()
+
+
+def _pictures(job: dict[str, Any], out: Capture, emit) -> dict[str, Any]:
+    """Encode the snapshot (and reference), judge the picture; the result dict."""
+    result = {"findings": out.findings, "metrics": out.metrics}
+    if out.last is None:
+        if not any(f["code"] == "too_large" for f in out.findings):
+            out.fail("no_frames", "no frame of the stream could be decoded")
+        return result
+    good, jpeg = cv2.imencode(".jpg", out.last, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    result["snapshot_jpeg"] = jpeg.tobytes() if good else None
     if job["mode"] == "reference":
-        good, png = cv2.imencode(".png", last_frame)
-        out["reference_png"] = png.tobytes() if good else None
-        return out
-
+        good, png = cv2.imencode(".png", out.last)
+        result["reference_png"] = png.tobytes() if good else None
+        return result
     emit("analysing")
-    reference = None
-    if job.get("reference") and Path(job["reference"]).is_file():
-        reference = cv2.imread(job["reference"], cv2.IMREAD_COLOR)
+    path = Path(job["reference"]) if job.get("reference") else None
+    reference = cv2.imread(str(path), cv2.IMREAD_COLOR) if path and path.is_file() else None
     judged = time.monotonic()
-    picture_findings, picture_metrics = judge(frames, reference, t, source_width=width)
-    metrics["analysis_ms"] = round(1000 * (time.monotonic() - judged))
-    if job.get("reference") and Path(job["reference"]).is_file() and reference is None:
-        for f in picture_findings:
+    found, measures = judge(
+        out.frames, reference, job["thresholds"], source_width=out.metrics["width"]
+    )
+    out.metrics["analysis_ms"] = round(1000 * (time.monotonic() - judged))
+    if path and path.is_file() and reference is None:
+        for f in found:
             if f["code"] == "no_reference":
-                f["message"] = (
-                    f"the reference {Path(job['reference']).name} cannot be read as an image"
-                )
-    findings.extend(picture_findings)
-    metrics.update(picture_metrics)
-    return out
+                f["message"] = f"the reference {path.name} cannot be read as an image"
+    out.findings.extend(found)
+    out.metrics.update(measures)
+    return result
 
 
-def worker_main(job: dict[str, Any], conn) -> None:
+def _judge(job, out: Capture, received: Received, nominal: float | None) -> None:
+    expected = job["expect"].get("fps") or (nominal if job["kind"] == "file" else None)
+    found, measures = judge_stream(received, sample=job["sample"], expected_fps=expected,
+                                   t=job["thresholds"])  # fmt: skip
+    out.metrics.update(measures, decoded_frames=measures["frames_received"])
+    if nominal:
+        out.metrics["nominal_fps"] = nominal
+    out.findings[:0] = found
+
+
+def _no_frames(job: dict[str, Any], out: Capture) -> dict[str, Any]:
+    timeout = job["read_timeout"]
+    out.fail(
+        "no_frames", f"the stream opened but sent no frame within {timeout:g}s", timeout_s=timeout
+    )
+    return {"findings": out.findings, "metrics": out.metrics}
+
+
+def _decode_file(job: dict[str, Any], out: Capture) -> None:
+    """A file whose codec does not decode from bare packets (MS MPEG-4 in AVI): decode it
+    from its start instead."""
+    cap = cv2.VideoCapture(job["source"], cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    kept_at = -1.0
+    while len(out.frames) < MOST_FRAMES:
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            break
+        pts = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if pts - kept_at >= KEEP_EVERY_S:
+            out.add_frame(frame)
+            kept_at = pts
+    cap.release()
+
+
+def capture(job: dict[str, Any], emit, slots=None) -> dict[str, Any]:
+    """Run the measurement of one camera; return findings, metrics and pictures.
+
+    A failure that only says "nothing came in time" while this process waited for a CPU
+    most of that time is reported as ``checker_overloaded`` instead (``blame_machine``).
+    """
+    job = {**job, "began": time.monotonic()}
+    waited = schedstat_wait_s()
+    result = _capture(job, emit, slots)
+    now_waited = schedstat_wait_s()
+    if waited is not None and now_waited is not None:
+        what = ", ".join(
+            f["code"] for f in result["findings"] if f["code"] in TIMED or f["code"] == "stalled"
+        )
+        busy = starved_finding(
+            now_waited - waited, time.monotonic() - job["began"], job["thresholds"], what
+        )
+        result["findings"] = blame_machine(result["findings"], busy)
+    return result
+
+
+def _capture(job: dict[str, Any], emit, slots) -> dict[str, Any]:
+    out = Capture(metrics={"sample_s": job["sample"]})
+    emit("connecting")
+    if not _reach(job, out, job["began"]) or (cap := _opened(job, out, job["began"])) is None:
+        return {"findings": out.findings, "metrics": out.metrics}
+    nominal = cap.get(cv2.CAP_PROP_FPS)
+    nominal = round(nominal, 2) if 0 < nominal < 240 else None
+    size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    emit("reading", connect_ms=out.metrics["connect_ms"])
+    try:
+        received, packets = _stream(cap, job, out, emit)
+    finally:
+        cap.release()
+    if not received.units:
+        return _no_frames(job, out)
+    _judge(job, out, received, nominal)
+    with _slot(slots, emit):
+        if packets is not None and not _too_large(out, *size):
+            decoding = time.monotonic()
+            _decode(packets, out)
+            if out.last is None and job["kind"] == "file":
+                _decode_file(job, out)
+            out.metrics["decode_ms"] = round(1000 * (time.monotonic() - decoding))
+        if out.last is not None:
+            size = out.last.shape[1], out.last.shape[0]
+        _size_findings(job, out, *size)
+        return _pictures(job, out, emit)
+
+
+def worker_main(job: dict[str, Any], conn, slots=None) -> None:
     """Process entry: capture one camera, send ("phase", ...)* then ("result", ...)."""
+    import resource
+
     log = tempfile.TemporaryFile()
     os.dup2(log.fileno(), 2)  # FFmpeg/OpenCV write here, not to the technician's terminal
     os.dup2(log.fileno(), 1)
@@ -240,7 +467,7 @@ def worker_main(job: dict[str, Any], conn) -> None:
         conn.send(("phase", {"phase": phase, **data}))
 
     try:
-        result = capture(job, emit)
+        result = capture(job, emit, slots)
     except Exception as exc:  # a bug or an OpenCV error: report it as this camera's result
         detail = traceback.format_exc(limit=3)
         result = {"findings": [finding("no_frames", f"capture failed: {type(exc).__name__}: {exc}")],

@@ -36,9 +36,9 @@ def make_footage(site, clip: Path = CLIP) -> dict[str, str]:
 
 
 def run(demo) -> str:
-    from ppe_tech.cameras.pak import summary
+    from ppe_tech.cameras.pak_entry import summary
     from ppe_tech.cameras.verify import run_verification
 
     make_footage(demo.site)
     result = run_verification(demo.site, demo.db, exam_id=demo.exam_id, sample=2.0)
-    return f"run {result['run_id']}, {summary(result)}"
+    return f"run {result.run_id}, {summary(result)}"

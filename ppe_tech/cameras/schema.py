@@ -1,6 +1,7 @@
 """Store tables of the cameras job (see ppe_tech.store for how migrations apply).
 
-camera_runs: one row per ``cameras verify`` (or checklist probe) run.
+camera_runs: one row per ``cameras verify`` (or checklist probe) run; ``pak_entry`` is the
+number of the PAK journal entry of the check it belongs to.
 camera_results: one row per camera of a run; ``source`` is masked, ``findings`` and
 ``metrics`` are JSON, ``snapshot`` is relative to the site folder.
 """
@@ -33,5 +34,10 @@ CREATE TABLE camera_results (
     PRIMARY KEY (run_id, camera_id)
 );
 """,
+    ),
+    (
+        "cameras-0002-pak-entry",
+        # the PAK journal entry of the check the run belongs to (several runs may share one)
+        "ALTER TABLE camera_runs ADD COLUMN pak_entry INTEGER;",
     ),
 ]

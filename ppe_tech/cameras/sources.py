@@ -3,16 +3,21 @@
 The pre-check tells apart what OpenCV reports only as "could not open": a refused
 port, a host that accepts TCP and never answers, and an RTSP/HTTP error status
 (404: wrong path; 401: wrong password). It speaks just enough RTSP (DESCRIBE) or
-HTTP (GET) to read the status line, within the camera's open timeout.
+HTTP (GET) to read the response head, within the camera's open timeout. Credentials
+are sent only when the camera asks (a 401 challenge): Digest when offered, Basic only
+when it is the only scheme (the result's ``auth`` says which).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
+import secrets
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
@@ -37,75 +42,211 @@ class Precheck:
     message: str = ""
     status: int | None = None  # RTSP/HTTP status code when one came back
     connect_ms: float | None = None
+    auth: str | None = None  # the scheme credentials were sent with after a 401: digest | basic
+
+    def metrics(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.connect_ms is not None:
+            out["tcp_connect_ms"] = round(self.connect_ms)
+        if self.status is not None:
+            out["status"] = self.status
+        if self.auth is not None:
+            out["auth"] = self.auth
+            if self.auth == "basic":
+                out["auth_note"] = (
+                    "the camera offers only Basic: the password crosses the network in clear"
+                )
+        return out
+
+
+@dataclass
+class _Answer:
+    status: int
+    reason: str
+    protocol: str
+    challenges: dict[str, dict[str, str]]  # scheme (lower case) -> its parameters
+
+
+class _Failed(Exception):
+    def __init__(self, check: Precheck):
+        self.check = check
+
+
+_CHALLENGE = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
+
+
+def _challenges(head: str) -> dict[str, dict[str, str]]:
+    """WWW-Authenticate headers of a response head, by scheme."""
+    found: dict[str, dict[str, str]] = {}
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() != "www-authenticate":
+            continue
+        scheme, _, params = value.strip().partition(" ")
+        found[scheme.lower()] = {k.lower(): q or b for k, q, b in _CHALLENGE.findall(params)}
+    return found
+
+
+def digest_authorization(
+    challenge: dict[str, str], *, user: str, password: str, method: str, uri: str
+) -> str:
+    """The ``Authorization: Digest ...`` value answering ``challenge`` (RFC 2617 / 7616)."""
+    algorithm = challenge.get("algorithm", "MD5")
+    name = "sha256" if algorithm.upper().startswith("SHA-256") else "md5"
+
+    def h(text: str) -> str:
+        return hashlib.new(name, text.encode()).hexdigest()
+
+    realm, nonce = challenge.get("realm", ""), challenge.get("nonce", "")
+    ha1, ha2 = h(f"{user}:{realm}:{password}"), h(f"{method}:{uri}")
+    fields = {"username": user, "realm": realm, "nonce": nonce, "uri": uri}
+    if "auth" in [q.strip() for q in challenge.get("qop", "").split(",")]:
+        cnonce, nc = secrets.token_hex(8), "00000001"
+        fields["response"] = h(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+        extra = f', qop=auth, nc={nc}, cnonce="{cnonce}"'
+    else:
+        fields["response"] = h(f"{ha1}:{nonce}:{ha2}")
+        extra = ""
+    if "opaque" in challenge:
+        fields["opaque"] = challenge["opaque"]
+    quoted = ", ".join(f'{k}="{v}"' for k, v in fields.items())
+    return f"Digest {quoted}, algorithm={algorithm}{extra}"
+
+
+class _Probe:
+    """One RTSP DESCRIBE / HTTP GET conversation with a camera, within one deadline."""
+
+    def __init__(self, url: str, timeout: float):
+        parts = urlsplit(url)
+        self.scheme = parts.scheme.lower()
+        self.host, self.port = (
+            parts.hostname or "",
+            parts.port or DEFAULT_PORTS.get(self.scheme, 554),
+        )
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.netloc = self.host if parts.port is None else f"{self.host}:{self.port}"
+        self.user = unquote(parts.username) if parts.username is not None else None
+        self.password = unquote(parts.password or "")
+        self.timeout, self.deadline = timeout, time.monotonic() + timeout
+        self.connect_ms: float | None = None
+        self.cseq = 0
+
+    @property
+    def method(self) -> str:
+        return "DESCRIBE" if self.scheme == "rtsp" else "GET"
+
+    @property
+    def uri(self) -> str:
+        return f"rtsp://{self.netloc}{self.path}" if self.scheme == "rtsp" else self.path
+
+    def _fail(self, code: str, message: str) -> _Failed:
+        return _Failed(Precheck(False, code, message, connect_ms=self.connect_ms))
+
+    def connect(self) -> socket.socket:
+        began = time.monotonic()
+        where = f"{self.host}:{self.port}"
+        try:
+            sock = socket.create_connection(
+                (self.host, self.port), timeout=max(0.05, self.deadline - began)
+            )
+        except ConnectionRefusedError:
+            raise self._fail("unreachable", f"{where} refused the connection") from None
+        except TimeoutError:
+            raise self._fail(
+                "timeout", f"no TCP connection to {where} within {self.timeout:g}s"
+            ) from None
+        except socket.gaierror as exc:
+            raise self._fail("unreachable", f"unknown host {self.host}: {exc.strerror}") from None
+        except OSError as exc:
+            raise self._fail("unreachable", f"{where} unreachable: {exc.strerror or exc}") from None
+        if self.connect_ms is None:
+            self.connect_ms = 1000 * (time.monotonic() - began)
+        return sock
+
+    def request(self, authorization: str | None) -> bytes:
+        self.cseq += 1
+        auth = f"Authorization: {authorization}\r\n" if authorization else ""
+        if self.scheme == "rtsp":
+            return (f"DESCRIBE {self.uri} RTSP/1.0\r\nCSeq: {self.cseq}\r\nAccept: application/sdp\r\n"
+                    f"User-Agent: ppe-tech\r\n{auth}\r\n").encode()  # fmt: skip
+        return f"GET {self.path} HTTP/1.0\r\nHost: {self.netloc}\r\nUser-Agent: ppe-tech\r\n{auth}\r\n".encode()
+
+    def ask(self, authorization: str | None = None) -> _Answer:
+        """Send one request on a new connection and read the response head."""
+        where = f"{self.host}:{self.port}"
+        with self.connect() as sock:
+            try:
+                sock.settimeout(max(0.05, self.deadline - time.monotonic()))
+                sock.sendall(self.request(authorization))
+                data = b""
+                while b"\r\n\r\n" not in data and len(data) < 16384:
+                    sock.settimeout(max(0.05, self.deadline - time.monotonic()))
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except TimeoutError:
+                raise self._fail("timeout", f"{where} accepted the connection but did not answer within "
+                                 f"{self.timeout:g}s") from None  # fmt: skip
+            except OSError as exc:
+                raise self._fail("unreachable", f"{where}: {exc.strerror or exc}") from None
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1", "replace")
+        line = head.split("\r\n", 1)[0]
+        match = re.match(r"(RTSP|HTTP)/\d\.\d (\d{3}) ?(.*)", line)
+        if not match:
+            if not data:
+                raise self._fail("unreachable", f"{where} closed the connection without answering")
+            raise self._fail(
+                "unreachable", f"{where} does not speak {self.scheme.upper()}: {line[:60]!r}"
+            )
+        return _Answer(
+            int(match.group(2)), match.group(3).strip(), match.group(1), _challenges(head)
+        )
+
+    def credentials(self, answer: _Answer) -> tuple[str, str] | None:
+        """(scheme, Authorization value) answering a 401: Digest when offered, Basic only when
+        it is the only scheme offered; None without a user or a usable scheme."""
+        if self.user is None:
+            return None
+        if "digest" in answer.challenges:
+            value = digest_authorization(answer.challenges["digest"], user=self.user,
+                                         password=self.password, method=self.method, uri=self.uri)  # fmt: skip
+            return "digest", value
+        if set(answer.challenges) == {"basic"}:
+            token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+            return "basic", f"Basic {token}"
+        return None
 
 
 def precheck(url: str, timeout: float) -> Precheck:
-    """TCP connect, then one RTSP DESCRIBE / HTTP GET; read only the status line."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host, port = parts.hostname or "", parts.port or DEFAULT_PORTS.get(scheme, 554)
-    if scheme in ("rtsps", "https"):
+    """TCP connect, then one RTSP DESCRIBE / HTTP GET; read only the response head.
+
+    No credentials go out unasked: only after a 401 challenge, with Digest when the camera
+    offers it and Basic only when it offers nothing else (``auth`` says which was used).
+    """
+    probe = _Probe(url, timeout)
+    if probe.scheme in ("rtsps", "https"):
         return Precheck(True)  # TLS: leave it to FFmpeg
-    began = time.monotonic()
-    deadline = began + timeout
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except ConnectionRefusedError:
-        return Precheck(False, "unreachable", f"{host}:{port} refused the connection")
-    except TimeoutError:
-        return Precheck(False, "timeout", f"no TCP connection to {host}:{port} within {timeout:g}s")
-    except socket.gaierror as exc:
-        return Precheck(False, "unreachable", f"unknown host {host}: {exc.strerror}")
-    except OSError as exc:
-        return Precheck(False, "unreachable", f"{host}:{port} unreachable: {exc.strerror or exc}")
-    connect_ms = 1000 * (time.monotonic() - began)
-    with sock:
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        netloc = host if parts.port is None else f"{host}:{port}"
-        auth = ""
-        if parts.username is not None:
-            token = base64.b64encode(
-                f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-            )
-            auth = f"Authorization: Basic {token.decode()}\r\n"
-        if scheme == "rtsp":
-            request = (f"DESCRIBE rtsp://{netloc}{path} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n"
-                       f"User-Agent: ppe-tech\r\n{auth}\r\n")  # fmt: skip
-        else:
-            request = f"GET {path} HTTP/1.0\r\nHost: {netloc}\r\nUser-Agent: ppe-tech\r\n{auth}\r\n"
-        try:
-            sock.settimeout(max(0.05, deadline - time.monotonic()))
-            sock.sendall(request.encode())
-            data = b""
-            while b"\r\n" not in data and len(data) < 4096:
-                sock.settimeout(max(0.05, deadline - time.monotonic()))
-                chunk = sock.recv(1024)
-                if not chunk:
-                    break
-                data += chunk
-        except TimeoutError:
-            return Precheck(False, "timeout", f"{host}:{port} accepted the connection but did not answer "
-                            f"within {timeout:g}s", connect_ms=connect_ms)  # fmt: skip
-        except OSError as exc:
-            return Precheck(
-                False, "unreachable", f"{host}:{port}: {exc.strerror or exc}", connect_ms=connect_ms
-            )
-    line = data.split(b"\r\n", 1)[0].decode("latin-1", "replace")
-    match = re.match(r"(RTSP|HTTP)/\d\.\d (\d{3}) ?(.*)", line)
-    if not match:
-        if not data:
-            return Precheck(False, "unreachable", f"{host}:{port} closed the connection without answering",
-                            connect_ms=connect_ms)  # fmt: skip
-        return Precheck(False, "unreachable", f"{host}:{port} does not speak {scheme.upper()}: {line[:60]!r}",
-                        connect_ms=connect_ms)  # fmt: skip
-    status = int(match.group(2))
-    reason = match.group(3).strip()
-    if status == 401:  # digest auth and the like: FFmpeg does the full handshake
-        return Precheck(True, status=status, connect_ms=connect_ms)
-    if status >= 400:
+        answer, auth = probe.ask(), None
+        if answer.status == 401 and (chosen := probe.credentials(answer)) is not None:
+            auth = chosen[0]
+            answer = probe.ask(chosen[1])
+    except _Failed as failed:
+        return failed.check
+    return _verdict(answer, probe, auth)
+
+
+def _verdict(answer: _Answer, probe: _Probe, auth: str | None) -> Precheck:
+    status, reason = answer.status, answer.reason
+    if status == 401 and auth is not None:
+        message = f"{answer.protocol} 401 {reason} (wrong user or password?)"
+        return Precheck(
+            False, "unreachable", message, status=status, connect_ms=probe.connect_ms, auth=auth
+        )
+    if status >= 400 and status != 401:
         what = {404: " (wrong path?)", 403: " (access denied)"}.get(status, "")
-        return Precheck(False, "unreachable", f"{match.group(1)} {status} {reason}{what}", status=status,
-                        connect_ms=connect_ms)  # fmt: skip
-    return Precheck(True, status=status, connect_ms=connect_ms)
+        return Precheck(False, "unreachable", f"{answer.protocol} {status} {reason}{what}", status=status,
+                        connect_ms=probe.connect_ms, auth=auth)  # fmt: skip
+    # 401 without credentials to send: FFmpeg tries and says what it gets
+    return Precheck(True, status=status, connect_ms=probe.connect_ms, auth=auth)

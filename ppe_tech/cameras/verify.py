@@ -1,42 +1,58 @@
-"""Verify cameras concurrently: one process per camera, each under a hard time bound.
+"""Verify cameras concurrently: one process per camera, each under a time bound per phase.
 
 Why processes: OpenCV serialises FFmpeg opens behind a global lock (unless
 ``OPENCV_FFMPEG_IS_THREAD_SAFE=1``), and a thread stuck inside FFmpeg can never be
 stopped. A process can: the parent waits on every camera's pipe at once and kills
-any capture that outlives ``hard_limit(job)``. Processes come from a forkserver with
-OpenCV preloaded, so starting one costs a fork, not an import of OpenCV.
+any capture that outlives its bound (``hard_limit(job)`` until the stream is received,
+then a decode allowance). Processes come from a forkserver with OpenCV preloaded, so
+starting one costs a fork, not an import of OpenCV.
+
+Every camera receives its stream at once for the whole sample (receiving undecoded
+packets costs little); decoding and judging the picture, which cost CPU, take one of
+``parallel`` slots (``cameras.parallel``, default the number of cores), so a run of 64
+cameras never has 64 decoders fighting over two cores.
 
 Public API:
   ``select_cameras(site, ids=(), zone=None) -> list[Camera]``
-  ``verify_cameras(site, cameras, sample=..., on_event=None, mode="verify") -> list[dict]``
+  ``verify_cameras(site, cameras, *, sample=None, parallel=None, ...) -> list[dict]``
   ``run_verification(site, conn, ...) -> dict``: verify, write snapshots, store the run.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import wait
+from pathlib import Path
 from typing import Any
 
+from ppe_tech.cameras import results
+from ppe_tech.cameras.findings import finding, sort_findings, status_of
+from ppe_tech.cameras.pak_entry import record_verification
 from ppe_tech.cameras.sources import source_kind
+from ppe_tech.cameras.stream import OVERLOADED, schedstat_wait_s, starved_finding
 from ppe_tech.cameras.thresholds import effective_thresholds
 from ppe_tech.errors import ConfigError
+from ppe_tech.fsutil import atomic_write_bytes
 from ppe_tech.site import Camera, Site
+from ppe_tech.timeutil import utc_now
 
 DEFAULT_SAMPLE_S = 3.0
-MAX_PARALLEL = 48
+MAX_WORKERS = 256  # camera processes at once: every camera is received for the whole sample
 ANALYSIS_ALLOWANCE_S = 6.0  # process start, picture analysis and snapshot, on a busy machine
 LIVE_WARMUP_S = 0.5  # keep in step with capture.LIVE_WARMUP_S (not imported: no cv2 here)
-FAIL_CODES_ORDER = (
-    "unreachable", "timeout", "no_frames", "stalled", "low_fps", "resolution_mismatch", "black",
-    "uniform", "overexposed", "frozen", "blurred", "covered", "moved", "no_reference",
-)  # fmt: skip
+AFTER_RECEIPT = ("waiting", "decoding", "analysing")  # phases once the stream was received
 
 EventHandler = Callable[[str, str, dict[str, Any]], None]  # (camera id, phase, data)
+
+
+def default_parallel() -> int:
+    """Cameras decoded and judged at once when ``cameras.parallel`` is not set: the cores."""
+    return max(1, os.cpu_count() or 1)
 
 
 def select_cameras(site: Site, ids: Sequence[str] = (), zone: str | None = None) -> list[Camera]:
@@ -91,129 +107,174 @@ def _context():
     return ctx
 
 
-def status_of(findings: list[dict[str, Any]]) -> str:
-    severities = {f.get("severity", "fail") for f in findings}
-    return "fail" if "fail" in severities else "warning" if severities else "ok"
+@dataclass
+class _Worker:
+    job: dict[str, Any]
+    process: Any
+    started: float
+    deadline: float
+    phase: str = "started"
 
 
-def _run_workers(
-    jobs: list[dict[str, Any]], on_event: EventHandler | None
-) -> dict[str, dict[str, Any]]:
-    ctx = _context()
+class _Pool:
+    """One process per camera, all receiving at once; ``parallel`` of them decode at once."""
 
-    pending = list(jobs)
-    running: dict[
-        Any, tuple[dict, Any, float, float]
-    ] = {}  # conn -> (job, process, started, deadline)
-    results: dict[str, dict[str, Any]] = {}
+    def __init__(self, jobs: list[dict[str, Any]], parallel: int, on_event: EventHandler | None):
+        self.ctx = _context()
+        self.slots = self.ctx.BoundedSemaphore(parallel)
+        self.pending, self.on_event = list(jobs), on_event
+        # waiting for a slot: the decodes of the cameras ahead, each within its allowance
+        self.wait_limit = ANALYSIS_ALLOWANCE_S * (1 + len(jobs) / parallel)
+        self.running: dict[Any, _Worker] = {}
+        self.results: dict[str, dict[str, Any]] = {}
 
-    def finish(conn, result: dict[str, Any]) -> None:
-        job, process, started, _ = running.pop(conn)
-        result["duration_ms"] = round(1000 * (time.monotonic() - started))
-        results[job["id"]] = result
+    def _event(self, camera_id: str, phase: str, data: dict[str, Any]) -> None:
+        if self.on_event:
+            self.on_event(camera_id, phase, data)
+
+    def _start(self, job: dict[str, Any]) -> None:
+        reader, writer = self.ctx.Pipe(duplex=False)
+        process = self.ctx.Process(target=_entry, args=(job, writer, self.slots),
+                                   name=f"camera-{job['id']}", daemon=True)  # fmt: skip
+        started = time.monotonic()
+        process.start()
+        writer.close()
+        self.running[reader] = _Worker(job, process, started, started + hard_limit(job))
+        self._event(job["id"], "started", {})
+
+    def _finish(self, conn, result: dict[str, Any]) -> None:
+        worker = self.running.pop(conn)
+        result["duration_ms"] = round(1000 * (time.monotonic() - worker.started))
+        self.results[worker.job["id"]] = result
         conn.close()
-        process.join(timeout=2)
-        if process.is_alive():
-            process.kill()
-            process.join()
-        if on_event:
-            on_event(job["id"], "done", result)
+        worker.process.join(timeout=2)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        self._event(worker.job["id"], "done", result)
 
-    try:
-        while pending or running:
-            while pending and len(running) < MAX_PARALLEL:
-                job = pending.pop(0)
-                reader, writer = ctx.Pipe(duplex=False)
-                process = ctx.Process(
-                    target=_entry, args=(job, writer), name=f"camera-{job['id']}", daemon=True
-                )
-                started = time.monotonic()
-                process.start()
-                writer.close()
-                running[reader] = (job, process, started, started + hard_limit(job))
-                if on_event:
-                    on_event(job["id"], "started", {})
-            soonest = min(deadline for *_, deadline in running.values())
-            for conn in wait(list(running), timeout=max(0.0, soonest - time.monotonic())):
-                job = running[conn][0]
-                try:
-                    kind, data = conn.recv()
-                except (EOFError, OSError):
-                    code = running[conn][1].exitcode
-                    finish(conn, {"findings": [{"code": "no_frames", "severity": "fail",
-                                                "message": f"the capture process died (exit code {code})"}],
-                                  "metrics": {}})  # fmt: skip
-                    continue
-                if kind == "result":
-                    finish(conn, data)
-                elif on_event:
-                    on_event(job["id"], data.get("phase", "?"), data)
-            now = time.monotonic()
-            for conn, (_job, process, started, deadline) in list(running.items()):
-                if now >= deadline:
-                    process.kill()
-                    limit = deadline - started
-                    finish(conn, {"findings": [{"code": "timeout", "severity": "fail",
-                                                "message": f"no result within {limit:.0f}s: capture stopped",
-                                                "limit_s": round(limit, 1)}], "metrics": {}})  # fmt: skip
-    finally:
-        for conn, (_, process, *_rest) in list(running.items()):
-            process.kill()
-            process.join()
-            conn.close()
-    return results
+    def _receive(self, conn) -> None:
+        worker = self.running[conn]
+        try:
+            kind, data = conn.recv()
+        except (EOFError, OSError):
+            code = worker.process.exitcode
+            self._finish(conn, {"findings": [finding("no_frames", "the capture process died "
+                                                     f"(exit code {code})")], "metrics": {}})  # fmt: skip
+            return
+        if kind == "result":
+            self._finish(conn, data)
+            return
+        worker.phase = data.get("phase", "?")
+        if worker.phase == "waiting":
+            worker.deadline = time.monotonic() + self.wait_limit
+        elif worker.phase == "decoding":
+            worker.deadline = time.monotonic() + ANALYSIS_ALLOWANCE_S
+        self._event(worker.job["id"], worker.phase, data)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for conn, worker in list(self.running.items()):
+            if now >= worker.deadline:
+                late = _late(worker, now)  # reads the worker's CPU wait: before the kill
+                worker.process.kill()
+                self._finish(conn, {"findings": [late], "metrics": {}})
+
+    def run(self) -> dict[str, dict[str, Any]]:
+        try:
+            while self.pending or self.running:
+                while self.pending and len(self.running) < MAX_WORKERS:
+                    self._start(self.pending.pop(0))
+                soonest = min(w.deadline for w in self.running.values())
+                for conn in wait(list(self.running), timeout=max(0.0, soonest - time.monotonic())):
+                    self._receive(conn)
+                self._expire()
+        finally:
+            for conn, worker in list(self.running.items()):
+                worker.process.kill()
+                worker.process.join()
+                conn.close()
+        return self.results
 
 
-def _entry(job: dict[str, Any], conn) -> None:
+def _late(worker: _Worker, now: float) -> dict[str, Any]:
+    """A worker killed at its deadline: the camera's timeout, unless the stream had been
+    received and only the decoding and judging were too slow, or the worker spent its time
+    waiting for a CPU: then this machine was too busy (``checker_overloaded``)."""
+    limit = now - worker.started
+    timeout = finding(
+        "timeout", f"no result within {limit:.0f}s: capture stopped", limit_s=round(limit, 1)
+    )
+    if worker.phase in AFTER_RECEIPT:
+        return finding(OVERLOADED, f"the stream was received, but this machine was too busy to judge "
+                       f"the picture within {limit:.0f}s", severity="warning",
+                       phase=worker.phase, limit_s=round(limit, 1))  # fmt: skip
+    waited = schedstat_wait_s(worker.process.pid)
+    busy = starved_finding(
+        waited, limit, worker.job["thresholds"], f"no result within {limit:.0f}s"
+    )
+    return busy or timeout
+
+
+def _entry(job: dict[str, Any], conn, slots) -> None:
     from ppe_tech.cameras.capture import worker_main
 
-    worker_main(job, conn)
+    worker_main(job, conn, slots)
 
 
 def verify_cameras(
     site: Site,
     cameras: Sequence[Camera],
-    sample: float = DEFAULT_SAMPLE_S,
+    *,
+    sample: float | None = None,
+    parallel: int | None = None,
     on_event: EventHandler | None = None,
     mode: str = "verify",
 ) -> list[dict[str, Any]]:
     """Measure and judge ``cameras`` concurrently; one dict per camera, in the given order.
 
-    Each dict: id, zone, room, source (masked), status, findings (masked messages),
-    metrics, duration_ms, log (masked FFmpeg diagnostics), snapshot_jpeg (bytes or
-    None) and, in ``mode="reference"``, reference_png.
+    ``sample`` and ``parallel`` default to ``cameras.sample`` and ``cameras.parallel`` of
+    ppe.yaml. Each dict: id, zone, room, source (masked), status, findings (masked
+    messages), metrics, duration_ms, log (masked FFmpeg diagnostics), snapshot_jpeg (bytes
+    or None) and, in ``mode="reference"``, reference_png.
     """
+    settings = site.config.camera_settings
+    sample = settings.sample.total_seconds() if sample is None else sample
+    parallel = parallel or settings.parallel or default_parallel()
     if sample <= 0:
         raise ConfigError("--sample must be a positive number of seconds")
     jobs = [camera_job(site, camera, sample, mode) for camera in cameras]
-    raw = _run_workers(jobs, on_event)
-    out = []
-    for camera in cameras:
-        result = raw[camera.id]
-        findings = result.get("findings", [])
-        log = site.redact(result.get("log", ""))
-        for f in findings:
-            f["message"] = site.redact(str(f.get("message", "")))
-            if f["code"] == "unreachable" and f["message"] == "the stream could not be opened":
-                detail = _ffmpeg_error(log)
-                f["message"] += f": {detail}" if detail else ""
-        findings.sort(
-            key=lambda f: FAIL_CODES_ORDER.index(f["code"]) if f["code"] in FAIL_CODES_ORDER else 99
-        )
-        out.append({
-            "id": camera.id,
-            "zone": camera.zone,
-            "room": camera.room,
-            "source": site.redact(camera.source),
-            "status": status_of(findings),
-            "findings": findings,
-            "metrics": result.get("metrics", {}),
-            "duration_ms": result.get("duration_ms"),
-            "log": log,
-            "snapshot_jpeg": result.get("snapshot_jpeg"),
-            "reference_png": result.get("reference_png"),
-        })  # fmt: skip
-    return out
+    raw = _Pool(jobs, parallel, on_event).run()
+    return [_camera_result(site, camera, raw[camera.id]) for camera in cameras]
+
+
+def _camera_result(site: Site, camera: Camera, result: dict[str, Any]) -> dict[str, Any]:
+    findings = result.get("findings", [])
+    log = site.redact(result.get("log", ""))
+    for f in findings:
+        f["message"] = site.redact(str(f.get("message", "")))
+        if f["code"] == "unreachable" and f["message"] == "the stream could not be opened":
+            detail = _ffmpeg_error(log)
+            f["message"] += f": {detail}" if detail else ""
+    sort_findings(findings)
+    return {
+        "id": camera.id,
+        "zone": camera.zone,
+        "room": camera.room,
+        "source": site.redact(camera.source),
+        "status": status_of(findings),
+        "findings": findings,
+        "metrics": result.get("metrics", {}),
+        "duration_ms": result.get("duration_ms"),
+        "log": log,
+        "snapshot_jpeg": result.get("snapshot_jpeg"),
+        "reference_png": result.get("reference_png"),
+    }
+
+
+def overloaded(run: results.CameraRun) -> list[str]:
+    """Ids of the cameras this machine was too busy to judge (``checker_overloaded``)."""
+    return [c.id for c in run.cameras if OVERLOADED in c.codes]
 
 
 def _ffmpeg_error(log: str) -> str:
@@ -226,12 +287,42 @@ def _ffmpeg_error(log: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
-def _write_snapshot(site: Site, name: str, data: bytes) -> str:
-    from ppe_tech.fsutil import atomic_write_bytes
-
+def write_snapshot(site: Site, name: str, data: bytes) -> Path:
+    """snapshots/NAME written atomically; its path."""
     path = site.file_in("snapshots", name)
     atomic_write_bytes(path, data)
-    return str(path.relative_to(site.folder))
+    return path
+
+
+def write_reference(site: Site, camera_id: str, png: bytes) -> str:
+    """Write references/ID.png atomically; return its path."""
+    path = site.file_in("references", f"{camera_id}.png")
+    atomic_write_bytes(path, png)
+    return str(path)
+
+
+def capture_references(site: Site, cameras: Sequence[Camera]) -> list[dict[str, Any]]:
+    """Capture a candidate reference of each camera and write its snapshot for a person to
+    look at (``snapshots/reference-STAMP-ID.jpg``); one entry per camera: id, status
+    ("captured" | "failed"), snapshot (path or None), findings and reference_png (bytes);
+    save the approved ones with ``write_reference``."""
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    out = []
+    for r in verify_cameras(site, cameras, sample=1.0, mode="reference"):
+        entry = {"id": r["id"], "status": "failed", "snapshot": None, "reference": None,
+                 "findings": r["findings"], "reference_png": r.get("reference_png")}  # fmt: skip
+        if entry["reference_png"] and r["snapshot_jpeg"]:
+            name = f"reference-{stamp}-{r['id']}.jpg"
+            entry.update(
+                status="captured", snapshot=str(write_snapshot(site, name, r["snapshot_jpeg"]))
+            )
+        out.append(entry)
+    return out
+
+
+def _selection(camera_ids: Sequence[str], zone: str | None) -> str:
+    selection = ",".join(camera_ids) if camera_ids else (f"zone:{zone}" if zone else "all")
+    return selection + (f";zone:{zone}" if camera_ids and zone else "")
 
 
 def run_verification(
@@ -239,62 +330,30 @@ def run_verification(
     conn: sqlite3.Connection,
     camera_ids: Sequence[str] = (),
     zone: str | None = None,
+    *,
     exam_id: str | None = None,
-    sample: float = DEFAULT_SAMPLE_S,
+    sample: float | None = None,
+    parallel: int | None = None,
     on_event: EventHandler | None = None,
-) -> dict[str, Any]:
-    """Verify the selected cameras, write one snapshot each, store the run, and append it to
-    the PAK access log as a performance check; return it.
-
-    The returned dict has the shape of ``results.latest_verification`` plus
-    ``duration_ms`` per camera and ``pak_entry`` (the number of the log entry).
+    responsible: str | None = None,
+) -> results.CameraRun:
+    """Verify the selected cameras, write one snapshot each, store the run, and record it in
+    the PAK access log as a performance check; return it (``to_json()``: the documented
+    JSON, the shape of ``results.latest_verification`` plus ``pak_entry_new``).
     """
-    from ppe_tech.cameras.pak import record_verification
-    from ppe_tech.cameras.results import load_run
-    from ppe_tech.store import transaction
-    from ppe_tech.timeutil import iso, utc_now
-
     cameras = select_cameras(site, camera_ids, zone)
-    selection = ",".join(camera_ids) if camera_ids else (f"zone:{zone}" if zone else "all")
-    if camera_ids and zone:
-        selection += f";zone:{zone}"
-    started = utc_now()
-    with transaction(conn):
-        run_id = conn.execute(
-            "INSERT INTO camera_runs (started_at, exam_id, sample_s, selection) VALUES (?, ?, ?, ?)",
-            (iso(started), exam_id, sample, selection),
-        ).lastrowid
-    results = verify_cameras(site, cameras, sample=sample, on_event=on_event)
-    rows = []
-    for r in results:
-        snapshot = None
-        if r["snapshot_jpeg"]:
-            snapshot = _write_snapshot(
-                site, f"cameras-run{run_id}-{r['id']}.jpg", r["snapshot_jpeg"]
-            )
-        rows.append((run_id, r["id"], r["zone"], r["room"], r["source"], r["status"],
-                     json.dumps(r["findings"], ensure_ascii=False), json.dumps(r["metrics"]),
-                     snapshot, r["duration_ms"] or 0))  # fmt: skip
-    overall = status_of([{"severity": r["status"]} for r in results if r["status"] != "ok"])
-    with transaction(conn):
-        conn.executemany(
-            "INSERT INTO camera_results (run_id, camera_id, zone, room, source, status, findings, metrics,"
-            " snapshot, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+    sample = site.config.camera_settings.sample.total_seconds() if sample is None else sample
+    run_id = results.start_run(
+        conn, exam_id=exam_id, sample_s=sample, selection=_selection(camera_ids, zone)
+    )
+    checked = verify_cameras(site, cameras, sample=sample, parallel=parallel, on_event=on_event)
+    for cam in checked:
+        shot = cam.pop("snapshot_jpeg")
+        name = f"cameras-run{run_id}-{cam['id']}.jpg"
+        cam["snapshot"] = (
+            str(write_snapshot(site, name, shot).relative_to(site.folder)) if shot else None
         )
-        conn.execute(
-            "UPDATE camera_runs SET finished_at = ?, status = ? WHERE id = ?",
-            (iso(utc_now()), overall, run_id),
-        )
-    run = load_run(conn, run_id)
-    run["pak_entry"] = record_verification(site, conn, run)["seq"]
+    results.finish_run(conn, run_id, checked)
+    run = results.load_run(conn, run_id, folder=site.folder)
+    run.pak_entry, run.pak_entry_new = record_verification(site, conn, run, responsible=responsible)
     return run
-
-
-def write_reference(site: Site, camera_id: str, png: bytes) -> str:
-    """Write references/ID.png atomically; return its path."""
-    from ppe_tech.fsutil import atomic_write_bytes
-
-    path = site.file_in("references", f"{camera_id}.png")
-    atomic_write_bytes(path, png)
-    return str(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -106,21 +107,40 @@ def _snapshot_dir(run: dict) -> str:
     return str(Path(shots[0]).parent) if shots else "-"
 
 
+def _busy_line(run) -> str | None:
+    """The summary line when this machine was too busy to judge some cameras."""
+    from ppe_tech.cameras.verify import overloaded
+
+    busy = overloaded(run)
+    if not busy:
+        return None
+    return (f"this machine was too busy to judge {len(busy)} camera{'s' if len(busy) != 1 else ''} "
+            f"({', '.join(busy)}): close other programs or lower `cameras.parallel`")  # fmt: skip
+
+
 @cameras.command("verify")
 @zone_option()
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
 @exam_option()
-@click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
-              help="How long to watch each camera.")  # fmt: skip
+@click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=None, metavar="SECONDS",
+              help="How long to watch each camera (default: cameras.sample of ppe.yaml, 3 s).")  # fmt: skip
+@click.option("--parallel", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="Cameras decoded and judged at once (default: cameras.parallel, else the cores).")  # fmt: skip
+@click.option("--responsible", metavar="PERSON",
+              help="Responsible person of the PAK journal entry: a staff role or \"Name, position\" "
+              "(default: the staff role video, else nobody).")  # fmt: skip
 @wait_option("camera verification")
 @json_option
 @pass_app
-def verify(app: App, zone, camera_ids, exam_id, sample, wait, as_json) -> None:
+def verify(
+    app: App, zone, camera_ids, exam_id, sample, parallel, responsible, wait, as_json
+) -> None:
     """Check the selected cameras at once: stream, fps, resolution, picture against the reference.
 
-    Exit code 0 when no camera fails (warnings allowed), 1 when one does.
+    Exit code 0 when no camera fails (warnings allowed), 1 when one does, 6 when none fails
+    but this machine was too busy to judge some (checker_overloaded).
     """
     from ppe_tech.cameras.verify import run_verification, select_cameras
     from ppe_tech.timeutil import utc_now
@@ -130,19 +150,21 @@ def verify(app: App, zone, camera_ids, exam_id, sample, wait, as_json) -> None:
     exam = site.select_exam(exam_id, utc_now())
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None
-    if progress:
-        with progress:
-            run = run_verification(
-                site, app.db, camera_ids, zone, exam.id if exam else None, sample, progress
-            )
-    else:
-        run = run_verification(site, app.db, camera_ids, zone, exam.id if exam else None, sample)
+    options = {"exam_id": exam.id if exam else None, "sample": sample, "parallel": parallel,
+               "responsible": responsible}  # fmt: skip
+    with progress or contextlib.nullcontext():
+        run = run_verification(site, app.db, camera_ids, zone, on_event=progress, **options)
+    busy = _busy_line(run)
     if as_json:
-        print_json(run)
+        print_json(run.to_json())
     else:
-        _print_run(run)
-    if any(c["status"] == "fail" for c in run["cameras"]):
+        _print_run(run.to_json())
+    if busy:
+        click.echo(f"ppe-tech: warning: {busy}", err=True)
+    if run.counts.get("fail"):
         raise SystemExit(int(ExitCode.FAILED))
+    if busy:
+        raise SystemExit(int(ExitCode.WARNING))
 
 
 @cameras.command("reference")
@@ -159,52 +181,39 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
     A snapshot is written and its path printed first; at a terminal you are asked to
     confirm after looking at it (--yes skips the question).
     """
-    from ppe_tech.cameras.verify import select_cameras, verify_cameras, write_reference
-    from ppe_tech.fsutil import atomic_write_bytes
-    from ppe_tech.timeutil import utc_now
+    from ppe_tech.cameras.verify import capture_references, select_cameras, write_reference
 
     site = app.site
-    chosen = select_cameras(site, camera_ids, zone)
-    results = verify_cameras(site, chosen, sample=1.0, mode="reference")
-    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
-    out, failed = [], False
+    entries = capture_references(site, select_cameras(site, camera_ids, zone))
     ask = sys.stdin.isatty() and not yes and not as_json
-    for r in results:
-        entry = {"id": r["id"], "status": "saved", "snapshot": None, "reference": None,
-                 "findings": r["findings"]}  # fmt: skip
-        if not r.get("reference_png"):
-            entry["status"] = "failed"
-            failed = True
-            out.append(entry)
+    for entry in entries:
+        png = entry.pop("reference_png")
+        if entry["status"] == "failed":
             continue
-        snapshot = site.file_in("snapshots", f"reference-{stamp}-{r['id']}.jpg")
-        atomic_write_bytes(snapshot, r["snapshot_jpeg"])
-        entry["snapshot"] = str(snapshot)
         if not as_json:
-            click.echo(f"{r['id']}: snapshot {snapshot}")
+            click.echo(f"{entry['id']}: snapshot {entry['snapshot']}")
         if ask and not confirm(
-            _("Use this picture as the reference of {camera}?").format(camera=r["id"])
+            _("Use this picture as the reference of {camera}?").format(camera=entry["id"])
         ):
             entry["status"] = "skipped"
         else:
-            entry["reference"] = write_reference(site, r["id"], r["reference_png"])
-        out.append(entry)
+            entry.update(status="saved", reference=write_reference(site, entry["id"], png))
     if as_json:
-        print_json({"cameras": out})
+        print_json({"cameras": entries})
     else:
-        for entry in out:
-            if entry["status"] == "saved":
-                click.echo(f"{entry['id']}: reference saved to {entry['reference']}")
-            elif entry["status"] == "skipped":
-                click.echo(f"{entry['id']}: reference not changed")
-            else:
-                why = (
-                    "; ".join(f"{f['code']}: {f['message']}" for f in entry["findings"])
-                    or "no picture"
-                )
-                click.echo(f"{entry['id']}: no picture captured ({why})")
-    if failed:
+        for entry in entries:
+            click.echo(_reference_line(entry))
+    if any(e["status"] == "failed" for e in entries):
         raise SystemExit(int(ExitCode.FAILED))
+
+
+def _reference_line(entry: dict) -> str:
+    if entry["status"] == "saved":
+        return f"{entry['id']}: reference saved to {entry['reference']}"
+    if entry["status"] == "skipped":
+        return f"{entry['id']}: reference not changed"
+    why = "; ".join(f"{f['code']}: {f['message']}" for f in entry["findings"]) or "no picture"
+    return f"{entry['id']}: no picture captured ({why})"
 
 
 @cameras.command("list")
@@ -214,22 +223,9 @@ def list_(app: App, as_json: bool) -> None:
     """List the cameras of ppe.yaml, with their reference picture and last verdict."""
     from rich.table import Table
 
-    from ppe_tech.cameras.results import latest_results
+    from ppe_tech.cameras.results import overview
 
-    site = app.site
-    latest = latest_results(app.db)
-    rows = []
-    for cam in site.config.cameras:
-        ref = site.references_dir / f"{cam.id}.png"
-        last = latest.get(cam.id)
-        rows.append({
-            "id": cam.id, "zone": cam.zone, "room": cam.room, "source": site.redact(cam.source),
-            "expect": cam.expect.model_dump(exclude_none=True),
-            "reference": str(ref) if ref.is_file() else None,
-            "last_status": last["status"] if last else None,
-            "last_run": last["run_id"] if last else None,
-            "last_findings": [f["code"] for f in last["findings"]] if last else [],
-        })  # fmt: skip
+    rows = overview(app.site, app.db)
     if as_json:
         print_json({"cameras": rows})
         return
@@ -242,14 +238,8 @@ def list_(app: App, as_json: bool) -> None:
             style = STATUS_STYLE[r["last_status"]]
             codes = f" ({', '.join(r['last_findings'])})" if r["last_findings"] else ""
             last = f"[{style}]{r['last_status']}[/]{codes} run {r['last_run']}"
-        table.add_row(
-            r["id"],
-            r["zone"],
-            safe(r["room"]),
-            safe(r["source"]),
-            "yes" if r["reference"] else "[yellow]none[/]",
-            last,
-        )
+        reference = "yes" if r["reference"] else "[yellow]none[/]"
+        table.add_row(r["id"], r["zone"], safe(r["room"]), safe(r["source"]), reference, last)
     stdout_console().print(table)
 
 
@@ -258,20 +248,21 @@ def list_(app: App, as_json: bool) -> None:
 @json_option
 @pass_app
 def show(app: App, run_ref: str, as_json: bool) -> None:
-    """Show one stored verification (a run number, or latest)."""
+    """Show one stored verification: RUN is a run number or latest (the default); all lists
+    the stored runs, newest first."""
     from ppe_tech.cameras.results import list_runs, load_run
 
     if run_ref == "all":
         runs = list_runs(app.db)
         if as_json:
             print_json({"runs": runs})
-        else:
-            for r in runs:
-                counts = ", ".join(f"{n} {s}" for s, n in sorted(r["counts"].items()))
-                click.echo(f"{r['run_id']:>5}  {r['finished_at'] or 'unfinished'}  {r['exam_id'] or '-'}  "
-                           f"{r['selection']}  {r['status'] or '-'}  {counts}")  # fmt: skip
+            return
+        for r in runs:
+            counts = ", ".join(f"{n} {s}" for s, n in sorted(r["counts"].items()))
+            click.echo(f"{r['run_id']:>5}  {r['finished_at'] or 'unfinished'}  {r['exam_id'] or '-'}  "
+                       f"{r['selection']}  {r['status'] or '-'}  {counts}")  # fmt: skip
         return
-    run = load_run(app.db, run_ref)
+    run = load_run(app.db, run_ref, folder=app.site.folder).to_json()
     if as_json:
         print_json(run)
     else:
@@ -303,19 +294,13 @@ def discover(
     import os
 
     from ppe_tech.cameras.discover import discover_cameras
-    from ppe_tech.site import mask_url
+    from ppe_tech.site import mask_url, redact_data
 
     password = os.environ.get("ONVIF_PASSWORD")
     devices = discover_cameras(timeout=timeout, address=address, user=user, password=password)
-
-    def clean(value):
-        if isinstance(value, str):
-            return mask_url(value.replace(password, "***") if password else value)
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    devices = [{k: clean(v) for k, v in d.items()} for d in devices]
+    devices = redact_data(
+        devices, lambda text: mask_url(text.replace(password, "***") if password else text)
+    )
     if as_json:
         print_json({"devices": devices})
         return

@@ -58,18 +58,18 @@ def window_exam(site: Site, exam_id: str | None, now: datetime | None = None) ->
 
 
 # -- cameras -----------------------------------------------------------------------------------
-def stored_camera_results(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+def stored_camera_results(site: Site, conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     """The newest stored verification of every camera (``cameras list``'s source)."""
     from ppe_tech.cameras.results import latest_results
 
-    return latest_results(conn)
+    return latest_results(conn, folder=site.folder)
 
 
 def verify_and_store(site: Site, conn: sqlite3.Connection, camera_ids: list[str], on_event):
     """``cameras verify`` for the chosen cameras (all when empty): stored, and in the PAK log."""
     from ppe_tech.cameras.verify import run_verification
 
-    return run_verification(site, conn, camera_ids=camera_ids, on_event=on_event)
+    return run_verification(site, conn, camera_ids=camera_ids, on_event=on_event).to_json()
 
 
 def light_check(site: Site, sample: float) -> list[dict[str, Any]]:
@@ -339,7 +339,7 @@ def rooms_readiness(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]
     exam = readiness_exam(site)
     if exam is None:
         return []
-    findings = {cam: _codes(result) for cam, result in stored_camera_results(conn).items()}
+    findings = {cam: _codes(result) for cam, result in stored_camera_results(site, conn).items()}
     out = []
     for room in room_readiness(conn, site, exam):
         row = room.to_json()

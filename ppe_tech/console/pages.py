@@ -14,7 +14,7 @@ from ppe_tech.timeutil import utc_now
 
 def camera_tiles(console) -> list[dict[str, Any]]:
     """One tile per configured camera: the newest verdict and the newest picture, each timed."""
-    stored = data.stored_camera_results(console.db())
+    stored = data.stored_camera_results(console.site, console.db())
     tiles = []
     for cam in console.site.config.cameras:
         tiles.append(_tile(console, cam, stored.get(cam.id), console.looks.get(cam.id)))
@@ -89,7 +89,7 @@ def snapshot(console, ctx, error: str | None = None, status: int = 200) -> Respo
     camera_id = ctx.request.path_params["camera_id"]
     console.site.camera(camera_id)  # unknown camera: ConfigError
     look = console.looks.get(camera_id)
-    stored = data.stored_camera_results(console.db()).get(camera_id)
+    stored = data.stored_camera_results(console.site, console.db()).get(camera_id)
     stored_file = _stored_snapshot(console, stored)
     headers = {"Cache-Control": "no-store"}
     if look and look.jpeg and (stored_file is None or look.jpeg_at > stored["finished_at"]):

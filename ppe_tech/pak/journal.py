@@ -197,7 +197,7 @@ def parse_when(site: Site, text: str, day: date | None = None) -> datetime:
 # -- appending -------------------------------------------------------------------------------
 def make_entry(
     site: Site, *, kind: str, action: str, rooms: str, start: datetime, end: datetime | None,
-    performed_by: str, responsible: str, note: str, end_of: int | None = None,
+    performed_by: str, responsible: str | None, note: str, end_of: int | None = None,
     recorded_at: str | None = None, user: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A validated entry (FIELDS without seq) for ``append_entries``; ConfigError on bad input.
@@ -215,7 +215,10 @@ def make_entry(
         if end < start:
             raise ConfigError(f"the end {_stamp(end)} is before the start {_stamp(start)}")
     pname, pposition, prole = resolve_person(site, performed_by, "performed by")
-    rname, rposition, rrole = resolve_person(site, responsible, "responsible")
+    # no responsible person (None): the cell is left for the journal's reader to fill
+    rname, rposition, rrole = (
+        resolve_person(site, responsible, "responsible") if responsible is not None else ("", "", None)
+    )
     for what, text in (("room", rooms), ("note", note), ("performed by", pname + pposition),
                        ("responsible", rname + rposition)):  # fmt: skip
         if _CONTROL.search(text):
@@ -293,14 +296,15 @@ def record_action(
     start: datetime,
     end: datetime | None = None,
     performed_by: str = "technician",
-    responsible: str = "head",
+    responsible: str | None = "head",
     note: str = "",
 ) -> dict:
     """Append one complete entry; return it (with ``seq`` and hex ``hash``).
 
     ``action``: a code of ``ACTIONS``; ``rooms``: free text ("Auditorium 0001,
     Staff room"); ``start``/``end``: when it happened (naive = point's time zone);
-    ``performed_by``/``responsible``: a staff role or "Name, position". Raises
+    ``performed_by``/``responsible``: a staff role or "Name, position" (``responsible``
+    None: nobody named, the cell stays empty). Raises
     ConfigError (exit 2) on bad input, with nothing written.
     """
     entry = make_entry(
@@ -395,7 +399,7 @@ def _as_date(value: date | str | None) -> str | None:
 
 
 def _person(name: str, position: str) -> str:
-    return f"{name}, {position}"
+    return f"{name}, {position}" if name or position else ""
 
 
 def journal_row(entry: dict[str, Any], end: dict[str, Any] | None) -> dict[str, Any]:

@@ -282,9 +282,9 @@ def camera_check(
     from ppe_tech.cameras.results import latest_verification, load_run
 
     if run_id is not None:
-        verification = load_run(conn, run_id)
+        verification = load_run(conn, run_id, folder=site.folder).to_json()
     elif exam_id is not None:
-        verification = latest_verification(conn, exam_id=exam_id)
+        verification = latest_verification(conn, exam_id=exam_id, folder=site.folder)
     else:
         verification = None
     if not verification:

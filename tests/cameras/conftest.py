@@ -33,9 +33,10 @@ def gst_rtsp_missing() -> str | None:
 
 
 class RtspServer:
-    def __init__(self, mounts: dict[str, str]):
+    def __init__(self, mounts: dict[str, str], prefix: tuple[str, ...] = ()):
+        """``prefix``: argv before the server's (``("nice", "-n", "-10")`` in the benchmark)."""
         self.process = subprocess.Popen(
-            [SYSTEM_PYTHON, str(SERVER), *(f"{path}={spec}" for path, spec in mounts.items())],
+            [*prefix, SYSTEM_PYTHON, str(SERVER), *(f"{path}={spec}" for path, spec in mounts.items())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         line = self.process.stdout.readline().strip()

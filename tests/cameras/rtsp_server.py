@@ -8,14 +8,17 @@ Run with the SYSTEM python (``/usr/bin/python3``; python3-gi is not in the venv)
 
 It binds a free port on 127.0.0.1 (``set_service("0")``), prints ``PORT <n>`` on
 stdout once it listens, and serves until stdin closes or it is killed. Every client
-gets its own pipeline (not shared), so each starts at the beginning of its source.
+gets its own pipeline (not shared), so each starts at the beginning of its source (except ``camera:`` mounts).
 
 Mount kinds:
   file:PATH            any file GStreamer decodes, re-encoded to H.264 (x264, zerolatency)
   h264:PATH            an MP4 that already holds H.264: sent as is, no re-encoding (cheap;
                        what a real camera with a hardware encoder does)
+  camera:PATH          the same, but one stream shared by every client, as a camera does
+                       (one encoder, many viewers): a client's DESCRIBE costs no new pipeline
   pattern:NAME:FPS     videotestsrc (ball, smpte, snow, ...) at FPS frames a second, 640x480
   stall:SECONDS        SMPTE bars at 10 fps that stops sending after SECONDS, connection open
+  pause:AT:SECONDS     SMPTE bars at 10 fps that sends nothing from AT for SECONDS, then resumes
 Any other path answers 404 Not Found.
 """
 
@@ -45,18 +48,19 @@ def pattern_launch(name: str, fps: str, width: int = 640, height: int = 480) -> 
 def launch_for(kind: str, arg: str) -> str:
     if kind == "file":
         return f'( filesrc location="{arg}" ! decodebin ! videoconvert ! {X264} ! {PAY} )'
-    if kind == "h264":
+    if kind in ("h264", "camera"):
         return f'( filesrc location="{arg}" ! qtdemux ! h264parse ! {PAY} )'
     if kind == "pattern":
         name, _, fps = arg.partition(":")
         return pattern_launch(name or "ball", fps or "10")
-    if kind == "stall":
+    if kind in ("stall", "pause"):
         return pattern_launch("smpte", "10")
     raise SystemExit(f"unknown mount kind {kind!r}")
 
 
-def stall_after(seconds: float):
-    """A media-configure handler: drop every RTP packet once ``seconds`` have passed."""
+def stall_after(seconds: float, pause: float = float("inf")):
+    """A media-configure handler: drop every RTP packet from ``seconds`` after the first one,
+    for ``pause`` seconds (for ever by default)."""
 
     def configure(factory, media) -> None:
         pay = media.get_element().get_by_name("pay0")
@@ -66,7 +70,7 @@ def stall_after(seconds: float):
             now = time.monotonic()
             if state["first"] is None:
                 state["first"] = now
-            if now - state["first"] > seconds:
+            if seconds < now - state["first"] <= seconds + pause:
                 return Gst.PadProbeReturn.DROP
             return Gst.PadProbeReturn.OK
 
@@ -88,9 +92,12 @@ def main(argv: list[str]) -> int:
         kind, _, arg = source.partition(":")
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_for(kind, arg))
-        factory.set_shared(False)
+        factory.set_shared(kind == "camera")
         if kind == "stall":
             factory.connect("media-configure", stall_after(float(arg or 1.5)))
+        elif kind == "pause":
+            at, _, pause = arg.partition(":")
+            factory.connect("media-configure", stall_after(float(at), float(pause or 2)))
         mounts.add_factory(path, factory)
     if server.attach(None) == 0:
         print("ERROR cannot attach the server", flush=True)

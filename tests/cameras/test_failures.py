@@ -35,7 +35,7 @@ def broken(tmp_path_factory, rtsp, hung_port, footage):
     ]
     site = make_site(tmp_path_factory.mktemp("site"), cams, {"good": footage["reference"]})
     began = time.monotonic()
-    run = run_verification(site, connect(site.db_path), sample=SAMPLE)
+    run = run_verification(site, connect(site.db_path), sample=SAMPLE).to_json()
     wall = time.monotonic() - began
     return {c["id"]: c for c in run["cameras"]}, wall
 
@@ -97,7 +97,7 @@ def test_hard_bound_kills_a_capture(tmp_path, footage, monkeypatch):
     job = verify_module.camera_job(site, site.config.cameras[0], 5.0)
     monkeypatch.setattr(verify_module, "hard_limit", lambda job: 1.0)
     began = time.monotonic()
-    run = run_verification(site, connect(site.db_path), sample=5.0)
+    run = run_verification(site, connect(site.db_path), sample=5.0).to_json()
     took = time.monotonic() - began
     cam = run["cameras"][0]
     assert _codes(cam) == ["timeout"] and "capture stopped" in cam["findings"][0]["message"]
@@ -132,7 +132,7 @@ def test_ffmpeg_error_text_reported_and_masked(tmp_path, monkeypatch):
         site = make_site(
             tmp_path / "s", [camera("mjpeg", url, open_timeout="3s", read_timeout="2s")]
         )
-        run = run_verification(site, connect(site.db_path), sample=1.0)
+        run = run_verification(site, connect(site.db_path), sample=1.0).to_json()
     finally:
         server.shutdown()
     cam = run["cameras"][0]
@@ -184,7 +184,7 @@ def test_http_mjpeg_camera(tmp_path, footage):
         url = f"http://127.0.0.1:{server.server_address[1]}/video.mjpg"
         cams = [camera("mjpeg", url, expect={"fps": 10, "width": 768, "height": 576})]
         site = make_site(tmp_path / "s", cams, {"mjpeg": footage["reference"]})
-        run = run_verification(site, connect(site.db_path), sample=2.0)
+        run = run_verification(site, connect(site.db_path), sample=2.0).to_json()
     finally:
         server.shutdown()
     cam = run["cameras"][0]

@@ -37,7 +37,7 @@ def _verify(tmp_path_factory, footage, source_of) -> dict:
         tmp_path_factory.mktemp("site"), cams, {c["id"]: footage["reference"] for c in cams}
     )
     conn = connect(site.db_path)
-    run = run_verification(site, conn, sample=2.5)
+    run = run_verification(site, conn, sample=2.5).to_json()
     conn.close()
     return {c["id"].removeprefix("cam-"): c for c in run["cameras"]}
 
@@ -104,7 +104,7 @@ def test_measures_of_a_good_stream(over_rtsp, from_files):
 
 def test_no_reference_is_a_warning(tmp_path, footage):
     site = make_site(tmp_path / "s", [camera("cam", str(footage["variants"]["untouched"]))])
-    run = run_verification(site, connect(site.db_path), sample=1.0)
+    run = run_verification(site, connect(site.db_path), sample=1.0).to_json()
     cam = run["cameras"][0]
     assert cam["status"] == "warning"
     assert [f["code"] for f in cam["findings"]] == ["no_reference"]
@@ -114,5 +114,5 @@ def test_thresholds_per_camera(tmp_path, footage):
     """A camera's own threshold changes the verdict: allow 15% shift for the panned one."""
     cams = [camera("cam", str(footage["variants"]["shifted"]), thresholds={"moved_shift_pct": 15})]
     site = make_site(tmp_path / "s", cams, {"cam": footage["reference"]})
-    run = run_verification(site, connect(site.db_path), sample=1.0)
+    run = run_verification(site, connect(site.db_path), sample=1.0).to_json()
     assert run["cameras"][0]["status"] == "ok", run["cameras"][0]["findings"]

@@ -84,7 +84,7 @@ def test_latest_verification_shape(site_dir, footage):
     run_verification(site, conn, sample=1.0)
     latest = latest_verification(conn)
     assert latest["run_id"] == 2 and latest["exam_id"] is None
-    of_exam = latest_verification(conn, "2026-05-28-math")
+    of_exam = latest_verification(conn, "2026-05-28-math", folder=site.folder)
     assert of_exam["run_id"] == 1
     assert latest_verification(conn, "other-exam") is None
     cam = of_exam["cameras"][0]

@@ -66,7 +66,7 @@ def test_readme_exit_codes_are_the_table_in_errors_py():
     section = _section(README, "Exit codes")
     table = "\n".join(line for line in section.splitlines() if line.startswith("|")) + "\n"
     assert table == exit_code_table(), "README.md's exit codes differ from errors.MEANINGS"
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 5, 70, 130]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 5, 6, 70, 130]
 
 
 def _code_map() -> set[str]:

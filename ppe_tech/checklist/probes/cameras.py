@@ -40,21 +40,16 @@ def cameras(spec: CamerasSpec, ctx: ProbeContext) -> Outcome:
     exam = site.select_exam(None, utc_now())
     conn = connect(site.db_path)
     try:
-        run = run_verification(site, conn, spec.cameras, spec.zone, exam.id if exam else None,
-                               spec.sample.total_seconds())  # fmt: skip
+        run = run_verification(site, conn, spec.cameras, spec.zone, exam_id=exam.id if exam else None,
+                               sample=spec.sample.total_seconds())  # fmt: skip
     except PpeError as exc:
         raise ProbeFailed(str(exc), "error", "all cameras ok") from None
     finally:
         conn.close()
-    cams = run["cameras"]
-    ok = sum(1 for c in cams if c["status"] == "ok")
-    bad = [
-        f"{c['id']}: {', '.join(f['code'] for f in c['findings'])}"
-        for c in cams
-        if c["status"] != "ok"
-    ]
-    value = f"{ok}/{len(cams)} ok (run {run['run_id']})"
+    ok = sum(1 for c in run.cameras if c.status == "ok")
+    bad = [f"{c.id}: {', '.join(c.codes)}" for c in run.cameras if c.status != "ok"]
+    value = f"{ok}/{len(run.cameras)} ok (run {run.run_id})"
     message = "; ".join(bad)
-    if any(c["status"] == "fail" for c in cams):
+    if any(c.status == "fail" for c in run.cameras):
         return Outcome.failed(message, value, "all cameras ok")
     return Outcome.passed(value, "all cameras ok", message)
