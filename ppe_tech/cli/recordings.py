@@ -135,62 +135,94 @@ def _print_status(result: dict) -> None:
 @click.option(
     "--margin", help="Time before the start and after the end, e.g. 30m (default: archive.margin)."
 )
-@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the bag into (default: archive.target).")  # fmt: skip
-@click.option("--no-decode-check", is_flag=True,
-              help="Skip decoding each file's first and last frame (faster; undecodable files go unnoticed).")  # fmt: skip
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="An existing folder to write the bag into (default: archive.target).",
+)
+@click.option(
+    "--no-decode-check",
+    is_flag=True,
+    help="Skip decoding each file's first frame and last keyframe (undecodable files go unnoticed).",
+)
 @json_option
 @pass_app
 def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) -> None:
     """Copy the exam's recordings into a verified BagIt bag (resumable).
 
     Exit 0 when the bag is written (gaps and undecodable segments are reported, not fatal),
-    2 on bad arguments, 3 on a read or write error, 4 when the destination is too small.
+    2 on bad arguments or a destination folder that does not exist, 3 on a read or write
+    error, 4 when the destination is too small.
     """
-    from ppe_tech.recordings.archive import archive_exam, plan_archive
+    from rich.markup import escape
+
+    from ppe_tech.recordings.archive import archive_exam, archive_target, plan_archive
 
     site = app.site
-    if target is None:
-        if not site.config.archive.target:
-            raise ConfigError("no destination: give --to DIR or set archive.target in ppe.yaml")
-        target = site.path(site.config.archive.target)
-    zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
-    plan = plan_archive(site, app.db, exam_id, zone_list, _duration(margin, "--margin"))
     err = stderr_console()
+    chosen = archive_target(site, target)
+    if chosen.warning:
+        err.print(f"[yellow]warning:[/] {escape(chosen.warning)}")
+    zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
+    plan = plan_archive(
+        site, app.db, exam_id, zones=zone_list, margin=_duration(margin, "--margin")
+    )
     if plan.window_open and not as_json:
-        err.print(f"[yellow]warning:[/] the exam window ends at {plan.window_end:%Y-%m-%d %H:%M} UTC: "
-                  "recordings after now are missing from this archive")  # fmt: skip
+        err.print(
+            f"[yellow]warning:[/] the exam window ends at {plan.window_end:%Y-%m-%d %H:%M} UTC: "
+            "recordings after now are missing from this archive"
+        )
     if plan.pending and not as_json:
-        err.print(f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left out; "
-                  "run again when the recorder has closed them")  # fmt: skip
+        err.print(
+            f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left "
+            "out; run again when the recorder has closed them"
+        )
     with _bytes_progress(progress_enabled() and not as_json, "archive") as progress:
-        result = archive_exam(site, app.db, plan, target, progress=progress, log=lambda m: err.print(m),
-                              decode=not no_decode_check)  # fmt: skip
+        result = archive_exam(
+            site,
+            app.db,
+            plan,
+            chosen.path,
+            progress=progress,
+            log=err.print,
+            decode=not no_decode_check,
+        )
     if as_json:
-        print_json(result)
-        return
+        print_json(result.to_json())
+    else:
+        _print_archive(result.to_json())
+
+
+def _print_archive(result: dict) -> None:
+    from rich.markup import escape
+
     from ppe_tech.fsutil import format_size
 
     out = stdout_console()
     if result["already_complete"]:
-        out.print(f"[green]already archived[/] and verified: {result['bag_path']}")
+        out.print(f"[green]already archived[/] and verified: {escape(result['bag_path'])}")
     else:
         rate = result["bytes_per_second"]
+        reused = result["reused_files"]
         out.print(
-            f"[green]archived[/] {result['file_count']} files, {format_size(result['total_bytes'])} into "
-            f"{result['bag_path']} in {result['seconds']:.1f}s"
+            f"[green]archived[/] {result['file_count']} files, "
+            f"{format_size(result['total_bytes'])} into {escape(result['bag_path'])} in "
+            f"{result['seconds']:.1f}s"
             + (f" ({format_size(rate)}/s)" if rate else "")
-            + (f"; {result['reused_files']} finished files from an interrupted run checked" if result["reused_files"] else "")
-        )  # fmt: skip
+            + (f"; {reused} finished files from an interrupted run checked" if reused else "")
+        )
     out.print(
-        f"window {result['window_start']} .. {result['window_end']}, cameras {', '.join(result['cameras'])}"
+        f"window {result['window_start']} .. {result['window_end']}, "
+        f"cameras {escape(', '.join(result['cameras']))}"
     )
     for gap in result["gaps"]:
         out.print(
-            f"[yellow]gap[/] {gap['camera']}: {gap['start']} .. {gap['end']} ({gap['seconds']:g}s)"
+            f"[yellow]gap[/] {escape(gap['camera'])}: {gap['start']} .. {gap['end']} "
+            f"({gap['seconds']:g}s)"
         )
     for bad in result["undecodable"]:
-        out.print(f"[red]undecodable[/] {bad['path']}: {bad['reason']}")
+        out.print(f"[red]undecodable[/] {escape(bad['path'])}: {escape(bad['reason'])}")
     if result.get("pak_entry"):
         out.print(f"recorded in the PAK log as entry {result['pak_entry']}")
 
@@ -252,7 +284,7 @@ def list_(app: App, as_json: bool) -> None:
     if not rows:
         out.print("no archives yet")
     for r in rows:
-        out.print(f"#{r['archive_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
+        out.print(f"#{r['run_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
                   f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}")  # fmt: skip
 
 
