@@ -15,7 +15,7 @@ from ppe_tech.cli.common import (
     progress_enabled,
     stderr_console,
     stdout_console,
-)  # fmt: skip
+)
 from ppe_tech.errors import ConfigError, ExitCode
 
 
@@ -49,15 +49,20 @@ def _bytes_progress(enabled: bool, label: str):
         TextColumn,
         TimeRemainingColumn,
         TransferSpeedColumn,
-    )  # fmt: skip
+    )
     from rich.progress import (
         Progress as Bar,
     )
 
     with Bar(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        TimeRemainingColumn(), console=stderr_console(), transient=True,
-    ) as bar:  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=None)
 
         def on_total(total: int) -> None:
@@ -117,14 +122,21 @@ def _print_status(result: dict) -> None:
             gap_text += f" (+{len(gaps) - 3} more)"
         extra = f" ({row['unreadable']} unreadable)" if row["unreadable"] else ""
         table.add_row(
-            row["camera"], row["zone"] or "?", f"{row['segments']}{extra}", (row["newest_end"] or "-")[:19].replace("T", " "),
-            f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else "none"),
-        )  # fmt: skip
+            row["camera"],
+            row["zone"] or "?",
+            f"{row['segments']}{extra}",
+            (row["newest_end"] or "-")[:19].replace("T", " "),
+            f"[{style}]{age_text}[/]",
+            "-" if cov is None else f"{cov:.1%}",
+            gap_text or ("-" if cov is None else "none"),
+        )
     console.print(table)
     free = result["free_bytes"]
     style = "red" if result["low_space"] else "green"
-    console.print(f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
-                  f" (alert under {format_size(result['min_free_bytes'])})")  # fmt: skip
+    console.print(
+        f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
+        f" (alert under {format_size(result['min_free_bytes'])})"
+    )
     for problem in result["problems"]:
         console.print(f"[red]problem:[/] {problem}")
 
@@ -238,33 +250,63 @@ def _print_archive(result: dict) -> None:
 def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) -> None:
     """Check a bag: every checksum (files in parallel), or with --fast the Payload-Oxum only.
 
-    Exit 0 when the bag is valid, 1 when something is missing, extra or changed.
+    When the site's store knows the bag (written to this folder, under this name, or with
+    this manifest), the bag must also match the store's record: its files, their checksums
+    and its ppe-archive.json. Exit 0 when the bag is valid, 1 when something is missing,
+    extra or changed, or the bag is not what the site recorded.
     """
-    from ppe_tech.recordings.bag import verify_bag
+    from ppe_tech.recordings.verify import verify_archive
 
     with _bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
-        result = verify_bag(
-            bag, fast=fast, workers=workers, on_bytes=progress.on_bytes, on_total=progress.on_total
+        result = verify_archive(
+            bag,
+            conn=_site_store(app),
+            fast=fast,
+            workers=workers,
+            on_bytes=progress.on_bytes,
+            on_total=progress.on_total,
         )
-    data = result.as_dict()
+    data = result.to_json()
     if as_json:
         print_json(data)
     else:
-        from ppe_tech.fsutil import format_size
-
-        out = stdout_console()
-        for problem in result.problems:
-            out.print(
-                f"[red]{problem['kind']}[/] {problem.get('path', '')} {problem.get('message', '')}".rstrip()
-            )
-        verdict = "[green]VALID[/]" if result.valid else "[red]INVALID[/]"
-        rate = data["bytes_per_second"]
-        out.print(
-            f"{verdict} ({data['mode']}): {data['files']} files, {format_size(data['bytes'])}, "
-            f"{data['seconds']:.2f}s" + (f", {format_size(rate)}/s" if rate and not fast else "")
-        )
+        _print_verify(data)
     if not result.valid:
         raise SystemExit(int(ExitCode.FAILED))
+
+
+def _site_store(app: App):
+    """The site's store, or None when no site is given or found (a bag checked elsewhere)."""
+    import os
+
+    from ppe_tech.site import find_site_folder
+
+    try:
+        find_site_folder(app.site_dir)
+    except ConfigError:
+        if app.site_dir or os.environ.get("PPE_SITE"):
+            raise  # a site named but not there is an error, not "no site"
+        return None
+    return app.db
+
+
+def _print_verify(data: dict) -> None:
+    from rich.markup import escape
+
+    from ppe_tech.fsutil import format_size
+
+    out = stdout_console()
+    for problem in data["problems"]:
+        line = f"{problem.get('path', '')} {problem.get('message', '')}".strip()
+        out.print(f"[red]{problem['kind']}[/] {escape(line)}")
+    verdict = "[green]VALID[/]" if data["valid"] else "[red]INVALID[/]"
+    rate = data["bytes_per_second"]
+    speed = f", {format_size(rate)}/s" if rate and data["mode"] == "full" else ""
+    site = f"; {escape(data['site']['note'])}" if data["site"] else ""
+    out.print(
+        f"{verdict} ({data['mode']}): {data['files']} files, {format_size(data['bytes'])}, "
+        f"{data['seconds']:.2f}s{speed}{site}"
+    )
 
 
 @recordings.command("list")
@@ -284,8 +326,10 @@ def list_(app: App, as_json: bool) -> None:
     if not rows:
         out.print("no archives yet")
     for r in rows:
-        out.print(f"#{r['run_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
-                  f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}")  # fmt: skip
+        out.print(
+            f"#{r['run_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
+            f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}"
+        )
 
 
 @recordings.command("watch")
@@ -346,8 +390,15 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
             sys.stdout.write(json.dumps(alert, ensure_ascii=False, default=str) + "\n")
             sys.stdout.flush()
 
-    watcher = Watcher(site, app.db, emit=emit, stall=stall_td.total_seconds() if stall_td else None,
-                      interval=interval_s, min_free=min_free_bytes, alert_command=argv)  # fmt: skip
+    watcher = Watcher(
+        site,
+        app.db,
+        emit=emit,
+        stall=stall_td.total_seconds() if stall_td else None,
+        interval=interval_s,
+        min_free=min_free_bytes,
+        alert_command=argv,
+    )
     stop = threading.Event()
     previous = {}
 
@@ -357,8 +408,12 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, on_signal)
     until = time.monotonic() + _duration(run_for, "--for").total_seconds() if run_for else None
-    err.print(f"watching {watcher.root} (stall {watcher.stall:g}s, layout {site.config.recordings.layout}); "
-              "Ctrl-C to stop", markup=False, highlight=False)  # fmt: skip
+    err.print(
+        f"watching {watcher.root} (stall {watcher.stall:g}s, layout {site.config.recordings.layout}); "
+        "Ctrl-C to stop",
+        markup=False,
+        highlight=False,
+    )
     try:
         watcher.run(stop, until)
     finally:

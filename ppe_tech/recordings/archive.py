@@ -134,7 +134,7 @@ class Target:
     warning: str = ""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Done:
     bag_path: str  # data/...
     src: str  # relative to the root
@@ -303,7 +303,7 @@ def archive_exam(
         site=site,
         conn=conn,
         plan=plan,
-        target=Path(target),
+        target=Path(os.path.abspath(target)),  # the store records where the bag is
         decode=decode,
         workers=workers or site.config.archive.workers,
         progress=progress or Progress(),
@@ -462,7 +462,11 @@ def _read_journal(path: Path) -> dict[str, _Done]:
             decoded[row["decoded"]] = (bool(row["ok"]), row.get("reason", ""))
         elif {"path", "src", "size", "mtime_ns", "sha256"} <= row.keys():
             done[row["path"]] = _Done(
-                row["path"], row["src"], row["size"], row["mtime_ns"], row["sha256"]
+                bag_path=row["path"],
+                src=row["src"],
+                size=row["size"],
+                mtime_ns=row["mtime_ns"],
+                sha256=row["sha256"],
             )
     for rel, (ok, reason) in decoded.items():
         if rel in done:
@@ -629,7 +633,13 @@ def _copy_one(run: _Run, seg: Segment, on_hashed: _Hashed) -> tuple[_Done, Path,
     if copied.size != seg.size or st.st_size != seg.size or st.st_mtime_ns != seg.mtime_ns:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"{src} changed while it was copied (still being written?); run again")
-    item = _Done(f"data/{seg.path}", seg.path, copied.size, seg.mtime_ns, copied.sha256)
+    item = _Done(
+        bag_path=f"data/{seg.path}",
+        src=seg.path,
+        size=copied.size,
+        mtime_ns=seg.mtime_ns,
+        sha256=copied.sha256,
+    )
     on_hashed(item, track, copied.captured)
     return item, tmp, dst
 
