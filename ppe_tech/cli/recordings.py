@@ -159,7 +159,7 @@ def _print_status(result: dict, tz) -> None:
 @click.option(
     "--to",
     "target",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="An existing folder to write the bag into (default: archive.target).",
 )
 @click.option(
@@ -184,7 +184,7 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) 
     err = stderr_console()
     chosen = archive_target(site, target)
     if chosen.warning:
-        err.print(f"[yellow]warning:[/] {escape(chosen.warning)}")
+        err.print(f"[yellow]warning:[/] {escape(chosen.warning)}", soft_wrap=True)
     zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
     plan = plan_archive(
         site, app.db, exam_id, zones=zone_list, margin=_duration(margin, "--margin")
@@ -311,11 +311,13 @@ def _print_verify(data: dict) -> None:
     verdict = "[green]VALID[/]" if data["valid"] else "[red]INVALID[/]"
     rate = data["bytes_per_second"]
     speed = f", {format_size(rate)}/s" if rate and data["mode"] == "full" else ""
-    site = f"; {escape(data['site']['note'])}" if data["site"] else ""
     out.print(
         f"{verdict} ({data['mode']}): {data['files']} files, {format_size(data['bytes'])}, "
-        f"{data['seconds']:.2f}s{speed}{site}"
+        f"{data['seconds']:.2f}s{speed}",
+        soft_wrap=True,
     )
+    if data["site"]:
+        out.print(f"site: {escape(data['site']['note'])}", soft_wrap=True)
 
 
 @recordings.command("list")
