@@ -15,7 +15,7 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +34,18 @@ class SiteCheck:
     run_id: int | None  # the matching archive, or the closest one when none matches
     note: str
 
+    @classmethod
+    def unknown(cls, note: str) -> SiteCheck:
+        return cls(known=False, matches=False, run_id=None, note=note)
+
+    @classmethod
+    def against(cls, stored: StoredArchive, *, matches: bool) -> SiteCheck:
+        verdict = "matches" if matches else "does not match"
+        note = f"{verdict} the site's record (run {stored.run_id})"
+        return cls(known=True, matches=matches, run_id=stored.run_id, note=note)
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "known": self.known,
-            "matches": self.matches,
-            "run_id": self.run_id,
-            "note": self.note,
-        }
+        return asdict(self)
 
 
 def verify_archive(
@@ -56,44 +61,30 @@ def verify_archive(
     result = bagit_.verify_bag(
         bag, fast=fast, workers=workers, on_bytes=on_bytes, on_total=on_total
     )
+    result.site, problems = compare_with_site(conn, Path(bag))
+    result.problems.extend(problems)
+    return result
+
+
+def compare_with_site(
+    conn: sqlite3.Connection | None, bag: Path
+) -> tuple[SiteCheck, list[dict[str, Any]]]:
+    """The site's verdict on ``bag``, and the problems when it is not what the site recorded."""
     if conn is None:
-        result.site = SiteCheck(
-            known=False,
-            matches=False,
-            run_id=None,
-            note="no site: checked against the bag's own manifests only",
-        )
-        return result
-    facts = _BagFacts.read(Path(bag))
+        return SiteCheck.unknown("no site: checked against the bag's own manifests only"), []
+    facts = _BagFacts.read(bag)
+    here = os.path.abspath(bag)
     candidates = archives_of_bag(
-        conn,
-        bag_path=os.path.abspath(bag),
-        bag_name=Path(bag).resolve().name,
-        manifest_hashes=facts.manifest_hashes(),
+        conn, bag_path=here, bag_name=bag.resolve().name, manifest_hashes=facts.manifest_hashes()
     )
     if not candidates:
-        result.site = SiteCheck(
-            known=False, matches=False, run_id=None, note="the site has no record of this bag"
-        )
-        return result
+        return SiteCheck.unknown("the site has no record of this bag"), []
     for stored in candidates:
         if not facts.differences(stored):
-            result.site = SiteCheck(
-                known=True,
-                matches=True,
-                run_id=stored.run_id,
-                note=f"matches the site's record (run {stored.run_id})",
-            )
-            return result
-    closest = candidates[0]  # newest first: the one written to this folder if any
-    result.problems.extend(facts.differences(closest))
-    result.site = SiteCheck(
-        known=True,
-        matches=False,
-        run_id=closest.run_id,
-        note=f"does not match the site's record (run {closest.run_id})",
-    )
-    return result
+            return SiteCheck.against(stored, matches=True), []
+    # compared with the archive written to this very folder when there is one, else the newest
+    closest = min(candidates, key=lambda s: (s.bag_path != here, -s.run_id))
+    return SiteCheck.against(closest, matches=False), facts.differences(closest)
 
 
 @dataclass(frozen=True, kw_only=True)
