@@ -14,9 +14,10 @@ How a run goes (``archive_exam``):
    fsynced after each batch, then the batch is appended to a journal
    (``.ppe-archive.jsonl``) and that is fsynced. An interrupted run resumes: the
    journal's files are re-hashed and kept when they match, not copied again.
-5. The decode check (``decode.py``) of each file starts as soon as it is copied, from
-   the two samples the copy kept in memory (the first and the last keyframe), on
-   threads of lower CPU priority than the copy: the disk is never kept waiting for it.
+5. The decode check (``decode.py``) of each file starts as soon as it is copied: its
+   sample tables and two samples (the first, the last keyframe) are read back from the
+   page cache by the copy thread and decoded on threads of lower CPU priority than the
+   copy, so the disk is never kept waiting for the decoder.
 6. ``manifest-sha256.txt``, ``bag-info.txt`` (point, exam, window, cameras, gaps,
    Payload-Oxum), ``ppe-archive.json`` and ``tagmanifest-sha256.txt`` are written
    atomically, the journal removed, the folder renamed, the target fsynced.
@@ -44,7 +45,7 @@ from ppe_tech import __version__
 from ppe_tech.errors import ConfigError, NoSpaceError, StorageError, VerificationFailed
 from ppe_tech.fsutil import atomic_write_text, format_size, fsync_dir, storage_error
 from ppe_tech.recordings import bag as bagit_
-from ppe_tech.recordings.decode import CODECS, decodable, decode_samples
+from ppe_tech.recordings.decode import decodable, decode_samples, read_samples, samples_known
 from ppe_tech.recordings.index import Gap, Index, Segment, find_gaps, index_site
 from ppe_tech.recordings.mp4 import NotMp4, VideoTrack, video_track
 from ppe_tech.recordings.results import ArchiveRecord, StoredArchive, find_archive, store_archive
@@ -501,24 +502,18 @@ def _recheck(partial, reuse, workers, on_bytes):
 
 
 # -- the decode check, beside the copy -------------------------------------------------------
-_Hashed = Callable[[_Done, "VideoTrack | str | None", list[bytes]], None]
-
-
-def _track(src: Path) -> VideoTrack | str:
-    """The video track of a source segment, or why it has none that can be checked."""
+def _samples(tmp: Path) -> tuple[VideoTrack, bytes, bytes] | str | None:
+    """A just-copied file's track and its two samples, read back from the page cache; the
+    reason when it has no track that can be checked; None when the demuxer must check it."""
     try:
-        return video_track(src)
+        track = video_track(tmp)
+        if not samples_known(track):
+            return None
+        return (track, *read_samples(tmp, track))
     except NotMp4 as exc:
         return str(exc)
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
-
-
-def _samples_of(track: VideoTrack | str | None) -> list[tuple[int, int]]:
-    """The byte ranges the copy keeps for the decode check: the first and last keyframes."""
-    if not isinstance(track, VideoTrack) or track.entry not in CODECS or track.first is None:
-        return []
-    return [track.first, track.last_key or track.first]
 
 
 def _yield_cpu() -> None:
@@ -544,17 +539,18 @@ class _Decoder:
     def __exit__(self, *exc_info) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def hashed(self, done: _Done, track: VideoTrack | str | None, samples: list[bytes]) -> None:
-        """A copy finished (called from a copy thread): check the samples it kept, at once."""
+    def hashed(self, done: _Done, tmp: Path) -> None:
+        """A copy ended (called from its copy thread, before the rename): check it at once."""
         if not self.enabled:
             return
-        if isinstance(track, str):
-            self.checks[done.bag_path] = _finished((False, track))
-        elif isinstance(track, VideoTrack) and samples:
-            self.checks[done.bag_path] = self.pool.submit(decode_samples, track, *samples)
+        found = _samples(tmp)
+        if isinstance(found, str):
+            self.checks[done.bag_path] = _finished((False, found))
+        elif found is not None:
+            self.checks[done.bag_path] = self.pool.submit(decode_samples, *found)
 
     def copied(self, done: _Done) -> None:
-        """A file got its bag name: check it from the file when its samples were not kept."""
+        """A file got its bag name: check it through the demuxer when not checked yet."""
         if self.enabled and done.bag_path not in self.checks:
             self.checks[done.bag_path] = self.pool.submit(decodable, self.partial / done.bag_path)
 
@@ -582,7 +578,12 @@ def _finished(value) -> Future:
 
 
 # -- the copy --------------------------------------------------------------------------------
-def _copy_all(run: _Run, *, on_hashed: _Hashed, on_copied: Callable[[_Done], None]):
+def _copy_all(
+    run: _Run,
+    *,
+    on_hashed: Callable[[_Done, Path], None],
+    on_copied: Callable[[_Done], None],
+):
     """Copy+hash files in parallel; fsync folders and append to the journal in batches."""
     done: dict[str, _Done] = {}
     if not run.to_copy:
@@ -620,27 +621,26 @@ def _copy_all(run: _Run, *, on_hashed: _Hashed, on_copied: Callable[[_Done], Non
     return done
 
 
-def _copy_one(run: _Run, seg: Segment, on_hashed: _Hashed) -> tuple[_Done, Path, Path]:
-    """Copy one segment under a temporary name, keeping the samples its decode check needs."""
+def _copy_one(
+    run: _Run, seg: Segment, on_hashed: Callable[[_Done, Path], None]
+) -> tuple[_Done, Path, Path]:
+    """Copy one segment under a temporary name; its decode check starts as the copy ends."""
     src = run.plan.root / seg.path
     dst = run.partial / "data" / seg.path
     tmp = dst.with_name(f".{dst.name}{TMP_SUFFIX}")
-    track = _track(src) if run.decode else None
-    copied = bagit_.copy_and_hash(
-        src, tmp, run.progress.on_bytes, fsync=False, capture=_samples_of(track)
-    )
+    size, digest = bagit_.copy_and_hash(src, tmp, run.progress.on_bytes, fsync=False)
     st = os.stat(src)
-    if copied.size != seg.size or st.st_size != seg.size or st.st_mtime_ns != seg.mtime_ns:
+    if size != seg.size or st.st_size != seg.size or st.st_mtime_ns != seg.mtime_ns:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"{src} changed while it was copied (still being written?); run again")
     item = _Done(
         bag_path=f"data/{seg.path}",
         src=seg.path,
-        size=copied.size,
+        size=size,
         mtime_ns=seg.mtime_ns,
-        sha256=copied.sha256,
+        sha256=digest,
     )
-    on_hashed(item, track, copied.captured)
+    on_hashed(item, tmp)
     return item, tmp, dst
 
 

@@ -12,11 +12,11 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ppe_tech.errors import ConfigError, StorageError
 from ppe_tech.fsutil import storage_error
@@ -80,27 +80,17 @@ def start_writeback(fd: int) -> None:
         _SYNC_FILE_RANGE(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
-class Copied(NamedTuple):
-    size: int
-    sha256: str
-    captured: list[bytes]  # the bytes of each ``capture`` range, as read
-
-
 def copy_and_hash(
-    src: Path,
-    tmp: Path,
-    on_bytes: Callable[[int], None] | None = None,
-    *,
-    fsync: bool = True,
-    capture: Sequence[tuple[int, int]] = (),
-) -> Copied:
-    """Copy ``src`` to ``tmp``, hashing what was read; keep the ``(offset, size)`` ranges asked.
+    src: Path, tmp: Path, on_bytes: Callable[[int], None] | None = None, fsync: bool = True
+) -> tuple[int, str]:
+    """Copy ``src`` to ``tmp``, hashing what was read: ``(size, sha256)``.
 
     With ``fsync`` the copy is durable on return; without, its write-back is only started
-    (the caller fsyncs a batch of files later, when most of it has reached the disk). The
-    ranges in ``capture`` are the very bytes hashed and written (the archive's decode check
-    reads its two samples from them instead of from the disk again).
+    (the caller fsyncs a batch of files later, when most of it has reached the disk).
     """
+    view = _buffer()
+    digest = hashlib.sha256()
+    size = 0
     try:
         fd_in = open_source(src)
     except OSError as exc:
@@ -112,7 +102,21 @@ def copy_and_hash(
         except OSError as exc:
             raise storage_error(exc, "cannot write", tmp) from None
         try:
-            copied = _pump(fd_in, fd_out, src, on_bytes, capture)
+            while True:
+                try:
+                    n = os.readv(fd_in, [view])
+                except OSError as exc:
+                    raise StorageError(f"cannot read {src}: {exc.strerror}") from None
+                if not n:
+                    break
+                chunk = view[:n]
+                digest.update(chunk)
+                while chunk:
+                    written = os.write(fd_out, chunk)
+                    chunk = chunk[written:]
+                size += n
+                if on_bytes is not None:
+                    on_bytes(n)
             if fsync:
                 os.fsync(fd_out)
             else:
@@ -129,34 +133,7 @@ def copy_and_hash(
         raise
     finally:
         os.close(fd_in)
-    return copied
-
-
-def _pump(fd_in, fd_out, src, on_bytes, capture: Sequence[tuple[int, int]]) -> Copied:
-    view = _buffer()
-    digest = hashlib.sha256()
-    captured = [bytearray() for _ in capture]
-    size = 0
-    while True:
-        try:
-            n = os.readv(fd_in, [view])
-        except OSError as exc:
-            raise StorageError(f"cannot read {src}: {exc.strerror}") from None
-        if not n:
-            break
-        chunk = view[:n]
-        digest.update(chunk)
-        for (offset, length), kept in zip(capture, captured, strict=True):
-            low, high = max(offset, size), min(offset + length, size + n)
-            if low < high:
-                kept += chunk[low - size : high - size]
-        while chunk:
-            written = os.write(fd_out, chunk)
-            chunk = chunk[written:]
-        size += n
-        if on_bytes is not None:
-            on_bytes(n)
-    return Copied(size, digest.hexdigest(), [bytes(k) for k in captured])
+    return size, digest.hexdigest()
 
 
 def hash_file(

@@ -29,11 +29,9 @@ def decodable(path: Path) -> tuple[bool, str]:
     """``(True, "")`` when the first frame and the last keyframe decode, else ``(False, reason)``."""
     try:
         track = video_track(path)
-        if track.first is None or track.last_key is None or track.entry not in CODECS:
+        if not samples_known(track):
             return _demuxed(path)
-        with open(path, "rb") as fh:
-            first = _read(fh, track.first)
-            last = _read(fh, track.last_key)
+        first, last = read_samples(path, track)
     except NotMp4 as exc:
         return False, str(exc)
     except OSError as exc:
@@ -41,7 +39,19 @@ def decodable(path: Path) -> tuple[bool, str]:
     return decode_samples(track, first, last)
 
 
-def _read(fh, where: tuple[int, int]) -> bytes:
+def samples_known(track: VideoTrack) -> bool:
+    """The two samples can be decoded alone: their places are known and so is their codec."""
+    return track.first is not None and track.last_key is not None and track.entry in CODECS
+
+
+def read_samples(path: Path, track: VideoTrack) -> tuple[bytes, bytes]:
+    """The bytes of the first sample and of the last keyframe (``samples_known(track)``)."""
+    with open(path, "rb") as fh:
+        return _read(fh, track.first), _read(fh, track.last_key)
+
+
+def _read(fh, where: tuple[int, int] | None) -> bytes:
+    assert where is not None  # samples_known()
     offset, size = where
     fh.seek(offset)
     data = fh.read(size)
