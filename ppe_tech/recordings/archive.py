@@ -315,7 +315,7 @@ def archive_exam(
     if run.final.exists():
         return _existing(run)
     _require_segments(plan)
-    journal = _plan_copy(run)
+    _plan_copy(run)
     _check_space(run.target, run.to_copy, len(run.wanted))
     try:
         (run.partial / "data").mkdir(parents=True, exist_ok=True)
@@ -323,7 +323,7 @@ def archive_exam(
         raise storage_error(exc, "cannot write", run.partial) from None
     lock = _lock(run.partial)
     try:
-        return _write(run, journal)
+        return _write(run)
     finally:
         os.close(lock)
 
@@ -338,7 +338,7 @@ def _require_segments(plan: Plan) -> None:
     )
 
 
-def _plan_copy(run: _Run) -> dict[str, _Done]:
+def _plan_copy(run: _Run) -> None:
     """What an interrupted run left that can be kept, and what is still to copy."""
     run.wanted = {f"data/{s.path}": s for s in run.plan.segments}
     for bag_rel in run.wanted:
@@ -352,7 +352,6 @@ def _plan_copy(run: _Run) -> dict[str, _Done]:
         and _size_of(run.partial / rel) == done.size
     }
     run.to_copy = [s for rel, s in run.wanted.items() if rel not in run.reuse]
-    return journal
 
 
 def _lock(partial: Path) -> int:
@@ -370,7 +369,7 @@ def _lock(partial: Path) -> int:
     return fd
 
 
-def _write(run: _Run, journal: dict[str, _Done]) -> ArchiveResult:
+def _write(run: _Run) -> ArchiveResult:
     partial = run.partial
     try:
         if not (partial / "bagit.txt").is_file():

@@ -82,7 +82,7 @@ def _decode_one(codec: str, config: bytes, data: bytes) -> str:
     ctx.options = DECODER_OPTIONS
     try:
         frames = ctx.decode(av.Packet(data)) + ctx.decode(None)
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, ValueError) as exc:
         return _ffmpeg_reason(exc)
     if not frames:
         return "no picture"
@@ -104,6 +104,8 @@ def _demuxed(path: Path) -> tuple[bool, str]:
             if not container.streams.video:
                 return False, "no video stream"
             stream = container.streams.video[0]
+            if stream.codec_context is None:
+                return False, "no decoder for its codec"
             stream.codec_context.thread_count = 1
             stream.codec_context.options = DECODER_OPTIONS
             if _first_picture(container, stream) is None:
@@ -113,7 +115,7 @@ def _demuxed(path: Path) -> tuple[bool, str]:
             stream.codec_context.flush_buffers()
             if _first_picture(container, stream) is None:
                 return False, "last keyframe does not decode: no picture"
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, ValueError) as exc:  # PyAV: ValueError on some malformed input
         return False, f"does not decode: {_ffmpeg_reason(exc)}"
     return True, ""
 

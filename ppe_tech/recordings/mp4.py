@@ -153,6 +153,13 @@ def video_track(path: Path) -> VideoTrack:
     NotMp4 with the reason when the file is not a complete MP4, has no video track, or its
     sample tables point outside the media data (a truncated or cut segment).
     """
+    try:
+        return _video_track(path)
+    except (struct.error, IndexError, ValueError, OverflowError, MemoryError) as exc:
+        raise NotMp4(f"broken sample tables ({type(exc).__name__}: {exc})") from None
+
+
+def _video_track(path: Path) -> VideoTrack:
     with open(path, "rb") as fh:
         moov, mdat = _read_moov(fh, os.fstat(fh.fileno()).st_size)
     stbl = _video_stbl(moov)
