@@ -29,9 +29,9 @@ CLIP = Path(__file__).resolve().parent.parent / "demo_data" / "walkway.mp4"
 
 def encode_segment(path: Path, seconds: float = SEGMENT.total_seconds()) -> Path:
     """A real MP4 (MPEG-4 part 2, OpenCV's writer) of the walkway clip, ``seconds`` long."""
-    from ppe_tech.recordings.mp4 import _cv2
+    from ppe_tech.recordings.mp4 import quiet_opencv
 
-    cv2 = _cv2()
+    cv2 = quiet_opencv()
     cap = cv2.VideoCapture(str(CLIP), cv2.CAP_FFMPEG)
     frames = []
     try:

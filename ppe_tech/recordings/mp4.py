@@ -330,7 +330,7 @@ def _check_chunks(offsets, firsts: list[int], prefix: list[int], mdat: list[tupl
             )
 
 
-def _cv2():
+def quiet_opencv():
     """OpenCV, quiet: a broken segment is reported by us, not by FFmpeg's log on stderr."""
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
@@ -341,7 +341,7 @@ def _cv2():
 
 def opencv_duration(path: Path) -> float | None:
     """Frame count / fps from OpenCV (the slow fallback); None when OpenCV cannot tell."""
-    cv2 = _cv2()
+    cv2 = quiet_opencv()
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     try:
         if not cap.isOpened():
@@ -363,24 +363,3 @@ def segment_duration(path: Path) -> float:
         if not duration:
             raise NotMp4("fragmented MP4 with unknown duration")
     return duration
-
-
-def decodable(path: Path) -> tuple[bool, str]:
-    """Decode the first and the last frame: ``(True, "")`` or ``(False, reason)``."""
-    cv2 = _cv2()
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    try:
-        if not cap.isOpened():
-            return False, "cannot open"
-        ok, frame = cap.read()
-        if not ok or frame is None:
-            return False, "first frame does not decode"
-        frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        if frames > 1:
-            cap.set(cv2.CAP_PROP_POS_FRAMES, frames - 1)
-            ok, frame = cap.read()
-            if not ok or frame is None:
-                return False, f"last frame ({frames}) does not decode"
-        return True, ""
-    finally:
-        cap.release()

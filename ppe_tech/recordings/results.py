@@ -162,6 +162,12 @@ def latest_archive(conn: sqlite3.Connection, exam_id: str | None = None) -> dict
     return StoredArchive.from_row(row).to_json() if row else None
 
 
+def archive_of_run(conn: sqlite3.Connection, run_id: int) -> dict | None:
+    """The archive of run ``run_id`` as ``StoredArchive.to_json()``, or None."""
+    row = conn.execute("SELECT * FROM recordings_archives WHERE id = ?", (run_id,)).fetchone()
+    return StoredArchive.from_row(row).to_json() if row else None
+
+
 def list_archives(conn: sqlite3.Connection) -> list[dict]:
     """One line's worth per archive, oldest first: run id, exam, when, size, gap and undecodable counts."""
     rows = conn.execute(
