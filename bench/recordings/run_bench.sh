@@ -1,44 +1,53 @@
 #!/usr/bin/env bash
-# Archive a few GB of real segments with ppe-tech and, in the same run, with the scripts a
-# careful user would write; then verify speed and peak memory. See README.md next to this.
+# Archive real segments with ppe-tech and, in the same hyperfine run, with what a careful user
+# would write instead; once with 2-s and once with 25-s keyframe intervals. Then the decode
+# check's CPU per file by library, verify speed and peak memory. See README.md next to this.
 #
-#   bench/recordings/run_bench.sh [DATA_DIR]      (default /work/benchdata/b; needs ~5 GB free)
+#   bench/recordings/run_bench.sh [DATA_DIR]    (default /work/benchdata/recordings; ~10 GB free)
+#   SEGMENTS=68 RUNS=5 GOPS="2 25" bench/recordings/run_bench.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-DATA=${1:-/work/benchdata/b}
+DATA=${1:-/work/benchdata/recordings}
 VENV=${VENV:-$REPO/.venv}
-RUNS=${RUNS:-3}
-PPE="$VENV/bin/ppe-tech --site $DATA/site"
-BAGIT="$VENV/bin/bagit.py"
-OUT="$DATA/out"
+RUNS=${RUNS:-5}
+SEGMENTS=${SEGMENTS:-68}
+GOPS=${GOPS:-"2 25"}
+PY="$VENV/bin/python"
 
-"$VENV/bin/python" "$HERE/make_data.py" "$DATA"
-mkdir -p "$OUT"
-cat "$DATA"/root/*/*/*.mp4 > /dev/null   # the recorder's files are in the page cache, for everyone
-sleep 16                                  # past recordings.settle: no segment is "still being written"
+for gop in $GOPS; do
+  dir="$DATA/g$gop"
+  "$PY" "$HERE/make_data.py" "$dir" --segments "$SEGMENTS" --gop "$gop"
+done
+sleep 16  # past recordings.settle: no segment is "still being written"
 
-hyperfine --runs "$RUNS" --prepare "rm -rf $OUT/*; sync" \
-  --export-json "$HERE/results.json" --export-markdown "$HERE/results.md" \
-  -n "cp -r + sync (floor)" "cp -r $DATA/root $OUT/floor && sync" \
-  -n "cp -r + sha256sum + sync" "cp -r $DATA/root $OUT/sha && cd $OUT/sha && find . -type f -print0 | sort -z | xargs -0 sha256sum > $OUT/sha256.txt && sync" \
-  -n "cp -r + bagit.py --sha256 --processes 2 + sync" "cp -r $DATA/root $OUT/bag && $BAGIT --quiet --sha256 --processes 2 $OUT/bag && sync" \
-  -n "ppe-tech recordings archive --no-decode-check" "$PPE recordings archive --exam bench --to $OUT/ours --no-decode-check --json > /dev/null" \
-  -n "ppe-tech recordings archive (decodes first+last frame of each file)" "$PPE recordings archive --exam bench --to $OUT/ours --json > /dev/null"
+for gop in $GOPS; do
+  dir="$DATA/g$gop"
+  out="$dir/out"
+  ppe="$VENV/bin/ppe-tech --site $dir/site"
+  mkdir -p "$out"
+  cat "$dir"/root/*/*/*.mp4 > /dev/null   # the recorder's files are in the page cache, for everyone
+  echo "== ${gop}-s keyframe interval: $(uptime)"
+  hyperfine --runs "$RUNS" --prepare "rm -rf $out/*; mkdir -p $out/ours; sync" \
+    --export-json "$HERE/results-g$gop.json" --export-markdown "$HERE/results-g$gop.md" \
+    -n "cp -r + sync" "cp -r $dir/root $out/floor && sync" \
+    -n "cp -r + sha256sum + sync" "cp -r $dir/root $out/sha && cd $out/sha && find . -type f -print0 | sort -z | xargs -0 sha256sum > $out/sha256.txt && sync" \
+    -n "ppe-tech recordings archive --no-decode-check" "$ppe recordings archive --exam bench --to $out/ours --no-decode-check --json > /dev/null" \
+    -n "ppe-tech recordings archive" "$ppe recordings archive --exam bench --to $out/ours --json > /dev/null"
+  echo "   load after: $(uptime)"
+  "$PY" "$HERE/ratios.py" "$HERE/results-g$gop.json"
+  "$PY" "$HERE/decode_cpu.py" "$dir/segment.mp4" > "$HERE/decode-cpu-g$gop.md"
+  cat "$HERE/decode-cpu-g$gop.md"
+done
 
-echo "== peak memory (archive, with decode checks)"
-rm -rf "$OUT"/*; sync
-/usr/bin/time -v $PPE recordings archive --exam bench --to "$OUT/ours" --json 2> "$HERE/time-archive.txt" > "$HERE/archive.json"
-grep -E "Maximum resident|Elapsed" "$HERE/time-archive.txt"
-BAG=$("$VENV/bin/python" -c "import json,sys; print(json.load(open(sys.argv[1]))['bag_path'])" "$HERE/archive.json")
-
-echo "== verify from the page cache"
-cat "$BAG"/data/*/*/*.mp4 > /dev/null
-/usr/bin/time -v $PPE recordings verify "$BAG" --json 2> "$HERE/time-verify.txt" > "$HERE/verify.json"
+dir="$DATA/g$(echo "$GOPS" | cut -d' ' -f1)"
+out="$dir/out"
+ppe="$VENV/bin/ppe-tech --site $dir/site"
+echo "== peak memory (archive with the decode check) and verify from the page cache"
+rm -rf "$out"/*; mkdir -p "$out/ours"; sync
+/usr/bin/time -v $ppe recordings archive --exam bench --to "$out/ours" --json 2> "$HERE/time-archive.txt" > "$HERE/archive.json"
+grep -E "Maximum resident|Elapsed|User time|System time" "$HERE/time-archive.txt"
+bag=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['bag_path'])" "$HERE/archive.json")
+/usr/bin/time -v $ppe recordings verify "$bag" --json 2> "$HERE/time-verify.txt" > "$HERE/verify.json"
 grep -E "Maximum resident|Elapsed" "$HERE/time-verify.txt"
-"$VENV/bin/python" -c "import json,sys; d=json.load(open(sys.argv[1])); print(f\"verify: {d['bytes']/1e9:.2f} GB in {d['seconds']:.2f} s = {d['bytes_per_second']/1e9:.2f} GB/s, valid={d['valid']}\")" "$HERE/verify.json"
-hyperfine --runs "$RUNS" --export-markdown "$HERE/verify.md" \
-  -n "ppe-tech recordings verify" "$PPE recordings verify $BAG --json > /dev/null" \
-  -n "ppe-tech recordings verify --fast" "$PPE recordings verify $BAG --fast --json > /dev/null" \
-  -n "bagit.py --validate --processes 2" "$BAGIT --quiet --validate --processes 2 $BAG"
-rm -rf "$OUT"
+rm -rf "$out"

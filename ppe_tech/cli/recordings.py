@@ -22,7 +22,7 @@ from ppe_tech.cli.common import (
     stdout_console,
     wait_option,
     zone_label,
-)  # fmt: skip
+)
 from ppe_tech.errors import ConfigError, ExitCode
 
 
@@ -45,15 +45,20 @@ def _bytes_progress(enabled: bool, label: str):
         TextColumn,
         TimeRemainingColumn,
         TransferSpeedColumn,
-    )  # fmt: skip
+    )
     from rich.progress import (
         Progress as Bar,
     )
 
     with Bar(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        TimeRemainingColumn(), console=stderr_console(), transient=True,
-    ) as bar:  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=None)
 
         def on_total(total: int) -> None:
@@ -133,9 +138,14 @@ def _print_status(result: dict, tz) -> None:
             gap_text += " " + _("(+{n} more)").format(n=len(gaps) - 3)
         extra = " " + _("({n} unreadable)").format(n=row["unreadable"]) if row["unreadable"] else ""
         table.add_row(
-            escape(row["camera"]), zone_label(row["zone"]), f"{row['segments']}{extra}", clock(row["newest_end"]),
-            f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else _("none")),
-        )  # fmt: skip
+            escape(row["camera"]),
+            zone_label(row["zone"]),
+            f"{row['segments']}{extra}",
+            clock(row["newest_end"]),
+            f"[{style}]{age_text}[/]",
+            "-" if cov is None else f"{cov:.1%}",
+            gap_text or ("-" if cov is None else _("none")),
+        )
     console.print(table)
     free = result["free_bytes"]
     style = "red" if result["low_space"] else "green"
@@ -158,64 +168,90 @@ def _print_status(result: dict, tz) -> None:
     type=DurationType(),
     help="Time before the start and after the end, e.g. 30m (default: archive.margin).",
 )
-@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the bag into (default: archive.target).")  # fmt: skip
-@click.option("--no-decode-check", is_flag=True,
-              help="Skip decoding each file's first and last frame (faster; undecodable files go unnoticed).")  # fmt: skip
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(path_type=Path),
+    help="An existing folder to write the bag into (default: archive.target).",
+)
+@click.option(
+    "--no-decode-check",
+    is_flag=True,
+    help="Skip decoding each file's first frame and last keyframe (undecodable files go unnoticed).",
+)
 @wait_option("archive of this exam")
 @json_option
 @pass_app
-def archive(app: App, exam_id, zones, margin, target, no_decode_check, wait, as_json) -> None:
+def archive(app: App, *, exam_id, zones, margin, target, no_decode_check, wait, as_json) -> None:
     """Copy the exam's recordings into a verified BagIt bag (resumable).
 
     Exit 0 when the bag is written (gaps and undecodable segments are reported, not fatal),
-    2 on bad arguments, 3 on a read or write error, 4 when the destination is too small.
+    2 on bad arguments or a destination folder that does not exist, 3 on a read or write
+    error, 4 when the destination is too small.
     """
-    from ppe_tech.recordings.archive import archive_exam, plan_archive
+    from ppe_tech.recordings.archive import archive_exam, archive_target, plan_archive
 
     site = app.site
     hold_run_lock(site, f"archive-{exam_id}", f"archive of exam {exam_id}", wait)
-    if target is None:
-        if not site.config.archive.target:
-            raise ConfigError("no destination: give --to DIR or set archive.target in ppe.yaml")
-        target = site.path(site.config.archive.target)
-    zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
-    plan = plan_archive(site, app.db, exam_id, zone_list, margin)
     err = stderr_console()
+    chosen = archive_target(site, target)
+    if chosen.warning:
+        err.print(f"[yellow]warning:[/] {safe(chosen.warning)}", soft_wrap=True)
+    zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
+    plan = plan_archive(site, app.db, exam_id, zones=zone_list, margin=margin)
     if plan.window_open and not as_json:
-        err.print(f"[yellow]warning:[/] the exam window ends at {plan.window_end:%Y-%m-%d %H:%M} UTC: "
-                  "recordings after now are missing from this archive")  # fmt: skip
+        err.print(
+            f"[yellow]warning:[/] the exam window ends at {plan.window_end:%Y-%m-%d %H:%M} UTC: "
+            "recordings after now are missing from this archive"
+        )
     if plan.pending and not as_json:
-        err.print(f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left out; "
-                  "run again when the recorder has closed them")  # fmt: skip
+        err.print(
+            f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left "
+            "out; run again when the recorder has closed them"
+        )
     with _bytes_progress(progress_enabled() and not as_json, "archive") as progress:
-        result = archive_exam(site, app.db, plan, target, progress=progress, log=lambda m: err.print(m),
-                              decode=not no_decode_check)  # fmt: skip
+        result = archive_exam(
+            site,
+            app.db,
+            plan,
+            chosen.path,
+            progress=progress,
+            log=err.print,
+            decode=not no_decode_check,
+        )
     if as_json:
-        print_json(result)
-        return
+        print_json(result.to_json())
+    else:
+        _print_archive(result.to_json())
+
+
+def _print_archive(result: dict) -> None:
     from ppe_tech.fsutil import format_size
 
     out = stdout_console()
     if result["already_complete"]:
-        out.print(f"[green]already archived[/] and verified: {result['bag_path']}")
+        out.print(f"[green]already archived[/] and verified: {safe(result['bag_path'])}")
     else:
         rate = result["bytes_per_second"]
+        reused = result["reused_files"]
         out.print(
-            f"[green]archived[/] {result['file_count']} files, {format_size(result['total_bytes'])} into "
-            f"{result['bag_path']} in {result['seconds']:.1f}s"
+            f"[green]archived[/] {result['file_count']} files, "
+            f"{format_size(result['total_bytes'])} into {safe(result['bag_path'])} in "
+            f"{result['seconds']:.1f}s"
             + (f" ({format_size(rate)}/s)" if rate else "")
-            + (f"; {result['reused_files']} finished files from an interrupted run checked" if result["reused_files"] else "")
-        )  # fmt: skip
+            + (f"; {reused} finished files from an interrupted run checked" if reused else "")
+        )
     out.print(
-        f"window {result['window_start']} .. {result['window_end']}, cameras {', '.join(result['cameras'])}"
+        f"window {result['window_start']} .. {result['window_end']}, "
+        f"cameras {safe(', '.join(result['cameras']))}"
     )
     for gap in result["gaps"]:
         out.print(
-            f"[yellow]gap[/] {gap['camera']}: {gap['start']} .. {gap['end']} ({gap['seconds']:g}s)"
+            f"[yellow]gap[/] {safe(gap['camera'])}: {gap['start']} .. {gap['end']} "
+            f"({gap['seconds']:g}s)"
         )
     for bad in result["undecodable"]:
-        out.print(f"[red]undecodable[/] {bad['path']}: {bad['reason']}")
+        out.print(f"[red]undecodable[/] {safe(bad['path'])}: {safe(bad['reason'])}")
     if result.get("pak_entry"):
         out.print(f"recorded in the PAK log as entry {result['pak_entry']}")
 
@@ -231,33 +267,63 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, wait, as_
 def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) -> None:
     """Check a bag: every checksum (files in parallel), or with --fast the Payload-Oxum only.
 
-    Exit 0 when the bag is valid, 1 when something is missing, extra or changed.
+    When the site's store knows the bag (written to this folder, under this name, or with
+    this manifest), the bag must also match the store's record: its files, their checksums
+    and its ppe-archive.json. Exit 0 when the bag is valid, 1 when something is missing,
+    extra or changed, or the bag is not what the site recorded.
     """
-    from ppe_tech.recordings.bag import verify_bag
+    from ppe_tech.recordings.verify import verify_archive
 
     with _bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
-        result = verify_bag(
-            bag, fast=fast, workers=workers, on_bytes=progress.on_bytes, on_total=progress.on_total
+        result = verify_archive(
+            bag,
+            conn=_site_store(app),
+            fast=fast,
+            workers=workers,
+            on_bytes=progress.on_bytes,
+            on_total=progress.on_total,
         )
-    data = result.as_dict()
+    data = result.to_json()
     if as_json:
         print_json(data)
     else:
-        from ppe_tech.fsutil import format_size
-
-        out = stdout_console()
-        for problem in result.problems:
-            out.print(
-                f"[red]{problem['kind']}[/] {problem.get('path', '')} {problem.get('message', '')}".rstrip()
-            )
-        verdict = "[green]VALID[/]" if result.valid else "[red]INVALID[/]"
-        rate = data["bytes_per_second"]
-        out.print(
-            f"{verdict} ({data['mode']}): {data['files']} files, {format_size(data['bytes'])}, "
-            f"{data['seconds']:.2f}s" + (f", {format_size(rate)}/s" if rate and not fast else "")
-        )
+        _print_verify(data)
     if not result.valid:
         raise SystemExit(int(ExitCode.FAILED))
+
+
+def _site_store(app: App):
+    """The site's store, or None when no site is given or found (a bag checked elsewhere)."""
+    import os
+
+    from ppe_tech.site import find_site_folder
+
+    try:
+        find_site_folder(app.site_dir)
+    except ConfigError:
+        if app.site_dir or os.environ.get("PPE_SITE"):
+            raise  # a site named but not there is an error, not "no site"
+        return None
+    return app.db
+
+
+def _print_verify(data: dict) -> None:
+    from ppe_tech.fsutil import format_size
+
+    out = stdout_console()
+    for problem in data["problems"]:
+        line = f"{problem.get('path', '')} {problem.get('message', '')}".strip()
+        out.print(f"[red]{problem['kind']}[/] {safe(line)}")
+    verdict = "[green]VALID[/]" if data["valid"] else "[red]INVALID[/]"
+    rate = data["bytes_per_second"]
+    speed = f", {format_size(rate)}/s" if rate and data["mode"] == "full" else ""
+    out.print(
+        f"{verdict} ({data['mode']}): {data['files']} files, {format_size(data['bytes'])}, "
+        f"{data['seconds']:.2f}s{speed}",
+        soft_wrap=True,
+    )
+    if data["site"]:
+        out.print(f"site: {safe(data['site']['note'])}", soft_wrap=True)
 
 
 @recordings.command("list")
@@ -277,8 +343,10 @@ def list_(app: App, as_json: bool) -> None:
     if not rows:
         out.print("no archives yet")
     for r in rows:
-        out.print(f"#{r['archive_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
-                  f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}")  # fmt: skip
+        out.print(
+            f"#{r['run_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
+            f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}"
+        )
 
 
 @recordings.command("watch")
@@ -310,7 +378,7 @@ def list_(app: App, as_json: bool) -> None:
 )
 @json_option
 @pass_app
-def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) -> None:
+def watch(app: App, *, stall, min_free, alert_command, interval, run_for, as_json) -> None:
     """Monitor the recording root live; alert on stalled cameras, gaps, low space, a lost root.
 
     Alerts go to stderr (one line each; with --json also as JSON lines on stdout), into the
@@ -345,8 +413,15 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
             err.print(f"ppe-tech: {line}", markup=False, highlight=False, soft_wrap=True)
         pending.clear()
 
-    watcher = Watcher(site, app.db, emit=emit, stall=stall.total_seconds() if stall else None,
-                      interval=interval.total_seconds(), min_free=min_free, alert_command=argv)  # fmt: skip
+    watcher = Watcher(
+        site,
+        app.db,
+        emit=emit,
+        stall=stall.total_seconds() if stall else None,
+        interval=interval.total_seconds(),
+        min_free=min_free,
+        alert_command=argv,
+    )
     stop = threading.Event()
     previous = {}
 

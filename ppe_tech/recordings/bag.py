@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ppe_tech.errors import ConfigError, StorageError
 from ppe_tech.fsutil import storage_error
@@ -252,22 +253,30 @@ class VerifyResult:
     bytes: int = 0
     seconds: float = 0.0
     problems: list[dict] = field(default_factory=list)
+    site: Any = None  # verify.SiteCheck: the comparison with the site's record, when made
 
     @property
     def valid(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict:
+    def to_json(self) -> dict:
         rate = self.bytes / self.seconds if self.seconds > 0 else None
         return {
-            "bag": str(self.bag), "mode": self.mode, "valid": self.valid, "files": self.files,
-            "bytes": self.bytes, "seconds": round(self.seconds, 3),
-            "bytes_per_second": round(rate) if rate else None, "problems": self.problems,
-        }  # fmt: skip
+            "bag": str(self.bag),
+            "mode": self.mode,
+            "valid": self.valid,
+            "files": self.files,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "bytes_per_second": round(rate) if rate else None,
+            "problems": self.problems,
+            "site": self.site.to_json() if self.site is not None else None,
+        }
 
 
 def verify_bag(
     bag: Path,
+    *,
     fast: bool = False,
     workers: int | None = None,
     on_bytes: Callable[[int], None] | None = None,
@@ -301,10 +310,12 @@ def verify_bag(
             result.problems.append({"kind": "oxum", "message": f"bad Payload-Oxum {oxum[0]!r}"})
         else:
             if (octets, count) != (result.bytes, result.files):
-                result.problems.append({
-                    "kind": "oxum",
-                    "message": f"Payload-Oxum {octets}.{count}, found {result.bytes}.{result.files}",
-                })  # fmt: skip
+                result.problems.append(
+                    {
+                        "kind": "oxum",
+                        "message": f"Payload-Oxum {octets}.{count}, found {result.bytes}.{result.files}",
+                    }
+                )
     elif fast:
         result.problems.append({"kind": "oxum", "message": "bag-info.txt has no Payload-Oxum"})
     if not fast:

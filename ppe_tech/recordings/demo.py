@@ -29,9 +29,9 @@ CLIP = Path(__file__).resolve().parent.parent / "demo_data" / "walkway.mp4"
 
 def encode_segment(path: Path, seconds: float = SEGMENT.total_seconds()) -> Path:
     """A real MP4 (MPEG-4 part 2, OpenCV's writer) of the walkway clip, ``seconds`` long."""
-    from ppe_tech.recordings.mp4 import _cv2
+    from ppe_tech.recordings.mp4 import quiet_opencv
 
-    cv2 = _cv2()
+    cv2 = quiet_opencv()
     cap = cv2.VideoCapture(str(CLIP), cv2.CAP_FFMPEG)
     frames = []
     try:
@@ -123,7 +123,7 @@ def make_recordings(site, past_exam_id: str, now: datetime, gap_camera: str = "c
 
 
 def run(demo) -> str:
-    from ppe_tech.recordings.archive import archive_exam, plan_archive
+    from ppe_tech.recordings.archive import archive_exam, archive_target, plan_archive
     from ppe_tech.recordings.bag import verify_bag
 
     site = demo.site
@@ -132,12 +132,13 @@ def run(demo) -> str:
     demo.log(f"demo: recordings: {made['segments']} segments of {made['cameras']} cameras "
              f"({format_size(made['segment_bytes'])} each, hard links of one real segment)")  # fmt: skip
     plan = plan_archive(site, demo.db, demo.past_exam_id)
-    target = site.path(site.config.archive.target or "archive/")
-    result = archive_exam(site, demo.db, plan, target, log=demo.log)
-    check = verify_bag(Path(result["bag_path"]))
+    result = archive_exam(site, demo.db, plan, archive_target(site).path, log=demo.log)
+    bag = Path(result.stored.bag_path)
+    check = verify_bag(bag)
     verdict = "bag valid" if check.valid else f"bag INVALID ({len(check.problems)} problems)"
-    gaps = ", ".join(f"{g['camera']} {g['seconds']:.0f}s" for g in result["gaps"]) or "none"
+    record = result.record
+    gaps = ", ".join(f"{g['camera']} {g['seconds']:.0f}s" for g in record.gaps) or "none"
     return (
-        f"{made['segments']} segments made; exam {demo.past_exam_id}: {result['file_count']} files, "
-        f"{format_size(result['total_bytes'])} archived to {Path(result['bag_path']).name}, {verdict}, gaps: {gaps}"
+        f"{made['segments']} segments made; exam {demo.past_exam_id}: {record.file_count} files, "
+        f"{format_size(record.total_bytes)} archived to {bag.name}, {verdict}, gaps: {gaps}"
     )

@@ -24,7 +24,7 @@ from ppe_tech.recordings.layout import Layout, compile_layout
 from ppe_tech.recordings.mp4 import NotMp4, segment_duration
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Segment:
     camera: str
     path: str  # relative to the root, '/'-separated
@@ -45,9 +45,14 @@ class Segment:
 
     def as_dict(self) -> dict:
         return {
-            "camera": self.camera, "path": self.path, "start": self.start.isoformat(),
-            "duration": self.duration, "size": self.size, "status": self.status, "reason": self.reason,
-        }  # fmt: skip
+            "camera": self.camera,
+            "path": self.path,
+            "start": self.start.isoformat(),
+            "duration": self.duration,
+            "size": self.size,
+            "status": self.status,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -90,8 +95,12 @@ class Gap:
         return (self.end - self.start).total_seconds()
 
     def as_dict(self) -> dict:
-        return {"camera": self.camera, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "seconds": round(self.seconds, 3)}  # fmt: skip
+        return {
+            "camera": self.camera,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def find_gaps(
@@ -174,15 +183,20 @@ def scan(
         seen.add(relative)
         row = cached.get(relative)
         if row is not None and row["size"] == st.st_size and row["mtime_ns"] == st.st_mtime_ns:
-            seg = Segment(camera, relative, start, row["duration"], st.st_size, st.st_mtime_ns,
-                          row["status"], row["reason"])  # fmt: skip
+            seg = _segment(
+                camera,
+                relative,
+                start,
+                st,
+                duration=row["duration"],
+                status=row["status"],
+                reason=row["reason"],
+            )
             found[camera].append(seg)
             continue
         young = wall - st.st_mtime_ns / 1e9 < settle
         if young:
-            index.pending.append(
-                Segment(camera, relative, start, None, st.st_size, st.st_mtime_ns, "pending")
-            )
+            index.pending.append(_segment(camera, relative, start, st, status="pending"))
             continue
         seg = read_segment(root, relative, camera, start, st)
         index.parsed += 1
@@ -203,14 +217,34 @@ def read_segment(
 ) -> Segment:
     try:
         duration = segment_duration(root / relative)
-        return Segment(camera, relative, start, duration, st.st_size, st.st_mtime_ns)
+        return _segment(camera, relative, start, st, duration=duration)
     except NotMp4 as exc:
-        return Segment(
-            camera, relative, start, None, st.st_size, st.st_mtime_ns, "unreadable", str(exc)
-        )
+        return _segment(camera, relative, start, st, status="unreadable", reason=str(exc))
     except OSError as exc:
-        return Segment(camera, relative, start, None, st.st_size, st.st_mtime_ns, "unreadable",
-                       exc.strerror or str(exc))  # fmt: skip
+        reason = exc.strerror or str(exc)
+        return _segment(camera, relative, start, st, status="unreadable", reason=reason)
+
+
+def _segment(
+    camera: str,
+    relative: str,
+    start: datetime,
+    st: os.stat_result,
+    *,
+    duration: float | None = None,
+    status: str = "ok",
+    reason: str = "",
+) -> Segment:
+    return Segment(
+        camera=camera,
+        path=relative,
+        start=start,
+        duration=duration,
+        size=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        status=status,
+        reason=reason,
+    )
 
 
 def save_segments(
@@ -223,9 +257,21 @@ def save_segments(
             "INSERT OR REPLACE INTO recordings_segments "
             "(root, path, size, mtime_ns, camera, start, duration, status, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(root_key, s.path, s.size, s.mtime_ns, s.camera, s.start.isoformat(), s.duration,
-              s.status, s.reason) for s in fresh],
-        )  # fmt: skip
+            [
+                (
+                    root_key,
+                    s.path,
+                    s.size,
+                    s.mtime_ns,
+                    s.camera,
+                    s.start.isoformat(),
+                    s.duration,
+                    s.status,
+                    s.reason,
+                )
+                for s in fresh
+            ],
+        )
         conn.executemany(
             "DELETE FROM recordings_segments WHERE root = ? AND path = ?",
             [(root_key, p) for p in gone],

@@ -21,7 +21,6 @@ the same values are in $PPE_ALERT_KIND, $PPE_ALERT_CAMERA, $PPE_ALERT_MESSAGE).
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import sqlite3
@@ -34,6 +33,7 @@ from pathlib import Path
 
 from ppe_tech.i18n import _, ngettext
 from ppe_tech.recordings.index import Segment, index_site, read_segment, save_segments, site_layout
+from ppe_tech.recordings.results import store_alert
 from ppe_tech.timeutil import human_duration, iso, local_clock, utc_now
 
 
@@ -102,10 +102,7 @@ class Watcher:
         }
         self.alerts.append(record)
         if self.conn is not None:
-            self.conn.execute(
-                "INSERT INTO recordings_alerts (at, kind, camera, message, details) VALUES (?, ?, ?, ?, ?)",
-                (record["at"], kind, camera, message, json.dumps(details, default=str)),
-            )
+            store_alert(self.conn, record)
         self.emit(record)
         if self.alert_command:
             values = {"kind": kind, "camera": camera or "", "message": message}

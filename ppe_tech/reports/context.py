@@ -372,24 +372,17 @@ def select_archive(
 ) -> dict[str, Any] | None:
     """The archive an act is about: ``archive_id``, else the bag at ``bag`` (one act per bag),
     else the exam's latest (the latest of all without an exam)."""
-    from ppe_tech.recordings.results import latest_archive, list_archives
+    from ppe_tech.recordings.results import archive_of_run, latest_archive, list_archives
 
     if archive_id is None and bag is None:
         return latest_archive(conn, exam_id=exam.id if exam else None)
     wanted = str(Path(bag).resolve()) if bag else None
     for item in list_archives(conn):
         stored = item["bag_path"] and str(Path(item["bag_path"]).resolve())
-        if item["archive_id"] == archive_id or (wanted and stored == wanted):
-            return _archive_by_id(conn, item["archive_id"])
+        if item["run_id"] == archive_id or (wanted and stored == wanted):
+            return archive_of_run(conn, item["run_id"])
     what = f"archive {archive_id}" if archive_id is not None else f"bag {bag}"
     raise ConfigError(f"no {what} in this site's store (see: ppe-tech recordings list)")
-
-
-def _archive_by_id(conn: sqlite3.Connection, archive_id: int) -> dict[str, Any]:
-    from ppe_tech.recordings.results import archive_row
-
-    row = conn.execute("SELECT * FROM recordings_archives WHERE id = ?", (archive_id,)).fetchone()
-    return archive_row(row)
 
 
 def archive(
@@ -426,7 +419,7 @@ def archive(
         for g in raw["gaps"]
     ]
     return {
-        "archive_id": raw["archive_id"],
+        "archive_id": raw["run_id"],
         "bag_name": Path(str(raw["bag_path"])).name,
         "medium": medium_of(Path(str(raw["bag_path"]))),
         "keep_until": keep_until(raw["window_start"]),

@@ -25,19 +25,12 @@ KNOWN_LONG_FUNCTIONS: set[str] = {
 KNOWN_POSITIONAL: set[str] = {
     "ppe_tech.cameras.verify:run_verification",  # removed when cameras lands
     "ppe_tech.cli.cameras:verify",  # removed when cameras lands
-    "ppe_tech.recordings.archive:plan_archive",  # removed when recordings lands
-    "ppe_tech.recordings.archive:_archive_locked",  # removed when recordings lands
-    "ppe_tech.recordings.archive:_finish",  # removed when recordings lands
-    "ppe_tech.cli.recordings:archive",  # removed when recordings lands
-    "ppe_tech.cli.recordings:watch",  # removed when recordings lands
     # a worker process's job: submitted to a process pool as one tuple (pool.submit(f, *job))
     "ppe_tech.reports.render:_segment_pdf",
 }
 MAX_POSITIONAL = 5
 # Private names other branches stop importing across modules; deleted when they land.
-KNOWN_PRIVATE_IMPORTS: set[str] = {
-    "ppe_tech.recordings.demo: ppe_tech.recordings.mp4._cv2",  # removed when recordings lands
-}
+KNOWN_PRIVATE_IMPORTS: set[str] = set()
 
 
 def module_name(path: Path) -> str:

@@ -71,9 +71,9 @@ def test_archive_writes_a_valid_bag_with_gaps_and_the_corrupt_segment(rec_site, 
     assert data["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()
     # the store: the public read API for the reports
     stored = latest_archive(connect(rec_site / "ppe.db"), EXAM)
-    assert stored["archive_id"] == data["archive_id"] and stored["bag_path"] == str(bag_path)
+    assert stored["run_id"] == data["run_id"] and stored["bag_path"] == str(bag_path)
     assert stored["files"] == data["files"] and stored["gaps"] == data["gaps"]
-    assert set(stored) >= {"archive_id", "exam_id", "created_at", "window_start", "window_end", "margin", "zones",
+    assert set(stored) >= {"run_id", "exam_id", "created_at", "window_start", "window_end", "margin", "zones",
                            "cameras", "files", "total_bytes", "file_count", "manifest_sha256", "bag_path", "gaps",
                            "undecodable"}  # fmt: skip
     assert set(stored["files"][0]) == {
@@ -211,6 +211,7 @@ def test_sigkill_at_a_random_point_then_resume(site_dir, tmp_path, segments):
     write_site(site_dir, rec_config(root))
     before = tree_hashes(root)
     target = tmp_path / "out"
+    target.mkdir()  # an archive target must exist (issue 10 item 16)
     argv = [sys.executable, "-m", "ppe_tech", "--site", str(site_dir), "recordings", "archive",
             "--exam", EXAM, "--to", str(target), "--json"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -265,6 +266,7 @@ def test_interrupted_bag_resumes_without_copying_finished_files(rec_site, cli, m
 
 
 def test_zones_and_margin_options(rec_site, cli, tmp_path):
+    (tmp_path / "x").mkdir()
     data = archive_json(cli, "--zones", "auditorium", "--margin", "0s", "--to", str(tmp_path / "x"))
     assert data["cameras"] == ["aud-0001"] and data["gaps"] == []
     assert (
@@ -276,6 +278,7 @@ def test_zones_and_margin_options(rec_site, cli, tmp_path):
 
 
 def test_no_decode_check_still_reports_files_that_are_not_mp4(rec_site, cli, tmp_path):
+    (tmp_path / "y").mkdir()
     data = archive_json(cli, "--no-decode-check", "--to", str(tmp_path / "y"))
     assert [u["path"] for u in data["undecodable"]] == ["data/2026-05-28/07/entrance/03.00.mp4"]
     assert {f["decodable"] for f in data["files"]} == {None, False}
@@ -313,7 +316,7 @@ def test_list_shows_the_archives(rec_site, cli):
     assert "no archives yet" in cli("recordings", "list").stdout
     data = archive_json(cli)
     listed = json.loads(cli("recordings", "list", "--json").stdout)["archives"]
-    assert [(a["archive_id"], a["exam_id"], a["gaps"], a["undecodable"]) for a in listed] == [
-        (data["archive_id"], EXAM, 2, 1)
+    assert [(a["run_id"], a["exam_id"], a["gaps"], a["undecodable"]) for a in listed] == [
+        (data["run_id"], EXAM, 2, 1)
     ]
     assert data["bag_path"] in cli("recordings", "list").stdout.replace("\n", "")

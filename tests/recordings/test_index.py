@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ppe_tech.recordings.decode import decodable
 from ppe_tech.recordings.index import coverage, find_gaps, scan
 from ppe_tech.recordings.layout import compile_layout
-from ppe_tech.recordings.mp4 import NotMp4, decodable, segment_duration
+from ppe_tech.recordings.mp4 import NotMp4, segment_duration
 from ppe_tech.store import connect
 from tests.conftest import write_site
 from tests.recordings.conftest import (
