@@ -24,7 +24,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,6 +166,7 @@ class Handover:
     def record(self, site: Site, *, pushed_at: str, locked: bool) -> Item:
         """``handover/TIME.json``: who, which exam, every object and the deadlines."""
         from ppe_tech import __version__
+        from ppe_tech.timeutil import iso
 
         point = site.config.point
         body = {
@@ -173,6 +174,7 @@ class Handover:
             "exam": {"id": self.exam.id, "subject": self.exam.subject,
                      "date": self.exam.date.isoformat(),
                      "start": self.exam.start_at(site.tz).isoformat(),
+                     "end": iso(self.exam.end_at(site.tz).astimezone(UTC)),
                      "deadline": site.deadline(self.exam).isoformat()},
             "checks": self.checks, "checkpoint": self.checkpoint, "pushed_at": pushed_at,
             "retain_until": self.retain_until.isoformat() if locked else None, "bags": self.bags,
