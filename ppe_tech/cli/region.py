@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from ppe_tech.cli.common import (
-    App, json_option, pass_app, print_json, progress_enabled, stderr_console, stdout_console,
+    App,
+    json_option,
+    pass_app,
+    print_json,
+    progress_enabled,
+    stderr_console,
+    stdout_console,
 )  # fmt: skip
 from ppe_tech.errors import ConfigError, ExitCode
 
@@ -89,7 +95,9 @@ def _status_table(statuses) -> None:
     table = Table("exam", "last push", "handed over at", "objects", "size", "locked until",
                   "storage")  # fmt: skip
     for s in statuses:
-        agree = {None: "not asked", True: "agrees"}.get(s.agrees, f"DIFFERS: {'; '.join(s.problems[:3])}")
+        agree = {None: "not asked", True: "agrees"}.get(
+            s.agrees, f"DIFFERS: {'; '.join(s.problems[:3])}"
+        )
         table.add_row(s.exam_id, s.last_status, s.handed_over_at or "-", str(s.objects),
                       format_size(s.bytes), s.locked_until or "no lock", agree)  # fmt: skip
     stdout_console().print(table)
@@ -97,9 +105,13 @@ def _status_table(statuses) -> None:
 
 @region.command("review")
 @click.option("--bucket", required=True, help="The region's bucket.")
-@click.option("--endpoint", envvar="PPE_REGION_ENDPOINT", help="S3 endpoint URL ($PPE_REGION_ENDPOINT).")
+@click.option(
+    "--endpoint", envvar="PPE_REGION_ENDPOINT", help="S3 endpoint URL ($PPE_REGION_ENDPOINT)."
+)
 @click.option("--prefix", default="", help="Key prefix before REGION/POINT/EXAM.")
-@click.option("--region-code", "region_code", help="Only this region's folder (default: every one).")
+@click.option(
+    "--region-code", "region_code", help="Only this region's folder (default: every one)."
+)
 @click.option("--point", "point", help="Only this point (its code).")
 @click.option("--exam", "exam_id", help="Only this exam.")
 @click.option("--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -145,7 +157,9 @@ def _review_table(report) -> None:
     if not report.exams:
         click.echo(f"nothing to review in {report.location}")
         return
-    table = Table("point", "exam", "bag", "reports", "log", "deadline", "verdict", title=report.location)
+    table = Table(
+        "point", "exam", "bag", "reports", "log", "deadline", "verdict", title=report.location
+    )
     for row in report.exams:
         table.add_row(row.point, row.exam, *row.cells(), "ok" if row.ok else "FAILED")
     stdout_console().print(table)

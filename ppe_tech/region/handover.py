@@ -96,7 +96,9 @@ def report_items(site: Site, conn: sqlite3.Connection, exam: Exam) -> list[Item]
         path = site.path(row["path"])
         if not path.is_file():
             raise ConfigError(f"report {row['number']}: {path} is missing on the point")
-        items.append(Item(f"reports/{path.name}", "report", path.stat().st_size, row["sha256"], path))
+        items.append(
+            Item(f"reports/{path.name}", "report", path.stat().st_size, row["sha256"], path)
+        )
     return items
 
 

@@ -104,7 +104,9 @@ def check_log(lines: Iterator[bytes], checkpoint_text: str, *, point: str,
         elif other.size > cp.size:
             check.problems.append(f"{name}: its checkpoint is newer than the handed-over one")
         elif not signed_by(other, certificates):
-            check.problems.append(f"{name}: its checkpoint is not signed by the point's certificate")
+            check.problems.append(
+                f"{name}: its checkpoint is not signed by the point's certificate"
+            )
         else:
             check.reports_consistent += 1
     return check

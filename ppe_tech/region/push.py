@@ -29,8 +29,18 @@ from ppe_tech.errors import ConfigError, PpeError, VerificationFailed
 from ppe_tech.region import results
 from ppe_tech.region.handover import Handover, Item, plan_handover
 from ppe_tech.region.s3 import (
-    CHUNK, META_SHA256, PART_SIZE, Target, call, check_bucket, client, credentials_from_env,
-    hash_object, head, s3_checksum, stored_sha256,
+    CHUNK,
+    META_SHA256,
+    PART_SIZE,
+    Target,
+    call,
+    check_bucket,
+    client,
+    credentials_from_env,
+    hash_object,
+    head,
+    s3_checksum,
+    stored_sha256,
 )  # fmt: skip
 from ppe_tech.timeutil import iso, utc_now
 
@@ -164,9 +174,15 @@ class Pusher:
     def _upload(self, item: Item, key: str) -> None:
         from boto3.s3.transfer import TransferConfig
 
-        extra: dict[str, Any] = {"ChecksumAlgorithm": "SHA256", "Metadata": {META_SHA256: item.sha256}}
+        extra: dict[str, Any] = {
+            "ChecksumAlgorithm": "SHA256",
+            "Metadata": {META_SHA256: item.sha256},
+        }
         if self.locked:
-            extra |= {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": self.retain_until}
+            extra |= {
+                "ObjectLockMode": "COMPLIANCE",
+                "ObjectLockRetainUntilDate": self.retain_until,
+            }
         config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE,
                                 max_concurrency=4, use_threads=True)  # fmt: skip
         with _source(item) as source:
@@ -184,7 +200,9 @@ class Pusher:
         else:
             ok = reported == checksum and there.get("ContentLength") == item.size
         if not ok or stored_sha256(there) != item.sha256:
-            raise VerificationFailed(f"{key}: the storage's checksum differs from the point's after upload")
+            raise VerificationFailed(
+                f"{key}: the storage's checksum differs from the point's after upload"
+            )
 
 
 def _run(pusher: Pusher, conn: sqlite3.Connection, push_id: int, items: list[Item],
@@ -217,7 +235,9 @@ def abort_stale_uploads(s3, target: Target, base: str) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        uploads = s3.list_multipart_uploads(Bucket=target.bucket, Prefix=base + "/").get("Uploads", [])
+        uploads = s3.list_multipart_uploads(Bucket=target.bucket, Prefix=base + "/").get(
+            "Uploads", []
+        )
         for up in uploads:
             s3.abort_multipart_upload(Bucket=target.bucket, Key=up["Key"], UploadId=up["UploadId"])
     except (BotoCoreError, ClientError):

@@ -50,7 +50,11 @@ def _signature_problems(pdf: bytes, roots: list[Any], check: ReportCheck) -> Non
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    allowed = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
+    allowed = {
+        ModificationLevel.NONE,
+        ModificationLevel.LTA_UPDATES,
+        ModificationLevel.FORM_FILLING,
+    }
     sigs = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
     if not sigs:
         check.problems.append("carries no signature")
@@ -61,7 +65,9 @@ def _signature_problems(pdf: bytes, roots: list[Any], check: ReportCheck) -> Non
         check.signatures += 1
         check.signers.append(signer)
         if not (status.intact and status.valid):
-            check.problems.append(f"signature {sig.field_name} is broken: the signed bytes were changed")
+            check.problems.append(
+                f"signature {sig.field_name} is broken: the signed bytes were changed"
+            )
         elif not status.trusted:
             check.problems.append(f"signature {sig.field_name} ({signer}) is not trusted")
         last = index == len(sigs) - 1

@@ -49,7 +49,9 @@ def finish_push(conn: sqlite3.Connection, push_id: int, *, status: str, sent_byt
 
 
 def list_pushes(conn: sqlite3.Connection, exam_id: str | None = None) -> list[dict[str, Any]]:
-    query = "SELECT * FROM region_pushes" + (" WHERE exam_id = ?" if exam_id else "") + " ORDER BY id"
+    query = (
+        "SELECT * FROM region_pushes" + (" WHERE exam_id = ?" if exam_id else "") + " ORDER BY id"
+    )
     return [dict(r) for r in conn.execute(query, (exam_id,) if exam_id else ())]
 
 

@@ -27,7 +27,14 @@ from typing import Any
 from ppe_tech.errors import PpeError
 from ppe_tech.region import logcheck, reportcheck
 from ppe_tech.region.s3 import (
-    Target, check_bucket, client, hash_object, iter_object, list_folders, list_keys, read_object,
+    Target,
+    check_bucket,
+    client,
+    hash_object,
+    iter_object,
+    list_folders,
+    list_keys,
+    read_object,
 )  # fmt: skip
 
 HASH_THREADS = 4
@@ -119,7 +126,11 @@ def review_bag(s3, target: Target, prefix: str, keys: dict[str, int]) -> list[st
 
     def one(relative: str) -> str | None:
         size, digest = hash_object(s3, target, prefix + relative)
-        return None if digest == expected[relative] else f"bag {name}: {relative} differs from the manifest"
+        return (
+            None
+            if digest == expected[relative]
+            else f"bag {name}: {relative} differs from the manifest"
+        )
 
     with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
         problems += [p for p in pool.map(one, sorted(present & set(expected))) if p]
@@ -150,7 +161,11 @@ def deadline_verdict(runs: list[dict[str, Any]], source: str, row: ExamReview) -
 def _readiness_runs(checks: list[reportcheck.ReportCheck], exam: str) -> list | None:
     for check in checks:
         data = check.data or {}
-        if check.ok and data.get("kind") == "readiness" and (data.get("exam") or {}).get("id") == exam:
+        if (
+            check.ok
+            and data.get("kind") == "readiness"
+            and (data.get("exam") or {}).get("id") == exam
+        ):
             return (data.get("readiness") or {}).get("runs") or []
     return None
 
@@ -261,5 +276,7 @@ def review_region(request: ReviewRequest, *, workers: int = 2) -> RegionReview:
 
         spawn = multiprocessing.get_context("spawn")  # no fork of a process holding threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-            rows = [row for rows in pool.map(review_point, *zip(*args, strict=True)) for row in rows]
+            rows = [
+                row for rows in pool.map(review_point, *zip(*args, strict=True)) for row in rows
+            ]
     return RegionReview(request.target.where(), rows, time.perf_counter() - started)

@@ -196,7 +196,9 @@ def hash_object(s3, target: Target, key: str) -> tuple[int, str]:
 
 def list_keys(s3, target: Target, prefix: str) -> Iterator[dict]:
     paginator = s3.get_paginator("list_objects_v2")
-    pages = call(target, f"listing {prefix}", paginator.paginate, Bucket=target.bucket, Prefix=prefix)
+    pages = call(
+        target, f"listing {prefix}", paginator.paginate, Bucket=target.bucket, Prefix=prefix
+    )
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -214,7 +216,9 @@ def list_folders(s3, target: Target, prefix: str) -> list[str]:
     names: list[str] = []
     try:
         for page in paginator.paginate(Bucket=target.bucket, Prefix=prefix, Delimiter="/"):
-            names += [p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
+            names += [
+                p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])
+            ]
     except (BotoCoreError, ClientError) as exc:
         raise s3_error(exc, target, f"bucket {target.bucket}") from None
     return names

@@ -115,7 +115,9 @@ def start_local_s3(folder: Path, *, binary: Path | None = None) -> LocalS3:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     finally:
         log.close()
-    server = LocalS3(folder, process, f"http://127.0.0.1:{ports['s3.port']}", access_key, secret_key)
+    server = LocalS3(
+        folder, process, f"http://127.0.0.1:{ports['s3.port']}", access_key, secret_key
+    )
     try:
         _wait_ready(server)
     except BaseException:
