@@ -87,8 +87,11 @@ class LocalS3:
         self.stop()
 
 
-def start_local_s3(folder: Path, *, binary: Path | None = None) -> LocalS3:
-    """Start ``weed server -s3`` with its data in ``folder``; wait until S3 answers."""
+def start_local_s3(folder: Path, *, binary: Path | None = None, volume_mb: int = 64) -> LocalS3:
+    """Start ``weed server -s3`` with its data in ``folder``; wait until S3 answers.
+
+    ``volume_mb``: SeaweedFS's volume size limit (small for tests, larger for benchmarks).
+    """
     binary = binary or weed_binary()
     if binary is None:
         raise ConfigError(
@@ -106,7 +109,7 @@ def start_local_s3(folder: Path, *, binary: Path | None = None) -> LocalS3:
     ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
     argv = [
         str(binary), "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        "-s3", f"-s3.config={config}", "-master.volumeSizeLimitMB=64", "-volume.max=0",
+        "-s3", f"-s3.config={config}", f"-master.volumeSizeLimitMB={volume_mb}", "-volume.max=0",
         "-master.telemetry=false", *(f"-{flag}={port}" for flag, port in ports.items()),
     ]  # fmt: skip
     (folder / "data").mkdir(exist_ok=True)
