@@ -174,17 +174,22 @@ class SiteConfig(StrictModel):
     region: Region = Region()
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> SiteConfig:
+    def _required_staff(self) -> SiteConfig:
         for role in ("technician", "head"):
             if role not in self.staff:
                 raise ValueError(f"staff.{role} is required")
-        for kind, items in (("exams", self.exams), ("cameras", self.cameras)):
-            seen: set[str] = set()
-            for item in items:
-                if item.id in seen:
-                    raise ValueError(f"{kind}: duplicate id {item.id!r}")
-                seen.add(item.id)
         return self
+
+
+def check_unique_ids(doc: YamlDoc, config: SiteConfig) -> None:
+    """Two exams or cameras with one id: the error points at the second one's line."""
+    for kind, items in (("exams", config.exams), ("cameras", config.cameras)):
+        first_index: dict[str, int] = {}
+        for index, item in enumerate(items):
+            if item.id in first_index:
+                first = doc.where((kind, first_index[item.id], "id"))
+                raise doc.error((kind, index, "id"), f"duplicate id {item.id!r} (first at {first})")
+            first_index[item.id] = index
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -332,6 +337,7 @@ def load_site(folder: Path) -> Site:
     secrets: set[str] = set()
     data = _substitute_env(doc, doc.data, (), secrets)
     config = doc.validate(SiteConfig, data)
+    check_unique_ids(doc, config)
     return Site(folder, config, doc, secrets)
 
 

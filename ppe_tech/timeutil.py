@@ -54,3 +54,39 @@ def utc_now() -> datetime:
 def iso(moment: datetime) -> str:
     """ISO 8601 with offset and seconds precision, the store's timestamp format."""
     return moment.isoformat(timespec="seconds")
+
+
+_UNITS = {
+    "en": {"d": "d", "h": "h", "min": "min", "s": "s"},
+    "ru": {"d": "сут", "h": "ч", "min": "мин", "s": "с"},
+}
+
+
+def human_duration(delta: timedelta | float, lang: str = "en") -> str:
+    """A duration as people say it: ``45 s``, ``15 min``, ``8 h 51 min``, ``2 d 3 h``
+    (``8 ч 51 мин`` in Russian). Two units at most, the smaller one dropped when zero;
+    rounded down, so "silent for 8 h 51 min" is never more than the truth."""
+    seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    unit = _UNITS.get(lang, _UNITS["en"])
+    if seconds < 60:
+        return f"{sign}{seconds} {unit['s']}"
+    if seconds < 3600:
+        return f"{sign}{seconds // 60} {unit['min']}"
+    big, small, big_unit, small_unit = (
+        (seconds // 3600, seconds % 3600 // 60, "h", "min")
+        if seconds < 86400
+        else (seconds // 86400, seconds % 86400 // 3600, "d", "h")
+    )
+    rest = f" {small} {unit[small_unit]}" if small else ""
+    return f"{sign}{big} {unit[big_unit]}{rest}"
+
+
+def local_clock(moment: datetime, tz, *, seconds: bool = True) -> str:
+    """``10:15:00 MSK``: the point's local time of day with its zone named."""
+    local = moment.astimezone(tz)
+    zone = local.tzname() or ""
+    if zone and not zone.isalpha():  # zones without an abbreviation print "+05": say "UTC+05"
+        zone = f"UTC{zone}"
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{clock} {zone}".rstrip()

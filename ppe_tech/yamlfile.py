@@ -107,6 +107,22 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path) -
             _index_lines(item, loc + (index,), lines, path)
 
 
+# What PyYAML says when a line is indented one step too far or too little.
+_INDENTATION_PROBLEMS = (
+    "mapping values are not allowed",
+    "expected <block end>",
+    "did not find expected key",
+    "could not find expected ':'",
+    "did not find expected '-' indicator",
+)
+
+
+def _indentation_hint(problem: str, mark: yaml.Mark | None) -> str:
+    if mark is None or not any(text in problem for text in _INDENTATION_PROBLEMS):
+        return ""
+    return f" (check the indentation of line {mark.line + 1} and the line above it)"
+
+
 def parse_yaml(text: str, path: Path) -> YamlDoc:
     loader = yaml.SafeLoader(text)
     try:
@@ -116,7 +132,8 @@ def parse_yaml(text: str, path: Path) -> YamlDoc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{path.name}{line}: invalid YAML: {problem}") from None
+        hint = _indentation_hint(problem, mark)
+        raise ConfigError(f"{path.name}{line}: invalid YAML: {problem}{hint}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path.name}: invalid YAML: {exc}") from None
     finally:

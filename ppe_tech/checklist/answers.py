@@ -13,19 +13,16 @@ from typing import Any
 from ppe_tech.checklist.model import Checklist
 from ppe_tech.checklist.runner import FAIL, PASS, SKIP, Answer
 from ppe_tech.errors import ConfigError
+from ppe_tech.words import SKIP_WORDS, yes_or_no
 from ppe_tech.yamlfile import load_yaml
-
-_WORDS = {
-    "yes": PASS, "y": PASS, "true": PASS, "да": PASS,
-    "no": FAIL, "n": FAIL, "false": FAIL, "нет": FAIL,
-    "skip": SKIP, "s": SKIP,
-}  # fmt: skip
 
 
 def answer_status(word: Any) -> str | None:
-    if isinstance(word, bool):  # YAML reads bare yes/no as booleans
-        return PASS if word else FAIL
-    return _WORDS.get(str(word).strip().lower())
+    """PASS, FAIL or SKIP for an answer word in Russian or English (``да``, ``no``, ``skip``)."""
+    verdict = yes_or_no(word)
+    if verdict is not None:
+        return PASS if verdict else FAIL
+    return SKIP if str(word).strip().lower() in SKIP_WORDS else None
 
 
 def load_answers(path: Path, by: str) -> dict[str, Answer]:

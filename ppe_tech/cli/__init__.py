@@ -8,6 +8,7 @@ exit code (ppe_tech.errors.ExitCode).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 import traceback
@@ -45,6 +46,31 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def hoist_root_options(args: list[str]) -> list[str]:
+    """Move ``--site DIR`` / ``--site=DIR`` / ``--debug`` found after the subcommand to the front.
+
+    No subcommand has options of these names, so moving them changes no meaning; words after
+    ``--`` are left alone.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg == "--debug" or arg.startswith("--site="):
+            front.append(arg)
+        elif arg == "--site" and index + 1 < len(args):
+            front.extend(args[index : index + 2])
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 class LazyRootGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -54,6 +80,17 @@ class LazyRootGroup(click.Group):
             return None
         module_name, attribute, _ = COMMANDS[name]
         return getattr(importlib.import_module(module_name), attribute)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_root_options(args))
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-"):
+            close = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            ctx.fail(f"No such command '{name}'.{hint}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
@@ -69,10 +106,10 @@ class LazyRootGroup(click.Group):
             if app.debug:
                 traceback.print_exc()
             ctx.exit(int(exc.exit_code))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C, at a prompt too
             click.echo("ppe-tech: interrupted", err=True)
             ctx.exit(int(ExitCode.INTERRUPTED))
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # a bug: say so in one line, traceback only with --debug
             if app.debug:

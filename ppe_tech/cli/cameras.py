@@ -9,6 +9,7 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    confirm,
     json_option,
     pass_app,
     print_json,
@@ -176,7 +177,7 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
         entry["snapshot"] = str(snapshot)
         if not as_json:
             click.echo(f"{r['id']}: snapshot {snapshot}")
-        if ask and not click.confirm(f"Use this picture as the reference of {r['id']}?", err=True):
+        if ask and not confirm(f"Use this picture as the reference of {r['id']}?"):
             entry["status"] = "skipped"
         else:
             entry["reference"] = write_reference(site, r["id"], r["reference_png"])

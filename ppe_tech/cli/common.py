@@ -57,6 +57,18 @@ def lang_option(what: str = "Language"):
     )
 
 
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on stderr; yes/y/да/д and no/n/нет/н are understood (Enter: no)."""
+    from ppe_tech.words import yes_or_no
+
+    while True:
+        word = click.prompt(f"{question} [y/N]", default="", show_default=False, err=True)
+        verdict = yes_or_no(word) if word else False
+        if verdict is not None:
+            return verdict
+        click.echo("answer yes or no (да / нет)", err=True)
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 

@@ -32,6 +32,19 @@ def _console():
     return console
 
 
+def _ask_action(lang: str) -> str:
+    """The official actions as a numbered list in the point's language; a number or words."""
+    from ppe_tech.pak.journal import ACTIONS, action_from_words
+
+    for number, (ru, en) in enumerate(ACTIONS.values(), start=1):
+        click.echo(f"  {number}. {ru if lang == 'ru' else en}", err=True)
+    while True:
+        code = action_from_words(click.prompt("action (number or name)", err=True))
+        if code is not None:
+            return code
+        click.echo(f"choose a number from 1 to {len(ACTIONS)}, or an action's name", err=True)
+
+
 def _interactive(no_input: bool, as_json: bool) -> bool:
     return not no_input and not as_json and sys.stdin.isatty()
 
@@ -48,7 +61,9 @@ def _day(value: str | None) -> date | None:
 def _entry_options(func):
     for option in reversed(
         [
-            click.option("--action", "-a", help="Action code (see: ppe-tech pak actions)."),
+            click.option(
+                "--action", "-a", help="Action: code, number or name (see: ppe-tech pak actions)."
+            ),
             click.option(
                 "--room", "-r", "rooms", help='Room(s), e.g. "Auditorium 0001, Staff room".'
             ),
@@ -82,17 +97,13 @@ def _entry_options(func):
 
 
 def _gather(app: App, action, rooms, start, performed_by, responsible, note, no_input, as_json):
-    from ppe_tech.pak.journal import ACTIONS
+    from ppe_tech.pak.journal import action_from_words
 
     site = app.site
     if _interactive(no_input, as_json):
         lang = site.config.point.language
         if not action:
-            for code, (ru, en) in ACTIONS.items():
-                click.echo(f"  {code:<18} {ru if lang == 'ru' else en}", err=True)
-            action = click.prompt(
-                "action", type=click.Choice(list(ACTIONS)), err=True, show_choices=False
-            )
+            action = _ask_action(lang)
         if not rooms:
             rooms = click.prompt("room(s)", err=True)
         if not start:
@@ -112,6 +123,7 @@ def _gather(app: App, action, rooms, start, performed_by, responsible, note, no_
         raise ConfigError("--action is required (see: ppe-tech pak actions)")
     if not rooms:
         raise ConfigError("--room is required")
+    action = action_from_words(action) or action  # "4" or the words work as well as the code
     return action, rooms, start, performed_by or "technician", responsible or "head", note or ""
 
 

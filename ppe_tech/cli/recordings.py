@@ -87,15 +87,22 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
     if as_json:
         print_json(result)
     else:
-        _print_status(result)
+        _print_status(result, app.site.tz)
     if result["problems"]:
         raise SystemExit(int(ExitCode.FAILED))
 
 
-def _print_status(result: dict) -> None:
+def _print_status(result: dict, tz) -> None:
+    from datetime import datetime
+
+    from rich.markup import escape
     from rich.table import Table
 
     from ppe_tech.fsutil import format_size
+    from ppe_tech.timeutil import human_duration, local_clock
+
+    def clock(stamp: str | None) -> str:
+        return "-" if stamp is None else local_clock(datetime.fromisoformat(stamp), tz)
 
     console = stdout_console()
     exam = result["exam"]
@@ -103,21 +110,23 @@ def _print_status(result: dict) -> None:
     if exam:
         window = exam["window"]
         title += f" — exam {exam['id']}" + ("" if window else " (not started: no coverage yet)")
-    table = Table(title=title, title_justify="left")
-    for column in ("camera", "zone", "segments", "newest end (UTC)", "age", "coverage", "gaps"):
+    table = Table(title=escape(title), title_justify="left")
+    for column in ("camera", "zone", "segments", "newest end", "age", "coverage", "gaps"):
         table.add_column(column, overflow="fold", no_wrap=column == "camera")
     for row in result["cameras"]:
         age = row["age_seconds"]
-        age_text = "-" if age is None else f"{age:.0f}s"
+        age_text = "-" if age is None else human_duration(age)
         style = "green" if row["live"] else "red"
         cov = row["coverage"]
         gaps = row["gaps"]
-        gap_text = ", ".join(f"{g['start'][11:19]}+{g['seconds']:.0f}s" for g in gaps[:3])
+        gap_text = ", ".join(
+            f"{clock(g['start'])} ({human_duration(g['seconds'])})" for g in gaps[:3]
+        )
         if len(gaps) > 3:
             gap_text += f" (+{len(gaps) - 3} more)"
         extra = f" ({row['unreadable']} unreadable)" if row["unreadable"] else ""
         table.add_row(
-            row["camera"], row["zone"] or "?", f"{row['segments']}{extra}", (row["newest_end"] or "-")[:19].replace("T", " "),
+            escape(row["camera"]), row["zone"] or "?", f"{row['segments']}{extra}", clock(row["newest_end"]),
             f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else "none"),
         )  # fmt: skip
     console.print(table)
@@ -126,7 +135,7 @@ def _print_status(result: dict) -> None:
     console.print(f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
                   f" (alert under {format_size(result['min_free_bytes'])})")  # fmt: skip
     for problem in result["problems"]:
-        console.print(f"[red]problem:[/] {problem}")
+        console.print(f"[red]problem:[/] {escape(problem)}")
 
 
 @recordings.command("archive")
@@ -284,7 +293,7 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     import time
 
     from ppe_tech.fsutil import parse_size
-    from ppe_tech.recordings.watch import Watcher
+    from ppe_tech.recordings.watch import Watcher, alert_lines
 
     site = app.site
     min_free_bytes = None
@@ -300,19 +309,21 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     argv = shlex.split(alert_command) if alert_command else None
     err = stderr_console()
 
+    pending: list[dict] = []
+
     def emit(alert: dict) -> None:
-        who = f" {alert['camera']}" if alert["camera"] else ""
-        err.print(
-            f"ppe-tech: ALERT {alert['kind']}{who}: {alert['message']}",
-            markup=False,
-            highlight=False,
-        )
+        pending.append(alert)
         if as_json:
             import json
             import sys
 
             sys.stdout.write(json.dumps(alert, ensure_ascii=False, default=str) + "\n")
             sys.stdout.flush()
+
+    def print_pending() -> None:
+        for line in alert_lines(pending):
+            err.print(f"ppe-tech: {line}", markup=False, highlight=False, soft_wrap=True)
+        pending.clear()
 
     watcher = Watcher(site, app.db, emit=emit, stall=stall_td.total_seconds() if stall_td else None,
                       interval=interval_s, min_free=min_free_bytes, alert_command=argv)  # fmt: skip
@@ -328,7 +339,7 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     err.print(f"watching {watcher.root} (stall {watcher.stall:g}s, layout {site.config.recordings.layout}); "
               "Ctrl-C to stop", markup=False, highlight=False)  # fmt: skip
     try:
-        watcher.run(stop, until)
+        watcher.run(stop, until, after_tick=print_pending)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -78,6 +78,21 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "other": ("Иное (см. примечание)", "Other (see note)"),
 }
 
+
+def action_from_words(text: str) -> str | None:
+    """The action code for what a person typed: its number in ACTIONS (1-based), its code, or
+    its name in Russian or English, in any case (``4``, ``card_removal``, ``извлечение карты
+    памяти``). None when it matches none."""
+    wanted = " ".join(text.split()).casefold()
+    codes = list(ACTIONS)
+    if wanted.isdigit() and 1 <= int(wanted) <= len(codes):
+        return codes[int(wanted) - 1]
+    for code, names in ACTIONS.items():
+        if wanted == code or wanted in (name.casefold() for name in names):
+            return code
+    return None
+
+
 KINDS = ("action", "start", "end")
 FORMAT_VERSION = 1
 # Columns covered by the hash, in canonical (sorted) order; "v" is the format version.

@@ -13,7 +13,7 @@ from ppe_tech.recordings.index import (
     index_site,
     newest_activity,
 )
-from ppe_tech.timeutil import iso, utc_now
+from ppe_tech.timeutil import human_duration, iso, utc_now
 
 
 def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None = None,
@@ -88,12 +88,14 @@ def _problems(rows: list[dict], running: bool, low_space: bool) -> list[str]:
     for row in rows:
         cam, age = row["camera"], row["age_seconds"]
         if running and row["configured"] and not row["live"]:
-            since = "no segment at all" if age is None else f"no new segment for {age:.0f}s"
+            since = (
+                "no segment at all" if age is None else f"no new segment for {human_duration(age)}"
+            )
             problems.append(f"{cam}: {since} while the exam runs")
         if row["gaps"]:
             seconds = sum(g["seconds"] for g in row["gaps"])
             problems.append(
-                f"{cam}: {len(row['gaps'])} gap(s) in the exam window, {seconds:.0f}s in all"
+                f"{cam}: {len(row['gaps'])} gap(s) in the exam window, {human_duration(seconds)} in all"
             )
     if low_space:
         problems.append("recording disk: free space under the alert threshold")

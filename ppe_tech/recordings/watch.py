@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ppe_tech.recordings.index import Segment, index_site, read_segment, save_segments, site_layout
-from ppe_tech.timeutil import iso, utc_now
+from ppe_tech.timeutil import human_duration, iso, local_clock, utc_now
 
 
 def activity(seg: Segment) -> datetime:
@@ -87,13 +87,16 @@ class Watcher:
         self._last_rescan = 0.0
 
     # -- alerts ------------------------------------------------------------------------------
-    def alert(self, kind: str, camera: str | None, message: str, **details) -> None:
-        message = self.site.redact(message)
+    def alert(self, kind: str, camera: str | None, text: str, **details) -> None:
+        """Raise an alert; ``text`` says what happened without naming the camera."""
+        text = self.site.redact(text)
+        message = f"{camera}: {text}" if camera else text
         record = {
             "at": iso(utc_now()),
             "kind": kind,
             "camera": camera,
             "message": message,
+            "text": text,
             "details": details,
         }
         self.alerts.append(record)
@@ -113,8 +116,9 @@ class Watcher:
                                          stderr=subprocess.DEVNULL)  # fmt: skip
                 self.children.append((child, time.monotonic()))
             except OSError as exc:
+                text = f"cannot run {argv[0]}: {exc.strerror}"
                 self.emit({"at": record["at"], "kind": "alert_command_failed", "camera": None,
-                           "message": f"cannot run {argv[0]}: {exc.strerror}", "details": {}})  # fmt: skip
+                           "message": text, "text": text, "details": {}})  # fmt: skip
 
     def _reap(self, final: bool = False) -> None:
         alive = []
@@ -186,6 +190,10 @@ class Watcher:
             index = index_site(self.site, self.conn, now=utc_now())
         except Exception:  # noqa: BLE001 - the root vanished during the walk: next tick sees it
             return
+        if initial:  # a camera with segments is as fresh as its newest one, not as the watch
+            recorded = {c for c in index.cameras() if any(seg.ok for seg in index.of(c))}
+            for camera in recorded | {seg.camera for seg in index.pending}:
+                self.last_activity.pop(camera, None)
         for seg in index.pending:  # still being written: the camera is recording
             self._seen(seg.camera, datetime.fromtimestamp(seg.mtime_ns / 1e9, UTC))
             self.unsettled.add(str(self.root / seg.path))
@@ -211,18 +219,23 @@ class Watcher:
             and (utc_now() - self.last_activity[camera]).total_seconds() <= self.stall
         ):
             self.stalled.discard(camera)
-            self.alert("resumed", camera, f"{camera}: segments are coming again")
+            self.alert("resumed", camera, "segments are coming again")
 
     def _segment(self, seg: Segment) -> None:
         if not seg.ok:
-            self.alert("unreadable", seg.camera, f"{seg.camera}: {seg.path} is not a readable MP4 ({seg.reason})",
-                       path=seg.path)  # fmt: skip
+            text = f"{seg.path} is not a readable MP4 ({seg.reason})"
+            self.alert("unreadable", seg.camera, text, path=seg.path)
             return
         previous = self.last_end.get(seg.camera)
         if previous is not None and (seg.start - previous).total_seconds() > self.tolerance:
             seconds = (seg.start - previous).total_seconds()
-            self.alert("gap", seg.camera, f"{seg.camera}: gap of {seconds:.0f}s from {iso(previous)} to {iso(seg.start)}",
-                       start=iso(previous), end=iso(seg.start), seconds=seconds)  # fmt: skip
+            text = (
+                f"gap of {human_duration(seconds)} from {local_clock(previous, self.site.tz)}"
+                f" to {local_clock(seg.start, self.site.tz)}"
+            )
+            self.alert(
+                "gap", seg.camera, text, start=iso(previous), end=iso(seg.start), seconds=seconds
+            )
         if previous is None or seg.end > previous:
             self.last_end[seg.camera] = seg.end
         self._seen(seg.camera, activity(seg))
@@ -273,8 +286,12 @@ class Watcher:
             age = (now - last).total_seconds()
             if age > self.stall and camera not in self.stalled:
                 self.stalled.add(camera)
-                self.alert("stalled", camera, f"{camera}: no new segment for {age:.0f}s (limit {self.stall:g}s)",
-                           last=iso(last), seconds=round(age, 1))  # fmt: skip
+                text = (
+                    f"no new segment for {human_duration(age)}"
+                    f" (since {local_clock(last, self.site.tz, seconds=False)},"
+                    f" limit {human_duration(self.stall)})"
+                )
+                self.alert("stalled", camera, text, last=iso(last), seconds=round(age, 1))
 
     def _check_space(self) -> None:
         try:
@@ -286,8 +303,8 @@ class Watcher:
             self.low_space = True
             from ppe_tech.fsutil import format_size
 
-            self.alert("low_space", None, f"recording disk: {format_size(free)} free, under {format_size(self.min_free)}",
-                       free=free, min_free=self.min_free)  # fmt: skip
+            text = f"recording disk: {format_size(free)} free, under {format_size(self.min_free)}"
+            self.alert("low_space", None, text, free=free, min_free=self.min_free)
         elif free >= self.min_free * 1.05:
             self.low_space = False
 
@@ -314,17 +331,42 @@ class Watcher:
         self._check_stalls()
         self._reap()
 
-    def run(self, stop: threading.Event, until: float | None = None) -> None:
-        """Tick every ``interval`` until ``stop`` is set (or ``until``, a monotonic deadline)."""
+    def run(
+        self,
+        stop: threading.Event,
+        until: float | None = None,
+        after_tick: Callable[[], None] | None = None,
+    ) -> None:
+        """Tick every ``interval`` until ``stop`` is set (or ``until``, a monotonic deadline);
+        ``after_tick`` is called after each tick (the CLI prints the tick's alerts grouped)."""
         try:
             while not stop.is_set():
                 self.tick()
+                if after_tick is not None:
+                    after_tick()
                 if until is not None and time.monotonic() >= until:
                     break
                 stop.wait(self.interval)
         finally:
             self._stop_observer()
             self._reap(final=True)
+
+
+def alert_lines(alerts: list[dict]) -> list[str]:
+    """The lines a person reads: one per kind and text, so the same alert raised for 22
+    cameras in one tick is one line naming them all, and each camera is named once."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for alert in alerts:
+        groups.setdefault((alert["kind"], alert["text"]), []).append(alert["camera"])
+    lines = []
+    for (kind, text), cameras in groups.items():
+        named = [camera for camera in cameras if camera]
+        if len(named) > 1:
+            who = f" {', '.join(named)} ({len(named)} cameras)"
+        else:
+            who = f" {named[0]}" if named else ""
+        lines.append(f"ALERT {kind}{who}: {text}")
+    return lines
 
 
 class _Missing(dict):

@@ -140,3 +140,25 @@ def test_bad_answers(cli, site_dir, tmp_path):
     )
     assert_one_line_error(cli("check", "run", "m", "--exam", "nope"), 2, "unknown exam 'nope'")
     assert_one_line_error(cli("check", "show", "99"), 2, "no checklist run 99")
+
+
+def test_a_duplicate_camera_points_at_the_duplicate(cli, site_text):
+    second = "  - id: corridor-1\n    zone: entrance\n    source: /dev/video0\n"
+    site_text(GOOD_SITE + second)
+    assert_one_line_error(
+        cli("site", "show"), 2,
+        "ppe.yaml:11: cameras[1].id: duplicate id 'corridor-1' (first at ppe.yaml:8)",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("replace", "with_", "line"),
+    [
+        ("    zone: corridor", "      zone: corridor", 9),  # one step too far
+        ("  head: {name", " head: {name", 4),  # one step too little
+    ],
+)
+def test_an_indentation_slip_is_named(cli, site_text, replace, with_, line):
+    site_text(GOOD_SITE.replace(replace, with_, 1))
+    message = assert_one_line_error(cli("site", "show"), 2, "invalid YAML")
+    assert f"check the indentation of line {line}" in message

@@ -13,6 +13,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -230,3 +231,45 @@ def test_lost_mount_leaving_an_empty_folder_is_noticed(live):
             watch.proc.send_signal(signal.SIGTERM)
             watch.proc.wait(timeout=10)
         subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+def test_cameras_silent_for_hours_say_so_at_start_in_one_line(site_dir, tmp_path, segments, cli):
+    """Three cameras whose newest segment ended 8 h 51 min ago: said at once, one grouped line."""
+    root = tmp_path / "root"
+    ended = datetime.now(UTC) - timedelta(hours=8, minutes=51, seconds=30)
+    cams = ["cam-a", "cam-b", "cam-c"]
+    for camera in cams:
+        path = root / frigate_path(camera, ended - timedelta(seconds=10))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(segments[0], path)
+        os.utime(path, (ended.timestamp(), ended.timestamp()))
+    write_site(site_dir, minimal_config(
+        cameras=[{"id": c, "zone": "corridor", "source": "x"} for c in cams],
+        recordings={"root": str(root), "min_free": "1K", "stall": "60s"}))  # fmt: skip
+    result = cli("recordings", "watch", "--for", "0.5s", "--interval", "0.2s")
+    assert result.exit_code == 0, result.stderr
+    alerts = [line for line in result.stderr.splitlines() if "ALERT" in line]
+    since = ended.astimezone(ZoneInfo("Europe/Moscow")).strftime("%H:%M")
+    assert alerts == [
+        "ppe-tech: ALERT stalled cam-a, cam-b, cam-c (3 cameras): no new segment for "
+        f"8 h 51 min (since {since} MSK, limit 1 min)"
+    ]
+
+
+def test_alert_lines_group_and_name_each_camera_once():
+    from ppe_tech.recordings.watch import alert_lines
+
+    def alert(kind, camera, text):
+        return {"kind": kind, "camera": camera, "text": text, "message": f"{camera}: {text}"}
+
+    lines = alert_lines([
+        alert("stalled", "a", "no new segment for 2 min"), alert("gap", "b", "gap of 10 min"),
+        alert("stalled", "c", "no new segment for 2 min"), alert("stalled", "d", "no new segment for 5 min"),
+        {"kind": "low_space", "camera": None, "text": "1 GiB free", "message": "1 GiB free"},
+    ])  # fmt: skip
+    assert lines == [
+        "ALERT stalled a, c (2 cameras): no new segment for 2 min",
+        "ALERT gap b: gap of 10 min",
+        "ALERT stalled d: no new segment for 5 min",
+        "ALERT low_space: 1 GiB free",
+    ]

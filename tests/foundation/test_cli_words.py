@@ -1,0 +1,81 @@
+"""The command line forgives a typo, takes root options anywhere, and understands да / нет."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from ppe_tech.checklist.answers import answer_status
+from ppe_tech.checklist.runner import FAIL, PASS, SKIP
+from ppe_tech.cli import hoist_root_options
+from ppe_tech.cli.common import confirm
+from tests.conftest import write_site
+
+
+def test_a_mistyped_command_is_suggested(cli):
+    result = cli("chek", "run")
+    assert result.exit_code == 2
+    assert "No such command 'chek'. Did you mean 'check'?" in result.stderr
+
+
+def test_an_unknown_command_with_nothing_close_gets_no_guess(cli):
+    result = cli("zzzzzz")
+    assert result.exit_code == 2 and "Did you mean" not in result.stderr
+
+
+def test_site_after_the_subcommand(cli, tmp_path, monkeypatch):
+    other = write_site(tmp_path / "elsewhere")
+    monkeypatch.delenv("PPE_SITE")
+    monkeypatch.chdir(tmp_path)
+    for args in (("site", "show", "--site", str(other)), ("site", "show", f"--site={other}")):
+        result = cli(*args, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert str(other) in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "hoisted"),
+    [
+        (["cameras", "discover", "--site", "s"], ["--site", "s", "cameras", "discover"]),
+        (["check", "run", "--debug", "x"], ["--debug", "check", "run", "x"]),
+        (["pak", "add", "--", "--site", "s"], ["pak", "add", "--", "--site", "s"]),
+        (["--site", "s", "pak", "list"], ["--site", "s", "pak", "list"]),
+    ],
+)
+def test_hoist_root_options(args, hoisted):
+    assert hoist_root_options(args) == hoisted
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [("да", PASS), ("Д", PASS), ("yes", PASS), (True, PASS), ("нет", FAIL), ("н", FAIL),
+     ("no", FAIL), ("skip", SKIP), ("пропустить", SKIP), ("может быть", None)],
+)  # fmt: skip
+def test_answer_words(word, status):
+    assert answer_status(word) == status
+
+
+@click.command()
+def _question() -> None:
+    click.echo("saved" if confirm("Use this picture?") else "kept")
+
+
+@pytest.mark.parametrize(
+    ("typed", "outcome"),
+    [("да\n", "saved"), ("д\n", "saved"), ("y\n", "saved"), ("нет\n", "kept"), ("\n", "kept"),
+     ("может\nда\n", "saved")],
+)  # fmt: skip
+def test_confirm_takes_russian_words(typed, outcome):
+    result = CliRunner().invoke(_question, input=typed)
+    assert result.exit_code == 0
+    assert result.stdout.strip().endswith(outcome)
+
+
+def test_ctrl_c_at_a_prompt_is_interrupted_130(cli, monkeypatch):
+    from ppe_tech.cli import pak as pak_cli
+
+    monkeypatch.setattr(pak_cli, "_interactive", lambda no_input, as_json: True)
+    result = cli("pak", "add")  # no input at all: the prompt ends like Ctrl-C (click.Abort)
+    assert result.exit_code == 130
+    assert "ppe-tech: interrupted" in result.stderr and "Aborted!" not in result.stderr
