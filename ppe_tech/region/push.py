@@ -185,10 +185,19 @@ class Pusher:
             }
         config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE,
                                 max_concurrency=4, use_threads=True)  # fmt: skip
+        args = {"Bucket": self.target.bucket, "Key": key, "ExtraArgs": extra, "Config": config,
+                "Callback": self._count}  # fmt: skip
+        if item.path is not None:  # by name: s3transfer reads each part from the file as it sends
+            call(
+                self.target,
+                f"upload of {key}",
+                self.s3.upload_file,
+                Filename=str(item.path),
+                **args,
+            )
+            return
         with _source(item) as source:
-            call(self.target, f"upload of {key}", self.s3.upload_fileobj, Fileobj=source,
-                 Bucket=self.target.bucket, Key=key, ExtraArgs=extra, Config=config,
-                 Callback=self._count)  # fmt: skip
+            call(self.target, f"upload of {key}", self.s3.upload_fileobj, Fileobj=source, **args)
 
     def _verify(self, item: Item, key: str, there: dict | None, checksum: str) -> None:
         if there is None:

@@ -18,19 +18,23 @@ from botocore.exceptions import ClientError
 from region_helpers import run_cli, versions
 
 
-def _kill_after(seconds: float) -> int:
-    """Start a real push, SIGKILL it after ``seconds``; return its exit status (or 0 if done)."""
+def _kill_mid_push(admin, bucket: str, delay: float) -> int:
+    """Start a real push; once objects arrive, SIGKILL it ``delay`` s later; return its status."""
+    before = len(versions(admin, bucket))
     proc = subprocess.Popen(
         [sys.executable, "-m", "ppe_tech", "region", "push", "--exam", os.environ["EXAM"],
          "--workers", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    try:
-        proc.wait(seconds)
-        return proc.returncode
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + 180
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(versions(admin, bucket)) > before:  # this push is sending: kill it soon
+            break
+        time.sleep(0.1)
+    time.sleep(delay)
+    if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
-        return proc.wait()
+    return proc.wait()
 
 
 def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_env, monkeypatch):
@@ -39,8 +43,8 @@ def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_en
     seed = int(os.environ.get("PPE_TEST_SEED", time.time()))
     rng = random.Random(seed)
     kills = 0
-    for _ in range(4):
-        if _kill_after(rng.uniform(1.0, 4.0)) == -signal.SIGKILL:
+    for _ in range(3):
+        if _kill_mid_push(admin, bucket, rng.uniform(0.0, 1.5)) == -signal.SIGKILL:
             kills += 1
     assert kills >= 1, f"no push was killed mid-way (seed {seed})"
     partial = {k: len(v) for k, v in versions(admin, bucket).items()}
