@@ -18,7 +18,7 @@ import psutil
 def main() -> None:
     argv = sys.argv[sys.argv.index("--") + 1 :]
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(argv)  # its stdout is ours (a pipe read only at the end could fill)
     root, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
         try:
@@ -27,9 +27,7 @@ def main() -> None:
         except psutil.Error:
             pass
         time.sleep(0.05)
-    out = proc.stdout.read() if proc.stdout else b""
     wall = time.perf_counter() - started
-    sys.stdout.buffer.write(out)
     print(
         f"\nexit {proc.returncode}, wall {wall:.2f} s, peak RSS of the process tree {peak / 2**20:.0f} MiB",
         file=sys.stderr,
