@@ -47,7 +47,6 @@ from ppe_tech.timeutil import iso, utc_now
 if TYPE_CHECKING:
     from ppe_tech.site import Exam, Site
 
-PARTS_IN_FLIGHT = 3  # per object: memory is about workers x this x PART_SIZE
 NO_LOCK_WARNING = (
     "bucket {bucket} has no object lock: what is handed over can still be deleted or "
     "rewritten by anyone with write access; ask the regional centre for a bucket with object lock"
@@ -185,14 +184,20 @@ class Pusher:
                 "ObjectLockRetainUntilDate": self.retain_until,
             }
         config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE,
-                                max_concurrency=PARTS_IN_FLIGHT, use_threads=True)  # fmt: skip
-        # parts are read into memory and sent from there (reading a file part twice, once for
-        # the checksum and once to send, measured slower); this bounds that memory per object
-        config.max_in_memory_upload_chunks = PARTS_IN_FLIGHT
+                                max_concurrency=4, use_threads=True)  # fmt: skip
+        args = {"Bucket": self.target.bucket, "Key": key, "ExtraArgs": extra, "Config": config,
+                "Callback": self._count}  # fmt: skip
+        if item.path is not None:  # by name: parts are read from the file, not held in memory
+            call(
+                self.target,
+                f"upload of {key}",
+                self.s3.upload_file,
+                Filename=str(item.path),
+                **args,
+            )
+            return
         with _source(item) as source:
-            call(self.target, f"upload of {key}", self.s3.upload_fileobj, Fileobj=source,
-                 Bucket=self.target.bucket, Key=key, ExtraArgs=extra, Config=config,
-                 Callback=self._count)  # fmt: skip
+            call(self.target, f"upload of {key}", self.s3.upload_fileobj, Fileobj=source, **args)
 
     def _verify(self, item: Item, key: str, there: dict | None, checksum: str) -> None:
         if there is None:
