@@ -20,6 +20,9 @@ def _write(conn: sqlite3.Connection, sql: str, params: tuple) -> int:
 
 def start_push(conn: sqlite3.Connection, *, exam_id: str, endpoint: str, bucket: str,
                base_key: str, objects: int, total_bytes: int, locked_until: str | None) -> int:  # fmt: skip
+    """A new push row; an earlier one still 'running' was killed (kill -9): it says so now."""
+    _write(conn, "UPDATE region_pushes SET status = 'interrupted', message = 'killed' "
+           "WHERE exam_id = ? AND status = 'running'", (exam_id,))  # fmt: skip
     return _write(
         conn,
         "INSERT INTO region_pushes (exam_id, started_at, status, endpoint, bucket, base_key, "

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -57,6 +58,11 @@ def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_en
     assert all(len(found[k]) == 1 for k in data_keys), (seed, {k: len(found[k]) for k in data_keys})
     assert summary["already_there"] >= len([k for k in partial if "/handover/" not in k]) > 0
     assert summary["sent"] + summary["already_there"] == summary["objects"]
+    pushes = json.loads(run_cli("region", "status", "--offline", "--json").stdout)
+    assert pushes[0]["last_status"] == "complete"
+    with sqlite3.connect(point / "ppe.db") as conn:
+        states = [r[0] for r in conn.execute("SELECT status FROM region_pushes ORDER BY id")]
+    assert states[-1] == "complete" and "running" not in states and "interrupted" in states
     review = run_cli("region", "review", "--bucket", bucket, "--endpoint", s3_env.endpoint,
                      "--exam", past, "--json")  # fmt: skip
     (row,) = json.loads(review.stdout)["exams"]
