@@ -19,7 +19,6 @@ import contextlib
 import importlib
 import os
 import sqlite3
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +28,9 @@ from pathlib import Path
 import yaml
 
 from ppe_tech.demo_services import PortalServer, SntpServer
+from ppe_tech.fsutil import atomic_write_text
 from ppe_tech.site import Site, load_site
+from ppe_tech.siteinit import make_site_folder
 from ppe_tech.timeutil import utc_now
 
 # (name, "module:function"), run in this order
@@ -37,6 +38,7 @@ STEPS: list[tuple[str, str]] = [
     ("keys", "ppe_tech.reports.demo:make_keys"),
     ("cameras", "ppe_tech.cameras.demo:run"),
     ("recordings", "ppe_tech.recordings.demo:run"),
+    ("stations", "ppe_tech.stations.demo:run"),
     ("checklist", "ppe_tech.checklist.demo:run"),
     ("pak", "ppe_tech.pak.demo:run"),
     ("reports", "ppe_tech.reports.demo:run"),
@@ -44,6 +46,23 @@ STEPS: list[tuple[str, str]] = [
 REGION_STEP = ("region", "ppe_tech.region.demo:run")  # ppe-tech demo --region
 DEMO_PASSPHRASE = "demo"
 
+# three auditoriums and the staff room; cameras name their room by its name (or number)
+DEMO_ROOMS = [
+    {"number": "0001", "kind": "auditorium", "name": "Auditorium 0001"},
+    {"number": "0002", "kind": "auditorium", "name": "Auditorium 0002"},
+    {"number": "0003", "kind": "auditorium", "name": "Auditorium 0003"},
+    {"number": "7777", "kind": "staff-room", "name": "Staff room"},
+]
+DEMO_STATIONS = [
+    {"id": "print-0001", "role": "print", "room": "0001"},
+    {"id": "scan-0001", "role": "scan", "room": "0001"},
+    {"id": "print-0002", "role": "print", "room": "0002"},
+    {"id": "print-0003", "role": "print", "room": "0003"},
+    {"id": "auth-main", "role": "authorisation", "room": "7777"},
+    {"id": "auth-backup", "role": "backup-authorisation", "room": "7777", "host": "127.0.0.1"},
+    {"id": "print-backup", "role": "backup-print", "room": "7777"},
+]
+STATION_SOFTWARE = "station-software/version.txt"  # where the demo's station software keeps it
 DEMO_CAMERAS = [
     {"id": "aud-0001-a", "zone": "auditorium", "room": "Auditorium 0001"},
     {"id": "aud-0002-a", "zone": "auditorium", "room": "Auditorium 0002"},
@@ -71,7 +90,9 @@ class DemoContext:
         return connect(self.site.db_path)
 
 
-def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
+def demo_config(
+    now: datetime, portal: PortalServer, ntp: SntpServer, folder: Path | None = None
+) -> dict:
     """ppe.yaml of the demo site: yesterday's exam at 10:00, today's 2.5 h from now."""
     local = now.astimezone()
     start = (local + timedelta(hours=2, minutes=30)).replace(second=0, microsecond=0)
@@ -94,6 +115,10 @@ def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
             {"id": f"{start:%Y-%m-%d}-math", "subject": "Математика", "date": start.date(),
              "start": f"{start:%H:%M}", "duration": "3h55m"},
         ],
+        "rooms": DEMO_ROOMS,
+        "stations": [
+            {**s, "port": portal.port} if s.get("host") else s for s in DEMO_STATIONS
+        ],
         "cameras": [
             {**cam, "source": f"cameras/{cam['id']}.mp4", "expect": {"width": 768, "height": 576, "fps": 10}}
             for cam in DEMO_CAMERAS
@@ -108,7 +133,7 @@ def demo_config(now: datetime, portal: PortalServer, ntp: SntpServer) -> dict:
                 "ntp_server": "127.0.0.1", "ntp_port": ntp.port,
                 "portal_url": portal.url, "portal_host": "127.0.0.1", "portal_port": portal.port,
                 "portal_name": "localhost",
-                "station_version_command": f"{sys.executable} --version", "station_version": ">=3.8",
+                "station_version_file": str(folder / STATION_SOFTWARE) if folder else STATION_SOFTWARE, "station_version": ">=26.1",
                 "antivirus_process": "ppe.tech", "crypto_process": "ppe.tech",
                 "antivirus_signatures": "ppe.yaml", "signatures_max_age": "1d",
                 "min_free": "100M",
@@ -122,17 +147,16 @@ def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = No
              extra_steps: list[tuple[str, str]] = ()) -> list[str]:  # fmt: skip
     """Make the demo site in ``folder`` (which must not hold a site yet) and run every step
     (then ``extra_steps``, e.g. ``REGION_STEP``)."""
-    from ppe_tech.cli.site import make_site_folder
-
     now = now or utc_now()
     with contextlib.ExitStack() as stack:
         portal = stack.enter_context(PortalServer())
         ntp = stack.enter_context(SntpServer())
-        config = demo_config(now, portal, ntp)
+        config = demo_config(now, portal, ntp, folder.resolve())
         text = "# ppe-tech demo site (made by `ppe-tech demo`)\n" + yaml.safe_dump(
             config, allow_unicode=True, sort_keys=False
         )
         make_site_folder(folder, text)
+        atomic_write_text(folder / STATION_SOFTWARE, "Station print EM 26.1.4\n")
         site = load_site(folder)
         os.environ.setdefault(site.config.signing.passphrase_env, DEMO_PASSPHRASE)
         exams = config["exams"]

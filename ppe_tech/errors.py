@@ -11,16 +11,61 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of ``ppe-tech``; the README documents this table."""
+    """Exit codes of ``ppe-tech``; ``MEANINGS`` says what each means (README's table)."""
 
-    OK = 0  # everything checked passed
-    FAILED = 1  # something checked failed: a critical item, a camera, a verification, an audit
-    USAGE = 2  # bad arguments or configuration (ppe.yaml, checklists, answers)
-    IO = 3  # a file or device could not be read or written
-    NO_SPACE = 4  # not enough free space on the destination
-    KEYS = 5  # key, certificate or passphrase problem
-    INTERNAL = 70  # a bug in ppe-tech (run with --debug for the traceback)
-    INTERRUPTED = 130  # Ctrl-C / SIGTERM
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    IO = 3
+    NO_SPACE = 4
+    KEYS = 5
+    INTERNAL = 70
+    INTERRUPTED = 130
+
+
+# The one table of exit codes: (a few words for --help, the sentence for the README).
+# tests/foundation/test_docs.py fails when README.md's "Exit codes" table is not exit_code_table().
+MEANINGS: dict[ExitCode, tuple[str, str]] = {
+    ExitCode.OK: ("ok", "everything checked passed"),
+    ExitCode.FAILED: (
+        "something checked failed",
+        "something checked failed: a critical checklist item, a camera, a bag, a signature, "
+        "the log chain, a high-severity audit finding",
+    ),
+    ExitCode.USAGE: (
+        "usage or config error",
+        "usage or configuration error (ppe.yaml, checklists, answers files, arguments)",
+    ),
+    ExitCode.IO: (
+        "file or device error",
+        "a file, folder, device or the store could not be read or written (the store damaged or "
+        "locked, the output closed); another run of the same job is running",
+    ),
+    ExitCode.NO_SPACE: (
+        "no space",
+        "not enough free space on the destination (checked before the first byte is written)",
+    ),
+    ExitCode.KEYS: (
+        "key or certificate problem",
+        "key, certificate or passphrase problem (missing, wrong passphrase, expired)",
+    ),
+    ExitCode.INTERNAL: (
+        "internal error",
+        "internal error: a bug in ppe-tech (`--debug` shows the traceback)",
+    ),
+    ExitCode.INTERRUPTED: ("interrupted", "interrupted (Ctrl-C)"),
+}
+
+
+def exit_code_table() -> str:
+    """The Markdown table README.md shows under "Exit codes"."""
+    rows = [f"| {int(code)} | {MEANINGS[code][1]} |" for code in ExitCode]
+    return "\n".join(["| code | meaning |", "|---|---|", *rows]) + "\n"
+
+
+def exit_code_summary() -> str:
+    """One line for ``ppe-tech --help``: "0 ok, 1 something checked failed, ..."."""
+    return ", ".join(f"{int(code)} {MEANINGS[code][0]}" for code in ExitCode)
 
 
 class PpeError(Exception):

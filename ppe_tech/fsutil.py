@@ -9,15 +9,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from ppe_tech.errors import ConfigError, NoSpaceError, StorageError
+from ppe_tech.errors import ConfigError, NoSpaceError, PpeError, StorageError
+
+# O_NONBLOCK: opening a FIFO nobody writes to must not wait for a writer (POSIX only)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable. Windows cannot open a folder for this (and NTFS
+    journals renames itself), so there it does nothing."""
+    if sys.platform == "win32":
+        return
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -43,7 +52,8 @@ def atomic_writer(path: Path, mode: int = 0o644, binary: bool = True) -> Iterato
         raise storage_error(exc, "cannot write", path) from exc
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, mode)
+        if sys.platform != "win32":  # Windows has no POSIX modes: the folder's ACL applies
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
             yield fh
             fh.flush()
@@ -65,6 +75,35 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def read_regular(path: Path, *, limit: int) -> bytes:
+    """``Path.read_bytes`` for a regular file of at most ``limit`` bytes; OSError otherwise.
+
+    A FIFO, a device (``/dev/zero``), a socket or a folder given where a file is meant is
+    refused at once, never read: such a file may never end or never answer. A drop-in for
+    ``read_bytes()``: callers keep their ``except FileNotFoundError`` / ``except OSError``.
+    """
+    fd = os.open(path, _READ_FLAGS)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, device or folder)")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {format_size(limit)}, refused")
+    return data
+
+
+def read_limited(
+    path: Path, *, limit: int, what: str = "file", error: type[PpeError] = StorageError
+) -> bytes:
+    """``read_regular`` with its failures as one-line ``error`` (StorageError by default)."""
+    try:
+        return read_regular(path, limit=limit)
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
 
 
 def contained_path(base: Path, relative: str | os.PathLike, what: str = "path") -> Path:

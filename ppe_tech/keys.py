@@ -18,13 +18,15 @@ Used by the reports job (signing PDFs) and the PAK job (signing checkpoints).
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import KeysError
-from ppe_tech.fsutil import atomic_write_bytes, storage_error
+from ppe_tech.fsutil import atomic_write_bytes, read_regular, storage_error
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from ppe_tech.site import Site
 
 KEY_SIZE = 3072
+KEY_FILE_LIMIT = 1024**2  # keys, certificates and .p12 files are kilobytes
+log = logging.getLogger("ppe_tech.keys")
 
 
 def key_path(site: Site) -> Path:
@@ -55,7 +59,7 @@ def passphrase_from_env(site: Site) -> bytes:
     return value.encode("utf-8")
 
 
-def _rel(site: Site, path: Path) -> str:
+def rel_path(site: Site, path: Path) -> str:
     try:
         return str(path.relative_to(site.folder))
     except ValueError:
@@ -66,30 +70,104 @@ def _refuse_overwrite(site: Site) -> None:
     for path in (key_path(site), cert_path(site)):
         if path.exists():
             raise KeysError(
-                f"{_rel(site, path)} already exists; refusing to overwrite the site's keys "
+                f"{rel_path(site, path)} already exists; refusing to overwrite the site's keys "
                 "(move the old key and certificate away first)"
             )
 
 
-def _write_pair(site: Site, key_pem: bytes, cert_pem: bytes) -> tuple[Path, Path]:
-    kp, cp = key_path(site), cert_path(site)
+def write_pair(
+    site: Site, key_pem: bytes | None, cert_pem: bytes, paths: tuple[Path, Path] | None = None
+) -> tuple[Path, Path]:
+    """Write a key (0600; None: no key file, e.g. a key on a token) and its certificate."""
+    kp, cp = paths or (key_path(site), cert_path(site))
     for folder in {kp.parent, cp.parent}:
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise storage_error(exc, "cannot create", folder) from exc
-    atomic_write_bytes(kp, key_pem, mode=0o600)
+    if key_pem is not None:
+        atomic_write_bytes(kp, key_pem, mode=0o600)
     atomic_write_bytes(cp, cert_pem, mode=0o644)
     return kp, cp
 
 
-def _encrypt_key(private_key: Any, passphrase: bytes) -> bytes:
+def encrypt_key(private_key: Any, passphrase: bytes) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase),
+    )
+
+
+def subject_name(site: Site, common_name: str, *, title: str | None = None) -> x509.Name:
+    """C=RU, ST=region, O=point name, OU=exam point CODE, [title=position], CN=person."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    point = site.config.point
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "RU")]
+    if point.region:
+        attrs.append(x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, point.region[:128]))
+    attrs += [
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, point.name[:64] or "exam point"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"exam point {point.code}"[:64]),
+    ]
+    if title:
+        attrs.append(x509.NameAttribute(NameOID.TITLE, title[:64]))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]))
+    return x509.Name(attrs)
+
+
+def make_certificate(
+    *,
+    subject: x509.Name,
+    public_key: Any,
+    issuer: tuple[x509.Name, Any],
+    days: int,
+    now: datetime | None = None,
+    ca: bool = False,
+) -> x509.Certificate:
+    """A signing certificate (digitalSignature + nonRepudiation) issued by (issuer name, key).
+
+    ``ca`` True: the site root (CA:TRUE, path length 0, keyCertSign), self-signed when the
+    issuer is the subject; False: a person's certificate (CA:FALSE) under that root.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    issuer_name, issuer_key = issuer
+    start = (now or datetime.now(UTC)) - timedelta(minutes=5)
+    ski = x509.SubjectKeyIdentifier.from_public_key(public_key)
+    issuer_ski = x509.SubjectKeyIdentifier.from_public_key(issuer_key.public_key())
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,  # nonRepudiation
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(ski, critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski),
+            critical=False,
+        )
+        .sign(issuer_key, hashes.SHA256())
     )
 
 
@@ -107,10 +185,8 @@ def init_keys(
     ``passphrase`` None reads ``$signing.passphrase_env``. Refuses to overwrite
     existing files. Returns (key path, certificate path).
     """
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
 
     if passphrase is None:
         passphrase = passphrase_from_env(site)
@@ -120,52 +196,16 @@ def init_keys(
         raise KeysError(f"certificate validity must be at least one day, not {days}")
     _refuse_overwrite(site)
 
-    point = site.config.point
     technician = site.config.staff.get("technician")
+    point = site.config.point
     cn = common_name or (technician.name if technician else f"{point.name} ({point.code})")
-    attrs = [
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "RU"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, point.name[:64] or "exam point"),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"exam point {point.code}"[:64]),
-        x509.NameAttribute(NameOID.COMMON_NAME, cn[:64]),
-    ]
-    if point.region:
-        attrs.insert(1, x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, point.region[:128]))
-    name = x509.Name(attrs)
+    name = subject_name(site, cn)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
-    start = (now or datetime.now(UTC)) - timedelta(minutes=5)
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,  # nonRepudiation
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ski, critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
-        )
-        .sign(key, hashes.SHA256())
+    cert = make_certificate(
+        subject=name, public_key=key.public_key(), issuer=(name, key), days=days, now=now, ca=True
     )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    return _write_pair(site, _encrypt_key(key, passphrase), cert_pem)
+    return write_pair(site, encrypt_key(key, passphrase), cert_pem)
 
 
 def import_p12(
@@ -177,16 +217,26 @@ def import_p12(
     stored encrypted with ``key_passphrase`` (None: ``$signing.passphrase_env``).
     """
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
 
-    path = Path(path)
     if key_passphrase is None:
         key_passphrase = passphrase_from_env(site)
     if passphrase is None:
         passphrase = key_passphrase
     _refuse_overwrite(site)
+    key, cert, extra = read_p12(path, passphrase)
+    pem = cert.public_bytes(serialization.Encoding.PEM) + b"".join(
+        c.public_bytes(serialization.Encoding.PEM) for c in extra
+    )
+    return write_pair(site, encrypt_key(key, key_passphrase), pem)
+
+
+def read_p12(path: Path | str, passphrase: bytes | None) -> tuple[Any, Any, list[Any]]:
+    """(key, certificate, issuers) from a PKCS#12 file, checked fit for signing."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(f"{path}: no such file") from None
     except OSError as exc:
@@ -200,36 +250,35 @@ def import_p12(
             raise KeysError(f"{path}: wrong passphrase, or not a PKCS#12 file") from None
     if key is None or cert is None:
         raise KeysError(f"{path}: the PKCS#12 file holds no private key and certificate")
-    _check_usable(cert, key, str(path))
-    pem = cert.public_bytes(serialization.Encoding.PEM) + b"".join(
-        c.public_bytes(serialization.Encoding.PEM) for c in extra or []
-    )
-    return _write_pair(site, _encrypt_key(key, key_passphrase), pem)
+    check_usable(cert, key, str(path))
+    return key, cert, list(extra or [])
 
 
-def _load_certs(site: Site, path: Path, what: str) -> list[x509.Certificate]:
+def load_certs(site: Site, path: Path, what: str) -> list[x509.Certificate]:
     from cryptography import x509
 
     try:
-        data = path.read_bytes()
+        data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
-            f"{what} {_rel(site, path)} not found (make one: ppe-tech keys init, "
+            f"{what} {rel_path(site, path)} not found (make one: ppe-tech keys init, "
             "or ppe-tech keys import FILE.p12)"
         ) from None
     except OSError as exc:
-        raise KeysError(f"{what} {_rel(site, path)}: cannot read: {exc.strerror or exc}") from None
+        raise KeysError(
+            f"{what} {rel_path(site, path)}: cannot read: {exc.strerror or exc}"
+        ) from None
     try:
         if b"-----BEGIN" in data:
             certs = x509.load_pem_x509_certificates(data)
         else:
             certs = [x509.load_der_x509_certificate(data)]
     except ValueError:
-        raise KeysError(f"{what} {_rel(site, path)} is not a PEM or DER certificate") from None
+        raise KeysError(f"{what} {rel_path(site, path)} is not a PEM or DER certificate") from None
     return certs
 
 
-def _check_validity(cert: x509.Certificate, what: str, now: datetime | None = None) -> None:
+def check_validity(cert: x509.Certificate, what: str, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     if now < cert.not_valid_before_utc:
         start = cert.not_valid_before_utc
@@ -241,7 +290,7 @@ def _check_validity(cert: x509.Certificate, what: str, now: datetime | None = No
         )
 
 
-def _check_usable(cert: x509.Certificate, key: Any, what: str) -> None:
+def check_usable(cert: x509.Certificate, key: Any, what: str) -> None:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
@@ -258,12 +307,12 @@ def _check_usable(cert: x509.Certificate, key: Any, what: str) -> None:
 
 def site_certificate(site: Site) -> x509.Certificate:
     """The site's certificate (the first one in ``signing.cert``)."""
-    return _load_certs(site, cert_path(site), "certificate")[0]
+    return load_certs(site, cert_path(site), "certificate")[0]
 
 
 def site_chain(site: Site) -> list[x509.Certificate]:
     """The certificates after the site's own in ``signing.cert`` (issuers of an imported one)."""
-    return _load_certs(site, cert_path(site), "certificate")[1:]
+    return load_certs(site, cert_path(site), "certificate")[1:]
 
 
 def load_signing_key(
@@ -274,37 +323,87 @@ def load_signing_key(
     ``passphrase`` None reads ``$signing.passphrase_env``. Checks that the key
     opens, matches the certificate, and that the certificate is valid now.
     """
-    from cryptography.hazmat.primitives import serialization
+    if passphrase is None and b"ENCRYPTED" in _read_key_file(site, key_path(site)):
+        passphrase = passphrase_from_env(site)
+    return load_key_file(site, key_path(site), cert_path(site), passphrase, now=now)
 
-    kp = key_path(site)
+
+def _read_key_file(site: Site, kp: Path) -> bytes:
     try:
-        key_data = kp.read_bytes()
+        return read_regular(kp, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
-            f"signing key {_rel(site, kp)} not found (make one: ppe-tech keys init, "
+            f"signing key {rel_path(site, kp)} not found (make one: ppe-tech keys init, "
             "or ppe-tech keys import FILE.p12)"
         ) from None
     except OSError as exc:
         reason = exc.strerror or exc
-        raise KeysError(f"signing key {_rel(site, kp)}: cannot read: {reason}") from None
-    certs = _load_certs(site, cert_path(site), "certificate")
+        raise KeysError(f"signing key {rel_path(site, kp)}: cannot read: {reason}") from None
+
+
+def key_file_problems(site: Site, kp: Path, data: bytes | None = None) -> list[str]:
+    """What is wrong with how a key file is kept: readable by others, not encrypted."""
+    problems = []
+    shown = rel_path(site, kp)
+    if os.name == "posix":  # Windows has no mode bits; its ACLs are the folder's business
+        try:
+            mode = kp.stat().st_mode & 0o777
+        except OSError:
+            mode = 0
+        if mode & 0o077:
+            problems.append(
+                f"key file {shown} can be read by other users (mode {mode:o}): "
+                f"run chmod 600 {shown}"
+            )
+    if data is None:
+        data = _read_key_file(site, kp)
+    if b"ENCRYPTED" not in data:
+        problems.append(
+            f"key file {shown} is not encrypted: anyone who copies it can sign; make a new "
+            "encrypted key with ppe-tech keys init (or keys import FILE.p12)"
+        )
+    return problems
+
+
+@functools.lru_cache(maxsize=8)
+def _open_key(key_data: bytes, passphrase: bytes | None) -> Any:
+    """Decrypt a PEM key; remembered for this process (by the file's bytes and passphrase):
+    PBKDF2 makes each decryption cost most of a second, and one report opens the key for its
+    checkpoint and its signature, a batch of room protocols dozens of times."""
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(key_data, passphrase)
+
+
+def load_key_file(
+    site: Site,
+    kp: Path,
+    cp: Path,
+    passphrase: bytes | None,
+    *,
+    now: datetime | None = None,
+) -> tuple[PrivateKeyTypes, x509.Certificate, list[x509.Certificate]]:
+    """Open one key file with its certificate file; warns (log) when the file is badly kept."""
+
+    key_data = _read_key_file(site, kp)
+    for problem in key_file_problems(site, kp, key_data):
+        log.warning("warning: %s", problem)
+    certs = load_certs(site, cp, "certificate")
     encrypted = b"ENCRYPTED" in key_data
-    if passphrase is None and encrypted:
-        passphrase = passphrase_from_env(site)
     try:
-        key = serialization.load_pem_private_key(key_data, passphrase if encrypted else None)
+        key = _open_key(key_data, passphrase if encrypted else None)
     except ValueError as exc:
         if encrypted and ("password" in str(exc).lower() or "decrypt" in str(exc).lower()):
-            raise KeysError(f"wrong passphrase for the signing key {_rel(site, kp)}") from None
+            raise KeysError(f"wrong passphrase for the signing key {rel_path(site, kp)}") from None
         raise KeysError(
-            f"signing key {_rel(site, kp)}: not a PEM private key or wrong passphrase"
+            f"signing key {rel_path(site, kp)}: not a PEM private key or wrong passphrase"
         ) from None
     except TypeError:
-        raise KeysError(f"signing key {_rel(site, kp)}: a passphrase is required") from None
+        raise KeysError(f"signing key {rel_path(site, kp)}: a passphrase is required") from None
     cert = certs[0]
-    what = f"certificate {_rel(site, cert_path(site))}"
-    _check_validity(cert, what, now)
-    _check_usable(cert, key, what)
+    what = f"certificate {rel_path(site, cp)}"
+    check_validity(cert, what, now)
+    check_usable(cert, key, what)
     return key, cert, certs[1:]
 
 
@@ -315,7 +414,7 @@ def trust_roots(site: Site) -> list[x509.Certificate]:
     if cp.exists():
         roots.append(site_certificate(site))
     for configured in site.config.signing.trust:
-        roots.extend(_load_certs(site, site.path(configured), "trust root"))
+        roots.extend(load_certs(site, site.path(configured), "trust root"))
     return roots
 
 
@@ -348,3 +447,23 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
         "key_usage": usages,
         "sha256": cert.fingerprint(hashes.SHA256()).hex(),
     }
+
+
+def to_asn1(private_key: Any, cert: Any, chain: list[Any]) -> tuple[Any, Any, list[Any]]:
+    """(PrivateKeyInfo, Certificate, [Certificate]) of asn1crypto, as pyHanko takes them."""
+    from asn1crypto import keys as akeys
+    from cryptography.hazmat.primitives import serialization
+
+    der = private_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return akeys.PrivateKeyInfo.load(der), to_asn1_cert(cert), [to_asn1_cert(c) for c in chain]
+
+
+def to_asn1_cert(cert: Any) -> Any:
+    from asn1crypto import x509 as ax509
+    from cryptography.hazmat.primitives import serialization
+
+    return ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))

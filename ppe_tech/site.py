@@ -13,7 +13,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -23,12 +24,13 @@ from ppe_tech.fsutil import contained_path, parse_size
 from ppe_tech.timeutil import parse_duration
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
+Day = date  # the type, for annotations inside Exam, whose field `date` shadows the name
 SITE_FILE = "ppe.yaml"
-ZONES = ("auditorium", "corridor", "entrance", "staff-room")
 FRIGATE_LAYOUT = "{date}/{hour}/{camera}/{minute}.{second}.mp4"
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Zone = Literal["auditorium", "corridor", "entrance", "staff-room"]
+ZONES: tuple[str, ...] = get_args(Zone)  # the one list of zones: ppe.yaml, --zone, archive
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # ids become file names: no slashes, no dot-dot
 
 
@@ -55,6 +57,11 @@ class Point(StrictModel):
         return value
 
 
+# staff roles the forms know (ppe.yaml may name more); organisation_head is the head of the
+# host organisation (usually the school's director), who signs the readiness act ППЭ-01
+STAFF_ROLES = ("technician", "head", "commission", "organisation_head")
+
+
 class Person(StrictModel):
     name: str
     position: str
@@ -73,6 +80,13 @@ class Exam(StrictModel):
     def _clock_time(cls, value: Any) -> Any:
         if isinstance(value, int):  # YAML reads 10:00 unquoted as sexagesimal 600
             return time(value // 60, value % 60)
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _plausible_year(cls, value: Day) -> Day:
+        if not 2000 <= value.year <= 2200:  # year 1 or 9999 would overflow deadline arithmetic
+            raise ValueError(f"{value.isoformat()} is not a plausible exam date (years 2000-2200)")
         return value
 
     def start_at(self, tz: ZoneInfo) -> datetime:
@@ -109,6 +123,56 @@ class Camera(StrictModel):
         return self
 
 
+RoomKind = Literal["auditorium", "staff-room", "other"]
+StationRole = Literal[
+    "print", "scan", "authorisation", "backup-print", "backup-scan", "backup-authorisation", "other"
+]
+# the shipped checklist of each role (backups are checked like the station they stand in for)
+ROLE_CHECKLISTS: dict[str, str] = {
+    "print": "station-print",
+    "backup-print": "station-print",
+    "scan": "station-scan",
+    "backup-scan": "station-scan",
+    "authorisation": "station-authorisation",
+    "backup-authorisation": "station-authorisation",
+    "other": "station-common",
+}
+
+
+def _room_number(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML reads 0001 unquoted as the integer 1: the forms' leading zeros would be lost
+        raise ValueError(f'write the room number in quotes, as the forms do: "{value:04d}"')
+    return value
+
+
+RoomNumber = Annotated[str, BeforeValidator(_room_number)]
+
+
+class Room(StrictModel):
+    number: RoomNumber = Field(pattern=SAFE_ID)  # as the forms write it: "0001"; staff room "7777"
+    kind: RoomKind = "auditorium"
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """``auditorium 0003`` / ``staff room 7777``: how messages name the room."""
+        return f"{self.kind.replace('-', ' ')} {self.number}"
+
+
+class Station(StrictModel):
+    id: str = Field(pattern=SAFE_ID)
+    role: StationRole
+    room: RoomNumber
+    host: str | None = None  # reachability from the technician's machine (station confirm)
+    port: int = Field(default=445, ge=1, le=65535)  # TCP port the host answers on (445: SMB)
+    checklist: str | None = Field(default=None, pattern=SAFE_ID)  # default: by role
+
+    @property
+    def checklist_name(self) -> str:
+        return self.checklist or ROLE_CHECKLISTS[self.role]
+
+
 class Recordings(StrictModel):
     root: str = "recordings/"
     layout: str = FRIGATE_LAYOUT
@@ -137,10 +201,18 @@ class Archive(StrictModel):
     workers: int = Field(default=2, ge=1, le=16)  # files copied and hashed in parallel
 
 
+class PersonSigning(StrictModel):
+    """Where one person's secret comes from (files: keys/ROLE.*, see ppe_tech.keys)."""
+
+    passphrase_env: str | None = None  # default PPE_KEY_PASSPHRASE_<ROLE>
+    pin_env: str | None = None  # a PKCS#11 token's PIN; default PPE_PIN_<ROLE>
+
+
 class Signing(StrictModel):
     key: str = "keys/site.key.pem"
     cert: str = "keys/site.cert.pem"
     passphrase_env: str = "PPE_KEY_PASSPHRASE"
+    people: dict[str, PersonSigning] = {}  # per-person passphrase / PIN variables
     trust: list[str] = []  # extra trust roots (PEM files), besides the site's own certificate
     timestamp_url: str | None = None
 
@@ -172,6 +244,8 @@ class SiteConfig(StrictModel):
     signing: Signing = Signing()
     checks: Checks = Checks()
     region: Region = Region()
+    rooms: list[Room] | None = None  # None: an older site, rooms derived from the cameras
+    stations: list[Station] = []
 
     @model_validator(mode="after")
     def _required_staff(self) -> SiteConfig:
@@ -182,23 +256,73 @@ class SiteConfig(StrictModel):
 
 
 def check_unique_ids(doc: YamlDoc, config: SiteConfig) -> None:
-    """Two exams or cameras with one id: the error points at the second one's line."""
-    for kind, items in (("exams", config.exams), ("cameras", config.cameras)):
+    """Two exams, cameras, stations (or rooms) with one id (number): the error points at the
+    second one's line and names the first."""
+    lists: list[tuple[str, list[Any], str]] = [
+        ("exams", config.exams, "id"),
+        ("cameras", config.cameras, "id"),
+        ("stations", config.stations, "id"),
+        ("rooms", config.rooms or [], "number"),
+    ]
+    for kind, items, key in lists:
         first_index: dict[str, int] = {}
         for index, item in enumerate(items):
-            if item.id in first_index:
-                first = doc.where((kind, first_index[item.id], "id"))
-                raise doc.error((kind, index, "id"), f"duplicate id {item.id!r} (first at {first})")
-            first_index[item.id] = index
+            value = getattr(item, key)
+            if value in first_index:
+                first = doc.where((kind, first_index[value], key))
+                raise doc.error((kind, index, key), f"duplicate {key} {value!r} (first at {first})")
+            first_index[value] = index
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/:@\s]*:)(?P<pw>[^@/\s]+)@")
+_URL = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<rest>[^\s\"'<>]+)")
+SHORT_SECRET = 4  # secrets shorter than this are masked only as whole words (see Site.redact)
+
+
+def _userinfo_end(rest: str) -> int:
+    """Index of the ``@`` that ends the user-info of ``rest`` (the URL after ``://``), or -1.
+
+    FFmpeg takes the last ``@`` of the authority; a password holding an unescaped ``/``
+    would end the authority early and leave its tail in view, so masking reaches to the
+    last ``@`` of the whole URL, unless the first ``:`` is in the path or is followed by a
+    port number (an ``@`` in the path). Over-masking a path that holds an ``@`` is the price.
+    """
+    at, colon = rest.rfind("@"), rest.find(":")
+    if not 0 <= colon < at:
+        return -1
+    authority_end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    if colon > authority_end or rest[colon + 1 : authority_end].isdigit():
+        return -1
+    return at
+
+
+def _mask_one_url(match: re.Match) -> str:
+    scheme, rest = match.group("scheme"), match.group("rest")
+    at = _userinfo_end(rest)
+    if at < 0 or ":" not in rest[:at]:
+        return match.group(0)  # no user-info, or a user name without a password
+    user = rest[: rest.index(":")]
+    return f"{scheme}{user}:***{rest[at:]}"
+
+
+def url_password(url: str) -> str | None:
+    """The password of a URL's user-info (as written, %-escapes kept), or None."""
+    match = _URL.match(url.strip())
+    if not match:
+        return None
+    rest = match.group("rest")
+    at = _userinfo_end(rest)
+    if at < 0 or ":" not in rest[:at]:
+        return None
+    return rest[rest.index(":") + 1 : at] or None
 
 
 def mask_url(text: str) -> str:
-    """``rtsp://user:secret@host`` -> ``rtsp://user:***@host``, anywhere in ``text``."""
-    return _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
+    """``rtsp://user:secret@host`` -> ``rtsp://user:***@host``, anywhere in ``text``.
+
+    The whole password is masked, whatever it holds (``@``, ``:``, ``/``, ``%40``).
+    """
+    return _URL.sub(_mask_one_url, text)
 
 
 def _substitute_env(doc: YamlDoc, value: Any, loc: Loc, secrets: set[str]) -> Any:
@@ -228,6 +352,8 @@ class Site:
         self.config = config
         self.doc = doc
         self.secrets = secrets
+        # "ppe.yaml:LINE: ..." lines the CLI prints on stderr; the config is usable as it is
+        self.warnings: list[str] = []
 
     # -- places in the site folder --------------------------------------------------------
     @property
@@ -288,11 +414,44 @@ class Site:
         known = ", ".join(c.id for c in self.config.cameras) or "none defined"
         raise ConfigError(f"unknown camera {camera_id!r} (known: {known})")
 
+    # -- rooms and stations (ppe_tech.rooms checks them and derives rooms for older sites) ------
+    @cached_property
+    def rooms(self) -> list[Room]:
+        """The rooms of ``rooms:``, or for an older site the rooms its cameras name."""
+        if self.config.rooms is not None:
+            return list(self.config.rooms)
+        return list(derived_rooms(self.config.cameras).values())
+
+    def room(self, number: str) -> Room:
+        for room in self.rooms:
+            if room.number == number:
+                return room
+        known = ", ".join(r.number for r in self.rooms) or "none defined"
+        raise ConfigError(f"unknown room {number!r} (known: {known})")
+
+    def camera_room(self, camera: Camera) -> str | None:
+        """The number of the room a camera films (None for a corridor or a camera with no room)."""
+        if not camera.room:
+            return None
+        if self.config.rooms is not None:
+            return room_named(self.config.rooms, camera.room)
+        return derived_rooms(self.config.cameras)[camera.room].number
+
+    def station(self, station_id: str) -> Station:
+        for station in self.config.stations:
+            if station.id == station_id:
+                return station
+        known = ", ".join(s.id for s in self.config.stations) or "none defined"
+        raise ConfigError(f"unknown station {station_id!r} (known: {known})")
+
     # -- secrets ---------------------------------------------------------------------------
     def redact(self, text: str) -> str:
         """Mask every secret from the environment and every password in a URL."""
         for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
+            if len(secret) >= SHORT_SECRET:
+                text = text.replace(secret, "***")
+            else:  # `e` must not turn Europe/Moscow into Europ***/Moscow: whole words only
+                text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
         return mask_url(text)
 
     def public_config(self) -> dict[str, Any]:
@@ -308,6 +467,81 @@ class Site:
             return value
 
         return clean(self.config.model_dump(mode="json"))
+
+
+_ROOM_DIGITS = re.compile(r"\b(\d{3,4})\b")
+_ZONE_ROOM_KIND: dict[str, RoomKind] = {"auditorium": "auditorium", "staff-room": "staff-room"}
+# cameras of these zones film a room of the forms and must name one of rooms: (by number or
+# name); a corridor or entrance camera's room is free text (where it hangs)
+ROOM_ZONES = tuple(_ZONE_ROOM_KIND)
+
+
+def derived_rooms(cameras: list[Camera]) -> dict[str, Room]:
+    """Rooms of a site without ``rooms:``: one per distinct camera ``room`` text.
+
+    "Auditorium 0001" becomes room "0001" (the number in the text), anything else keeps the
+    text as its number; the kind follows the camera's zone.
+    """
+    rooms: dict[str, Room] = {}
+    for camera in cameras:
+        if not camera.room or camera.room in rooms:
+            continue
+        digits = _ROOM_DIGITS.search(camera.room)
+        number = (
+            digits.group(1).zfill(4) if digits else re.sub(r"[^A-Za-z0-9_.-]+", "-", camera.room)
+        )
+        kind = _ZONE_ROOM_KIND.get(camera.zone, "other")
+        rooms[camera.room] = Room(number=number.strip("-") or "room", kind=kind, name=camera.room)
+    return rooms
+
+
+def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[str]:
+    """Errors (raised, with file:line) and warnings (returned) about rooms and stations."""
+    if config.rooms is None:
+        named = [c for c in config.cameras if c.room]
+        if not named and not config.stations:
+            return []
+        return [
+            f"{doc.where(('cameras',))}: no rooms: list; rooms derived from the cameras' room "
+            "names (fix: add rooms: with number, kind and name, and write each camera's room "
+            'as its number, e.g. room: "0001"; see ppe-tech init)'
+        ]
+    numbers = {r.number for r in config.rooms}  # unique: check_unique_ids ran first
+    for index, station in enumerate(config.stations):
+        if station.room not in numbers:
+            raise doc.error(("stations", index, "room"), _unknown_room(station.room, numbers))
+    for index, camera in enumerate(config.cameras):
+        if camera.zone in ROOM_ZONES and room_named(config.rooms, camera.room) is None:
+            raise doc.error(("cameras", index, "room"), _unknown_room(camera.room, numbers))
+    return _room_warnings(config, doc)
+
+
+def room_named(rooms: list[Room], text: str) -> str | None:
+    """The number of the room ``text`` names, by number or by name (None if none does)."""
+    for room in rooms:
+        if text and text in (room.number, room.name):
+            return room.number
+    return None
+
+
+def _unknown_room(number: str, numbers: set[str]) -> str:
+    return f"unknown room {number!r} (rooms: {', '.join(sorted(numbers)) or 'none'})"
+
+
+def _room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
+    assert config.rooms is not None
+    printing = {s.room for s in config.stations if s.role == "print"}
+    filmed = {room_named(config.rooms, c.room) for c in config.cameras}
+    warnings = []
+    for index, room in enumerate(config.rooms):
+        if room.kind != "auditorium":
+            continue
+        where = doc.where(("rooms", index))
+        if room.number not in printing:
+            warnings.append(f"{where}: auditorium {room.number} has no print station")
+        if room.number not in filmed:
+            warnings.append(f"{where}: auditorium {room.number} has no camera")
+    return warnings
 
 
 def find_site_folder(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Path:
@@ -337,8 +571,14 @@ def load_site(folder: Path) -> Site:
     secrets: set[str] = set()
     data = _substitute_env(doc, doc.data, (), secrets)
     config = doc.validate(SiteConfig, data)
+    for camera in config.cameras:  # a password written in ppe.yaml is a secret too, both spellings
+        password = url_password(camera.source)
+        if password:
+            secrets.update({password, unquote(password)})
     check_unique_ids(doc, config)
-    return Site(folder, config, doc, secrets)
+    site = Site(folder, config, doc, secrets)
+    site.warnings = check_rooms(config, doc)
+    return site
 
 
 def open_site(explicit: str | os.PathLike | None = None) -> Site:

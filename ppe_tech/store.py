@@ -12,7 +12,7 @@ import importlib
 import sqlite3
 from pathlib import Path
 
-from ppe_tech.errors import StorageError
+from ppe_tech.errors import NoSpaceError, StorageError
 
 # Order matters only between modules whose tables reference each other.
 SCHEMA_MODULES = (
@@ -22,6 +22,7 @@ SCHEMA_MODULES = (
     "ppe_tech.pak.schema",
     "ppe_tech.reports.schema",
     "ppe_tech.region.schema",
+    "ppe_tech.stations.schema",
 )
 
 
@@ -42,13 +43,44 @@ def connect(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
         conn.row_factory = sqlite3.Row
+        conn.text_factory = lenient_text
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"{path}: cannot open the store: {exc}") from None
+        raise store_error(exc, path) from None
     return conn
+
+
+def store_error(exc: sqlite3.Error, path: Path | None = None) -> StorageError:
+    """An SQLite failure as the user needs to read it, with its exit code (3, or 4 when full).
+
+    ``path`` is given while opening, and then the message starts with it.
+    """
+    text = str(exc)
+    lowered = text.lower()
+    head = f"{path}: cannot open the store: " if path else "the store (ppe.db): "
+    if "locked" in lowered or "busy" in lowered:
+        return StorageError(f"{head}it is locked by another ppe-tech or program: try again "
+                            f"when that has finished ({text})")  # fmt: skip
+    if "full" in lowered:
+        return NoSpaceError(f"{head}no space left on the device ({text})")
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return StorageError(
+            f"{head if path else ''}the store is damaged ({text}): restore ppe.db from a backup, or move it "
+            "away to start a new one (signed reports and checkpoint files outside it stay valid)"
+        )
+    return StorageError(f"{head}{text}")
+
+
+def lenient_text(data: bytes) -> str:
+    """TEXT as str even when someone wrote bytes that are not UTF-8 into the file.
+
+    ppe-tech writes only UTF-8, so a bad byte is damage or tampering: reading must still
+    work (so ``pak verify`` can name the entry: it hashes the raw bytes), showing U+FFFD.
+    """
+    return data.decode("utf-8", errors="replace")
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:

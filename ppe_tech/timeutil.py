@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 
+from ppe_tech.i18n import current_language
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s|d)")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+MAX_DURATION = timedelta(days=3660)  # ten years: longer is a typo, and would overflow dates
+
+
+def _bounded(seconds: float, value: object) -> timedelta:
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is out of range (at most {MAX_DURATION.days} days)")
+    return timedelta(seconds=seconds)
 
 
 def parse_duration(value: str | int | float) -> timedelta:
@@ -19,10 +29,10 @@ def parse_duration(value: str | int | float) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError(f"{value!r} is negative")
-        return timedelta(seconds=value)
+        return _bounded(float(value), value)
     text = str(value).strip().replace(" ", "")
     if re.fullmatch(r"\d+(\.\d+)?", text):
-        return timedelta(seconds=float(text))
+        return _bounded(float(text), value)
     pos, total = 0, 0.0
     for match in _DURATION_PART.finditer(text):
         if match.start() != pos:
@@ -31,7 +41,7 @@ def parse_duration(value: str | int | float) -> timedelta:
         pos = match.end()
     if pos != len(text) or not text:
         raise ValueError(f"{value!r} is not a duration (use e.g. 90s, 30m, 3h55m)")
-    return timedelta(seconds=total)
+    return _bounded(total, value)
 
 
 def format_duration(delta: timedelta) -> str:
@@ -62,13 +72,14 @@ _UNITS = {
 }
 
 
-def human_duration(delta: timedelta | float, lang: str = "en") -> str:
+def human_duration(delta: timedelta | float, lang: str | None = None) -> str:
     """A duration as people say it: ``45 s``, ``15 min``, ``8 h 51 min``, ``2 d 3 h``
     (``8 ч 51 мин`` in Russian). Two units at most, the smaller one dropped when zero;
-    rounded down, so "silent for 8 h 51 min" is never more than the truth."""
+    rounded down, so "silent for 8 h 51 min" is never more than the truth. ``lang``
+    defaults to the command line's current language."""
     seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
     sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    unit = _UNITS.get(lang, _UNITS["en"])
+    unit = _UNITS.get(lang or current_language(), _UNITS["en"])
     if seconds < 60:
         return f"{sign}{seconds} {unit['s']}"
     if seconds < 3600:

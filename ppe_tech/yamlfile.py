@@ -8,6 +8,7 @@ errors into one such line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ppe_tech.errors import ConfigError
+from ppe_tech.fsutil import read_limited
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -64,7 +66,7 @@ class YamlDoc:
             raise validation_error(self, exc, base) from None
 
 
-def _describe(err: dict) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
     kind, value = err["type"], err.get("input")
     if kind == "extra_forbidden":
         return "unknown field"
@@ -93,6 +95,10 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path) -
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(
+                    f"{path.name}:{key_node.start_mark.line + 1}: a key must be plain text"
+                )
             key = key_node.value
             if key in seen:
                 raise ConfigError(
@@ -105,6 +111,68 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path) -
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _index_lines(item, loc + (index,), lines, path)
+
+
+MAX_YAML_BYTES = 8 * 1024**2  # a hand-written config is kilobytes; past this it is not one
+MAX_DEPTH = 64  # nesting of mappings and lists, aliases followed (real files nest under 10)
+MAX_NODES = 200_000  # values after expanding every alias (a "billion laughs" grows past it)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses nesting deeper than MAX_DEPTH while composing (no recursion
+    past it, so no RecursionError), with the line of the node that went past it."""
+
+    def __init__(self, text: str, path: Path):
+        super().__init__(text)
+        self.depth = 0
+        self.file_name = path.name
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            line = self.peek_event().start_mark.line + 1
+            raise ConfigError(f"{self.file_name}:{line}: nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def check_expansion(node: yaml.Node, path: Path) -> None:
+    """Refuse a recursive alias, or aliases that expand past MAX_NODES or MAX_DEPTH.
+
+    Aliases share nodes, so the document is a graph: size and height are memoised per
+    node and the walk costs what the file costs, not what it would expand to.
+    """
+    known: dict[int, tuple[int, int]] = {}  # id(node) -> (values below it, its height)
+    open_nodes: set[int] = set()
+
+    def refuse(n: yaml.Node, problem: str) -> ConfigError:
+        return ConfigError(f"{path.name}:{n.start_mark.line + 1}: {problem}")
+
+    def measure(n: yaml.Node, depth: int) -> tuple[int, int]:
+        if id(n) in open_nodes:
+            raise refuse(n, "recursive alias (a value that contains itself)")
+        if depth > MAX_DEPTH:  # before going deeper: a long alias chain must not recurse far
+            raise refuse(n, f"aliases nest deeper than {MAX_DEPTH} levels")
+        if id(n) not in known:
+            open_nodes.add(id(n))
+            children: list[yaml.Node] = []
+            if isinstance(n, yaml.MappingNode):
+                children = [part for pair in n.value for part in pair]
+            elif isinstance(n, yaml.SequenceNode):
+                children = list(n.value)
+            below = [measure(child, depth + 1) for child in children]
+            open_nodes.discard(id(n))
+            known[id(n)] = (1 + sum(s for s, _ in below), 1 + max((h for _, h in below), default=0))
+        size, height = known[id(n)]
+        if size > MAX_NODES:
+            raise refuse(n, f"aliases expand to more than {MAX_NODES:,} values")
+        if depth + height > MAX_DEPTH:
+            raise refuse(n, f"aliases nest deeper than {MAX_DEPTH} levels")
+        return size, height
+
+    measure(node, 0)
 
 
 # What PyYAML says when a line is indented one step too far or too little.
@@ -123,21 +191,35 @@ def _indentation_hint(problem: str, mark: yaml.Mark | None) -> str:
     return f" (check the indentation of line {mark.line + 1} and the line above it)"
 
 
-def parse_yaml(text: str, path: Path) -> YamlDoc:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
+def _yaml_error(exc: yaml.YAMLError, path: Path, text: str) -> ConfigError:
+    if isinstance(exc, yaml.reader.ReaderError):  # e.g. a NUL byte: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        return ConfigError(
+            f"{path.name}:{line}: invalid YAML: character #x{exc.character:04x} is not allowed"
+        )
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
+        at = f":{mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
         hint = _indentation_hint(problem, mark)
-        raise ConfigError(f"{path.name}{line}: invalid YAML: {problem}{hint}") from None
+        return ConfigError(f"{path.name}{at}: invalid YAML: {problem}{hint}")
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ConfigError(f"{path.name}: invalid YAML: {first}")
+
+
+def parse_yaml(text: str, path: Path) -> YamlDoc:
+    loader = None
+    try:
+        loader = _BoundedLoader(text, path)
+        node = loader.get_single_node()
+        if node is not None:
+            check_expansion(node, path)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name}: invalid YAML: {exc}") from None
+        raise _yaml_error(exc, path, text) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[Loc, int] = {}
     if node is not None:
         _index_lines(node, (), lines, path)
@@ -146,10 +228,10 @@ def parse_yaml(text: str, path: Path) -> YamlDoc:
 
 def load_yaml(path: Path) -> YamlDoc:
     path = Path(path)
+    data = read_limited(path, limit=MAX_YAML_BYTES, what="YAML file", error=ConfigError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path.name}:{line}: not UTF-8 text (byte {exc.start})") from None
     return parse_yaml(text, path)

@@ -31,6 +31,7 @@ def test_demo_end_to_end(tmp_path: Path):
     for name, _ in STEPS:
         assert f"  {name}: " in done.stdout, (name, done.stdout)
     assert (folder / "ppe.yaml").is_file()
+    assert f"ppe-tech --site {folder} serve" in done.stdout  # how to open the console
 
     # the demo site is a normal site afterwards
     runs = json.loads(run_ppe("--site", str(folder), "check", "list", "--json").stdout)["runs"]

@@ -27,7 +27,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from ppe_tech.pak.journal import _entry, append_entries, record_action  # noqa: E402
+from ppe_tech.pak.journal import append_entries, make_entry, record_action  # noqa: E402
 from ppe_tech.site import load_site  # noqa: E402
 from ppe_tech.store import connect  # noqa: E402
 
@@ -54,7 +54,7 @@ def pak_batches(folder: Path, n: int, batch: int = 100) -> float:
     site = load_site(folder)
     conn = connect(site.db_path)
     t0 = datetime(2026, 5, 29, 8, 0)
-    base = _entry(site, kind="action", action="export", rooms="Аудитория 0001", start=t0,
+    base = make_entry(site, kind="action", action="export", rooms="Аудитория 0001", start=t0,
                   end=None, performed_by="technician", responsible="head", note="")  # fmt: skip
     began = time.perf_counter()
     for first in range(0, n, batch):

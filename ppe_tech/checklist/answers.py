@@ -7,11 +7,12 @@ so a typo cannot silently leave an item unconfirmed.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from ppe_tech.checklist.model import Checklist
-from ppe_tech.checklist.runner import FAIL, PASS, SKIP, Answer
+from ppe_tech.checklist.runner import FAIL, PASS, SKIP, Answer, asked_by_hand
 from ppe_tech.errors import ConfigError
 from ppe_tech.words import SKIP_WORDS, yes_or_no
 from ppe_tech.yamlfile import load_yaml
@@ -56,8 +57,16 @@ def parse_confirm(values: tuple[str, ...], by: str) -> dict[str, Answer]:
     return answers
 
 
-def check_known(answers: dict[str, Answer], checklist: Checklist, source: str) -> None:
-    manual = {i.id for i in checklist.items if i.probe is None}
+def check_known(
+    answers: dict[str, Answer],
+    checklist: Checklist,
+    source: str,
+    *,
+    platform: str = sys.platform,
+    by_hand: bool = False,
+) -> None:
+    """Every answered id is an item asked by hand (see ``runner.asked_by_hand``)."""
+    manual = {i.id for i in checklist.items if asked_by_hand(i, platform=platform, by_hand=by_hand)}
     for item_id in answers:
         if item_id not in manual:
             hint = (

@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field, model_validator
 
 from ppe_tech.checklist.probes import PROBE_TYPES, ProbeSpec
+from ppe_tech.checklist.templating import BoundedEnvironment, TemplateBound
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import contained_path
 from ppe_tech.resources import lookup_path
-from ppe_tech.site import SAFE_ID, Duration, Site
+from ppe_tech.site import SAFE_ID, Duration, Site, Station
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
 Severity = Literal["critical", "warning", "info"]
@@ -65,6 +65,7 @@ class ItemSpec(StrictModel):
     severity: Severity = "critical"
     probe: dict[str, Any] | None = None
     manual: Text | None = None
+    ask: Text | None = None  # a probe item asked by hand (other platform, hand check): the question
     timeout: Duration = timedelta(seconds=10)
     retries: int = Field(default=0, ge=0, le=10)
 
@@ -101,10 +102,16 @@ class Item:
     probe: ProbeSpec | None  # None for a manual item
     manual: Text | None
     where: str  # file:line, for messages
+    ask: Text | None = None
 
     @property
     def kind(self) -> str:
         return self.probe.type if self.probe else "manual"
+
+    @property
+    def question(self) -> Text:
+        """What the technician is asked: the manual text, else ``ask``, else the title."""
+        return self.manual or self.ask or self.title
 
 
 @dataclass(frozen=True)
@@ -129,32 +136,50 @@ def find_checklist(name: str, site: Site | None) -> Path:
     raise ConfigError(f"no checklist {name!r} (known: {', '.join(known) or 'none'})")
 
 
-def _template_context(site: Site | None) -> dict[str, Any]:
+def _template_context(site: Site | None, station: Station | None = None) -> dict[str, Any]:
+    """``site`` (the config, plus ``site.folder``) and ``station`` (a station run's identity)."""
+    identity = station.model_dump(mode="json") if station else {}
     if site is None:
-        return {"site": {}}
+        return {"site": {}, "station": identity}
     config = site.config.model_dump(mode="json")
     config["folder"] = str(site.folder)
-    return {"site": config}
+    return {"site": config, "station": identity}
 
 
-def _render(doc: YamlDoc, value: Any, loc: Loc, env: jinja2.Environment, ctx: dict) -> Any:
+def _render(doc: YamlDoc, value: Any, loc: Loc, env: BoundedEnvironment, ctx: dict) -> Any:
     if isinstance(value, dict):
         return {k: _render(doc, v, loc + (k,), env, ctx) for k, v in value.items()}
     if isinstance(value, list):
         return [_render(doc, v, loc + (i,), env, ctx) for i, v in enumerate(value)]
     if isinstance(value, str) and ("{{" in value or "{%" in value):
         try:
-            return env.from_string(value).render(ctx)
+            return env.render(value, ctx)
+        except TemplateBound as exc:
+            raise doc.error(
+                loc, f"{_item_of(doc, loc)}template went past its bound: {exc}"
+            ) from None
         except jinja2.TemplateError as exc:
             raise doc.error(loc, f"template error: {exc}") from None
+        except (ArithmeticError, ValueError, TypeError) as exc:  # 1/0, int('x') in a template
+            raise doc.error(loc, f"template error: {type(exc).__name__}: {exc}") from None
     return value
 
 
+def _item_of(doc: YamlDoc, loc: Loc) -> str:
+    """``item 'id': `` when ``loc`` is inside an item, so the message names it."""
+    if len(loc) >= 4 and loc[0] == "sections" and loc[2] == "items":
+        try:
+            return f"item {doc.data['sections'][loc[1]]['items'][loc[3]]['id']!r}: "
+        except (KeyError, IndexError, TypeError):
+            pass
+    return ""
+
+
 class _Loader:
-    def __init__(self, site: Site | None):
+    def __init__(self, site: Site | None, station: Station | None = None):
         self.site = site
-        self.env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-        self.context = _template_context(site)
+        self.env = BoundedEnvironment()
+        self.context = _template_context(site, station)
         self.seen_ids: dict[str, str] = {}
         self.stack: list[Path] = []
 
@@ -220,11 +245,14 @@ class _Loader:
             probe=probe,
             manual=spec.manual,
             where=where,
+            ask=spec.ask,
         )
 
 
-def load_checklist(name_or_path: str, site: Site | None = None) -> Checklist:
-    """Load, render and validate a checklist with its includes."""
+def load_checklist(
+    name_or_path: str, site: Site | None = None, *, station: Station | None = None
+) -> Checklist:
+    """Load, render and validate a checklist with its includes (for ``station``, if given)."""
     path = find_checklist(name_or_path, site)
-    title, items = _Loader(site).load(path)
+    title, items = _Loader(site, station).load(path)
     return Checklist(name=path.stem, title=title, items=items, path=path)

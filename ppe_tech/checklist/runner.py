@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import getpass
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ppe_tech.checklist.model import Checklist, Item
-from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed
+from ppe_tech.checklist.model import Checklist, Item, Text
+from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed, runs_on
+from ppe_tech.children import kill_all
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
@@ -53,7 +55,7 @@ class ItemResult:
         return self.status == PASS
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunResult:
     checklist: Checklist
     exam: Exam | None
@@ -126,7 +128,7 @@ def run_probe_item(item: Item, site: Site | None, shared: ProbeContext | None = 
         status=outcome.status,
         value=outcome.value,
         expected=outcome.expected,
-        message=site.redact(outcome.message) if site else outcome.message,
+        message=outcome.message,
         duration_ms=round(1000 * (time.monotonic() - began)),
         attempts=attempts,
     )
@@ -159,19 +161,87 @@ def run_probes(
     return results
 
 
+def asked_by_hand(item: Item, *, platform: str = sys.platform, by_hand: bool = False) -> bool:
+    """Manual items; with ``by_hand`` every item; else probes that cannot run on ``platform``."""
+    if item.probe is None or by_hand:
+        return True
+    return not runs_on(item.probe, platform)
+
+
+def _hand_result(item: Item, answer: Answer | None, platform: str) -> ItemResult:
+    note = ""
+    if item.probe is not None and not runs_on(item.probe, platform):
+        note = f"{item.probe.type} probe not available on this platform ({platform}); asked by hand"
+    if answer is None:
+        return ItemResult(item, UNANSWERED, message=note or "not confirmed")
+    value = {PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status]
+    return ItemResult(
+        item,
+        answer.status,
+        value=value,
+        expected="yes",
+        message=note,
+        answered_by=answer.by,
+        comment=answer.comment,
+    )
+
+
+def join_interruptibly(thread: threading.Thread) -> None:
+    """``thread.join()`` that Ctrl-C can interrupt: on Windows a join without a timeout
+    blocks KeyboardInterrupt until the thread ends."""
+    while thread.is_alive():
+        thread.join(0.2)
+
+
+def _mask_text(text: Text, site: Site) -> Text:
+    return Text(ru=site.redact(text.ru), en=site.redact(text.en))
+
+
+def mask_result(result: ItemResult, site: Site | None) -> ItemResult:
+    """The result with every secret masked in every text field (titles included).
+
+    The one place a secret is taken out on the way from the runner to the terminal,
+    ``--json``, ``--junit`` and the store: everything a result carries passes here.
+    """
+    if site is None:
+        return result
+    item = replace(
+        result.item,
+        title=_mask_text(result.item.title, site),
+        section_title=_mask_text(result.item.section_title, site),
+    )
+
+    def clean(value: str | None) -> str | None:
+        return None if value is None else site.redact(value)
+
+    return replace(
+        result,
+        item=item,
+        value=clean(result.value),
+        expected=clean(result.expected),
+        message=site.redact(result.message),
+        comment=clean(result.comment),
+        answered_by=clean(result.answered_by),
+    )
+
+
 def run_checklist(
     checklist: Checklist,
     site: Site | None,
     exam: Exam | None = None,
     answers: dict[str, Answer] | None = None,
+    *,
     ask: Callable[[Item], Answer | None] | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
     now: Callable[[], datetime] = utc_now,
+    platform: str = sys.platform,
+    by_hand: bool = False,
 ) -> RunResult:
     """Run every item not disabled by the site; manual items from ``answers``, else ``ask``.
 
-    A Ctrl-C (KeyboardInterrupt) ends the run early without losing what is done: the
-    result has ``interrupted`` set and the unfinished items say so.
+    Probes that cannot run on ``platform`` (or every probe, with ``by_hand``) are asked
+    like manual items. A Ctrl-C (KeyboardInterrupt) ends the run early without losing what
+    is done: the result has ``interrupted`` set and the unfinished items say so.
     """
     answers = answers or {}
     disabled_ids = set(site.config.checks.disabled) if site else set()
@@ -180,33 +250,36 @@ def run_checklist(
     done: dict[str, ItemResult] = {}
 
     def finished(result: ItemResult) -> None:
+        result = mask_result(result, site)
         done[result.item.id] = result
         if on_result:
             on_result(result)
 
-    automatic = [i for i in items if i.probe is not None]
+    hand = [i for i in items if asked_by_hand(i, platform=platform, by_hand=by_hand)]
+    hand_ids = {i.id for i in hand}
+    automatic = [i for i in items if i.id not in hand_ids]
     background = threading.Thread(target=run_probes, args=(automatic, site, finished), daemon=True)
     background.start()  # the technician answers manual items while the probes run
     interrupted = False
     try:
-        for item in (i for i in items if i.probe is None):
+        for item in hand:
             answer = answers.get(item.id) or (ask(item) if ask else None)
-            if answer is None:
-                finished(ItemResult(item, UNANSWERED, message="not confirmed"))
-                continue
-            value = {PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status]
-            finished(ItemResult(item, answer.status, value=value, expected="yes",
-                                answered_by=answer.by, comment=answer.comment))  # fmt: skip
-        background.join()
-    except KeyboardInterrupt:
+            finished(_hand_result(item, answer, platform))
+        join_interruptibly(background)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (ppe_tech.interrupts)
         interrupted = True
+    finally:
+        kill_all()  # no probe's child outlives the run
 
     ordered = [
-        done.get(i.id) or ItemResult(i, INTERRUPTED, message="the run was interrupted first")
+        done.get(i.id)
+        or mask_result(ItemResult(i, INTERRUPTED, message="the run was interrupted first"), site)
         for i in items
     ]
     return RunResult(
-        checklist=checklist,
+        checklist=replace(checklist, title=_mask_text(checklist.title, site))
+        if site
+        else checklist,
         exam=exam,
         started_at=started,
         finished_at=now(),

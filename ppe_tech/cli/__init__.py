@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
+import logging
+import sqlite3
 import sys
 import traceback
 
 import click
 
 from ppe_tech import __version__
-from ppe_tech.cli.common import App
-from ppe_tech.errors import ExitCode, PpeError
+from ppe_tech.cli.common import App, WarningLines
+from ppe_tech.errors import ConfigError, ExitCode, PpeError, exit_code_summary
+from ppe_tech.i18n import _
 
 # name -> (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -42,7 +46,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "region",
         "Hand the exam over to the region's S3 storage; review it there.",
     ),
+    "station": (
+        "ppe_tech.cli.station",
+        "station",
+        "Check one station: run, enroll, import, confirm.",
+    ),
+    "stations": (
+        "ppe_tech.cli.station",
+        "stations",
+        "Each room's stations and the point's readiness.",
+    ),
     "demo": ("ppe_tech.cli.demo", "demo", "Make a demo site and run every job on it end to end."),
+    "serve": ("ppe_tech.cli.serve", "serve", "Run the exam-day console in a browser."),
 }
 
 
@@ -71,6 +86,52 @@ def hoist_root_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+# top-level modules of the `full` extra (pyproject.toml): a station install has none of them
+FULL_EXTRA_MODULES = frozenset(
+    {
+        "cv2",
+        "numpy",
+        "weasyprint",
+        "pyhanko",
+        "pyhanko_certvalidator",
+        "watchdog",
+        "wsdiscovery",
+        "uharfbuzz",
+        "fontTools",
+        "starlette",
+        "uvicorn",
+        "multipart",
+    }
+)
+
+
+# command groups that cannot work at all without the `full` extra, and a module each needs
+NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2",
+              "serve": "starlette"}  # fmt: skip
+
+
+def full_install_error(command: str, module: str) -> ConfigError:
+    return ConfigError(
+        f"`ppe-tech {command}` needs the full install ({module} is not installed):"
+        " pip install 'ppe-tech[full]'"
+    )
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_full_extra(exc: BaseException) -> str | None:
+    """The module of the ``full`` extra whose absence raised ``exc``, or None."""
+    if isinstance(exc, ModuleNotFoundError):
+        top = (exc.name or "").partition(".")[0]
+        return top if top in FULL_EXTRA_MODULES else None
+    return None
+
+
 class LazyRootGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -78,7 +139,9 @@ class LazyRootGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module_name, attribute, _ = COMMANDS[name]
+        module_name, attribute, _help = COMMANDS[name]
+        if name in NEEDS_FULL and not _installed(NEEDS_FULL[name]):
+            raise full_install_error(name, NEEDS_FULL[name])
         return getattr(importlib.import_module(module_name), attribute)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -88,30 +151,49 @@ class LazyRootGroup(click.Group):
         name = args[0] if args else ""
         if name and name not in COMMANDS and not name.startswith("-"):
             close = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            ctx.fail(f"No such command '{name}'.{hint}")
+            hint = " " + _("Did you mean '{name}'?").format(name=close[0]) if close else ""
+            ctx.fail(_("No such command '{name}'.").format(name=name) + hint)
         return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        rows = [(name, help_text) for name, (_module, _attribute, help_text) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         app: App = ctx.ensure_object(App)
+        warnings = WarningLines()  # library warnings (e.g. a key file others can read)
+        logging.getLogger("ppe_tech").addHandler(warnings)
+        ctx.call_on_close(lambda: logging.getLogger("ppe_tech").removeHandler(warnings))
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except (sqlite3.Error, OSError) as exc:  # the machine failed, not ppe-tech
+                from ppe_tech.cli.boundary import output_error
+                from ppe_tech.store import store_error
+
+                if app.debug:
+                    traceback.print_exc()
+                failure = store_error(exc) if isinstance(exc, sqlite3.Error) else output_error(exc)
+                raise failure from None
         except PpeError as exc:
             click.echo(f"ppe-tech: error: {app.redact(exc.message)}", err=True)
             if app.debug:
                 traceback.print_exc()
             ctx.exit(int(exc.exit_code))
-        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C, at a prompt too
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C (or SIGTERM), at a prompt too
+            from ppe_tech import interrupts
+
             click.echo("ppe-tech: interrupted", err=True)
-            ctx.exit(int(ExitCode.INTERRUPTED))
+            ctx.exit(interrupts.exit_code())
         except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:  # a bug: say so in one line, traceback only with --debug
+            missing = missing_full_extra(exc)
+            if missing and not app.debug:
+                error = full_install_error(ctx.invoked_subcommand or "", missing)
+                click.echo(f"ppe-tech: error: {error.message}", err=True)
+                ctx.exit(int(error.exit_code))
             if app.debug:
                 raise
             detail = app.redact(f"{type(exc).__name__}: {exc}")
@@ -119,7 +201,11 @@ class LazyRootGroup(click.Group):
             ctx.exit(int(ExitCode.INTERNAL))
 
 
-@click.group(cls=LazyRootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyRootGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=f"Exit codes: {exit_code_summary()}.",
+)
 @click.option(
     "--site",
     "site_dir",
@@ -130,16 +216,26 @@ class LazyRootGroup(click.Group):
 @click.version_option(__version__, prog_name="ppe-tech")
 @click.pass_context
 def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
-    """ppe-tech: the exam-point technician's toolkit.
-
-    Exit codes: 0 ok, 1 something checked failed, 2 usage or config error,
-    3 file or device error, 4 no space, 5 key or certificate problem,
-    70 internal error, 130 interrupted.
-    """
+    """ppe-tech: the exam-point technician's toolkit."""
     app = ctx.ensure_object(App)
     app.site_dir = site_dir
     app.debug = debug
+    ctx.call_on_close(app.close)  # the store this invocation opened, if it opened one
 
 
 def main() -> None:
-    sys.exit(cli.main(prog_name="ppe-tech"))
+    from ppe_tech import interrupts
+
+    interrupts.install()
+    code: int | str | None
+    try:
+        code = cli.main(prog_name="ppe-tech")
+    except SystemExit as done:
+        code = done.code
+    from ppe_tech.cli.boundary import flush_stdout
+
+    failed = flush_stdout()  # buffered output of a finished command: the pipe may be closed
+    if failed is not None:
+        click.echo(f"ppe-tech: error: {failed.message}", err=True)
+        code = int(failed.exit_code)
+    sys.exit(code)

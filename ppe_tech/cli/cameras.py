@@ -9,17 +9,23 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    Between,
     confirm,
+    exam_option,
+    hold_run_lock,
     json_option,
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stdout_console,
+    wait_option,
+    zone_option,
 )
 from ppe_tech.errors import ExitCode
+from ppe_tech.i18n import _
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
-ZONE_CHOICE = click.Choice(["auditorium", "corridor", "entrance", "staff-room"])
 
 
 @click.group()
@@ -83,7 +89,7 @@ def _print_run(run: dict) -> None:
         m = cam["metrics"]
         style = STATUS_STYLE[cam["status"]]
         size = f"{m['width']}x{m['height']}" if "width" in m else "-"
-        findings = "\n".join(f"{f['code']}: {f['message']}" for f in cam["findings"]) or "-"
+        findings = "\n".join(f"{f['code']}: {safe(f['message'])}" for f in cam["findings"]) or "-"
         table.add_row(cam["id"], cam["zone"], f"[{style}]{cam['status']}[/]", str(m.get("fps", "-")), size,
                       findings, Path(cam["snapshot"]).name if cam["snapshot"] else "-")  # fmt: skip
     console.print(table)
@@ -101,27 +107,26 @@ def _snapshot_dir(run: dict) -> str:
 
 
 @cameras.command("verify")
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--exam", "exam_id", help="Exam id to record the run under (default: today's exam).")
-@click.option("--sample", type=float, default=3.0, show_default=True, metavar="SECONDS",
+@exam_option()
+@click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to watch each camera.")  # fmt: skip
+@wait_option("camera verification")
 @json_option
 @pass_app
-def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
+def verify(app: App, zone, camera_ids, exam_id, sample, wait, as_json) -> None:
     """Check the selected cameras at once: stream, fps, resolution, picture against the reference.
 
     Exit code 0 when no camera fails (warnings allowed), 1 when one does.
     """
     from ppe_tech.cameras.verify import run_verification, select_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.timeutil import utc_now
 
-    if sample <= 0 or sample > 600:
-        raise ConfigError("--sample must be between 0 and 600 seconds")
     site = app.site
+    hold_run_lock(site, "cameras", "camera verification", wait)
     exam = site.select_exam(exam_id, utc_now())
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None
@@ -144,7 +149,7 @@ def verify(app: App, zone, camera_ids, exam_id, sample, as_json) -> None:
 @click.option(
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
-@click.option("--zone", type=ZONE_CHOICE, help="Only the cameras of this zone.")
+@zone_option()
 @click.option("--yes", is_flag=True, help="Do not ask; save every picture captured.")
 @json_option
 @pass_app
@@ -177,7 +182,9 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
         entry["snapshot"] = str(snapshot)
         if not as_json:
             click.echo(f"{r['id']}: snapshot {snapshot}")
-        if ask and not confirm(f"Use this picture as the reference of {r['id']}?"):
+        if ask and not confirm(
+            _("Use this picture as the reference of {camera}?").format(camera=r["id"])
+        ):
             entry["status"] = "skipped"
         else:
             entry["reference"] = write_reference(site, r["id"], r["reference_png"])
@@ -238,8 +245,8 @@ def list_(app: App, as_json: bool) -> None:
         table.add_row(
             r["id"],
             r["zone"],
-            r["room"],
-            r["source"],
+            safe(r["room"]),
+            safe(r["source"]),
             "yes" if r["reference"] else "[yellow]none[/]",
             last,
         )
@@ -272,7 +279,7 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
 
 
 @cameras.command("discover")
-@click.option("--timeout", type=float, default=3.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Between(0, 60, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
               help="How long to listen for answers.")  # fmt: skip
 @click.option(
     "--address",
@@ -296,11 +303,8 @@ def discover(
     import os
 
     from ppe_tech.cameras.discover import discover_cameras
-    from ppe_tech.errors import ConfigError
     from ppe_tech.site import mask_url
 
-    if not 0 < timeout <= 60:
-        raise ConfigError("--timeout must be between 0 and 60 seconds")
     password = os.environ.get("ONVIF_PASSWORD")
     devices = discover_cameras(timeout=timeout, address=address, user=user, password=password)
 

@@ -24,3 +24,4 @@ def demo(folder: Path | None, region: bool) -> None:
     for line in summaries:
         click.echo(f"  {line}")
     click.echo(f"try: ppe-tech --site {folder} check show latest")
+    click.echo(f"console: ppe-tech --site {folder} serve   (then open http://127.0.0.1:8765/)")

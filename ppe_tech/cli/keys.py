@@ -1,31 +1,78 @@
-"""``ppe-tech keys``: The site's signing key and certificate."""
+"""``ppe-tech keys``: the site root and each person's signing key and certificate."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
 from ppe_tech.cli.common import json_option, pass_app, print_json
 
+PERSON = click.option(
+    "--person",
+    "role",
+    metavar="ROLE",
+    help="The staff role whose own key this is (technician, head, commission, "
+    "organisation_head, any role in staff).",
+)
+
+
+def terminal_ask(prompt: str) -> str:
+    """A hidden prompt when a person sits at a terminal; '' (no answer) otherwise."""
+    if not sys.stdin.isatty():
+        return ""
+    return click.prompt(prompt, hide_input=True, default="", show_default=False, err=True)
+
 
 @click.group()
 def keys() -> None:
-    """The site's signing key and certificate.
+    """The site root and each person's signing key and certificate.
 
-    The key's passphrase comes from the environment variable named by
-    signing.passphrase_env in ppe.yaml (default PPE_KEY_PASSPHRASE).
+    The site key (keys init) is the site's root and the technician's key; its
+    passphrase comes from signing.passphrase_env (default PPE_KEY_PASSPHRASE).
+    Each person's own key (keys init --person ROLE) has its own passphrase:
+    $PPE_KEY_PASSPHRASE_<ROLE> (or signing.people.ROLE.passphrase_env), else
+    asked at the terminal.
     """
 
 
-@keys.command("init")
-@click.option("--cn", "common_name", help="Certificate common name (default: the technician).")
-@click.option("--days", type=click.IntRange(min=1), default=730, show_default=True)
-@pass_app
-def init(app, common_name: str | None, days: int) -> None:
-    """Make the site's key (0600, encrypted) and a self-signed signing certificate."""
-    from ppe_tech.keys import describe_certificate, init_keys, site_certificate
+def _echo_cert(info: dict) -> None:
+    click.echo(f"subject: {info['subject']}; issuer: {info['issuer']}")
+    click.echo(f"valid until {info['not_after'][:10]}; sha256: {info['sha256']}")
 
+
+def _person_passphrase(site, role: str) -> bytes:
+    from ppe_tech.signers import passphrase_env, person, secret
+
+    person(site, role)  # an unknown role is a usage error before anyone types a passphrase
+    return secret(passphrase_env(site, role), f"new passphrase of {role}'s key", terminal_ask)
+
+
+@keys.command("init")
+@PERSON
+@click.option("--cn", "common_name", help="Root certificate common name (default: the technician).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=730,
+    show_default=True,
+    help="How long the certificate is valid.",
+)
+@pass_app
+def init(app, role: str | None, common_name: str | None, days: int) -> None:
+    """Make the site root key (0600, encrypted), or with --person a person's key and a
+    certificate naming them, issued by the site root."""
+    from ppe_tech.keys import describe_certificate, init_keys, site_certificate
+    from ppe_tech.signers import init_person
+
+    if role:
+        found = init_person(
+            app.site, role, passphrase=_person_passphrase(app.site, role), days=days
+        )
+        click.echo(f"{role}: {found.person}: key {found.key_file}")
+        _echo_cert(describe_certificate(found.cert))
+        return
     key, cert = init_keys(app.site, None, common_name=common_name, days=days)
     info = describe_certificate(site_certificate(app.site))
     click.echo(f"key: {key}")
@@ -35,36 +82,61 @@ def init(app, common_name: str | None, days: int) -> None:
 
 
 @keys.command("import")
-@click.argument("p12", type=click.Path(dir_okay=False))
+@click.argument("p12", type=click.Path(dir_okay=False), required=False)
+@PERSON
 @click.option(
     "--p12-passphrase-env",
     metavar="VAR",
     help="Environment variable holding the .p12 passphrase (default: the key passphrase variable).",
 )
+@click.option("--pkcs11", "module", metavar="MODULE", help="PKCS#11 module (.so/.dll) of a token.")
+@click.option("--token", metavar="LABEL", help="Token label (with --pkcs11).")
+@click.option("--key", "key_label", metavar="LABEL", help="Key label on the token (with --pkcs11).")
 @pass_app
-def import_(app, p12: str, p12_passphrase_env: str | None) -> None:
-    """Take a key and certificate issued by an organisation's CA from FILE.p12."""
-    from ppe_tech.errors import KeysError
+def import_(app, *, p12, role, p12_passphrase_env, module, token, key_label) -> None:
+    """Take a key and certificate issued by an organisation's CA from FILE.p12, or (with
+    --person and --pkcs11) sign with a key kept on a PKCS#11 token."""
+    from ppe_tech.errors import ConfigError, KeysError
     from ppe_tech.keys import describe_certificate, import_p12, site_certificate
+    from ppe_tech.signers import TokenRef, import_person_p12, import_person_token, pin_env, secret
 
+    if module:
+        if not (role and token and key_label) or p12:
+            raise ConfigError("--pkcs11 needs --person, --token and --key, and no FILE.p12")
+        pin = secret(pin_env(app.site, role), f"PIN of {role}'s token", terminal_ask)
+        ref = TokenRef(module=module, token=token, key=key_label)
+        found = import_person_token(app.site, role, ref, pin=pin)
+        click.echo(
+            f"{role}: {found.person}: key on token {token!r} ({module}), label {key_label!r}"
+        )
+        _echo_cert(describe_certificate(found.cert))
+        return
+    if not p12:
+        raise ConfigError("give FILE.p12, or --pkcs11 MODULE --token LABEL --key LABEL")
     p12_pass = None
     if p12_passphrase_env:
         if p12_passphrase_env not in os.environ:
             raise KeysError(f"environment variable {p12_passphrase_env} is not set")
         p12_pass = os.environ[p12_passphrase_env].encode("utf-8")
+    if role:
+        passphrase = _person_passphrase(app.site, role)
+        found = import_person_p12(
+            app.site, role, p12, p12_passphrase=p12_pass or passphrase, passphrase=passphrase
+        )
+        click.echo(f"{role}: {found.person}: key {found.key_file}")
+        _echo_cert(describe_certificate(found.cert))
+        return
     key, cert = import_p12(app.site, p12, p12_pass)
-    info = describe_certificate(site_certificate(app.site))
     click.echo(f"key: {key}")
     click.echo(f"certificate: {cert}")
-    click.echo(f"subject: {info['subject']}; issuer: {info['issuer']}")
-    click.echo(f"valid until {info['not_after'][:10]}; sha256: {info['sha256']}")
+    _echo_cert(describe_certificate(site_certificate(app.site)))
 
 
 @keys.command("show")
 @json_option
 @pass_app
 def show(app, as_json: bool) -> None:
-    """Show the site certificate, its chain and the trusted roots."""
+    """Show the site certificate, each person's key, the chain and the trusted roots."""
     from ppe_tech.keys import (
         cert_path,
         describe_certificate,
@@ -73,14 +145,17 @@ def show(app, as_json: bool) -> None:
         site_chain,
         trust_roots,
     )
+    from ppe_tech.signers import list_people
 
     site = app.site
+    people = [p if isinstance(p, dict) else p.to_json() for p in list_people(site)]
     data = {
         "key": str(key_path(site)),
         "key_present": key_path(site).is_file(),
         "certificate_file": str(cert_path(site)),
         "certificate": describe_certificate(site_certificate(site)),
         "chain": [describe_certificate(c) for c in site_chain(site)],
+        "people": people,
         "trust_roots": [describe_certificate(c) for c in trust_roots(site)],
         "passphrase_env": site.config.signing.passphrase_env,
         "timestamp_url": site.config.signing.timestamp_url,
@@ -99,6 +174,12 @@ def show(app, as_json: bool) -> None:
     click.echo(f"  sha256: {cert['sha256']}")
     for c in data["chain"]:
         click.echo(f"chain: {c['subject']}")
+    for p in people:
+        if "error" in p:
+            click.echo(f"{p['role']}: {p['person']}: cannot sign: {p['error']}")
+        else:
+            where = p["token"]["token"] if p["token"] else p["key_file"]
+            click.echo(f"{p['role']}: {p['person']}: {p['source']} key ({where})")
     click.echo(f"trusted roots: {len(data['trust_roots'])}")
     for c in data["trust_roots"]:
         click.echo(f"  {c['subject']} (sha256 {c['sha256'][:16]}...)")

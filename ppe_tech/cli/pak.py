@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
+from rich.table import Table
 
-from ppe_tech.cli.common import App, json_option, lang_option, pass_app, print_json, stdout_console
+from ppe_tech.cli.common import (
+    App,
+    DurationType,
+    json_option,
+    lang_option,
+    pass_app,
+    print_json,
+    safe,
+    stdout_console,
+)
 from ppe_tech.errors import ConfigError, ExitCode
+from ppe_tech.fsutil import atomic_write_text, read_regular, storage_error
+from ppe_tech.i18n import _
+from ppe_tech.pak.audit import audit, worst
+from ppe_tech.pak.chain import create_checkpoint, verify_log
+from ppe_tech.pak.export import export
+from ppe_tech.pak.journal import (
+    ACTIONS,
+    action_from_words,
+    end_action,
+    list_entries,
+    parse_when,
+    record_action,
+    start_action,
+)
 
+CHECKPOINT_LIMIT = 64 * 1024  # a checkpoint is a few hundred bytes
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
 
 
@@ -34,15 +60,15 @@ def _console():
 
 def _ask_action(lang: str) -> str:
     """The official actions as a numbered list in the point's language; a number or words."""
-    from ppe_tech.pak.journal import ACTIONS, action_from_words
-
     for number, (ru, en) in enumerate(ACTIONS.values(), start=1):
         click.echo(f"  {number}. {ru if lang == 'ru' else en}", err=True)
     while True:
-        code = action_from_words(click.prompt("action (number or name)", err=True))
+        code = action_from_words(click.prompt(_("action (number or name)"), err=True))
         if code is not None:
             return code
-        click.echo(f"choose a number from 1 to {len(ACTIONS)}, or an action's name", err=True)
+        click.echo(
+            _("choose a number from 1 to {n}, or an action's name").format(n=len(ACTIONS)), err=True
+        )
 
 
 def _interactive(no_input: bool, as_json: bool) -> bool:
@@ -96,42 +122,64 @@ def _entry_options(func):
     return func
 
 
-def _gather(app: App, action, rooms, start, performed_by, responsible, note, no_input, as_json):
-    from ppe_tech.pak.journal import action_from_words
+@dataclass(kw_only=True)
+class _Given:
+    """What the user gave for an entry; None where nothing was given (asked when interactive)."""
 
-    site = app.site
-    if _interactive(no_input, as_json):
-        lang = site.config.point.language
-        if not action:
-            action = _ask_action(lang)
-        if not rooms:
-            rooms = click.prompt("room(s)", err=True)
-        if not start:
-            start = click.prompt("start (HH:MM)", default="now", err=True)
-        roles = ", ".join(site.config.staff)
-        if performed_by is None:
-            performed_by = click.prompt(
-                f"performed by ({roles}, or 'Name, position')", default="technician", err=True
-            )
-        if responsible is None:
-            responsible = click.prompt(
-                f"responsible ({roles}, or 'Name, position')", default="head", err=True
-            )
-        if note is None:
-            note = click.prompt("note", default="", show_default=False, err=True)
-    if not action:
+    action: str | None
+    rooms: str | None
+    start: str | None
+    performed_by: str | None
+    responsible: str | None
+    note: str | None
+
+
+def _ask_missing(site, given: _Given) -> None:
+    lang = site.config.point.language
+    if not given.action:
+        given.action = _ask_action(lang)
+    if not given.rooms:
+        given.rooms = click.prompt(_("room(s)"), err=True)
+    if not given.start:
+        given.start = click.prompt(
+            _("start (HH:MM, Enter for now)"), default="now", show_default=False, err=True
+        )
+    roles = ", ".join(site.config.staff)
+    if given.performed_by is None:
+        given.performed_by = click.prompt(
+            _("performed by ({roles}, or 'Name, position')").format(roles=roles),
+            default="technician",
+            err=True,
+        )
+    if given.responsible is None:
+        given.responsible = click.prompt(
+            _("responsible ({roles}, or 'Name, position')").format(roles=roles),
+            default="head",
+            err=True,
+        )
+    if given.note is None:
+        given.note = click.prompt(_("note"), default="", show_default=False, err=True)
+
+
+def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
+    """The keyword arguments of an entry: what was given, asked for or defaulted."""
+    if interactive:
+        _ask_missing(app.site, given)
+    if not given.action:
         raise ConfigError("--action is required (see: ppe-tech pak actions)")
-    if not rooms:
+    if not given.rooms:
         raise ConfigError("--room is required")
-    action = action_from_words(action) or action  # "4" or the words work as well as the code
-    return action, rooms, start, performed_by or "technician", responsible or "head", note or ""
+    return {
+        # "4" or the words work as well as the code
+        "action": action_from_words(given.action) or given.action,
+        "rooms": given.rooms,
+        "performed_by": given.performed_by or "technician",
+        "responsible": given.responsible or "head",
+        "note": given.note or "",
+    }
 
 
 def _when(site, text: str | None, day: date | None):
-    from datetime import datetime
-
-    from ppe_tech.pak.journal import parse_when
-
     if not text or text == "now":
         moment = datetime.now(site.tz).replace(second=0, microsecond=0)
         return (
@@ -154,42 +202,27 @@ def _print_entry(entry: dict, as_json: bool, verb: str) -> None:
 @_entry_options
 @click.option("--end", "-e", metavar="TIME", help="End time (HH:MM or ISO); omit for a moment.")
 @pass_app
-def add(
-    app: App, action, rooms, day, start, performed_by, responsible, note, no_input, as_json, end
-) -> None:
+def add(app: App, *, day, no_input, as_json, end, **given) -> None:
     """Append one entry (prompts for what is missing when interactive)."""
-    from ppe_tech.pak.journal import record_action
-
     site = app.site
     d = _day(day)
-    action, rooms, start, performed_by, responsible, note = _gather(
-        app, action, rooms, start, performed_by, responsible, note, no_input, as_json
-    )
-    entry = record_action(
-        site, app.db, action=action, rooms=rooms, start=_when(site, start, d),
-        end=_when(site, end, d) if end else None, performed_by=performed_by,
-        responsible=responsible, note=note,
-    )  # fmt: skip
+    given = _Given(**given)
+    fields = _gather(app, given, interactive=_interactive(no_input, as_json))
+    start, end = _when(site, given.start, d), _when(site, end, d) if end else None
+    entry = record_action(site, app.db, start=start, end=end, **fields)
     _print_entry(entry, as_json, "added")
 
 
 @pak.command("start")
 @_entry_options
 @pass_app
-def start_(
-    app: App, action, rooms, day, start, performed_by, responsible, note, no_input, as_json
-) -> None:
+def start_(app: App, *, day, no_input, as_json, **given) -> None:
     """Append the start of an action that spans time; close it with `pak end`."""
-    from ppe_tech.pak.journal import start_action
-
     site = app.site
-    action, rooms, start, performed_by, responsible, note = _gather(
-        app, action, rooms, start, performed_by, responsible, note, no_input, as_json
-    )
-    entry = start_action(
-        site, app.db, action=action, rooms=rooms, start=_when(site, start, _day(day)),
-        performed_by=performed_by, responsible=responsible, note=note,
-    )  # fmt: skip
+    given = _Given(**given)
+    fields = _gather(app, given, interactive=_interactive(no_input, as_json))
+    start = _when(site, given.start, _day(day))
+    entry = start_action(site, app.db, start=start, **fields)
     _print_entry(entry, as_json, "started")
 
 
@@ -201,10 +234,8 @@ def start_(
 @click.option("--note", "-n", default="", help="Note.")
 @json_option
 @pass_app
-def end_(app: App, start_seq, at, day, performed_by, note, as_json) -> None:
+def end_(app: App, *, start_seq, at, day, performed_by, note, as_json) -> None:
     """Append the end of the action started by entry START_NO (default: the only open one)."""
-    from ppe_tech.pak.journal import end_action
-
     site = app.site
     entry = end_action(
         site, app.db, start_seq=start_seq, end=_when(site, at, _day(day)),
@@ -217,8 +248,6 @@ def end_(app: App, start_seq, at, day, performed_by, note, as_json) -> None:
 @json_option
 def actions(as_json: bool) -> None:
     """List the action codes with their Russian and English labels."""
-    from ppe_tech.pak.journal import ACTIONS
-
     if as_json:
         print_json([{"code": c, "ru": ru, "en": en} for c, (ru, en) in ACTIONS.items()])
         return
@@ -251,12 +280,8 @@ def _filter_options(func):
 @lang_option("Language of labels")
 @json_option
 @pass_app
-def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> None:
+def list_(app: App, *, date_from, date_to, room, action, person, lang, as_json) -> None:
     """List the journal, one row per action (a start and its end merged)."""
-    from rich.table import Table
-
-    from ppe_tech.pak.journal import list_entries
-
     rows = list_entries(
         app.db, date_from=date_from, date_to=date_to, room=room, action=action, person=person
     )
@@ -279,11 +304,10 @@ def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> 
     for row in rows:
         end = row["end"] or ("…" if row["open"] else "")
         time_text = f"{row['start']}-{end}" if end else row["start"]
-        table.add_row(
-            str(row["no"]), row["date"], row["rooms"], time_text,
-            row["action_ru"] if lang == "ru" else row["action_en"],
-            row["performed_by"], row["responsible"], row["note"],
-        )  # fmt: skip
+        cells = (str(row["no"]), row["date"], row["rooms"], time_text,
+                 row["action_ru"] if lang == "ru" else row["action_en"],
+                 row["performed_by"], row["responsible"], row["note"])  # fmt: skip
+        table.add_row(*map(safe, cells))
     _console().print(table)
 
 
@@ -301,11 +325,8 @@ def list_(app: App, date_from, date_to, room, action, person, lang, as_json) -> 
 @lang_option("CSV header language")
 @_filter_options
 @pass_app
-def export_(app: App, fmt, out, lang, date_from, date_to, room, action, person) -> None:
+def export_(app: App, *, fmt, out, lang, date_from, date_to, room, action, person) -> None:
     """Export the journal as CSV or JSON, to a file or stdout."""
-    from ppe_tech.fsutil import atomic_write_text
-    from ppe_tech.pak.export import export
-
     if fmt is None:
         raise ConfigError("say --csv or --json")
     text = export(
@@ -334,14 +355,12 @@ def checkpoint(app: App, out: Path | None, as_json: bool) -> None:
     Refuses (exit 1) when the chain does not verify. Keep copies outside the
     site (a USB stick, a printed report): they are what catches a rewritten log.
     """
-    from ppe_tech.fsutil import atomic_write_text
-    from ppe_tech.pak.checkpoint import create_checkpoint
 
     cp = create_checkpoint(app.site, app.db)
     if out is not None:
         atomic_write_text(out, cp.text)
     if as_json:
-        print_json({**cp.to_dict(), "file": str(out) if out else None})
+        print_json({**cp.to_json(), "file": str(out) if out else None})
         return
     click.echo(cp.text, nl=False)
     if out is not None:
@@ -363,29 +382,25 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 
     Exit 0 when intact, 1 naming the first bad entry when not.
     """
-    from ppe_tech.fsutil import storage_error
-    from ppe_tech.pak.chain import verify_log
-
     texts = []
     for path in checkpoint_files:
-        try:
-            texts.append((str(path), path.read_text(encoding="utf-8")))
+        try:  # bytes that are not UTF-8 cannot carry a valid signature: verify says FAIL
+            data = read_regular(path, limit=CHECKPOINT_LIMIT)
+            texts.append((str(path), data.decode("utf-8", errors="replace")))
         except FileNotFoundError:
             raise ConfigError(f"--checkpoint {path}: no such file") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"--checkpoint {path}: not a text file") from None
         except OSError as exc:
             raise storage_error(exc, "cannot read", path) from None
     result = verify_log(app.site, app.db, checkpoints=texts)
     if as_json:
-        print_json(result.to_dict())
+        print_json(result.to_json())
     else:
         console = _console()
         for check in result.checkpoint_checks:
             mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
-            console.print(f"{mark}  {check.message}", markup=True)
+            console.print(f"{mark}  {safe(check.message)}", markup=True)
         if result.ok:
-            console.print(f"[green]{result.message}[/] ({result.seconds:.2f} s)")
+            console.print(f"[green]{safe(result.message)}[/] ({result.seconds:.2f} s)")
         else:
             if result.first_bad is not None:
                 console.print(f"[red]TAMPERED: first bad entry #{result.first_bad}[/]")
@@ -393,7 +408,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
                 low, high = result.bad_range
                 console.print(f"[red]TAMPERED: first bad entry between #{low} and #{high}[/]")
             for problem in result.problems:
-                console.print(f"[red]{problem}[/]", markup=True)
+                console.print(f"[red]{safe(problem)}[/]", markup=True)
     if not result.ok:
         raise SystemExit(int(ExitCode.FAILED))
 
@@ -401,6 +416,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 @pak.command("audit")
 @click.option(
     "--late-after",
+    type=DurationType(),
     default="24h",
     show_default=True,
     help="An entry recorded later than this after its stated time is late.",
@@ -408,29 +424,22 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--no-chain", is_flag=True, help="Skip verifying the hash chain.")
 @json_option
 @pass_app
-def audit_(app: App, late_after: str, no_chain: bool, as_json: bool) -> None:
+def audit_(app: App, late_after: timedelta, no_chain: bool, as_json: bool) -> None:
     """Findings an auditor asks about, with severity; exit 1 when any is high."""
-    from ppe_tech.pak.audit import audit, worst
-    from ppe_tech.timeutil import parse_duration
-
-    try:
-        late = parse_duration(late_after)
-    except ValueError as exc:
-        raise ConfigError(f"--late-after: {exc}") from None
-    findings = audit(app.site, app.db, check_chain=not no_chain, late_after=late)
+    findings = audit(app.site, app.db, check_chain=not no_chain, late_after=late_after)
     if as_json:
-        print_json({"findings": findings, "worst": worst(findings)})
+        print_json({"findings": [f.to_json() for f in findings], "worst": worst(findings)})
     else:
         console = _console()
         for f in findings:
-            style = SEVERITY_STYLE[f["severity"]]
+            style = SEVERITY_STYLE[f.severity]
             console.print(
-                f"[{style}]{f['severity']:<6}[/] {f['code']:<30} {f['message']}",
+                f"[{style}]{f.severity:<6}[/] {f.code:<30} {safe(f.message)}",
                 markup=True,
                 soft_wrap=True,
             )
-        counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY_STYLE}
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITY_STYLE}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items())
         console.print(f"{len(findings)} findings ({summary})" if findings else "no findings")
-    if any(f["severity"] == "high" for f in findings):
+    if worst(findings) == "high":
         raise SystemExit(int(ExitCode.FAILED))

@@ -9,12 +9,19 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    DurationType,
+    SizeType,
+    exam_option,
+    hold_run_lock,
     json_option,
     pass_app,
     print_json,
     progress_enabled,
+    safe,
     stderr_console,
     stdout_console,
+    wait_option,
+    zone_label,
 )  # fmt: skip
 from ppe_tech.errors import ConfigError, ExitCode
 
@@ -22,17 +29,6 @@ from ppe_tech.errors import ConfigError, ExitCode
 @click.group()
 def recordings() -> None:
     """Watch recordings during the exam; archive and verify the corridor and entrance footage."""
-
-
-def _duration(value: str | None, what: str):
-    if value is None:
-        return None
-    from ppe_tech.timeutil import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise ConfigError(f"{what}: {exc}") from None
 
 
 @contextlib.contextmanager
@@ -72,7 +68,7 @@ def _bytes_progress(enabled: bool, label: str):
 
 
 @recordings.command("status")
-@click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's exam).")
+@exam_option()
 @json_option
 @pass_app
 def status(app: App, exam_id: str | None, as_json: bool) -> None:
@@ -99,6 +95,7 @@ def _print_status(result: dict, tz) -> None:
     from rich.table import Table
 
     from ppe_tech.fsutil import format_size
+    from ppe_tech.i18n import _
     from ppe_tech.timeutil import human_duration, local_clock
 
     def clock(stamp: str | None) -> str:
@@ -106,13 +103,23 @@ def _print_status(result: dict, tz) -> None:
 
     console = stdout_console()
     exam = result["exam"]
-    title = f"Recordings under {result['root']}"
+    title = _("Recordings under {root}").format(root=result["root"])
     if exam:
-        window = exam["window"]
-        title += f" — exam {exam['id']}" + ("" if window else " (not started: no coverage yet)")
+        title += " — " + _("exam {exam}").format(exam=exam["id"])
+        if not exam["window"]:
+            title += " " + _("(not started: no coverage yet)")
     table = Table(title=escape(title), title_justify="left")
-    for column in ("camera", "zone", "segments", "newest end", "age", "coverage", "gaps"):
-        table.add_column(column, overflow="fold", no_wrap=column == "camera")
+    columns = (
+        _("camera"),
+        _("zone"),
+        _("segments"),
+        _("newest end"),
+        _("age"),
+        _("coverage"),
+        _("gaps"),
+    )
+    for number, column in enumerate(columns):
+        table.add_column(column, overflow="fold", no_wrap=number == 0)
     for row in result["cameras"]:
         age = row["age_seconds"]
         age_text = "-" if age is None else human_duration(age)
@@ -123,34 +130,42 @@ def _print_status(result: dict, tz) -> None:
             f"{clock(g['start'])} ({human_duration(g['seconds'])})" for g in gaps[:3]
         )
         if len(gaps) > 3:
-            gap_text += f" (+{len(gaps) - 3} more)"
-        extra = f" ({row['unreadable']} unreadable)" if row["unreadable"] else ""
+            gap_text += " " + _("(+{n} more)").format(n=len(gaps) - 3)
+        extra = " " + _("({n} unreadable)").format(n=row["unreadable"]) if row["unreadable"] else ""
         table.add_row(
-            escape(row["camera"]), row["zone"] or "?", f"{row['segments']}{extra}", clock(row["newest_end"]),
-            f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else "none"),
+            escape(row["camera"]), zone_label(row["zone"]), f"{row['segments']}{extra}", clock(row["newest_end"]),
+            f"[{style}]{age_text}[/]", "-" if cov is None else f"{cov:.1%}", gap_text or ("-" if cov is None else _("none")),
         )  # fmt: skip
     console.print(table)
     free = result["free_bytes"]
     style = "red" if result["low_space"] else "green"
-    console.print(f"free on the recording disk: [{style}]{format_size(free) if free is not None else '?'}[/]"
-                  f" (alert under {format_size(result['min_free_bytes'])})")  # fmt: skip
+    free_text = format_size(free) if free is not None else "?"
+    console.print(
+        _("free on the recording disk: {free} (alert under {limit})").format(
+            free=f"[{style}]{free_text}[/]", limit=format_size(result["min_free_bytes"])
+        )
+    )
+    label = _("problem")
     for problem in result["problems"]:
-        console.print(f"[red]problem:[/] {escape(problem)}")
+        console.print(f"[red]{label}:[/] {safe(problem)}")
 
 
 @recordings.command("archive")
-@click.option("--exam", "exam_id", required=True, help="Exam id from ppe.yaml.")
+@exam_option(required=True)
 @click.option("--zones", help="Comma-separated zones (default: archive.zones, corridor,entrance).")
 @click.option(
-    "--margin", help="Time before the start and after the end, e.g. 30m (default: archive.margin)."
+    "--margin",
+    type=DurationType(),
+    help="Time before the start and after the end, e.g. 30m (default: archive.margin).",
 )
 @click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the bag into (default: archive.target).")  # fmt: skip
 @click.option("--no-decode-check", is_flag=True,
               help="Skip decoding each file's first and last frame (faster; undecodable files go unnoticed).")  # fmt: skip
+@wait_option("archive of this exam")
 @json_option
 @pass_app
-def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) -> None:
+def archive(app: App, exam_id, zones, margin, target, no_decode_check, wait, as_json) -> None:
     """Copy the exam's recordings into a verified BagIt bag (resumable).
 
     Exit 0 when the bag is written (gaps and undecodable segments are reported, not fatal),
@@ -159,12 +174,13 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, as_json) 
     from ppe_tech.recordings.archive import archive_exam, plan_archive
 
     site = app.site
+    hold_run_lock(site, f"archive-{exam_id}", f"archive of exam {exam_id}", wait)
     if target is None:
         if not site.config.archive.target:
             raise ConfigError("no destination: give --to DIR or set archive.target in ppe.yaml")
         target = site.path(site.config.archive.target)
     zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
-    plan = plan_archive(site, app.db, exam_id, zone_list, _duration(margin, "--margin"))
+    plan = plan_archive(site, app.db, exam_id, zone_list, margin)
     err = stderr_console()
     if plan.window_open and not as_json:
         err.print(f"[yellow]warning:[/] the exam window ends at {plan.window_end:%Y-%m-%d %H:%M} UTC: "
@@ -268,17 +284,30 @@ def list_(app: App, as_json: bool) -> None:
 @recordings.command("watch")
 @click.option(
     "--stall",
+    type=DurationType(),
     help="Alert when a camera's newest segment is older than this (default: recordings.stall).",
 )
 @click.option(
     "--min-free",
+    type=SizeType(),
     help="Alert when the recording disk has less free space (default: recordings.min_free).",
 )
 @click.option(
     "--alert-command", help="Run this on each alert (split like a shell, run without one)."
 )
-@click.option("--interval", default="1s", show_default=True, help="How often the checks run.")
-@click.option("--for", "run_for", help="Stop after this long (default: until Ctrl-C or SIGTERM).")
+@click.option(
+    "--interval",
+    type=DurationType(positive=True),
+    default="1s",
+    show_default=True,
+    help="How often the checks run.",
+)
+@click.option(
+    "--for",
+    "run_for",
+    type=DurationType(),
+    help="Stop after this long (default: until Ctrl-C or SIGTERM).",
+)
 @json_option
 @pass_app
 def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) -> None:
@@ -292,20 +321,11 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
     import threading
     import time
 
-    from ppe_tech.fsutil import parse_size
+    from ppe_tech.i18n import _, ngettext
     from ppe_tech.recordings.watch import Watcher, alert_lines
+    from ppe_tech.timeutil import human_duration
 
     site = app.site
-    min_free_bytes = None
-    if min_free is not None:
-        try:
-            min_free_bytes = parse_size(min_free)
-        except ValueError as exc:
-            raise ConfigError(f"--min-free: {exc}") from None
-    stall_td = _duration(stall, "--stall")
-    interval_s = _duration(interval, "--interval").total_seconds()
-    if interval_s <= 0:
-        raise ConfigError("--interval must be positive")
     argv = shlex.split(alert_command) if alert_command else None
     err = stderr_console()
 
@@ -325,8 +345,8 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
             err.print(f"ppe-tech: {line}", markup=False, highlight=False, soft_wrap=True)
         pending.clear()
 
-    watcher = Watcher(site, app.db, emit=emit, stall=stall_td.total_seconds() if stall_td else None,
-                      interval=interval_s, min_free=min_free_bytes, alert_command=argv)  # fmt: skip
+    watcher = Watcher(site, app.db, emit=emit, stall=stall.total_seconds() if stall else None,
+                      interval=interval.total_seconds(), min_free=min_free, alert_command=argv)  # fmt: skip
     stop = threading.Event()
     previous = {}
 
@@ -335,12 +355,15 @@ def watch(app: App, stall, min_free, alert_command, interval, run_for, as_json) 
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, on_signal)
-    until = time.monotonic() + _duration(run_for, "--for").total_seconds() if run_for else None
-    err.print(f"watching {watcher.root} (stall {watcher.stall:g}s, layout {site.config.recordings.layout}); "
-              "Ctrl-C to stop", markup=False, highlight=False)  # fmt: skip
+    until = time.monotonic() + run_for.total_seconds() if run_for else None
+    watching = _("watching {root} (stall {stall}, layout {layout}); Ctrl-C to stop").format(
+        root=watcher.root, stall=human_duration(watcher.stall), layout=site.config.recordings.layout
+    )
+    err.print(watching, markup=False, highlight=False)
     try:
         watcher.run(stop, until, after_tick=print_pending)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    err.print(f"stopped; {len(watcher.alerts)} alerts", markup=False, highlight=False)
+    stopped = ngettext("stopped; {n} alert", "stopped; {n} alerts", len(watcher.alerts))
+    err.print(stopped.format(n=len(watcher.alerts)), markup=False, highlight=False)

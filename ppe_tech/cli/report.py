@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ppe_tech.cli.common import json_option, lang_option, pass_app, print_json
+from ppe_tech.cli.common import exam_option, json_option, lang_option, pass_app, print_json
+from ppe_tech.cli.keys import terminal_ask
 from ppe_tech.errors import ExitCode
+from ppe_tech.site import STAFF_ROLES
 
 LANG = lang_option()
-EXAM = click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: today's exam).")
+EXAM = exam_option()
 OUTPUT = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of reports/."
 )
@@ -31,7 +33,7 @@ def _made(app, kind: str, as_json: bool, **kwargs) -> None:
         from pathlib import Path
 
         kwargs["output"] = Path(kwargs["output"])
-    row = make_report(app.site, app.db, kind, **kwargs)
+    row = make_report(app.site, app.db, kind, ask=terminal_ask, **kwargs)
     if as_json:
         print_json(row)
         return
@@ -40,39 +42,109 @@ def _made(app, kind: str, as_json: bool, **kwargs) -> None:
     )
 
 
+INCOMPLETE = click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Make the report even with a part missing; its title then says 'incomplete'.",
+)
+
+
 @report.command("readiness")
 @EXAM
+@click.option(
+    "--run",
+    "run_id",
+    type=click.IntRange(min=1),
+    help="Checklist run (default: the exam's latest).",
+)
+@INCOMPLETE
 @LANG
 @OUTPUT
 @json_option
 @pass_app
-def readiness(app, exam_id, lang, output, as_json) -> None:
-    """Readiness protocol: checklist run, camera check and snapshots."""
-    _made(app, "readiness", as_json, exam_id=exam_id, lang=lang, output=output)
+def readiness(app, *, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
+    """Readiness protocol: the exam's checklist run, the camera run it made, snapshots.
+
+    Exit 1 when a part is missing (no checklist run, cameras not verified) unless
+    --allow-incomplete.
+    """
+    options = {"exam_id": exam_id, "run_id": run_id, "allow_incomplete": allow_incomplete}
+    _made(app, "readiness", as_json, lang=lang, output=output, **options)
+
+
+@report.command("act")
+@exam_option(required=True)
+@click.option(
+    "--run",
+    "run_id",
+    type=click.IntRange(min=1),
+    help="Checklist run (default: the exam's latest).",
+)
+@INCOMPLETE
+@LANG
+@OUTPUT
+@json_option
+@pass_app
+def act(app, *, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
+    """Readiness act of the point (form ППЭ-01), the day before the exam: signed by the head
+    of the point and the head of the host organisation (report sign --as organisation_head)."""
+    options = {"exam_id": exam_id, "run_id": run_id, "allow_incomplete": allow_incomplete}
+    _made(app, "act", as_json, lang=lang, output=output, **options)
+
+
+@report.command("room")
+@EXAM
+@click.option(
+    "--room", "rooms", metavar="NUMBER", multiple=True, help="Room number (0001), or 'all'."
+)
+@INCOMPLETE
+@LANG
+@json_option
+@pass_app
+def room(app, *, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
+    """Protocol of one room (form ППЭ-01-01, auditorium; ППЭ-01-02, staff room): its stations
+    row by row, its cameras with snapshot and verdict; one PDF per room (--room all)."""
+    from ppe_tech.reports.context import room_numbers
+
+    numbers = room_numbers(app.site) if not rooms or "all" in rooms else list(rooms)
+    for number in numbers:
+        _made(app, "room", as_json, exam_id=exam_id, room=number, lang=lang,
+              allow_incomplete=allow_incomplete)  # fmt: skip
 
 
 @report.command("archive")
-@click.option("--exam", "exam_id", metavar="ID", help="Exam id (default: the latest archive).")
+@exam_option("the latest archive")
+@click.option("--archive", "archive_id", type=click.IntRange(min=1), help="Archive number.")
+@click.option("--bag", type=click.Path(file_okay=False), help="The bag folder the act is about.")
+@INCOMPLETE
 @LANG
 @OUTPUT
 @json_option
 @pass_app
-def archive(app, exam_id, lang, output, as_json) -> None:
-    """Archive act: window, cameras, files, sizes, manifest hash, gaps, bag location."""
-    _made(app, "archive", as_json, exam_id=exam_id, lang=lang, output=output)
+def archive(app, *, exam_id, archive_id, bag, allow_incomplete, lang, output, as_json) -> None:
+    """Act of copying recordings: one act per bag (--bag PATH or --archive N), the medium,
+    window, cameras, files, manifest hash, gaps, who received it, kept until 1 March."""
+    options = {"exam_id": exam_id, "archive_id": archive_id, "bag": bag}
+    _made(
+        app,
+        "archive",
+        as_json,
+        lang=lang,
+        output=output,
+        allow_incomplete=allow_incomplete,
+        **options,
+    )
 
 
 @report.command("access-log")
-@click.option(
-    "--exam", "exam_id", metavar="ID", help="Only the exam's day (default: the whole log)."
-)
+@exam_option("the whole log; with an exam, its day")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of the extract.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of the extract.")
 @LANG
 @OUTPUT
 @json_option
 @pass_app
-def access_log(app, exam_id, date_from, date_to, lang, output, as_json) -> None:
+def access_log(app, *, exam_id, date_from, date_to, lang, output, as_json) -> None:
     """Access-log extract: the journal's columns, audit findings, log checkpoint."""
     _made(app, "access-log", as_json, exam_id=exam_id, lang=lang, output=output,
           date_from=date_from, date_to=date_to)  # fmt: skip
@@ -81,16 +153,20 @@ def access_log(app, exam_id, date_from, date_to, lang, output, as_json) -> None:
 @report.command("sign")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
-    "--as", "role", type=click.Choice(["technician", "head", "commission"]), default="head",
-    show_default=True, help="Role of the signer (the stamp and signature field name).",
-)  # fmt: skip
+    "--as",
+    "role",
+    type=click.Choice(STAFF_ROLES),
+    default="head",
+    show_default=True,
+    help="Role of the signer: the signature is made with that person's own key.",
+)
 @json_option
 @pass_app
 def sign(app, file, role, as_json) -> None:
     """Countersign FILE (incremental update: earlier signatures stay valid)."""
     from ppe_tech.reports.core import countersign
 
-    result = countersign(app.site, app.db, file, role)
+    result = countersign(app.site, app.db, file, role, ask=terminal_ask)
     if as_json:
         print_json(result)
         return
@@ -113,15 +189,28 @@ def verify(app, file, as_json) -> None:
 
     result = verify_report(app.site, app.db, Path(file))
     if as_json:
-        print_json(result)
+        print_json(result.to_json())
     else:
-        click.echo(result["verdict"])
-    if not result["ok"]:
+        click.echo(result.verdict)
+        for sig in result.signatures:
+            cert = sig.certificate
+            own = {True: "own key", False: "ANOTHER PERSON'S KEY", None: "person unknown"}
+            click.echo(
+                f"  {sig.field}: {sig.person or '?'}; certificate {sig.signer} "
+                f"(serial {cert.get('serial', '?')}, issuer {cert.get('issuer', '?')}); "
+                f"valid {'yes' if sig.valid else 'NO'}, trusted {'yes' if sig.trusted else 'NO'}, "
+                f"{own[sig.own_key]}"
+            )
+    if not result.ok:
         raise SystemExit(int(ExitCode.FAILED))
 
 
 @report.command("list")
-@click.option("--kind", type=click.Choice(["readiness", "archive", "access-log"]))
+@click.option(
+    "--kind",
+    type=click.Choice(["readiness", "act", "room", "archive", "access-log"]),
+    help="Only this kind.",
+)
 @json_option
 @pass_app
 def list_(app, kind, as_json) -> None:

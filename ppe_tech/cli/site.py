@@ -7,27 +7,8 @@ from pathlib import Path
 import click
 import yaml
 
-from ppe_tech.cli.common import App, json_option, pass_app, print_json
-from ppe_tech.errors import ConfigError
-from ppe_tech.fsutil import atomic_write_text
-from ppe_tech.resources import PACKAGE_DIR
-from ppe_tech.site import SITE_FILE
-
-SITE_SUBFOLDERS = ("recordings", "snapshots", "reports", "references", "checklists", "templates")
-
-
-def make_site_folder(folder: Path, text: str | None = None) -> Path:
-    """Write ``folder/ppe.yaml`` (the commented starter unless ``text``) and the subfolders."""
-    target = folder / SITE_FILE
-    if target.exists():
-        raise ConfigError(f"{target} already exists; not overwriting it")
-    for sub in SITE_SUBFOLDERS:
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    (folder / "keys").mkdir(mode=0o700, exist_ok=True)
-    atomic_write_text(
-        target, text if text is not None else (PACKAGE_DIR / "site_starter.yaml").read_text()
-    )
-    return target
+from ppe_tech.cli.common import App, json_option, pass_app, print_json, print_warnings
+from ppe_tech.siteinit import make_site_folder
 
 
 @click.command()
@@ -48,6 +29,7 @@ def site() -> None:
 @pass_app
 def show(app: App, as_json: bool) -> None:
     """Print the resolved ppe.yaml (secrets from the environment masked)."""
+    print_warnings(app)
     config = app.site.public_config()
     if as_json:
         print_json({"folder": str(app.site.folder), "config": config})

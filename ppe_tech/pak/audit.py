@@ -1,9 +1,10 @@
 """Audit rules over the PAK log: what an auditor asks of the journal, answered as findings.
 
-Each finding is a dict ``{"severity", "code", "message", "seq", ...}`` (``seq``
-is the journal number of the entry, None for a log-wide finding; extra keys:
-``date``, ``rooms``, ``action``, ``exam``). Severities: ``high`` (``pak audit``
-exits 1), ``medium``, ``low``.
+Each finding is a ``Finding`` (JSON: ``{"severity", "code", "message", "seq", "date",
+"rooms", "action"}`` plus ``exam`` or ``other`` where they apply; ``seq`` is the journal
+number of the entry, None for a log-wide finding). Severities: ``high`` (``pak audit``
+exits 1), ``medium``, ``low``. Each rule is one function over the journal's rows parsed
+once (``Row``, ``Journal``); ``RULES`` lists them in the order of the table below.
 
 | code | severity | finding |
 |---|---|---|
@@ -27,13 +28,18 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ppe_tech.pak.chain import verify_log
 from ppe_tech.pak.journal import action_label, list_entries, open_starts
+from ppe_tech.timeutil import utc_now
 
 if TYPE_CHECKING:
-    from ppe_tech.site import Site
+    from ppe_tech.site import Exam, Site
 
 SEVERITIES = ("high", "medium", "low")
 CARD_AND_ANGLE = ("angle_adjustment", "card_removal", "card_installation")
@@ -42,6 +48,109 @@ EARLY_BY = timedelta(minutes=10)
 OPEN_GRACE = timedelta(hours=12)
 _SPLIT = re.compile(r"[,;]")
 _AUDITORIUM_WORDS = ("auditor", "аудитор")
+
+
+@dataclass(kw_only=True)
+class Finding:
+    severity: str  # high | medium | low
+    code: str
+    message: str
+    seq: int | None  # the journal number; None for the whole log
+    date: str | None = None
+    rooms: str | None = None
+    action: str | None = None
+    exam: str | None = None  # the exam it happened during
+    other: int | None = None  # the entry it overlaps
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "seq": self.seq,
+        }
+        if self.date is not None or self.rooms is not None or self.action is not None:
+            data.update(date=self.date, rooms=self.rooms, action=self.action)
+        if self.exam is not None:
+            data["exam"] = self.exam
+        if self.other is not None:
+            data["other"] = self.other
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """An exam from its start for its duration, in the point's time zone (and as timestamps)."""
+
+    exam: Exam
+    start: datetime
+    end: datetime
+    start_ts: float
+    end_ts: float
+
+
+@dataclass(slots=True)
+class Row:
+    """One journal row (``list_entries``) with its times and rooms parsed once for the rules.
+
+    A million rows are audited in one go: times are kept as timestamps too, and ``slots``
+    keeps each row small.
+    """
+
+    entry: dict[str, Any]
+    seq: int
+    action: str
+    day: str  # YYYY-MM-DD of the stated start
+    start: datetime
+    end: datetime | None
+    start_ts: float
+    stop_ts: float  # the end, or the start of a point in time
+    rooms: list[str]  # room tokens, case-folded
+    exam_room: bool
+    windows: tuple[Window, ...]  # the exams on the days it touches
+
+    @property
+    def stop(self) -> datetime:
+        return self.end or self.start
+
+    def finding(self, severity: str, code: str, message: str, **extra: Any) -> Finding:
+        """A finding about this row (``seq=`` names another entry of it, such as its end)."""
+        entry = self.entry
+        return Finding(
+            **{
+                "severity": severity,
+                "code": code,
+                "message": message,
+                "seq": self.seq,
+                "date": entry["date"],
+                "rooms": entry["rooms"],
+                "action": entry["action"],
+                **extra,
+            }
+        )
+
+
+@dataclass
+class Journal:
+    """What the rules read: the site, the parsed rows, and the audit's settings."""
+
+    site: Site
+    conn: sqlite3.Connection
+    rows: list[Row]
+    late_after: timedelta
+    now: datetime
+
+    @cached_property
+    def delays(self) -> list[tuple[Row, int, datetime, datetime, float]]:
+        """(row, entry number, stated time, recorded time, seconds recorded after it) of every
+        entry: what the late and early rules both read, parsed once."""
+        fromiso = datetime.fromisoformat
+        found = []
+        for row in self.rows:
+            for recorded_text, which, target, target_ts in _stated(row):
+                recorded = fromiso(recorded_text)
+                found.append((row, which, target, recorded, recorded.timestamp() - target_ts))
+        return found
 
 
 def room_tokens(rooms: str) -> list[str]:
@@ -62,190 +171,42 @@ def _is_exam_room(tokens: list[str], known: set[str]) -> bool:
     return any(t in known or any(w in t for w in _AUDITORIUM_WORDS) for t in tokens)
 
 
-def audit(
-    site: Site,
-    conn: sqlite3.Connection,
-    *,
-    check_chain: bool = True,
-    late_after: timedelta = LATE_AFTER,
-    now: datetime | None = None,
-) -> list[dict]:
-    """Run every rule; return the findings, most severe first, then by journal number.
-
-    ``check_chain``: also verify the hash chain and stored checkpoints (finding
-    ``log-tampered``). ``late_after``: how long after the stated time an entry may
-    be recorded before it is ``late-entry``.
-    """
-    from ppe_tech.timeutil import utc_now
-
-    now = now or utc_now()
-    findings: list[dict[str, Any]] = []
-    if check_chain:
-        from ppe_tech.pak.chain import verify_log
-
-        result = verify_log(site, conn)
-        if not result.ok:
-            for problem in result.problems:
-                findings.append(_finding("high", "log-tampered", problem, result.first_bad))
-
-    rows = list_entries(conn)
-    known_rooms = exam_rooms(site)
-    tz = site.tz
-    windows_by_day: dict[str, list] = defaultdict(list)  # "YYYY-MM-DD" -> exams running then
+def _windows_by_day(site: Site) -> dict[str, tuple[Window, ...]]:
+    """Each day (YYYY-MM-DD) -> the exams running on it."""
+    by_day: dict[str, list[Window]] = defaultdict(list)
     for exam in site.config.exams:
-        exam_start, exam_end = exam.start_at(tz), exam.end_at(tz)
-        day = exam_start.date()
-        while day <= exam_end.date():
-            windows_by_day[day.isoformat()].append(
-                (exam, exam_start, exam_end, exam_start.timestamp(), exam_end.timestamp())
-            )
+        start, end = exam.start_at(site.tz), exam.end_at(site.tz)
+        window = Window(exam, start, end, start.timestamp(), end.timestamp())
+        day = window.start.date()
+        while day <= window.end.date():
+            by_day[day.isoformat()].append(window)
             day += timedelta(days=1)
-    staff = {(m.name, m.position) for m in site.config.staff.values()}
-    late_s, early_s = late_after.total_seconds(), EARLY_BY.total_seconds()
+    return {day: tuple(windows) for day, windows in by_day.items()}
 
-    parsed = []
+
+def parse_rows(site: Site, entries: list[dict[str, Any]]) -> list[Row]:
+    """The journal rows with times, room tokens and exam windows worked out once."""
+    known, by_day = exam_rooms(site), _windows_by_day(site)
     rooms_seen: dict[str, tuple[list[str], bool]] = {}  # rooms text -> (tokens, exam room?)
     fromiso = datetime.fromisoformat
-    for row in rows:
-        start = fromiso(row["start_at"])
-        end = fromiso(row["end_at"]) if row["end_at"] else None
-        info = rooms_seen.get(row["rooms"])
+    rows = []
+    for entry in entries:
+        info = rooms_seen.get(entry["rooms"])
         if info is None:
-            tokens = room_tokens(row["rooms"])
-            info = rooms_seen[row["rooms"]] = (tokens, _is_exam_room(tokens, known_rooms))
-        s_ts = start.timestamp()
-        e_ts = end.timestamp() if end else None
-        parsed.append((row, start, end, s_ts, e_ts, info[0], info[1]))
-
-    # recording started, per day (a recording switched off and started again before the exam)
-    starts_by_day: dict[str, list[tuple[float, list[str]]]] = defaultdict(list)
-    for row, _start, _end, s_ts, _e_ts, tokens, _exam_room in parsed:
-        if row["action"] == "recording_start":
-            starts_by_day[row["start_at"][:10]].append((s_ts, tokens))
-
-    for row, start, end, s_ts, e_ts, tokens, exam_room in parsed:
-        seq = row["no"]
-        stop, stop_ts = (end, e_ts) if end else (start, s_ts)
-        day_keys = {row["start_at"][:10], (row["end_at"] or row["start_at"])[:10]}
-        windows = [w for day in sorted(day_keys) for w in windows_by_day.get(day, ())]
-        for exam, exam_start, exam_end, x_start, x_end in dict.fromkeys(windows):
-            running = s_ts < x_end and stop_ts >= x_start if end else x_start <= s_ts < x_end
-            if row["action"] in CARD_AND_ANGLE and running:
-                severity = "high" if exam_room else "medium"
-                where = "an exam room" if exam_room else "a room"
-                findings.append(_finding(
-                    severity, "camera-action-during-exam",
-                    f"#{seq} {action_label(row['action'], 'en').lower()} in {where} "
-                    f"({row['rooms']}) at {_hm(start, end)} during exam {exam.id} "
-                    f"({exam_start:%H:%M}-{exam_end:%H:%M})",
-                    seq, row, exam=exam.id,
-                ))  # fmt: skip
-            if (
-                row["action"] == "recording_off"
-                and row["start_at"][:10] == exam.date.isoformat()
-                and s_ts < x_end
-            ):
-                restarted = s_ts < x_start and any(
-                    s_ts < again <= x_start and (set(again_rooms) & set(tokens) or not tokens)
-                    for again, again_rooms in starts_by_day[row["start_at"][:10]]
-                )
-                if not restarted:
-                    findings.append(_finding(
-                        "high", "recording-off-before-exam-end",
-                        f"#{seq} recording switched off ({row['rooms']}) at {start:%H:%M}, before "
-                        f"exam {exam.id} ended at {exam_end:%H:%M}"
-                        + ("" if s_ts >= x_start else " and not started again before it began"),
-                        seq, row, exam=exam.id,
-                    ))  # fmt: skip
-
-        # people
-        for column in ("performed_by", "responsible", "ended_by"):
-            value = row[column]
-            if not value:
-                continue
-            name, _, position = value.partition(", ")
-            if (name, position) not in staff:
-                what = {"performed_by": "performed by", "responsible": "responsible",
-                        "ended_by": "ended by"}[column]  # fmt: skip
-                findings.append(_finding(
-                    "medium", "unknown-person",
-                    f"#{seq} {what} {value!r} is not in the staff list of ppe.yaml", seq, row,
-                ))  # fmt: skip
-
-        # recorded late, or in advance: each entry against the time it states
-        was_start = row["open"] or row["end_seq"] is not None
-        stated = [(row["recorded_at"], seq, start, s_ts) if was_start
-                  else (row["recorded_at"], seq, stop, stop_ts)]  # fmt: skip
-        if row["end_seq"] is not None:
-            stated.append((row["end_recorded_at"], row["end_seq"], stop, stop_ts))
-        for recorded_text, which, target, target_ts in stated:
-            recorded = fromiso(recorded_text)
-            delay = recorded.timestamp() - target_ts
-            if delay > late_s:
-                findings.append(_finding(
-                    "medium", "late-entry",
-                    f"#{which} recorded {_days(recorded - target)} after the time it states "
-                    f"({target:%Y-%m-%d %H:%M}; recorded {recorded.astimezone(tz):%Y-%m-%d %H:%M})",
-                    which, row,
-                ))  # fmt: skip
-            elif -delay > early_s:
-                findings.append(_finding(
-                    "medium", "entry-before-action",
-                    f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the time "
-                    f"it states ({target:%Y-%m-%d %H:%M})",
-                    which, row,
-                ))  # fmt: skip
-
-    # open starts
-    for entry in open_starts(conn):
-        started = datetime.fromisoformat(entry["start_at"])
-        age = now - started
-        severity = "low" if age < OPEN_GRACE else "medium"
-        findings.append(_finding(
-            severity, "start-without-end",
-            f"#{entry['seq']} {action_label(entry['action'], 'en').lower()} ({entry['rooms']}) "
-            f"started {started:%Y-%m-%d %H:%M} and has no end entry",
-            entry["seq"], {"date": started.date().isoformat(), "rooms": entry["rooms"],
-                           "action": entry["action"]},
-        ))  # fmt: skip
-
-    findings.extend(_overlaps(parsed))
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    findings.sort(key=lambda f: (order[f["severity"]], f["seq"] or 0, f["code"]))
-    return findings
-
-
-def _overlaps(parsed) -> list[dict]:
-    """Actions with a duration that overlap in the same room (a sweep per room)."""
-    by_room: dict[str, list] = defaultdict(list)
-    for row, _start, _end, s_ts, e_ts, tokens, _exam_room in parsed:
-        if e_ts is None or e_ts <= s_ts:
-            continue
-        for token in set(tokens):
-            by_room[token].append((s_ts, e_ts, row["no"], row))
-    found = []
-    seen: set[tuple[int, int]] = set()
-    for items in by_room.values():
-        items.sort(key=lambda item: (item[0], item[2]))
-        latest = None  # the item reaching furthest so far
-        latest_end = float("-inf")
-        for item in items:
-            if item[0] < latest_end:
-                a, b = latest[3], item[3]
-                pair = (min(a["no"], b["no"]), max(a["no"], b["no"]))
-                if pair not in seen:
-                    seen.add(pair)
-                    found.append(_finding(
-                        "medium", "overlapping-actions",
-                        f"#{b['no']} {action_label(b['action'], 'en').lower()} "
-                        f"({b['date']} {b['start']}-{b['end']}) overlaps #{a['no']} "
-                        f"{action_label(a['action'], 'en').lower()} "
-                        f"({a['date']} {a['start']}-{a['end']}) in {b['rooms']}",
-                        b["no"], b, other=a["no"],
-                    ))  # fmt: skip
-            if item[1] > latest_end:
-                latest, latest_end = item, item[1]
-    return found
+            tokens = room_tokens(entry["rooms"])
+            info = rooms_seen[entry["rooms"]] = (tokens, _is_exam_room(tokens, known))
+        day, end_day = entry["start_at"][:10], (entry["end_at"] or entry["start_at"])[:10]
+        windows = by_day.get(day, ())
+        if end_day != day and end_day in by_day:
+            windows = tuple(dict.fromkeys((*windows, *by_day[end_day])))
+        start = fromiso(entry["start_at"])
+        end = fromiso(entry["end_at"]) if entry["end_at"] else None
+        start_ts = start.timestamp()
+        stop_ts = end.timestamp() if end else start_ts
+        # positional: a million of these are made (the fields in Row's order)
+        rows.append(Row(entry, entry["no"], entry["action"], day, start, end, start_ts, stop_ts,
+                        info[0], info[1], windows))  # fmt: skip
+    return rows
 
 
 def _hm(start: datetime, end: datetime | None) -> str:
@@ -258,17 +219,241 @@ def _days(delta: timedelta) -> str:
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} h"
 
 
-def _finding(severity: str, code: str, message: str, seq: int | None, row: dict | None = None,
-             **extra: Any) -> dict[str, Any]:  # fmt: skip
-    finding: dict[str, Any] = {"severity": severity, "code": code, "message": message, "seq": seq}
-    if row:
-        finding.update(date=row.get("date"), rooms=row.get("rooms"), action=row.get("action"))
-    finding.update(extra)
-    return finding
+def _label(action: str) -> str:
+    return action_label(action, "en").lower()
 
 
-def worst(findings: list[dict]) -> str | None:
+# -- the rules, one function each: Journal -> findings ----------------------------------------
+def log_tampered(journal: Journal) -> list[Finding]:
+    """The hash chain or a stored checkpoint does not verify."""
+    result = verify_log(journal.site, journal.conn)
+    if result.ok:
+        return []
+    return [
+        Finding(severity="high", code="log-tampered", message=problem, seq=result.first_bad)
+        for problem in result.problems
+    ]
+
+
+def camera_action_during_exam(journal: Journal) -> list[Finding]:
+    """Angle adjustment or a memory card taken out or put in while an exam runs."""
+    found = []
+    for row in journal.rows:
+        if row.action not in CARD_AND_ANGLE:
+            continue
+        start_ts, stop_ts = row.start_ts, row.stop_ts
+        for w in row.windows:
+            if row.end is not None:
+                running = start_ts < w.end_ts and stop_ts >= w.start_ts
+            else:
+                running = w.start_ts <= start_ts < w.end_ts
+            if not running:
+                continue
+            where = "an exam room" if row.exam_room else "a room"
+            found.append(
+                row.finding(
+                    "high" if row.exam_room else "medium",
+                    "camera-action-during-exam",
+                    f"#{row.seq} {_label(row.action)} in {where} ({row.entry['rooms']}) at "
+                    f"{_hm(row.start, row.end)} during exam {w.exam.id} "
+                    f"({w.start:%H:%M}-{w.end:%H:%M})",
+                    exam=w.exam.id,
+                )
+            )
+    return found
+
+
+def recording_off_before_exam_end(journal: Journal) -> list[Finding]:
+    """Recording switched off on an exam day before the exam ended (and not started again)."""
+    starts_by_day: dict[str, list[tuple[float, list[str]]]] = defaultdict(list)
+    for row in journal.rows:
+        if row.action == "recording_start":
+            starts_by_day[row.day].append((row.start_ts, row.rooms))
+    found = []
+    for row in journal.rows:
+        if row.action != "recording_off":
+            continue
+        off = row.start_ts
+        for w in row.windows:
+            if row.day != w.exam.date.isoformat() or off >= w.end_ts:
+                continue
+            restarted = off < w.start_ts and any(
+                off < again <= w.start_ts and (set(again_rooms) & set(row.rooms) or not row.rooms)
+                for again, again_rooms in starts_by_day[row.day]
+            )
+            if restarted:
+                continue
+            found.append(
+                row.finding(
+                    "high",
+                    "recording-off-before-exam-end",
+                    f"#{row.seq} recording switched off ({row.entry['rooms']}) at {row.start:%H:%M}, "
+                    f"before exam {w.exam.id} ended at {w.end:%H:%M}"
+                    + ("" if off >= w.start_ts else " and not started again before it began"),
+                    exam=w.exam.id,
+                )
+            )
+    return found
+
+
+def start_without_end(journal: Journal) -> list[Finding]:
+    """An action started and never ended (low while it is younger than OPEN_GRACE)."""
+    found = []
+    for entry in open_starts(journal.conn):
+        started = datetime.fromisoformat(entry["start_at"])
+        severity = "low" if journal.now - started < OPEN_GRACE else "medium"
+        found.append(
+            Finding(
+                severity=severity,
+                code="start-without-end",
+                message=f"#{entry['seq']} {_label(entry['action'])} ({entry['rooms']}) "
+                f"started {started:%Y-%m-%d %H:%M} and has no end entry",
+                seq=entry["seq"],
+                date=started.date().isoformat(),
+                rooms=entry["rooms"],
+                action=entry["action"],
+            )
+        )
+    return found
+
+
+def overlapping_actions(journal: Journal) -> list[Finding]:
+    """Actions with a duration that overlap in the same room (a sweep per room)."""
+    by_room: dict[str, list[tuple[float, float, Row]]] = defaultdict(list)
+    for row in journal.rows:
+        if row.end is None or row.stop_ts <= row.start_ts:
+            continue
+        for token in set(row.rooms):
+            by_room[token].append((row.start_ts, row.stop_ts, row))
+    found = []
+    seen: set[tuple[int, int]] = set()
+    for items in by_room.values():
+        items.sort(key=lambda item: (item[0], item[2].seq))
+        latest: Row | None = None  # the row reaching furthest so far
+        latest_end = float("-inf")
+        for start_ts, end_ts, row in items:
+            if latest is not None and start_ts < latest_end:
+                pair = (min(latest.seq, row.seq), max(latest.seq, row.seq))
+                if pair not in seen:
+                    seen.add(pair)
+                    found.append(_overlap(latest.entry, row))
+            if end_ts > latest_end:
+                latest, latest_end = row, end_ts
+    return found
+
+
+def _overlap(a: dict[str, Any], row: Row) -> Finding:
+    b = row.entry
+    return row.finding(
+        "medium",
+        "overlapping-actions",
+        f"#{b['no']} {_label(b['action'])} ({b['date']} {b['start']}-{b['end']}) overlaps "
+        f"#{a['no']} {_label(a['action'])} ({a['date']} {a['start']}-{a['end']}) in {b['rooms']}",
+        other=a["no"],
+    )
+
+
+_PEOPLE = {"performed_by": "performed by", "responsible": "responsible", "ended_by": "ended by"}
+
+
+def unknown_person(journal: Journal) -> list[Finding]:
+    """Performed by / responsible / ended by is not a member of the staff list."""
+    staff = {(m.name, m.position) for m in journal.site.config.staff.values()}
+    found = []
+    for row in journal.rows:
+        for column, what in _PEOPLE.items():
+            value = row.entry[column]
+            if not value:
+                continue
+            name, _, position = value.partition(", ")
+            if (name, position) not in staff:
+                found.append(
+                    row.finding(
+                        "medium",
+                        "unknown-person",
+                        f"#{row.seq} {what} {value!r} is not in the staff list of ppe.yaml",
+                    )
+                )
+    return found
+
+
+def _stated(row: Row) -> list[tuple[str, int, datetime, float]]:
+    """(recorded at, entry number, the time it states and its timestamp) of each entry behind
+    a row: one entry states its end (or its moment); a start and its end state their own."""
+    entry = row.entry
+    if entry["end_seq"] is None and not entry["open"]:
+        return [(entry["recorded_at"], row.seq, row.stop, row.stop_ts)]
+    stated = [(entry["recorded_at"], row.seq, row.start, row.start_ts)]
+    if entry["end_seq"] is not None:
+        stated.append((entry["end_recorded_at"], entry["end_seq"], row.stop, row.stop_ts))
+    return stated
+
+
+def late_entry(journal: Journal) -> list[Finding]:
+    """Recorded more than ``late_after`` after the time it states."""
+    tz, late = journal.site.tz, journal.late_after.total_seconds()
+    found = []
+    for row, which, target, recorded, delay in journal.delays:
+        if delay > late:
+            message = (
+                f"#{which} recorded {_days(recorded - target)} after the time it states "
+                f"({target:%Y-%m-%d %H:%M}; recorded {recorded.astimezone(tz):%Y-%m-%d %H:%M})"
+            )
+            found.append(row.finding("medium", "late-entry", message, seq=which))
+    return found
+
+
+def entry_before_action(journal: Journal) -> list[Finding]:
+    """Recorded more than EARLY_BY before the time it states (written in advance)."""
+    tz, early = journal.site.tz, EARLY_BY.total_seconds()
+    found = []
+    for row, which, target, recorded, delay in journal.delays:
+        if -delay > early:
+            message = (
+                f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the "
+                f"time it states ({target:%Y-%m-%d %H:%M})"
+            )
+            found.append(row.finding("medium", "entry-before-action", message, seq=which))
+    return found
+
+
+Rule = Callable[[Journal], list[Finding]]
+RULES: tuple[Rule, ...] = (
+    camera_action_during_exam,
+    recording_off_before_exam_end,
+    start_without_end,
+    overlapping_actions,
+    unknown_person,
+    late_entry,
+    entry_before_action,
+)
+
+
+def audit(
+    site: Site,
+    conn: sqlite3.Connection,
+    *,
+    check_chain: bool = True,
+    late_after: timedelta = LATE_AFTER,
+    now: datetime | None = None,
+) -> list[Finding]:
+    """Run every rule; return the findings, most severe first, then by journal number.
+
+    ``check_chain``: also verify the hash chain and stored checkpoints (finding
+    ``log-tampered``). ``late_after``: how long after the stated time an entry may
+    be recorded before it is ``late-entry``.
+    """
+    rows = parse_rows(site, list_entries(conn))
+    journal = Journal(site, conn, rows, late_after, now or utc_now())
+    rules = ((log_tampered,) if check_chain else ()) + RULES
+    findings = [finding for rule in rules for finding in rule(journal)]
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    findings.sort(key=lambda f: (order[f.severity], f.seq or 0, f.code))
+    return findings
+
+
+def worst(findings: list[Finding]) -> str | None:
     for severity in SEVERITIES:
-        if any(f["severity"] == severity for f in findings):
+        if any(f.severity == severity for f in findings):
             return severity
     return None

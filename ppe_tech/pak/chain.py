@@ -23,17 +23,31 @@ import hashlib
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.errors import StorageError
-from ppe_tech.pak import journal
+from ppe_tech.errors import PpeError, StorageError, VerificationFailed
+from ppe_tech.keys import load_signing_key, site_certificate
+from ppe_tech.pak import journal, results
+from ppe_tech.pak.checkpoint import (
+    Checkpoint,
+    CheckpointCheck,
+    check_signature,
+    format_body,
+    key_name,
+    origin_for,
+    parse_checkpoint,
+    sign_body,
+    store_checkpoint,
+)
+from ppe_tech.pak.schema import ENTRIES_DDL
+from ppe_tech.store import store_error, transaction
 
 if TYPE_CHECKING:
-    from ppe_tech.pak.checkpoint import CheckpointCheck
     from ppe_tech.site import Site
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ChainScan:
     ok: bool
     size: int  # entries verified (all of them when ok)
@@ -44,7 +58,7 @@ class ChainScan:
     hashes_at: dict[int, bytes] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VerifyResult:
     ok: bool
     message: str
@@ -57,7 +71,7 @@ class VerifyResult:
     problems: list[str] = field(default_factory=list)
     bad_range: tuple[int, int] | None = None  # first bad entry is in [low, high]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "message": self.message,
@@ -67,7 +81,7 @@ class VerifyResult:
             "first_bad_entry": self.first_bad,
             "first_bad_range": list(self.bad_range) if self.bad_range else None,
             "problems": self.problems,
-            "checkpoints": [c.to_dict() for c in self.checkpoint_checks],
+            "checkpoints": [c.to_json() for c in self.checkpoint_checks],
             "seconds": round(self.seconds, 3),
         }
 
@@ -135,8 +149,6 @@ def _normal(sql: str) -> str:
 
 def table_intact(conn: sqlite3.Connection) -> bool:
     """Is pak_entries still the table of schema.ENTRIES_DDL (columns generated from body)?"""
-    from ppe_tech.pak.schema import ENTRIES_DDL
-
     row = conn.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'pak_entries'"
     ).fetchone()
@@ -155,7 +167,7 @@ def scan_chain(
     """
     try:
         if start is None:
-            first, previous = 1, journal.genesis_hash(journal.log_id(conn))
+            first, previous = 1, journal.genesis_hash(results.log_id(conn))
         else:
             first, previous = start[0] + 1, start[1]
         hashes_at: dict[int, bytes] = {}
@@ -168,9 +180,17 @@ def scan_chain(
             size if bad is None else conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
         )
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"cannot read the PAK log: {exc}") from None
+        raise store_error(exc) from None
     message = _diagnose(conn, bad, previous) if bad is not None else ""
-    return ChainScan(bad is None, size, rows, previous.hex(), bad, message, hashes_at)
+    return ChainScan(
+        ok=bad is None,
+        size=size,
+        rows=rows,
+        head_hash=previous.hex(),
+        first_bad=bad,
+        message=message,
+        hashes_at=hashes_at,
+    )
 
 
 def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
@@ -187,6 +207,11 @@ def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
             f"entry #{bad} is missing: the log jumps from #{bad - 1} to #{row['seq']} "
             "(entries were deleted)"
         )
+    raw = conn.execute("SELECT CAST(body AS BLOB) FROM pak_entries WHERE seq = ?", (bad,))
+    try:
+        bytes(raw.fetchone()[0] or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return f"entry #{bad} is not UTF-8 text: its bytes were changed in the store by hand"
     stored = bytes(row["hash"]) if isinstance(row["hash"], bytes) else b""
     nxt = cursor.execute("SELECT * FROM pak_entries WHERE seq = ?", (bad + 1,)).fetchone()
     if nxt is not None and stored:
@@ -205,6 +230,121 @@ def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
     )
 
 
+_REBUILT = (
+    "the pak_entries table was rebuilt: its columns are no longer derived from the hashed "
+    "entries (a column may show what the hash does not cover)"
+)
+
+
+@dataclass
+class _Against:
+    """What checkpoints are compared with: the scan, this log's id, the site certificate."""
+
+    scan: ChainScan
+    log_id: str
+    certificate: Any = None
+    cert_error: str = ""
+
+
+def _site_certificate(site: Site | None) -> tuple[Any, str]:
+    """(certificate, "") or (None, why there is none)."""
+    if site is None:
+        return None, "no site to take the certificate from"
+    try:
+        return site_certificate(site), ""
+    except PpeError as exc:
+        return None, exc.message
+
+
+def _compare(
+    cp: Checkpoint, source: str, against: _Against, *, explicit: bool, matched: int
+) -> CheckpointCheck:
+    """One parsed checkpoint against the scanned log: signature, log id, size, head hash.
+
+    ``explicit``: given by the user, so its signature must verify; ``matched``: the size of
+    the largest checkpoint that matched so far (where a rewrite can start).
+    """
+    scan = against.scan
+    when = cp.created_at.strftime("%Y-%m-%d %H:%M:%SZ")
+    label = f"{source} ({cp.size} entries, {when})"
+    if against.certificate is not None:
+        signature_ok, signer = check_signature(cp, against.certificate)
+    else:
+        signature_ok, signer = None, against.cert_error
+
+    def check(ok: bool, message: str, *, consistent: bool | None) -> CheckpointCheck:
+        return CheckpointCheck(
+            ok=ok,
+            message=f"{label}: {message}",
+            checkpoint=cp,
+            source=source,
+            signature_ok=signature_ok,
+            consistent=consistent,
+        )
+
+    if cp.log_id != against.log_id:
+        why = f"it is a checkpoint of another log ({cp.log_id}, this log is {against.log_id})"
+        return check(False, why, consistent=False)
+    if signature_ok is False:
+        return check(False, f"bad signature: {signer}", consistent=None)
+    if cp.size > scan.rows:
+        return check(
+            False,
+            (
+                f"the log has {scan.rows} entries but the checkpoint covers {cp.size}: "
+                f"entries #{scan.rows + 1}..#{cp.size} were removed (truncated)"
+            ),
+            consistent=False,
+        )
+    if cp.size > scan.size:
+        return check(
+            False, f"not checked, the chain is broken at entry #{scan.first_bad}", consistent=None
+        )
+    if scan.hashes_at.get(cp.size, b"").hex() != cp.head_hash:
+        return check(
+            False,
+            (
+                f"entries #1..#{cp.size} no longer match this signed checkpoint: the log was "
+                f"rewritten (first bad entry between #{matched + 1} and #{cp.size})"
+            ),
+            consistent=False,
+        )
+    if signature_ok is None and explicit:
+        return check(
+            False,
+            f"matches the log, but its signature cannot be checked: {signer}",
+            consistent=True,
+        )
+    note = "" if signature_ok else f" (signature not checked: {signer})"
+    return check(True, f"matches the log{note}", consistent=True)
+
+
+def _check_all(parsed: list[tuple[str, Checkpoint]], against: _Against, explicit: set[str]):
+    """Compare checkpoints smallest first: (checks, range where the first bad entry is)."""
+    checks, matched, failed = [], 0, None
+    for source, cp in sorted(parsed, key=lambda item: item[1].size):
+        check = _compare(cp, source, against, explicit=source in explicit, matched=matched)
+        if check.ok:
+            matched = max(matched, cp.size)
+        elif check.consistent is False and failed is None and cp.log_id == against.log_id:
+            rows = against.scan.rows  # sorted by size: the first failure is the tightest
+            failed = (rows + 1, rows + 1) if cp.size > rows else (matched + 1, cp.size)
+        checks.append(check)
+    return checks, failed
+
+
+def _parse_all(sources: list[tuple[str, str]]):
+    """(parsed checkpoints, checks of the ones that do not parse)."""
+    parsed: list[tuple[str, Checkpoint]] = []
+    unreadable: list[CheckpointCheck] = []
+    for source, text in sources:
+        try:
+            parsed.append((source, parse_checkpoint(text, source)))
+        except VerificationFailed as exc:
+            unreadable.append(CheckpointCheck(ok=False, message=exc.message, source=source))
+    return parsed, unreadable
+
+
 def verify_log(
     site: Site | None,
     conn: sqlite3.Connection,
@@ -219,106 +359,101 @@ def verify_log(
     names the first bad entry when it can be known; a rewrite found only by
     checkpoints is placed between the last matching and first failing checkpoint.
     """
-    from ppe_tech.errors import PpeError, VerificationFailed
-    from ppe_tech.pak.checkpoint import CheckpointCheck, check_signature, parse_checkpoint
-
     began = time.perf_counter()
-    lid = journal.log_id(conn)
+    lid = results.log_id(conn)
     sources = list(checkpoints)
     explicit = {source for source, _ in sources}  # given by the user: signature must verify
     if use_stored:
-        from ppe_tech.pak.checkpoint import stored_checkpoints
-
-        sources += [(f"stored checkpoint {cid}", text) for cid, text in stored_checkpoints(conn)]
-    parsed: list[tuple[str, Any]] = []
-    checks: list[CheckpointCheck] = []
-    for source, text in sources:
-        try:
-            parsed.append((source, parse_checkpoint(text, source)))
-        except VerificationFailed as exc:
-            checks.append(CheckpointCheck(False, exc.message, None, source, False, None))
+        sources += [
+            (f"stored checkpoint {cid}", text) for cid, text in results.checkpoint_texts(conn)
+        ]
+    parsed, checks = _parse_all(sources)
     scan = scan_chain(conn, want={cp.size for _, cp in parsed})
     problems = [scan.message] if not scan.ok else []
     if not table_intact(conn):
-        problems.insert(0, "the pak_entries table was rebuilt: its columns are no longer derived "
-                           "from the hashed entries (a column may show what the hash does not cover)")  # fmt: skip
-
-    certificate, cert_error = None, ""
-    if parsed and site is not None:
-        try:
-            from ppe_tech.keys import site_certificate
-
-            certificate = site_certificate(site)
-        except PpeError as exc:
-            cert_error = exc.message
-    elif parsed:
-        cert_error = "no site to take the certificate from"
-
-    matched, failed = 0, None
-    for source, cp in sorted(parsed, key=lambda item: item[1].size):
-        when = cp.created_at.strftime("%Y-%m-%d %H:%M:%SZ")
-        label = f"{source} ({cp.size} entries, {when})"
-        if certificate is not None:
-            signature_ok, signer = check_signature(cp, certificate)
-        else:
-            signature_ok, signer = None, cert_error
-        if cp.log_id != lid:
-            checks.append(CheckpointCheck(False, f"{label}: it is a checkpoint of another log "
-                                          f"({cp.log_id}, this log is {lid})", cp, source,
-                                          signature_ok, False))  # fmt: skip
-            continue
-        if signature_ok is False:
-            checks.append(CheckpointCheck(False, f"{label}: bad signature: {signer}", cp, source,
-                                          False, None))  # fmt: skip
-            continue
-        if cp.size > scan.rows:
-            message = (
-                f"{label}: the log has {scan.rows} entries but the checkpoint covers {cp.size}: "
-                f"entries #{scan.rows + 1}..#{cp.size} were removed (truncated)"
-            )
-            checks.append(CheckpointCheck(False, message, cp, source, signature_ok, False))
-            if failed is None:
-                failed = (scan.rows + 1, scan.rows + 1)
-            continue
-        if cp.size > scan.size:
-            message = f"{label}: not checked, the chain is broken at entry #{scan.first_bad}"
-            checks.append(CheckpointCheck(False, message, cp, source, signature_ok, None))
-            continue
-        if scan.hashes_at.get(cp.size, b"").hex() != cp.head_hash:
-            low = matched + 1
-            message = (
-                f"{label}: entries #1..#{cp.size} no longer match this signed checkpoint: the log "
-                f"was rewritten (first bad entry between #{low} and #{cp.size})"
-            )
-            checks.append(CheckpointCheck(False, message, cp, source, signature_ok, False))
-            if failed is None:  # checkpoints are sorted by size: the first failure is the tightest
-                failed = (low, cp.size)
-            continue
-        if signature_ok is None and source in explicit:
-            message = f"{label}: matches the log, but its signature cannot be checked: {signer}"
-            checks.append(CheckpointCheck(False, message, cp, source, None, True))
-            continue
-        matched = max(matched, cp.size)
-        note = "" if signature_ok else f" (signature not checked: {signer})"
-        checks.append(CheckpointCheck(True, f"{label}: matches the log{note}", cp, source,
-                                      signature_ok, True))  # fmt: skip
-
-    bad_checks = [c for c in checks if not c.ok]
-    problems += [c.message for c in bad_checks]
+        problems.insert(0, _REBUILT)
+    certificate, cert_error = _site_certificate(site) if parsed else (None, "")
+    compared, failed = _check_all(parsed, _Against(scan, lid, certificate, cert_error), explicit)
+    checks += compared
+    problems += [c.message for c in checks if not c.ok]
     first_bad, bad_range = scan.first_bad, None
-    if first_bad is None and failed is not None:
+    if first_bad is not None:
+        bad_range = (first_bad, first_bad)
+    elif failed is not None:
         bad_range = failed
         first_bad = failed[0] if failed[0] == failed[1] else None
-    elif first_bad is not None:
-        bad_range = (first_bad, first_bad)
-    ok = not problems
-    if ok:
+    if problems:
+        message = problems[0]
+    else:
         count = len(checks)
         extra = f", {count} checkpoint{'s' if count != 1 else ''} match" if count else ""
         message = f"OK: {scan.size} entries, chain intact{extra}; head {scan.head_hash[:16]}"
-    else:
-        message = problems[0]
     return VerifyResult(
-        ok, message, lid, scan.size, scan.head_hash, first_bad, checks,
-        time.perf_counter() - began, problems, bad_range,
-    )  # fmt: skip
+        ok=not problems,
+        message=message,
+        log_id=lid,
+        size=scan.size,
+        head_hash=scan.head_hash,
+        first_bad=first_bad,
+        checkpoint_checks=checks,
+        seconds=time.perf_counter() - began,
+        problems=problems,
+        bad_range=bad_range,
+    )
+
+
+def verify_checkpoint(site: Site, conn: sqlite3.Connection, text: str) -> CheckpointCheck:
+    """Check a checkpoint: signed by the site certificate AND consistent with the log now.
+
+    Consistent means: same log id, the log still has at least ``size`` entries,
+    the chain recomputed from entry #1 is intact up to ``size`` and its hash there
+    equals the checkpoint's head. ``.ok`` and ``.message`` say the outcome in one line.
+    """
+    result = verify_log(site, conn, checkpoints=[("checkpoint", text)], use_stored=False)
+    check = result.checkpoint_checks[0] if result.checkpoint_checks else None
+    if check is None:
+        return CheckpointCheck(ok=False, message=result.message)
+    broken_inside = result.first_bad is not None and check.checkpoint is not None
+    if check.ok and not result.ok and broken_inside and result.first_bad <= check.checkpoint.size:
+        return CheckpointCheck(
+            ok=False,
+            message=result.message,
+            checkpoint=check.checkpoint,
+            source=check.source,
+            signature_ok=check.signature_ok,
+            consistent=False,
+        )
+    return check
+
+
+def create_checkpoint(
+    site: Site,
+    conn: sqlite3.Connection,
+    *,
+    passphrase: bytes | None = None,
+    now: datetime | None = None,
+) -> Checkpoint:
+    """Verify the chain, then sign (log id, size, head hash, time) and store the checkpoint.
+
+    Refuses (VerificationFailed, exit 1) to sign a log whose chain is broken, so a
+    checkpoint never blesses a tampered log. KeysError (exit 5) without a usable key.
+    The checkpoint is appended to ``pak_checkpoints``; ``Checkpoint.text`` is the file form.
+    """
+    private_key, _, _ = load_signing_key(site, passphrase)  # None: $signing.passphrase_env
+    verified = scan_chain(conn)
+    if not verified.ok:
+        raise VerificationFailed(f"refusing to sign a checkpoint: {verified.message}")
+    try:
+        with transaction(conn):
+            # entries appended since the scan: verify just those, inside the write lock
+            tail = scan_chain(conn, start=(verified.size, bytes.fromhex(verified.head_hash)))
+            if not tail.ok:
+                raise VerificationFailed(f"refusing to sign a checkpoint: {tail.message}")
+            created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+            origin = origin_for(site, results.log_id(conn))
+            body = format_body(origin, tail.size, bytes.fromhex(tail.head_hash), created)
+            checkpoint = parse_checkpoint(sign_body(private_key, body, key_name(site)))
+            store_checkpoint(conn, checkpoint)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot store the checkpoint: {exc}") from None
+    return checkpoint

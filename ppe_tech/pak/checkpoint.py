@@ -21,9 +21,12 @@ body line): RSA PKCS#1 v1.5 with SHA-256 for RSA keys, ECDSA with SHA-256 for
 EC keys, Ed25519 for Ed25519 keys. Unlike a transparency log the head is a hash
 chain head, not a Merkle root: consistency is checked by recomputing the chain.
 
-Public API (keep these names): ``create_checkpoint(site, conn) -> Checkpoint``,
-``latest_checkpoint(conn) -> Checkpoint | None``, ``verify_checkpoint(site, conn,
-text) -> CheckpointCheck`` (``.ok``, ``.message``), ``parse_checkpoint(text)``.
+This module is the leaf: the text format, signing, checking one signature, and the
+stored checkpoints. Making and verifying a checkpoint against the log needs the chain:
+``ppe_tech.pak.chain.create_checkpoint(site, conn) -> Checkpoint`` and
+``ppe_tech.pak.chain.verify_checkpoint(site, conn, text) -> CheckpointCheck``. Here:
+``parse_checkpoint(text)``, ``sign_body(private_key, body, name)``,
+``check_signature(cp, certificate)``, ``latest_checkpoint(conn) -> Checkpoint | None``.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.errors import KeysError, StorageError, VerificationFailed
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from ppe_tech.errors import KeysError, VerificationFailed
+from ppe_tech.pak import results
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -63,7 +71,7 @@ class Checkpoint:
     def body(self) -> bytes:
         return self.text.split("\n\n", 1)[0].encode() + b"\n"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "origin": self.origin,
             "log_id": self.log_id,
@@ -75,7 +83,7 @@ class Checkpoint:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CheckpointCheck:
     """Outcome of checking one checkpoint: signature and consistency with the log."""
 
@@ -86,7 +94,7 @@ class CheckpointCheck:
     signature_ok: bool | None = None  # None: could not be checked (no certificate)
     consistent: bool | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         cp = self.checkpoint
         return {
             "source": self.source,
@@ -109,8 +117,6 @@ def key_name(site: Site) -> str:
 
 
 def _spki(public_key: Any) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -120,10 +126,8 @@ def key_id(public_key: Any) -> bytes:
     return hashlib.sha256(_spki(public_key)).digest()[:4]
 
 
-def _sign(private_key: Any, data: bytes) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-
+def sign(private_key: Any, data: bytes) -> bytes:
+    """The raw signature of ``data`` with an RSA, EC or Ed25519 key (see the module doc)."""
     if isinstance(private_key, rsa.RSAPrivateKey):
         return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
@@ -134,10 +138,6 @@ def _sign(private_key: Any, data: bytes) -> bytes:
 
 
 def _verify_signature(public_key: Any, signature: bytes, data: bytes) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
             public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
@@ -155,6 +155,13 @@ def _verify_signature(public_key: Any, signature: bytes, data: bytes) -> bool:
 def format_body(origin: str, size: int, head: bytes, created_at: datetime) -> str:
     stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{origin}\n{size}\n{base64.b64encode(head).decode()}\ntime {stamp}\n"
+
+
+def sign_body(private_key: Any, body: str, name: str) -> str:
+    """The checkpoint text: ``body`` and one signature line by ``private_key`` under ``name``."""
+    signature = sign(private_key, body.encode())
+    blob = base64.b64encode(key_id(private_key.public_key()) + signature).decode()
+    return f"{body}\n{DASH} {name} {blob}\n"
 
 
 def parse_checkpoint(text: str, source: str = "checkpoint") -> Checkpoint:
@@ -231,78 +238,15 @@ def check_signature(cp: Checkpoint, certificate: Any) -> tuple[bool, str]:
     return False, f"not signed by the site's key (signers: {', '.join(names)})"
 
 
-def create_checkpoint(
-    site: Site,
-    conn: sqlite3.Connection,
-    *,
-    passphrase: bytes | None = None,
-    now: datetime | None = None,
-) -> Checkpoint:
-    """Verify the chain, then sign (log id, size, head hash, time) and store the checkpoint.
-
-    Refuses (VerificationFailed, exit 1) to sign a log whose chain is broken, so a
-    checkpoint never blesses a tampered log. KeysError (exit 5) without a usable key.
-    The checkpoint is appended to ``pak_checkpoints``; ``Checkpoint.text`` is the file form.
-    """
-    from ppe_tech.keys import load_signing_key
-    from ppe_tech.pak.chain import scan_chain
-    from ppe_tech.pak.journal import log_id
-    from ppe_tech.store import transaction
-
-    private_key, _, _ = load_signing_key(site, passphrase)  # None: $signing.passphrase_env
-    verified = scan_chain(conn)
-    if not verified.ok:
-        raise VerificationFailed(f"refusing to sign a checkpoint: {verified.message}")
-    try:
-        with transaction(conn):
-            # entries appended since the scan: verify just those, inside the write lock
-            tail = scan_chain(conn, start=(verified.size, bytes.fromhex(verified.head_hash)))
-            if not tail.ok:
-                raise VerificationFailed(f"refusing to sign a checkpoint: {tail.message}")
-            created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-            body = format_body(
-                origin_for(site, log_id(conn)), tail.size, bytes.fromhex(tail.head_hash), created
-            )
-            signature = _sign(private_key, body.encode())
-            blob = base64.b64encode(key_id(private_key.public_key()) + signature).decode()
-            text = f"{body}\n{DASH} {key_name(site)} {blob}\n"
-            conn.execute(
-                "INSERT INTO pak_checkpoints (id, created_at, size, head_hash, text) "
-                "SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ? FROM pak_checkpoints",
-                (created.strftime("%Y-%m-%dT%H:%M:%SZ"), tail.size, tail.head_hash, text),
-            )
-    except sqlite3.Error as exc:
-        raise StorageError(f"cannot store the checkpoint: {exc}") from None
-    return parse_checkpoint(text)
-
-
-def stored_checkpoints(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-    return [
-        (row[0], row[1]) for row in conn.execute("SELECT id, text FROM pak_checkpoints ORDER BY id")
-    ]
+def store_checkpoint(conn: sqlite3.Connection, cp: Checkpoint) -> None:
+    """Append ``cp`` to the store's checkpoints (inside the caller's transaction)."""
+    created = cp.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    results.insert_checkpoint(
+        conn, created_at=created, size=cp.size, head_hash=cp.head_hash, text=cp.text
+    )
 
 
 def latest_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
     """The most recent stored checkpoint (parsed), or None when none was made."""
-    row = conn.execute("SELECT text FROM pak_checkpoints ORDER BY id DESC LIMIT 1").fetchone()
-    return parse_checkpoint(row[0], "stored checkpoint") if row else None
-
-
-def verify_checkpoint(site: Site, conn: sqlite3.Connection, text: str) -> CheckpointCheck:
-    """Check a checkpoint: signed by the site certificate AND consistent with the log now.
-
-    Consistent means: same log id, the log still has at least ``size`` entries,
-    the chain recomputed from entry #1 is intact up to ``size`` and its hash there
-    equals the checkpoint's head. ``.ok`` and ``.message`` say the outcome in one line.
-    """
-    from ppe_tech.pak.chain import verify_log
-
-    result = verify_log(site, conn, checkpoints=[("checkpoint", text)], use_stored=False)
-    check = result.checkpoint_checks[0] if result.checkpoint_checks else None
-    if check is None:
-        return CheckpointCheck(False, result.message)
-    if check.ok and not result.ok and result.first_bad is not None and check.checkpoint:
-        if result.first_bad <= check.checkpoint.size:
-            return CheckpointCheck(False, result.message, check.checkpoint, check.source,
-                                   check.signature_ok, False)  # fmt: skip
-    return check
+    text = results.latest_checkpoint_text(conn)
+    return parse_checkpoint(text, "stored checkpoint") if text is not None else None

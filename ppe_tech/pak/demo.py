@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ppe_tech.fsutil import atomic_write_text
 from ppe_tech.pak.audit import audit
-from ppe_tech.pak.chain import verify_log
-from ppe_tech.pak.checkpoint import create_checkpoint
-from ppe_tech.pak.journal import _entry, append_entries, end_action, start_action, utc_stamp
+from ppe_tech.pak.chain import create_checkpoint, verify_log
+from ppe_tech.pak.journal import append_entries, end_action, make_entry, start_action, utc_stamp
 
 
 def _rooms(site, zones: tuple[str, ...]) -> str:
@@ -52,7 +52,7 @@ def run(demo: Any) -> str:
     ]  # fmt: skip
     entries = []
     for action, rooms, start, end, by, note in plan:
-        entry = _entry(
+        entry = make_entry(
             site, kind="action", action=action, rooms=rooms, start=start, end=end,
             performed_by=by, responsible="head", note=note,
             recorded_at=utc_stamp((end or start) + timedelta(minutes=2)),
@@ -62,7 +62,7 @@ def run(demo: Any) -> str:
 
     # this morning: a performance check and an angle adjustment that spans time
     now = datetime.now(tz).replace(second=0, microsecond=0)
-    check = _entry(
+    check = make_entry(
         site, kind="action", action="performance_check", rooms=everywhere,
         start=now - timedelta(minutes=40), end=now - timedelta(minutes=25),
         performed_by="technician", responsible="head", note="",
@@ -78,15 +78,14 @@ def run(demo: Any) -> str:
     cp = create_checkpoint(site, conn)
     stamp = cp.created_at.strftime("%Y%m%dT%H%M%SZ")
     path = site.file_in("pak", f"checkpoint-{stamp}.txt")
-    from ppe_tech.fsutil import atomic_write_text
 
     atomic_write_text(path, cp.text)
     result = verify_log(site, conn, checkpoints=[(str(path), cp.text)])
     if not result.ok:
         raise RuntimeError(f"demo pak log does not verify: {result.message}")
     findings = audit(site, conn, check_chain=False)
-    high = [f for f in findings if f["severity"] == "high"]
-    first = f"; e.g. {high[0]['message']}" if high else ""
+    high = [f for f in findings if f.severity == "high"]
+    first = f"; e.g. {high[0].message}" if high else ""
     demo.log(f"demo: pak: checkpoint {path.relative_to(site.folder)}, {result.message}")
     return (
         f"{cp.size} entries, checkpoint {path.relative_to(site.folder)} signed, verify OK, "

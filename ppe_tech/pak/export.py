@@ -8,7 +8,10 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.pak.journal import list_entries, log_id
+from ppe_tech.pak.checkpoint import latest_checkpoint
+from ppe_tech.pak.journal import list_entries
+from ppe_tech.pak.results import log_id
+from ppe_tech.timeutil import iso, utc_now
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -41,15 +44,20 @@ def to_csv(rows: list[dict[str, Any]], lang: str = "ru") -> str:
                 value = row["action_ru"] if lang == "ru" else row["action_en"]
             else:
                 value = row[key]
-            values.append("" if value is None else value)
+            values.append(spreadsheet_safe("" if value is None else value))
         writer.writerow(values)
     return out.getvalue()
 
 
-def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> str:
-    from ppe_tech.pak.checkpoint import latest_checkpoint
-    from ppe_tech.timeutil import iso, utc_now
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): a text starting
+    with = + - @, tab or carriage return gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
+
+def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> str:
     point = site.config.point
     checkpoint = latest_checkpoint(conn)
     data = {
@@ -62,7 +70,7 @@ def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) ->
             "timezone": point.timezone,
         },  # fmt: skip
         "exported_at": iso(utc_now()),
-        "latest_checkpoint": checkpoint.to_dict() if checkpoint else None,
+        "latest_checkpoint": checkpoint.to_json() if checkpoint else None,
         "entries": rows,
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

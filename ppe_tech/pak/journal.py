@@ -61,6 +61,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError, StorageError
+from ppe_tech.pak import results
+from ppe_tech.pak.results import FIELDS  # the columns the hash covers; "v" is the format version
 from ppe_tech.store import transaction
 
 if TYPE_CHECKING:
@@ -95,12 +97,6 @@ def action_from_words(text: str) -> str | None:
 
 KINDS = ("action", "start", "end")
 FORMAT_VERSION = 1
-# Columns covered by the hash, in canonical (sorted) order; "v" is the format version.
-FIELDS = (
-    "action", "end_at", "end_of", "kind", "note", "os_user", "performed_name",
-    "performed_position", "performed_role", "recorded_at", "responsible_name",
-    "responsible_position", "responsible_role", "rooms", "seq", "start_at",
-)  # fmt: skip
 
 
 def action_label(code: str, lang: str = "ru") -> str:
@@ -124,13 +120,6 @@ def genesis_hash(log_id: str) -> bytes:
 
 def entry_hash(previous: bytes, entry: dict[str, Any]) -> bytes:
     return hashlib.sha256(previous + canonical_bytes(entry)).digest()
-
-
-def log_id(conn: sqlite3.Connection) -> str:
-    row = conn.execute("SELECT log_id FROM pak_meta WHERE id = 1").fetchone()
-    if row is None:
-        raise StorageError("the PAK log has no log id (pak_meta is empty): the store was tampered")
-    return row[0]
 
 
 def os_user() -> str:
@@ -206,11 +195,15 @@ def parse_when(site: Site, text: str, day: date | None = None) -> datetime:
 
 
 # -- appending -------------------------------------------------------------------------------
-def _entry(
+def make_entry(
     site: Site, *, kind: str, action: str, rooms: str, start: datetime, end: datetime | None,
     performed_by: str, responsible: str, note: str, end_of: int | None = None,
     recorded_at: str | None = None, user: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """A validated entry (FIELDS without seq) for ``append_entries``; ConfigError on bad input.
+
+    ``recorded_at`` and ``user`` default to now and the OS user (imports and the demo set them).
+    """
     note = (note or "").strip()
     code = check_action(action, note)
     rooms = (rooms or "").strip()
@@ -227,6 +220,8 @@ def _entry(
                        ("responsible", rname + rposition)):  # fmt: skip
         if _CONTROL.search(text):
             raise ConfigError(f"{what}: control characters are not allowed (tab and newline are)")
+        if len(text) > MAX_TEXT:  # a paper journal's cell, not a file: 130 KB stalled a report
+            raise ConfigError(f"{what}: {len(text):,} characters, at most {MAX_TEXT:,} are allowed")
     return {
         "kind": kind, "action": code, "rooms": rooms, "start_at": _stamp(start),
         "end_at": _stamp(end) if end is not None else None, "end_of": end_of,
@@ -236,10 +231,8 @@ def _entry(
     }  # fmt: skip
 
 
-# Only seq, the canonical body and the hash are written; SQLite derives every other column
-# from the body (stored generated columns, see schema.py).
+MAX_TEXT = 2000  # characters of one field (room, note, person) of an entry
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_INSERT = "INSERT INTO pak_entries (seq, body, hash) VALUES (?, ?, ?)"
 
 
 @contextlib.contextmanager
@@ -254,10 +247,8 @@ def _appending(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _head(conn: sqlite3.Connection) -> tuple[int, bytes]:
-    row = conn.execute("SELECT seq, hash FROM pak_entries ORDER BY seq DESC LIMIT 1").fetchone()
-    if row is None:
-        return 0, genesis_hash(log_id(conn))
-    return row[0], bytes(row[1])
+    """(seq, hash) of the newest entry; (0, the genesis hash) for an empty log."""
+    return results.head(conn) or (0, genesis_hash(results.log_id(conn)))
 
 
 def append_entries(conn: sqlite3.Connection, entries: Iterable[dict[str, Any]]) -> list[dict]:
@@ -279,7 +270,7 @@ def append_entries(conn: sqlite3.Connection, entries: Iterable[dict[str, Any]]) 
                 entry["hash"] = previous
                 rows.append((seq, body.decode(), previous))
                 written.append(entry)
-            conn.executemany(_INSERT, rows)
+            results.insert_entries(conn, rows)
     except sqlite3.IntegrityError as exc:
         raise StorageError(f"the PAK log refused the entry: {exc}") from None
     except sqlite3.OperationalError as exc:
@@ -312,7 +303,7 @@ def record_action(
     ``performed_by``/``responsible``: a staff role or "Name, position". Raises
     ConfigError (exit 2) on bad input, with nothing written.
     """
-    entry = _entry(
+    entry = make_entry(
         site, kind="action", action=action, rooms=rooms, start=start, end=end,
         performed_by=performed_by, responsible=responsible, note=note,
     )  # fmt: skip
@@ -331,7 +322,7 @@ def start_action(
     note: str = "",
 ) -> dict:
     """Append the start of an action that spans time; close it later with ``end_action``."""
-    entry = _entry(
+    entry = make_entry(
         site, kind="start", action=action, rooms=rooms, start=start, end=None,
         performed_by=performed_by, responsible=responsible, note=note,
     )  # fmt: skip
@@ -340,11 +331,7 @@ def start_action(
 
 def open_starts(conn: sqlite3.Connection) -> list[dict]:
     """Start entries that have no end entry yet."""
-    rows = conn.execute(
-        "SELECT * FROM pak_entries s WHERE kind = 'start' AND NOT EXISTS "
-        "(SELECT 1 FROM pak_entries e WHERE e.end_of = s.seq) ORDER BY seq"
-    ).fetchall()
-    return [_public(dict(row)) for row in rows]
+    return [_public(row) for row in results.open_starts(conn)]
 
 
 def end_action(
@@ -373,17 +360,17 @@ def end_action(
                     else f"several actions are open ({listed}): say which one to end"
                 )  # fmt: skip
             start_seq = opened[0]["seq"]
-        row = conn.execute("SELECT * FROM pak_entries WHERE seq = ?", (start_seq,)).fetchone()
+        row = results.entry(conn, start_seq)
         if row is None or row["kind"] != "start":
             what = "no such entry" if row is None else f"it is an entry of kind {row['kind']}"
             raise ConfigError(f"entry #{start_seq} is not the start of an action ({what})")
-        if conn.execute("SELECT 1 FROM pak_entries WHERE end_of = ?", (start_seq,)).fetchone():
+        if results.has_end(conn, start_seq):
             raise ConfigError(f"the action started by entry #{start_seq} has already ended")
 
         def person(value: str | None, name: str, position: str) -> str:
             return value if value is not None else f"{name}, {position}"
 
-        entry = _entry(
+        entry = make_entry(
             site, kind="end", action=row["action"], rooms=row["rooms"],
             start=datetime.fromisoformat(row["start_at"]), end=end, end_of=start_seq,
             performed_by=person(performed_by, row["performed_name"], row["performed_position"]),
@@ -445,9 +432,6 @@ def journal_row(entry: dict[str, Any], end: dict[str, Any] | None) -> dict[str, 
     }
 
 
-_READ = ", ".join((*FIELDS, "hash"))  # the columns a reader needs (not the body they come from)
-
-
 def list_entries(
     conn: sqlite3.Connection,
     *,
@@ -472,7 +456,8 @@ def list_entries(
     case-insensitive substring of performed-by or responsible (name, position
     or role). Reads; never verifies (see ``ppe_tech.pak.chain.verify_log``).
     """
-    where, params = ["kind != 'end'"], []
+    where: list[str] = []
+    params: list[Any] = []
     if (low := _as_date(date_from)) is not None:
         where.append("substr(start_at, 1, 10) >= ?")
         params.append(low)
@@ -483,17 +468,12 @@ def list_entries(
         check_action(action, "-")
         where.append("action = ?")
         params.append(action)
-    sql = f"SELECT {_READ} FROM pak_entries WHERE {' AND '.join(where)} ORDER BY seq"
-    entries = conn.execute(sql, params).fetchall()
-    ends = {
-        row["end_of"]: dict(row)
-        for row in conn.execute(f"SELECT {_READ} FROM pak_entries WHERE kind = 'end' ORDER BY seq")
-    }
+    entries = results.select_entries(conn, where=where, params=params)
+    ends = results.ends_by_start(conn)
     rows = []
     room_text = room.casefold() if room else None
     person_text = person.casefold() if person else None
     for entry in entries:
-        entry = dict(entry)
         if room_text and room_text not in entry["rooms"].casefold():
             continue
         row = journal_row(entry, ends.get(entry["seq"]))

@@ -220,7 +220,8 @@ def read_bag_info(bag: Path) -> dict[str, list[str]]:
     if not path.is_file():
         return info
     last = None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # not UTF-8 is damage, not a crash: U+FFFD shows it, the tag manifest finds the change
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         if line[:1] in (" ", "\t") and last:
             info[last][-1] += " " + line.strip()
             continue

@@ -88,6 +88,23 @@ class Layout:
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.pattern)
 
 
+MAX_PLACEHOLDERS = 16
+_VARIABLE = ("camera", "any")  # placeholders of any width: two in a row could backtrack for ever
+
+
+def _refuse_backtracking(pattern: str) -> None:
+    """A layout whose regex could take exponential time on a path is refused up front."""
+    found = list(_PLACEHOLDER.finditer(pattern))
+    if len(found) > MAX_PLACEHOLDERS:
+        raise ValueError(f"layout {pattern!r}: more than {MAX_PLACEHOLDERS} placeholders")
+    for before, after in zip(found, found[1:], strict=False):
+        adjacent = before.end() == after.start()
+        if adjacent and before[1] in _VARIABLE and after[1] in _VARIABLE:
+            raise ValueError(
+                f"layout {pattern!r}: {{{before[1]}}}{{{after[1]}}} need text between them"
+            )
+
+
 def compile_layout(pattern: str) -> Layout:
     """Check and compile a layout pattern; ValueError says what is wrong."""
     if not pattern or pattern.startswith("/") or ".." in pattern.split("/"):
@@ -108,6 +125,7 @@ def compile_layout(pattern: str) -> Layout:
             f"layout {pattern!r} does not give the full start time "
             "(needs {date} or {year}{month}{day}, and {time} or {hour}{minute}{second}; or {epoch})"
         )
+    _refuse_backtracking(pattern)
     regex_parts, seen, pos = [], set(), 0
     for match in _PLACEHOLDER.finditer(pattern):
         regex_parts.append(re.escape(pattern[pos : match.start()]))

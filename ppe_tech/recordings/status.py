@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.recordings.index import (
     Index,
     coverage,
@@ -88,15 +89,21 @@ def _problems(rows: list[dict], running: bool, low_space: bool) -> list[str]:
     for row in rows:
         cam, age = row["camera"], row["age_seconds"]
         if running and row["configured"] and not row["live"]:
-            since = (
-                "no segment at all" if age is None else f"no new segment for {human_duration(age)}"
-            )
-            problems.append(f"{cam}: {since} while the exam runs")
+            if age is None:
+                text = _("{camera}: no segment at all while the exam runs")
+            else:
+                text = _("{camera}: no new segment for {duration} while the exam runs")
+            problems.append(text.format(camera=cam, duration=human_duration(age or 0)))
         if row["gaps"]:
             seconds = sum(g["seconds"] for g in row["gaps"])
+            gaps = ngettext(
+                "{camera}: {n} gap in the exam window, {duration} in all",
+                "{camera}: {n} gaps in the exam window, {duration} in all",
+                len(row["gaps"]),
+            )
             problems.append(
-                f"{cam}: {len(row['gaps'])} gap(s) in the exam window, {human_duration(seconds)} in all"
+                gaps.format(camera=cam, n=len(row["gaps"]), duration=human_duration(seconds))
             )
     if low_space:
-        problems.append("recording disk: free space under the alert threshold")
+        problems.append(_("recording disk: free space under the alert threshold"))
     return problems

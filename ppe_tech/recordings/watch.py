@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.recordings.index import Segment, index_site, read_segment, save_segments, site_layout
 from ppe_tech.timeutil import human_duration, iso, local_clock, utc_now
 
@@ -116,7 +117,9 @@ class Watcher:
                                          stderr=subprocess.DEVNULL)  # fmt: skip
                 self.children.append((child, time.monotonic()))
             except OSError as exc:
-                text = f"cannot run {argv[0]}: {exc.strerror}"
+                text = _("cannot run {program}: {reason}").format(
+                    program=argv[0], reason=exc.strerror
+                )
                 self.emit({"at": record["at"], "kind": "alert_command_failed", "camera": None,
                            "message": text, "text": text, "details": {}})  # fmt: skip
 
@@ -219,19 +222,22 @@ class Watcher:
             and (utc_now() - self.last_activity[camera]).total_seconds() <= self.stall
         ):
             self.stalled.discard(camera)
-            self.alert("resumed", camera, "segments are coming again")
+            self.alert("resumed", camera, _("segments are coming again"))
 
     def _segment(self, seg: Segment) -> None:
         if not seg.ok:
-            text = f"{seg.path} is not a readable MP4 ({seg.reason})"
+            text = _("{path} is not a readable MP4 ({reason})").format(
+                path=seg.path, reason=seg.reason
+            )
             self.alert("unreadable", seg.camera, text, path=seg.path)
             return
         previous = self.last_end.get(seg.camera)
         if previous is not None and (seg.start - previous).total_seconds() > self.tolerance:
             seconds = (seg.start - previous).total_seconds()
-            text = (
-                f"gap of {human_duration(seconds)} from {local_clock(previous, self.site.tz)}"
-                f" to {local_clock(seg.start, self.site.tz)}"
+            text = _("gap of {duration} from {start} to {end}").format(
+                duration=human_duration(seconds),
+                start=local_clock(previous, self.site.tz),
+                end=local_clock(seg.start, self.site.tz),
             )
             self.alert(
                 "gap", seg.camera, text, start=iso(previous), end=iso(seg.start), seconds=seconds
@@ -286,10 +292,10 @@ class Watcher:
             age = (now - last).total_seconds()
             if age > self.stall and camera not in self.stalled:
                 self.stalled.add(camera)
-                text = (
-                    f"no new segment for {human_duration(age)}"
-                    f" (since {local_clock(last, self.site.tz, seconds=False)},"
-                    f" limit {human_duration(self.stall)})"
+                text = _("no new segment for {duration} (since {since}, limit {limit})").format(
+                    duration=human_duration(age),
+                    since=local_clock(last, self.site.tz, seconds=False),
+                    limit=human_duration(self.stall),
                 )
                 self.alert("stalled", camera, text, last=iso(last), seconds=round(age, 1))
 
@@ -303,7 +309,9 @@ class Watcher:
             self.low_space = True
             from ppe_tech.fsutil import format_size
 
-            text = f"recording disk: {format_size(free)} free, under {format_size(self.min_free)}"
+            text = _("recording disk: {free} free, under {limit}").format(
+                free=format_size(free), limit=format_size(self.min_free)
+            )
             self.alert("low_space", None, text, free=free, min_free=self.min_free)
         elif free >= self.min_free * 1.05:
             self.low_space = False
@@ -315,13 +323,16 @@ class Watcher:
             self._start_observer()
             self._full_scan(initial=not self.ever_present)
             if self.lost:  # announced once it is watched again
-                self.alert("root_back", None, f"recording root {self.root} is back")
+                self.alert(
+                    "root_back", None, _("recording root {root} is back").format(root=self.root)
+                )
             self.lost = False
             self.root_present = self.ever_present = True
         elif not present and not self.lost:
             self._stop_observer()
             self.root_present, self.lost = False, True
-            self.alert("root_lost", None, f"recording root {self.root} is not there (unmounted?)")
+            text = _("recording root {root} is not there (unmounted?)").format(root=self.root)
+            self.alert("root_lost", None, text)
         if self.root_present:
             self._requeue_settled()
             self._drain()
@@ -352,9 +363,25 @@ class Watcher:
             self._reap(final=True)
 
 
+def kind_label(kind: str) -> str:
+    """An alert's kind as printed: the code itself in English, in words elsewhere."""
+    labels = {
+        "stalled": _("stalled"),
+        "resumed": _("resumed"),
+        "gap": _("gap"),
+        "unreadable": _("unreadable"),
+        "low_space": _("low_space"),
+        "root_lost": _("root_lost"),
+        "root_back": _("root_back"),
+        "alert_command_failed": _("alert_command_failed"),
+    }
+    return labels.get(kind, kind)
+
+
 def alert_lines(alerts: list[dict]) -> list[str]:
     """The lines a person reads: one per kind and text, so the same alert raised for 22
     cameras in one tick is one line naming them all, and each camera is named once."""
+    alert_word = _("ALERT")
     groups: dict[tuple[str, str], list[str]] = {}
     for alert in alerts:
         groups.setdefault((alert["kind"], alert["text"]), []).append(alert["camera"])
@@ -362,10 +389,11 @@ def alert_lines(alerts: list[dict]) -> list[str]:
     for (kind, text), cameras in groups.items():
         named = [camera for camera in cameras if camera]
         if len(named) > 1:
-            who = f" {', '.join(named)} ({len(named)} cameras)"
+            count = ngettext("{n} camera", "{n} cameras", len(named)).format(n=len(named))
+            who = f" {', '.join(named)} ({count})"
         else:
             who = f" {named[0]}" if named else ""
-        lines.append(f"ALERT {kind}{who}: {text}")
+        lines.append(f"{alert_word} {kind_label(kind)}{who}: {text}")
     return lines
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -20,13 +21,22 @@ from ppe_tech.errors import ConfigError, StorageError, VerificationFailed
 from ppe_tech.fsutil import atomic_write_bytes
 from ppe_tech.reports import context
 from ppe_tech.reports.i18n import LANGS
+from ppe_tech.reports.pdf import embedded_data, json_object, read_pdf
+from ppe_tech.signers import Ask, role_key
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso, utc_now
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
 
-ABBREVIATIONS = {"readiness": "RDY", "archive": "ARC", "access-log": "LOG"}
+log = logging.getLogger("ppe_tech.reports")
+ABBREVIATIONS = {
+    "readiness": "RDY",
+    "act": "ACT",
+    "room": "ROOM",
+    "archive": "ARC",
+    "access-log": "LOG",
+}
 
 
 def _sha256(data: bytes) -> str:
@@ -43,18 +53,23 @@ def _stored_path(site: Site, path: Path) -> str:
 def _checkpoint(
     site: Site, conn: sqlite3.Connection, passphrase: bytes | None
 ) -> dict[str, Any] | None:
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
     try:
         cp = create_checkpoint(site, conn, passphrase=passphrase)
-    except VerificationFailed as exc:  # a broken chain: the report says so instead
+    except VerificationFailed as exc:  # a broken chain: the report says so on page one instead
+        log.warning("warning: the PAK log could not be checkpointed: %s", exc.message)
         return {"refused": exc.message}
-    return cp.to_dict()
+    return cp.to_json()
 
 
 def _next_number(conn: sqlite3.Connection, site: Site, kind: str, now: datetime) -> str:
     seq = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM reports").fetchone()[0]
     return f"{site.config.point.code}-{ABBREVIATIONS[kind]}-{now.astimezone(site.tz):%Y}-{seq:04d}"
+
+
+class IncompleteReport(VerificationFailed):
+    """A part of the report is missing (exit 1); --allow-incomplete makes it anyway."""
 
 
 def build_data(
@@ -66,11 +81,21 @@ def build_data(
     lang: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    run_id: int | None = None,
+    archive_id: int | None = None,
+    bag: str | None = None,
+    room: str | None = None,
+    allow_incomplete: bool = True,
     number: str = "DRAFT",
     checkpoint: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The report's data (the embedded results.json), without rendering or signing."""
+    """The report's data (the embedded results.json), without rendering or signing.
+
+    A missing part (no checklist run of the exam, cameras not verified, no archive) raises
+    IncompleteReport naming what to run, unless ``allow_incomplete``: then the data list it
+    under ``incomplete`` and the title says so.
+    """
     if kind not in context.KINDS:
         raise ConfigError(f"unknown report {kind!r} (use one of: {', '.join(context.KINDS)})")
     lang = lang or site.config.point.language
@@ -78,9 +103,21 @@ def build_data(
         raise ConfigError(f"unknown language {lang!r} (use ru or en)")
     now = now or utc_now()
     exam = site.exam(exam_id) if exam_id else None
-    if exam is None and kind == "readiness":
+    if exam is None and kind in ("readiness", "act", "room"):
         exam = site.select_exam(None, now)
-    body = context.build(site, conn, kind, exam, date_from=date_from, date_to=date_to)
+    sel = context.Selection(
+        exam=exam,
+        run_id=run_id,
+        archive_id=archive_id,
+        bag=bag,
+        room=room,
+        date_from=date_from,
+        date_to=date_to,
+    )
+    body = context.build(site, conn, kind, sel)
+    missing = context.missing_parts(kind, body)
+    if missing and not allow_incomplete:
+        raise IncompleteReport(f"{missing[0]['en']} (or make it anyway: --allow-incomplete)")
     if kind == "archive" and exam is None and body["archive"]:
         archived_exam = body["archive"]["raw"].get("exam_id")
         if archived_exam and any(e.id == archived_exam for e in site.config.exams):
@@ -92,6 +129,7 @@ def build_data(
         "number": number,
         "lang": lang,
         "created_at": iso(now),
+        "incomplete": missing,
         **context.header(site, exam),
         **body,
         "checkpoint": checkpoint,
@@ -108,26 +146,53 @@ def make_report(
     lang: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    run_id: int | None = None,
+    archive_id: int | None = None,
+    bag: str | None = None,
+    room: str | None = None,
+    allow_incomplete: bool = False,
     passphrase: bytes | None = None,
     output: Path | None = None,
     now: datetime | None = None,
+    ask: Ask = None,
 ) -> dict[str, Any]:
-    """Render, sign (as the technician), write and register a report; return its row."""
+    """Render, sign (as the technician, with their own key), write and register a report.
+
+    Refuses (IncompleteReport, exit 1) a report with a missing part unless
+    ``allow_incomplete``; an archive act is made once per bag.
+    """
     from ppe_tech.keys import load_signing_key
     from ppe_tech.reports.render import data_bytes, render_pdf
     from ppe_tech.reports.sign import sign_pdf
 
     load_signing_key(site, passphrase)  # fail fast, before the rendering work
+    technician = role_key(site, "technician")  # refused now when it names someone else
+    tech_secret = passphrase if technician.source == "site" else None
     now = now or utc_now()
+    select = {
+        "lang": lang,
+        "date_from": date_from,
+        "date_to": date_to,
+        "run_id": run_id,
+        "archive_id": archive_id,
+        "bag": bag,
+        "room": room,
+        "allow_incomplete": allow_incomplete,
+    }
+    build_data(site, conn, kind, exam_id, **select, now=now)  # refuse before the checkpoint
     checkpoint = _checkpoint(site, conn, passphrase)
     number = _next_number(conn, site, kind, now)
-    data = build_data(site, conn, kind, exam_id, lang=lang, date_from=date_from, date_to=date_to,
-                      number=number, checkpoint=checkpoint, now=now)  # fmt: skip
+    data = build_data(
+        site, conn, kind, exam_id, **select, number=number, checkpoint=checkpoint, now=now
+    )
+    if kind == "archive" and data["archive"]:
+        _one_act_per_bag(conn, data["archive"]["archive_id"], data["lang"])
     embedded = data_bytes(data)
 
     pdf = render_pdf(site, data, data["lang"])
-    signed = sign_pdf(site, pdf, "technician", lang=data["lang"], passphrase=passphrase)
-    path = output or site.reports_dir / f"{number}-{kind}-{data['lang']}.pdf"
+    signed = sign_pdf(site, pdf, "technician", lang=data["lang"], passphrase=tech_secret, ask=ask)
+    name = f"{kind}-{room}" if room else kind
+    path = output or site.reports_dir / f"{number}-{name}-{data['lang']}.pdf"
     atomic_write_bytes(path, signed)
     exam = data["exam"]["id"] if data.get("exam") else None
     row = {
@@ -144,6 +209,12 @@ def make_report(
         "created_at": iso(now),
         "signed_at": iso(utc_now()),
     }
+    _register(conn, row)
+    return show_report(site, conn, number)
+
+
+def _register(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Insert the report's row into ``reports`` in one transaction."""
     try:
         with transaction(conn):
             conn.execute(
@@ -151,22 +222,19 @@ def make_report(
                 tuple(row.values()),
             )
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot register report {number}: {exc}") from None
-    return show_report(site, conn, number)
+        raise StorageError(f"cannot register report {row['number']}: {exc}") from None
 
 
-def _read_pdf(path: Path) -> bytes:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise StorageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise StorageError(f"{path}: is a folder, not a PDF file") from None
-    except OSError as exc:
-        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise VerificationFailed(f"{path}: not a PDF file")
-    return data
+def _one_act_per_bag(conn: sqlite3.Connection, archive_id: int, lang: str) -> None:
+    """An archive act is made once per bag (per language): a second one is refused."""
+    query = "SELECT number, data FROM reports WHERE kind = 'archive' AND lang = ?"
+    for row in conn.execute(query, (lang,)):
+        made = json.loads(row["data"]).get("archive") or {}
+        if made.get("archive_id") == archive_id:
+            raise VerificationFailed(
+                f"the act of archive {archive_id} is already made: {row['number']} "
+                f"(see: ppe-tech report show {row['number']})"
+            )
 
 
 def countersign(
@@ -177,22 +245,29 @@ def countersign(
     *,
     passphrase: bytes | None = None,
     lang: str | None = None,
+    ask: Ask = None,
 ) -> dict[str, Any]:
-    """Add ``role``'s signature in an incremental update; earlier signatures stay valid."""
+    """Add ``role``'s signature (made with that person's own key) in an incremental update;
+    earlier signatures stay valid. A key file other users can read is refused."""
     from ppe_tech.reports.sign import sign_pdf
-    from ppe_tech.reports.verify import embedded_data
 
     path = Path(path)
-    pdf = _read_pdf(path)
+    pdf = read_pdf(path)
     raw = embedded_data(pdf)
-    number = json.loads(raw)["number"] if raw else None
+    data = json_object(raw) if raw else {}
+    if data is None:
+        raise VerificationFailed(
+            f"{path}: its embedded results.json is not a JSON object: not signed"
+        )
+    number = data.get("number") if isinstance(data.get("number"), str) else None
     row = (
         conn.execute("SELECT * FROM reports WHERE number = ?", (number,)).fetchone()
         if number
         else None
     )
+    lang = lang or (row["lang"] if row else None)
     signed = sign_pdf(
-        site, pdf, role, lang=lang or (row["lang"] if row else None), passphrase=passphrase
+        site, pdf, role, lang=lang, passphrase=passphrase, ask=ask, strict_key_file=True
     )
     atomic_write_bytes(path, signed)
     if row is not None:

@@ -8,12 +8,22 @@ from ppe_tech.errors import VerificationFailed
 
 
 def make_keys(demo) -> str:
-    """First demo step: the demo site's key (passphrase from $signing.passphrase_env)."""
+    """First demo step: the site root key (passphrase from $signing.passphrase_env) and the
+    head's own key issued by it (passphrase $PPE_KEY_PASSPHRASE_HEAD, default "demo-head")."""
+    import os
+
     from ppe_tech.keys import describe_certificate, init_keys, site_certificate
+    from ppe_tech.signers import init_person, passphrase_env
 
     key, _ = init_keys(demo.site, None)
     info = describe_certificate(site_certificate(demo.site))
-    return f"site key {key.name} (0600) and self-signed certificate, valid until {info['not_after'][:10]}"
+    head_env = passphrase_env(demo.site, "head")
+    os.environ.setdefault(head_env, "demo-head")
+    init_person(demo.site, "head", passphrase=os.environ[head_env].encode())
+    return (
+        f"site key {key.name} (0600) and self-signed certificate, valid until "
+        f"{info['not_after'][:10]}; the head's own key, issued by it"
+    )
 
 
 def run(demo) -> str:
@@ -32,8 +42,8 @@ def run(demo) -> str:
     verdicts = []
     for row in made:
         result = verify_report(site, conn, Path(row["file"]))
-        demo.log(f"demo: reports: {result['verdict']}")
-        if not result["ok"]:
-            raise VerificationFailed(result["verdict"])
-        verdicts.append(f"{row['number']} ({len(result['signatures'])} sig.)")
+        demo.log(f"demo: reports: {result.verdict}")
+        if not result.ok:
+            raise VerificationFailed(result.verdict)
+        verdicts.append(f"{row['number']} ({len(result.signatures)} sig.)")
     return f"3 signed reports in reports/, verified: {', '.join(verdicts)}"

@@ -11,25 +11,41 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ppe_tech.errors import ConfigError
 from ppe_tech.reports.i18n import labels
+from ppe_tech.reports.pdf import ATTACHMENT_NAME, quiet_pdf_libraries
 from ppe_tech.resources import lookup_path
 
-ATTACHMENT_NAME = "results.json"
 TEMPLATES = {
+    "act": "act.html",
+    "room": "room.html",
     "readiness": "readiness.html",
     "archive": "archive.html",
     "access-log": "access-log.html",
 }
 TITLE_KEYS = {
+    "act": "act_title",
+    "room": "room_title",
     "readiness": "readiness_title",
     "archive": "archive_title",
     "access-log": "access_log_title",
 }
+# who signs each document, in the order of its signature lines (the stamps sit in them)
+SIGNERS = {
+    "readiness": ("technician", "commission", "head"),
+    "archive": ("technician", "head"),
+    "access-log": ("technician", "head"),
+    "act": ("head", "organisation_head"),
+    "room": ("technician", "commission", "head"),
+}
+FORM_CODES = {
+    "act": "ППЭ-01",
+    "room": "ППЭ-01-01",
+}  # the official forms' codes, printed in the header as on paper
 FIRST_CHUNK_ROWS = 10  # log rows under the header block on the first page
 CHUNK_ROWS = 20  # log rows on a full page (row heights vary: a long row just moves on)
 SEGMENT_ROWS = 500  # a longer log is rendered as several documents (render_segmented)
@@ -72,10 +88,76 @@ def chunks(
     return out
 
 
+def served_folders(site_folder: Path | None) -> list[Path]:
+    """What a report may load: the template folders (site's, package's) and the snapshots."""
+    folders = template_dirs(site_folder)
+    if site_folder is not None:
+        folders.append(site_folder / "snapshots")
+    return [f.resolve() for f in folders]
+
+
+def url_fetcher(site_folder: Path | None) -> Any:
+    """A WeasyPrint fetcher that serves local files under ``served_folders`` only: no other
+    file, no symlink out of them (paths are resolved first), no network; ``data:`` URLs stay.
+    Anything else stops the rendering (FatalURLFetchingError -> one ConfigError line)."""
+    from urllib.request import url2pathname
+
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    roots = served_folders(site_folder)
+    templates = [f.resolve() for f in template_dirs(site_folder)]
+
+    def local(url: str) -> Path | None:
+        path = Path(url2pathname(url.split("?")[0].split("#")[0][5:])).resolve()
+        for folder in templates:  # a relative URL: the site's file first, then the package's
+            if path.is_relative_to(folder):
+                found = [t / path.relative_to(folder) for t in templates]
+                path = next((f.resolve() for f in found if f.is_file()), path)
+                break
+        served = any(path.is_relative_to(root) for root in roots)
+        return path if served and path.is_file() else None
+
+    class SiteFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            path = local(url) if url.lower().startswith("file:") else None
+            if path is None:
+                raise FatalURLFetchingError(url[:200])
+            return super().fetch(path.as_uri(), headers)
+
+    return SiteFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
+
+
+def write_pdf(site_folder: Path | None, html: str, **options: Any) -> bytes:
+    """HTML -> PDF through ``url_fetcher``; a template that reaches outside is a ConfigError."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    base_url = str(template_dirs(site_folder)[-1]) + "/"
+    try:
+        document = HTML(string=html, base_url=base_url, url_fetcher=url_fetcher(site_folder))
+        return document.write_pdf(**options)
+    except FatalURLFetchingError as exc:
+        raise ConfigError(
+            f"a report template tried to load {exc}: templates may use only files of the "
+            "templates and snapshots folders (no other file, no network)"
+        ) from None
+
+
 def _environment(site_folder: Path | None, tz):
     import jinja2
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
 
-    env = jinja2.Environment(
+    class ReportSandbox(SandboxedEnvironment):
+        """Unsafe attributes (``__class__``, ``__globals__``...) stop the report, even under
+        ChainableUndefined (which would otherwise render them as nothing)."""
+
+        def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+            raise SecurityError(f"access to {attribute!r} is not allowed in a report template")
+
+    env = ReportSandbox(
         loader=jinja2.FileSystemLoader([str(p) for p in template_dirs(site_folder)]),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
         trim_blocks=True,
@@ -90,9 +172,9 @@ def _environment(site_folder: Path | None, tz):
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             return str(value)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(tz)
-        return moment.strftime("%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M")
+        # local time of the point with its zone named (naive values are the point's local time)
+        moment = moment.astimezone(tz) if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+        return moment.strftime("%d.%m.%Y %H:%M:%S %Z" if seconds else "%d.%m.%Y %H:%M %Z")
 
     def d(value: Any) -> str:
         if not value:
@@ -102,9 +184,30 @@ def _environment(site_folder: Path | None, tz):
         except ValueError:
             return str(value)
 
+    def dm(value: Any) -> str:  # "28.05", as the journal's date column
+        return d(value)[:5]
+
+    def hm(value: Any) -> str:  # "10:00"
+        return str(value)[:5] if value else ""
+
     env.filters["dt"] = dt
     env.filters["d"] = d
+    env.filters["dm"] = dm
+    env.filters["hm"] = hm
     return env
+
+
+def render_template(env: Any, name: str, context: dict[str, Any], **extra: Any) -> str:
+    """One template rendered in the sandbox; its errors (a forbidden attribute, a syntax
+    error) are one ConfigError line naming the template."""
+    import jinja2
+
+    try:
+        return env.get_template(name).render(context, **extra)
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f"{getattr(exc, 'filename', None) or name}:{line}" if line else name
+        raise ConfigError(f"report template {where}: {exc.message or exc}") from None
 
 
 def _context(site, data: dict[str, Any], lang: str, env) -> dict[str, Any]:
@@ -123,12 +226,21 @@ def _context(site, data: dict[str, Any], lang: str, env) -> dict[str, Any]:
             "role_title": t[f"role_{role}"],
             **staff.get(role, {"name": "", "position": ""}),
         }
-        for role in ("technician", "head", "commission")
+        for role in SIGNERS[kind]
     ]
+    if kind == "archive":  # the act names who handed the medium over and who received it
+        signers[0]["role_title"] = f"{t.handed_over}: {signers[0]['role_title']}"
+        signers[1]["role_title"] = f"{t.received}: {signers[1]['role_title']}"
+    title, form_code = t[TITLE_KEYS[kind]], FORM_CODES.get(kind)
+    if kind == "room" and data["room"]["kind"] == "staff-room":
+        title, form_code = t.staff_room_title, "ППЭ-01-02"
+    if data.get("incomplete"):
+        title = f"{title} ({t.incomplete})"
     doc = {
         "number": data["number"],
         "kind": kind,
-        "kind_title": t[TITLE_KEYS[kind]],
+        "form_code": form_code,
+        "kind_title": title,
         "created_at": data["created_at"],
         "point_code": data["point"]["code"],
         "author": staff.get("technician", {}).get("name", ""),
@@ -167,8 +279,8 @@ def render_html(
     log = data.get("access_log")
     rows = log_rows if log_rows is not None else (log["entries"] if log else [])
     context["log_chunks"] = chunks(rows, *(chunk_rows or ())) if log else []
-    context["css"] = env.get_template("report.css").render(context)
-    return env.get_template(TEMPLATES[data["kind"]]).render(context)
+    context["css"] = render_template(env, "report.css", context)
+    return render_template(env, TEMPLATES[data["kind"]], context)
 
 
 def data_bytes(data: dict[str, Any]) -> bytes:
@@ -176,13 +288,8 @@ def data_bytes(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
 
-def _quiet() -> None:
-    for name in ("weasyprint", "fontTools"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def _main_pdf(site, data: dict[str, Any], html: str) -> bytes:
-    from weasyprint import HTML, Attachment
+    from weasyprint import Attachment
 
     attachment = Attachment(
         file_obj=io.BytesIO(data_bytes(data)),
@@ -190,7 +297,6 @@ def _main_pdf(site, data: dict[str, Any], html: str) -> bytes:
         description="ppe-tech report data (raw results)",
         relationship="Data",
     )
-    base_url = str(template_dirs(site.folder)[-1]) + "/"
 
     def finisher(document, pdf) -> None:
         # pyHanko rewrites the XMP producer to exactly its own name and appends that name to
@@ -201,7 +307,9 @@ def _main_pdf(site, data: dict[str, Any], html: str) -> bytes:
 
         pdf.info["Producer"] = pydyf.String(VENDOR)
 
-    return HTML(string=html, base_url=base_url).write_pdf(
+    return write_pdf(
+        site.folder,
+        html,
         finisher=finisher,
         pdf_variant="pdf/a-3b",
         attachments=[attachment],
@@ -214,7 +322,7 @@ def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None
 
     A log longer than ``SEGMENT_ROWS`` is rendered in segments (see ``render_segmented``).
     """
-    _quiet()
+    quiet_pdf_libraries()
     log = data.get("access_log")
     if html is None and log and len(log["entries"]) > SEGMENT_ROWS:
         return render_segmented(site, data, lang)
@@ -228,19 +336,16 @@ def _segment_pdf(folder: str, tz_name: str, data: dict[str, Any], lang: str,
     import types
     from zoneinfo import ZoneInfo
 
-    from weasyprint import HTML
-
-    _quiet()
+    quiet_pdf_libraries()
     site = types.SimpleNamespace(folder=Path(folder), tz=ZoneInfo(tz_name))
     env = _environment(site.folder, site.tz)
     context = _context(site, data, lang, env)
     context["pages_stamped"] = True
-    context["css"] = env.get_template("report.css").render(context)
-    html = env.get_template("log-pages.html").render(
-        context, log_chunks=chunks(segment, CHUNK_ROWS), signatures_here=last
+    context["css"] = render_template(env, "report.css", context)
+    html = render_template(
+        env, "log-pages.html", context, log_chunks=chunks(segment, CHUNK_ROWS), signatures_here=last
     )
-    base_url = str(template_dirs(site.folder)[-1]) + "/"
-    return HTML(string=html, base_url=base_url).write_pdf()
+    return write_pdf(site.folder, html)
 
 
 def _workers(segments: int) -> int:
@@ -303,16 +408,14 @@ def _join(site, context: dict[str, Any], env, main: bytes, parts: list[bytes]) -
     from pyhanko.pdf_utils.metadata.model import VENDOR
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
-    from weasyprint import HTML
 
     writer = PdfWriter(clone_from=io.BytesIO(main))
     for part in parts:
         writer.append(PdfReader(io.BytesIO(part)))
     total = len(writer.pages)
-    css = env.get_template("report.css").render(context, page_numbers_only=True)
-    numbers_html = env.get_template("page-numbers.html").render(context, css=css, count=total)
-    base_url = str(template_dirs(site.folder)[-1]) + "/"
-    numbers = PdfReader(io.BytesIO(HTML(string=numbers_html, base_url=base_url).write_pdf()))
+    css = render_template(env, "report.css", context, page_numbers_only=True)
+    numbers_html = render_template(env, "page-numbers.html", context, css=css, count=total)
+    numbers = PdfReader(io.BytesIO(write_pdf(site.folder, numbers_html)))
     for index, (page, number_page) in enumerate(zip(writer.pages, numbers.pages, strict=True)):
         name = f"/PpePageNo{index + 1}"  # pages may share one /Resources dictionary
         form = DecodedStreamObject()

@@ -12,43 +12,26 @@ modification dates agree after every signature (checked by ``metadata_consistent
 from __future__ import annotations
 
 import io
-import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError, KeysError, VerificationFailed
 from ppe_tech.reports.i18n import labels
+from ppe_tech.reports.pdf import quiet_pdf_libraries, signature_fields
+from ppe_tech.signers import Ask, RoleKey, open_signer, role_key
+from ppe_tech.site import STAFF_ROLES
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
 
-ROLES = ("technician", "head", "commission")
-# (x1, y1, x2, y2) in PDF points on an A4 page, inside the 34 mm bottom margin
+ROLES = STAFF_ROLES
+# (x1, y1, x2, y2) in PDF points on an A4 page, inside the 34 mm bottom margin, left to right
 STAMP_BOXES = {
-    "technician": (57, 30, 219, 92),
-    "head": (223, 30, 385, 92),
-    "commission": (389, 30, 551, 92),
+    "technician": (40, 30, 166, 92),
+    "head": (170, 30, 296, 92),
+    "commission": (300, 30, 426, 92),
+    "organisation_head": (430, 30, 556, 92),
 }
-
-
-def _quiet() -> None:
-    for name in ("fontTools", "fontTools.subset", "pyhanko"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def to_asn1(private_key: Any, cert: Any, chain: list[Any]):
-    from asn1crypto import keys as akeys
-    from asn1crypto import x509 as ax509
-    from cryptography.hazmat.primitives import serialization
-
-    der = private_key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    acert = ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    achain = [ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain]
-    return akeys.PrivateKeyInfo.load(der), acert, achain
 
 
 def url_timestamper(url: str, timeout: float = 10.0):
@@ -79,12 +62,10 @@ def url_timestamper(url: str, timeout: float = 10.0):
     return UrllibTimeStamper()
 
 
-def existing_fields(pdf: bytes) -> list[str]:
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.fields import enumerate_sig_fields
-
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    return [name for name, _, _ in enumerate_sig_fields(reader, filled_status=None)]
+def stamp_time(site: Site, moment: datetime | None = None) -> str:
+    """The signing time as the stamp prints it: local time of the point, its zone named."""
+    local = (moment or datetime.now(UTC)).astimezone(site.tz)
+    return f"{local:%d.%m.%Y %H:%M:%S} {local.tzname()} ({site.config.point.timezone})"
 
 
 def sign_pdf(
@@ -94,54 +75,68 @@ def sign_pdf(
     *,
     lang: str | None = None,
     passphrase: bytes | None = None,
+    ask: Ask = None,
+    strict_key_file: bool = False,
 ) -> bytes:
-    """Append a signature of ``role`` to ``pdf`` (bytes) and return the signed bytes."""
-    _quiet()
+    """Append ``role``'s signature to ``pdf`` (bytes), made with that person's own key.
+
+    ``passphrase`` opens the key (None: the person's environment variable, else ``ask``);
+    ``strict_key_file`` refuses a key file other users can read (countersignatures).
+    """
+    quiet_pdf_libraries()
+    if role not in ROLES:
+        raise ConfigError(f"unknown signer role {role!r} (use one of: {', '.join(ROLES)})")
+    found = role_key(site, role)
+    readable = [p for p in found.problems if "read by other users" in p]
+    if strict_key_file and readable:
+        raise KeysError(f"refusing to sign as {role}: {readable[0]}")
+    try:
+        writer_pages = _page_count(pdf)
+        taken = signature_fields(pdf, filled=True)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise VerificationFailed(f"not a PDF that can be signed: {exc}") from None
+    if role in taken:
+        raise VerificationFailed(f"this document is already signed as {role}")
+    with open_signer(site, found, secret_value=passphrase, ask=ask) as signer:
+        return _signed(site, pdf, found, signer, lang=lang, last_page=writer_pages - 1)
+
+
+def _page_count(pdf: bytes) -> int:
+    from pyhanko.pdf_utils.misc import PdfError
+
+    from ppe_tech.reports.pdf import reader
+
+    try:
+        return int(reader(pdf).root["/Pages"]["/Count"])
+    except PdfError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _signed(
+    site: Site, pdf: bytes, found: RoleKey, signer: Any, *, lang: str | None, last_page: int
+) -> bytes:
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.text import TextBoxStyle
-    from pyhanko.sign import fields, signers
+    from pyhanko.sign import fields
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
     from pyhanko.stamp import TextStampStyle
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    from ppe_tech.keys import load_signing_key
     from ppe_tech.reports.render import stamp_font
 
-    if role not in ROLES:
-        raise ConfigError(f"unknown signer role {role!r} (use one of: {', '.join(ROLES)})")
-    lang = lang or site.config.point.language
-    t = labels(lang)
-    key, cert, chain = load_signing_key(site, passphrase)
-    akey, acert, achain = to_asn1(key, cert, chain)
-    try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        page_count = int(writer.root["/Pages"]["/Count"])
-        taken = existing_fields(pdf)
-    except (PdfError, KeyError, ValueError, TypeError) as exc:
-        raise VerificationFailed(f"not a PDF that can be signed: {exc}") from None
-    if role in taken:
-        raise VerificationFailed(f"this document is already signed as {role}")
-    person = site.config.staff.get(role)
-    person_text = f"{person.name}, {person.position}" if person else role
-    signer = signers.SimpleSigner(
-        signing_cert=acert,
-        signing_key=akey,
-        # the issuers only: pyHanko adds the signing certificate itself, and a self-signed root
-        # must already be the verifier's trust anchor
-        cert_registry=SimpleCertificateStore.from_certs(
-            [c for c in achain if c.subject != c.issuer and c.dump() != acert.dump()]
-        ),
-    )
+    role = found.role
+    t = labels(lang or site.config.point.language)
+    member = site.config.staff[role]
+    title = t[f"role_{role}"]
     meta = PdfSignatureMetadata(
         field_name=role,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
-        reason=f"{t[f'role_{role}']}: {person_text}",
+        reason=f"{title}: {member.name}, {member.position}",
         location=f"{site.config.point.code} {site.config.point.name}",
-        name=person.name if person else None,
+        name=member.name,
         use_pades_lta=False,
     )
     timestamper = None
@@ -149,32 +144,29 @@ def sign_pdf(
         timestamper = url_timestamper(site.config.signing.timestamp_url)
     style = TextStampStyle(
         stamp_text=t.stamp,
-        timestamp_format="%d.%m.%Y %H:%M:%S UTC",
         text_box_style=TextBoxStyle(
             font=GlyphAccumulatorFactory(str(stamp_font(site.folder)), font_size=6)
         ),
         border_width=1,
     )
-    signer_cn = cert.subject.rfc4514_string()
-    for attr in cert.subject:
-        if attr.oid.dotted_string == "2.5.4.3":
-            signer_cn = str(attr.value)
     pdf_signer = PdfSigner(
         meta,
         signer,
         timestamper=timestamper,
         stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(role, on_page=page_count - 1, box=STAMP_BOXES[role]),
+        new_field_spec=fields.SigFieldSpec(role, on_page=last_page, box=STAMP_BOXES[role]),
     )
     out = io.BytesIO()
     try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         pdf_signer.sign_pdf(
             writer,
             output=out,
             appearance_text_params={
-                "signer": signer_cn,
-                "role": f"{t[f'role_{role}']}: {person.name if person else role}",
-                "serial": format(cert.serial_number, "x")[:16],
+                "signer": found.common_name,
+                "role": f"{title}: {member.name}",
+                "serial": format(found.cert.serial_number, "x")[:16],
+                "when": stamp_time(site),
             },
         )
     except PdfError as exc:
@@ -182,55 +174,3 @@ def sign_pdf(
     except (OSError, TimestampRequestError) as exc:  # the timestamp server
         raise KeysError(f"timestamp server {site.config.signing.timestamp_url}: {exc}") from None
     return out.getvalue()
-
-
-def _pdf_date(text: str) -> datetime:
-    """``D:20261124224830Z`` or ``D:20261124224828+03'00'`` -> aware datetime."""
-    import re
-
-    m = re.fullmatch(r"D:(\d{14})(?:(Z)|([+-])(\d{2})'?(\d{2})'?)?", text.strip())
-    if not m:
-        raise ValueError(f"not a PDF date: {text!r}")
-    moment = datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
-    if m.group(3):
-        sign = 1 if m.group(3) == "+" else -1
-        from datetime import timedelta, timezone
-
-        offset = timedelta(hours=int(m.group(4)), minutes=int(m.group(5)))
-        return moment.replace(tzinfo=timezone(sign * offset))
-    return moment.replace(tzinfo=UTC)
-
-
-def metadata_consistent(pdf: bytes) -> tuple[bool, str]:
-    """The info dictionary and the XMP packet agree on modification date, producer, creator tool."""
-    import re
-
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    info_ref = reader.trailer_view.get("/Info")
-    meta_ref = reader.root.get("/Metadata")
-    if info_ref is None or meta_ref is None:
-        return False, "the info dictionary or the XMP packet is missing"
-    info = info_ref.get_object()
-    xmp = meta_ref.get_object().data.decode("utf-8", "replace")
-
-    def xmp_value(name: str) -> str | None:
-        m = re.search(rf'{name}="([^"]*)"|<{name}>([^<]*)</{name}>', xmp)
-        return (m.group(1) or m.group(2)) if m else None
-
-    problems = []
-    mod, xmp_mod = info.get("/ModDate"), xmp_value("xmp:ModifyDate")
-    if mod is None or xmp_mod is None:
-        problems.append("modification date missing")
-    else:
-        a = _pdf_date(str(mod))
-        b = datetime.fromisoformat(xmp_mod.replace("Z", "+00:00"))
-        if abs((a - b).total_seconds()) >= 1:
-            problems.append(f"modification dates {a.isoformat()} / {b.isoformat()}")
-    for key, name in (("/Producer", "pdf:Producer"), ("/Creator", "xmp:CreatorTool")):
-        if str(info.get(key, "")) != (xmp_value(name) or ""):
-            problems.append(f"{key[1:]} {str(info.get(key, ''))!r} / {xmp_value(name)!r}")
-    if problems:
-        return False, "; ".join(problems)
-    return True, f"modified {xmp_mod}, producer {info.get('/Producer')}"

@@ -10,62 +10,103 @@ Checks, each one line:
 - ``data``: the embedded ``results.json`` is registered in this site's store with the same hash;
 - ``checkpoint``: the PAK checkpoint in the report is validly signed and consistent with
   the log as it is now;
-- ``metadata``: the document info and XMP modification dates agree (PDF/A).
+- ``metadata``: the document info and XMP modification dates agree (PDF/A);
+- ``signers``: each role's signature was made with the key of the person the report names
+  for that role (a "head" signature made with the technician's key fails).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import sqlite3
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ppe_tech.reports.render import ATTACHMENT_NAME
+from ppe_tech.keys import to_asn1_cert, trust_roots
+from ppe_tech.reports.pdf import (
+    ATTACHMENT_NAME,
+    embedded_data,
+    json_object,
+    metadata_consistent,
+    quiet_pdf_libraries,
+    read_pdf,
+    reader,
+)
+from ppe_tech.signers import certificate_person, same_person
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
 
 
-def _reader(pdf: bytes):
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    return PdfFileReader(io.BytesIO(pdf), strict=False)
-
-
-def embedded_data(pdf: bytes) -> bytes | None:
-    """The bytes of the embedded ``results.json`` (None when there is none)."""
-    try:
-        root = _reader(pdf).root
-        names = root["/Names"]["/EmbeddedFiles"]["/Names"]
-    except Exception:
-        return None
-    for i in range(0, len(names) - 1, 2):
-        if str(names[i]) == ATTACHMENT_NAME:
-            spec = names[i + 1].get_object()
-            return spec["/EF"]["/F"].get_object().data
-    return None
+@dataclass
+class Check:
+    name: str
+    ok: bool | None  # None: could not apply (no PAK job); does not fail the verdict
+    message: str
 
 
-def _check(name: str, ok: bool | None, message: str) -> dict[str, Any]:
-    return {"name": name, "ok": ok, "message": message}
+@dataclass
+class SignatureInfo:
+    """One signature: the role (its field), the person it should be, the certificate's."""
+
+    field: str
+    person: str | None = None  # whom the report names for this role
+    signer: str = "?"  # the certificate's common name
+    certificate: dict[str, Any] = dc_field(default_factory=dict)  # subject, issuer, serial, sha256
+    signing_time: str | None = None
+    timestamp: str | None = None
+    intact: bool = False
+    valid: bool = False
+    trusted: bool = False
+    own_key: bool | None = None  # the certificate names ``person``
+    coverage: str | None = None
+    modification_level: str | None = None
+    summary: str = ""
+    error: str | None = None
 
 
-def _signature_checks(site: Site, pdf: bytes) -> tuple[list[dict], list[dict]]:
+@dataclass
+class ReportVerification:
+    file: str
+    ok: bool
+    verdict: str
+    number: str | None
+    kind: str | None
+    sha256: str
+    signatures: list[SignatureInfo]
+    checks: list[Check]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check(name: str, ok: bool | None, message: str) -> Check:
+    return Check(name, ok, message)
+
+
+def _certificate(cert: Any) -> dict[str, Any]:
+    if cert is None:
+        return {}
+    return {
+        "subject": cert.subject.human_friendly,
+        "issuer": cert.issuer.human_friendly,
+        "serial": format(cert.serial_number, "x"),
+        "sha256": cert.sha256.hex(),
+    }
+
+
+def _signature_checks(site: Site, pdf: bytes) -> tuple[list[SignatureInfo], list[Check]]:
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
-    from ppe_tech.keys import trust_roots
-    from ppe_tech.reports.sign import _quiet
-
-    _quiet()
+    quiet_pdf_libraries()
     roots = [to_asn1_cert(c) for c in trust_roots(site)]
-    reader = _reader(pdf)
-    sigs = reader.embedded_signatures
+    sigs = reader(pdf).embedded_signatures
     if not sigs:
         return [], [_check("signatures", False, "the file carries no signature")]
     vc = ValidationContext(trust_roots=roots, allow_fetching=False)
@@ -80,29 +121,27 @@ def _signature_checks(site: Site, pdf: bytes) -> tuple[list[dict], list[dict]]:
         try:
             status = validate_pdf_signature(sig, vc)
         except (SignatureValidationError, ValueError, KeyError) as exc:
-            results.append({"field": name, "intact": False, "valid": False, "trusted": False,
-                            "error": str(exc)})  # fmt: skip
+            results.append(SignatureInfo(field=name, error=str(exc)))
             problems.append(f"signature {name}: cannot be validated ({exc})")
             continue
-        signer = status.signing_cert.subject.human_friendly if status.signing_cert else "?"
         level = status.modification_level
         last = index == len(sigs) - 1
-        info = {
-            "field": name,
-            "signer": signer,
-            "signing_time": status.signer_reported_dt.isoformat()
-            if status.signer_reported_dt
-            else None,
-            "timestamp": status.timestamp_validity.timestamp.isoformat()
+        info = SignatureInfo(
+            field=name,
+            signer=certificate_person(status.signing_cert) if status.signing_cert else "?",
+            certificate=_certificate(status.signing_cert),
+            signing_time=_iso(status.signer_reported_dt),
+            timestamp=_iso(status.timestamp_validity.timestamp)
             if status.timestamp_validity
             else None,
-            "intact": status.intact,
-            "valid": status.valid,
-            "trusted": status.trusted,
-            "coverage": status.coverage.name if status.coverage else None,
-            "modification_level": level.name if level is not None else None,
-            "summary": status.summary(),
-        }
+            intact=status.intact,
+            valid=status.valid,
+            trusted=status.trusted,
+            coverage=status.coverage.name if status.coverage else None,
+            modification_level=level.name if level is not None else None,
+            summary=status.summary(),
+        )
+        signer = info.signer
         results.append(info)
         if not (status.intact and status.valid):
             problems.append(f"signature {name} is broken: the signed bytes were changed")
@@ -116,7 +155,7 @@ def _signature_checks(site: Site, pdf: bytes) -> tuple[list[dict], list[dict]]:
             problems.append(f"the document was changed after the last signature ({name})")
     sig_problems = [p for p in problems if "modified" not in p and "changed after" not in p]
     change_problems = [p for p in problems if p not in sig_problems]
-    fields = ", ".join(r["field"] for r in results)
+    fields = ", ".join(r.field for r in results)
     checks = [
         _check(
             "signatures",
@@ -136,93 +175,108 @@ def _signature_checks(site: Site, pdf: bytes) -> tuple[list[dict], list[dict]]:
     return results, checks
 
 
-def to_asn1_cert(cert: Any):
-    from asn1crypto import x509 as ax509
-    from cryptography.hazmat.primitives import serialization
-
-    return ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None
 
 
-def verify_report(site: Site, conn: sqlite3.Connection, path: Path) -> dict[str, Any]:
-    """Every check on the file at ``path``; ``ok`` is True only when all passed."""
-    from ppe_tech.reports.core import _read_pdf
-    from ppe_tech.reports.sign import metadata_consistent
+def _signer_check(site: Site, data: dict[str, Any] | None, sigs: list[SignatureInfo]) -> Check:
+    """Each role's signature made with the key of the person the report names for the role."""
+    staff = (data or {}).get("staff") or {}
+    wrong = []
+    for sig in sigs:
+        named = staff.get(sig.field) or {}
+        person = named.get("name") if isinstance(named, dict) else None
+        if person is None and sig.field in site.config.staff:
+            person = site.config.staff[sig.field].name
+        sig.person = person
+        if person is None or sig.signer == "?":
+            continue
+        sig.own_key = same_person(sig.signer, person)
+        if not sig.own_key:
+            wrong.append(
+                f"the {sig.field} signature ({person}) was made with the key of {sig.signer}"
+            )
+    if wrong:
+        return _check("signers", False, "; ".join(wrong))
+    return _check("signers", True, "each role signed with its own person's key")
 
-    path = Path(path)
-    pdf = _read_pdf(path)
-    try:
-        signatures, checks = _signature_checks(site, pdf)
-    except Exception as exc:  # a damaged file pyHanko cannot parse at all
-        from pyhanko.pdf_utils.misc import PdfError
 
-        if not isinstance(exc, PdfError | ValueError | KeyError | TypeError):
-            raise
-        signatures, checks = [], [_check("signatures", False, f"damaged PDF: {exc}")]
-
-    raw = None
-    try:
-        raw = embedded_data(pdf)
-    except Exception:
-        raw = None
-    data = None
+def _data_check(conn: sqlite3.Connection, raw: bytes | None) -> tuple[dict[str, Any] | None, Check]:
+    """(the embedded data, the check that it is a report registered in this site's store)."""
     if raw is None:
-        checks.append(_check("data", False, f"no embedded {ATTACHMENT_NAME}"))
-    else:
-        data = json.loads(raw)
-        row = conn.execute(
-            "SELECT data_sha256, path FROM reports WHERE number = ?", (data.get("number"),)
-        ).fetchone()
-        digest = hashlib.sha256(raw).hexdigest()
-        if row is None:
-            checks.append(
-                _check("data", False, f"report {data.get('number')} is not registered in this site")
-            )
-        elif row["data_sha256"] != digest:
-            checks.append(
-                _check(
-                    "data", False, f"embedded data differ from the store's report {data['number']}"
-                )
-            )
-        else:
-            checks.append(
-                _check("data", True, f"embedded data match the store (report {data['number']})")
-            )
+        return None, _check("data", False, f"no embedded {ATTACHMENT_NAME}")
+    data = json_object(raw)
+    if data is None:
+        return None, _check("data", False, f"the embedded {ATTACHMENT_NAME} is not a JSON object")
+    number = data.get("number")
+    row = conn.execute(
+        "SELECT data_sha256, path FROM reports WHERE number = ?", (str(number),)
+    ).fetchone()
+    if row is None:
+        return data, _check("data", False, f"report {number} is not registered in this site")
+    if row["data_sha256"] != hashlib.sha256(raw).hexdigest():
+        return data, _check("data", False, f"embedded data differ from the store's report {number}")
+    return data, _check("data", True, f"embedded data match the store (report {number})")
 
-    from ppe_tech.pak.checkpoint import verify_checkpoint
+
+def _checkpoint_check(site: Site, conn: sqlite3.Connection, data: dict[str, Any] | None) -> Check:
+    """A report whose log could not be checkpointed fails: the log was broken when it was made."""
+    from ppe_tech.pak.chain import verify_checkpoint
 
     cp = (data or {}).get("checkpoint")
-    if not cp or not cp.get("text"):
-        reason = (cp or {}).get("refused") or "the report carries no checkpoint"
-        checks.append(_check("checkpoint", None, f"not checked: {reason}"))
-    else:
-        result = verify_checkpoint(site, conn, cp["text"])
-        checks.append(_check("checkpoint", bool(result.ok), f"log checkpoint: {result.message}"))
+    if isinstance(cp, dict) and cp.get("refused"):
+        return _check("checkpoint", False, f"the log could not be checkpointed: {cp['refused']}")
+    if not isinstance(cp, dict) or not cp.get("text"):
+        return _check("checkpoint", None, "not checked: the report carries no checkpoint")
+    result = verify_checkpoint(site, conn, cp["text"])
+    return _check("checkpoint", bool(result.ok), f"log checkpoint: {result.message}")
 
+
+def _metadata_check(pdf: bytes) -> Check:
     try:
         same, detail = metadata_consistent(pdf)
-        checks.append(
-            _check("metadata", same, f"info/XMP dates {'agree' if same else 'differ'}: {detail}")
-        )
     except Exception as exc:  # noqa: BLE001 - a damaged file: the signature check already says so
-        checks.append(_check("metadata", False, f"metadata unreadable: {exc}"))
+        return _check("metadata", False, f"metadata unreadable: {exc}")
+    return _check("metadata", same, f"info/XMP dates {'agree' if same else 'differ'}: {detail}")
 
-    failed = [c for c in checks if c["ok"] is False]
-    ok = not failed
-    if ok:
-        roles = ", ".join(s["field"] for s in signatures)
+
+def _safe_signature_checks(site: Site, pdf: bytes) -> tuple[list[SignatureInfo], list[Check]]:
+    from pyhanko.pdf_utils.misc import PdfError
+
+    try:
+        return _signature_checks(site, pdf)
+    except (PdfError, ValueError, KeyError, TypeError) as exc:  # pyHanko cannot parse it at all
+        return [], [_check("signatures", False, f"damaged PDF: {exc}")]
+
+
+def verify_report(site: Site, conn: sqlite3.Connection, path: Path) -> ReportVerification:
+    """Every check on the file at ``path``; ``ok`` is True only when all passed."""
+    path = Path(path)
+    pdf = read_pdf(path)
+    signatures, checks = _safe_signature_checks(site, pdf)
+    data, data_check = _data_check(conn, embedded_data(pdf))
+    checks += [
+        data_check,
+        _checkpoint_check(site, conn, data),
+        _metadata_check(pdf),
+        _signer_check(site, data, signatures),
+    ]
+    failed = [c for c in checks if c.ok is False]
+    if not failed:
+        roles = ", ".join(s.field for s in signatures)
         verdict = (
             f"OK: {path.name}: {len(signatures)} signature(s) ({roles}) valid and trusted; "
-            + "; ".join(c["message"] for c in checks if c["name"] in ("data", "checkpoint"))
+            + "; ".join(c.message for c in checks if c.name in ("data", "checkpoint"))
         )
     else:
-        verdict = f"FAILED: {path.name}: " + "; ".join(c["message"] for c in failed)
-    return {
-        "file": str(path),
-        "ok": ok,
-        "verdict": verdict,
-        "number": (data or {}).get("number"),
-        "kind": (data or {}).get("kind"),
-        "signatures": signatures,
-        "checks": checks,
-        "sha256": hashlib.sha256(pdf).hexdigest(),
-    }
+        verdict = f"FAILED: {path.name}: " + "; ".join(c.message for c in failed)
+    return ReportVerification(
+        file=str(path),
+        ok=not failed,
+        verdict=verdict,
+        number=(data or {}).get("number"),
+        kind=(data or {}).get("kind"),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        signatures=signatures,
+        checks=checks,
+    )

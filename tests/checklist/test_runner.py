@@ -174,8 +174,8 @@ def test_cli_run_json_junit_and_store(cli, site_dir, tmp_path):
     assert suite.get("tests") == "3" and suite.get("failures") == "1"
 
     listed = cli("check", "list", "--json")
-    assert [r["id"] for r in json.loads(listed.stdout)["runs"]] == [run["id"]]
-    shown = cli("check", "show", str(run["id"]), "--lang", "ru")
+    assert [r["run_id"] for r in json.loads(listed.stdout)["runs"]] == [run["run_id"]]
+    shown = cli("check", "show", str(run["run_id"]), "--lang", "ru")
     assert shown.exit_code == 0 and "Пломбы" in shown.stdout and "late by" in shown.stdout
 
 

@@ -43,5 +43,5 @@ def test_wheel_contents(tmp_path):
     for module in REPO.joinpath("ppe_tech").rglob("*.py"):
         assert module.relative_to(REPO).as_posix() in names
     for data in ("checklists/pre-exam.yaml", "templates/report.css", "templates/fonts/DejaVuSans.ttf",
-                 "demo_data/walkway.mp4", "site_starter.yaml"):  # fmt: skip
+                 "demo_data/walkway.mp4", "site_starter.yaml", "locale/ru/LC_MESSAGES/ppe_tech.mo"):  # fmt: skip
         assert f"ppe_tech/{data}" in names, data

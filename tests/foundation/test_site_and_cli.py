@@ -81,7 +81,7 @@ def test_help_imports_neither_opencv_nor_weasyprint():
         "import sys\n"
         "from ppe_tech.cli import cli\n"
         "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('cv2', 'weasyprint', 'pyhanko', 'numpy', 'watchdog') if m in sys.modules]\n"
+        "heavy = [m for m in ('cv2', 'weasyprint', 'pyhanko', 'numpy', 'watchdog', 'starlette', 'uvicorn') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
     out = subprocess.run(

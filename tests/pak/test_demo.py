@@ -40,11 +40,9 @@ def test_demo_step(tmp_path, key_files, monkeypatch, cli):
     [checkpoint_file] = (folder / "pak").glob("checkpoint-*.txt")
     assert verify_log(site, conn, checkpoints=[("f", checkpoint_file.read_text())]).ok
     findings = audit(site, conn)
-    high = [f for f in findings if f["severity"] == "high"]
-    assert [(f["code"], f["action"]) for f in high] == [
-        ("camera-action-during-exam", "card_removal")
-    ]
-    assert not [f for f in findings if f["severity"] == "medium"], findings
+    high = [f for f in findings if f.severity == "high"]
+    assert [(f.code, f.action) for f in high] == [("camera-action-during-exam", "card_removal")]
+    assert not [f for f in findings if f.severity == "medium"], findings
     result = cli("pak", "audit")
     assert result.exit_code == 1 and "memory card removal" in result.stdout
     assert cli("pak", "verify", "--checkpoint", str(checkpoint_file)).exit_code == 0

@@ -67,7 +67,7 @@ KILLED_WRITER = """
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from ppe_tech.pak.journal import _entry, append_entries, record_action
+from ppe_tech.pak.journal import make_entry, append_entries, record_action
 from ppe_tech.site import load_site
 from ppe_tech.store import connect
 site = load_site(Path(sys.argv[1]))
@@ -80,7 +80,7 @@ while True:
     if batch == 1:
         record_action(site, conn, action="export", rooms="Staff room", start=start, note=f"{i}")
     else:
-        base = _entry(site, kind="action", action="export", rooms="Staff room", start=start,
+        base = make_entry(site, kind="action", action="export", rooms="Staff room", start=start,
                       end=None, performed_by="technician", responsible="head", note="")
         append_entries(conn, [dict(base, note=f"{i} {k}") for k in range(batch)])
 """
@@ -146,7 +146,7 @@ def test_sigkill_during_batch_appends_leaves_whole_batches(site):
 
 def test_checkpoints_while_another_process_appends(site, conn):
     """A checkpoint taken during appends covers a consistent prefix and verifies afterwards."""
-    from ppe_tech.pak.checkpoint import create_checkpoint, verify_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint, verify_checkpoint
 
     proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(site.folder), "1"])
     try:

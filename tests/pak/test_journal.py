@@ -175,7 +175,7 @@ def test_several_open_starts_need_a_number(site, conn, cli):
     ],
 )
 def test_store_refuses_changes(site, conn, sql):
-    from ppe_tech.pak.checkpoint import create_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
 
     fill(site, conn, 3)
     create_checkpoint(site, conn)
@@ -211,7 +211,7 @@ def test_second_end_refused_by_the_store(site, conn):
 def test_sqlite_and_python_canonical_bytes_agree(site, conn, text):
     """The stored body is canonical_bytes; the columns SQLite derives from it give it back
     (json_object over them, as the pak-0002 migration uses to carry old entries over)."""
-    entry = journal._entry(
+    entry = journal.make_entry(
         site, kind="action", action="other", rooms="Aud 1", start=datetime(2026, 5, 28, 9, 0),
         end=None, performed_by=f"{text or 'x'}, pos", responsible="head", note=f"n {text}",
     )  # fmt: skip
@@ -241,7 +241,7 @@ def test_store_of_the_first_schema_is_carried_over(site, tmp_path):
     db.execute("INSERT INTO _migrations VALUES (?, 'then')", (name,))
     previous = journal.genesis_hash(db.execute("SELECT log_id FROM pak_meta").fetchone()[0])
     for seq, text in enumerate(["Аудитория 1", 'quote " \\ tab\t', "Staff room"], start=1):
-        entry = journal._entry(site, kind="action", action="export", rooms=text,
+        entry = journal.make_entry(site, kind="action", action="export", rooms=text,
                                start=datetime(2026, 5, 28, 9, seq), end=None,
                                performed_by="technician", responsible="head", note="")  # fmt: skip
         entry["seq"] = seq

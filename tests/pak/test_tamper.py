@@ -9,8 +9,7 @@ import sqlite3
 import pytest
 from helpers import edit, fill, raw, recompute_chain
 
-from ppe_tech.pak.chain import verify_log
-from ppe_tech.pak.checkpoint import create_checkpoint, verify_checkpoint
+from ppe_tech.pak.chain import create_checkpoint, verify_checkpoint, verify_log
 
 
 @pytest.fixture(autouse=True, params=["one chunk", "chunks of 3"])
@@ -206,10 +205,10 @@ def test_checkpoint_with_a_bad_signature(log, cli, tmp_path, how):
     else:
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        from ppe_tech.pak.checkpoint import DASH, _sign, key_id
+        from ppe_tech.pak.checkpoint import DASH, key_id, sign
 
         other = ec.generate_private_key(ec.SECP256R1())
-        blob = base64_sig = key_id(other.public_key()) + _sign(other, (body + "\n").encode())
+        blob = base64_sig = key_id(other.public_key()) + sign(other, (body + "\n").encode())
         import base64
 
         base64_sig = base64.b64encode(blob).decode()

@@ -161,11 +161,11 @@ def test_status_json(rec_site, cli):
     assert rows["entrance"]["unreadable"] == 1
     assert not rows["entrance"]["live"] and rows["entrance"]["age_seconds"] > 86400
     assert data["free_bytes"] > 0
-    assert "corridor-1: 1 gap(s) in the exam window, 30 s in all" in data["problems"]
+    assert "corridor-1: 1 gap in the exam window, 30 s in all" in data["problems"]
     assert not any(p.startswith("aud-0001") for p in data["problems"])
     human = cli("recordings", "status", "--exam", "2026-05-28-math")
     assert human.exit_code == 1 and "entrance" in human.stdout and "aud-0001" in human.stdout
-    assert "problem: corridor-1: 1 gap(s)" in human.stdout
+    assert "problem: corridor-1: 1 gap in" in human.stdout
 
 
 def test_status_exit_codes(site_dir, day_root, cli):

@@ -208,6 +208,20 @@ def test_watch_bad_options(cli):
     assert result.exit_code == 2 and "--min-free" in result.stderr
 
 
+def _wait_for_first_scan(site: Path, timeout: float = 30.0) -> None:
+    """Until the watch has indexed the root once (its first scan stores the segments)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with connect(site / "ppe.db") as conn:
+                if conn.execute("SELECT COUNT(*) FROM recordings_segments").fetchone()[0]:
+                    return
+        except Exception:  # noqa: BLE001 - the watch has not made its store yet
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the watch did not scan the root within 30 s")
+
+
 def test_lost_mount_leaving_an_empty_folder_is_noticed(live):
     site, root, recorder = live
     done = subprocess.run(
@@ -219,7 +233,7 @@ def test_lost_mount_leaving_an_empty_folder_is_noticed(live):
     try:
         recorder.write("cam-a")
         watch = WatchProcess(site, "--stall", "60s")
-        time.sleep(1.5)
+        _wait_for_first_scan(site)  # on a busy machine the watch may take seconds to start
         subprocess.run(["umount", "-l", str(root)], check=True)  # the mount point folder stays
         assert root.is_dir()
         watch.wait_for("root_lost", timeout=8)

@@ -7,6 +7,7 @@ or their public API where one writes), so the reports read real rows.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import datetime
@@ -38,17 +39,22 @@ def russian_config(**overrides) -> dict:
     return config
 
 
-@pytest.fixture
-def rsite(site_dir: Path, monkeypatch: pytest.MonkeyPatch):
+def keyed_site(site_dir: Path, monkeypatch: pytest.MonkeyPatch, config: dict | None = None):
     """A Russian site with keys made by ``init_keys`` and the passphrase in the environment."""
     from ppe_tech.keys import init_keys
     from ppe_tech.site import load_site
 
-    write_site(site_dir, russian_config())
+    write_site(site_dir, config or russian_config())
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
     site = load_site(site_dir)
     init_keys(site, PASSPHRASE.encode())
     return site
+
+
+@pytest.fixture
+def rsite(site_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """A Russian site with keys made by ``init_keys`` and the passphrase in the environment."""
+    return keyed_site(site_dir, monkeypatch)
 
 
 @pytest.fixture
@@ -58,6 +64,19 @@ def conn(rsite):
     db = connect(rsite.db_path)
     yield db
     db.close()
+
+
+HEAD_PASSPHRASE = "head-pass-Петров"
+
+
+def give_own_key(site, monkeypatch, role: str = "head", passphrase: str = HEAD_PASSPHRASE):
+    """``role``'s own key issued by the site root, its passphrase in $PPE_KEY_PASSPHRASE_ROLE."""
+    from ppe_tech.signers import init_person, passphrase_env
+
+    monkeypatch.setenv(passphrase_env(site, role), passphrase)
+    return init_person(
+        site, role, passphrase=passphrase.encode(), root_passphrase=PASSPHRASE.encode()
+    )
 
 
 def add_checklist_run(conn, exam_id: str = EXAM, late_minutes: int = 0) -> None:
@@ -125,6 +144,7 @@ def add_log(site, conn, n: int = 6) -> None:
 @pytest.fixture
 def populated(rsite, conn):
     add_checklist_run(conn)
+    add_camera_run(rsite, conn, len(CAMERAS))  # every camera of the site verified for the exam
     add_archive(conn)
     add_log(rsite, conn)
     return rsite
@@ -139,19 +159,21 @@ def pdf_text(path: Path) -> str:
     else:
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                               check=True).stdout  # fmt: skip
+    # words hyphenated at a line end (WeasyPrint's hyphens: auto writes U+2010) read whole
+    text = re.sub("[\u2010\u00ad]\\s+", "", text)
     return " ".join(text.split())
 
 
-def make_ca_and_p12(folder: Path, p12_pass: bytes, *, cn: str = "Иванов И.И.") -> tuple[Path, Path]:
-    """A test CA (CA:TRUE) and a signing certificate it issued, as ca.pem and site.p12."""
+def make_ca(folder: Path) -> tuple[Path, tuple]:
+    """A test CA (CA:TRUE) as ca.pem, and (certificate, key) to issue with."""
     from datetime import UTC, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import NameOID
 
+    folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Regional CA")])
@@ -166,11 +188,29 @@ def make_ca_and_p12(folder: Path, p12_pass: bytes, *, cn: str = "Иванов И
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
+    ca_pem = folder / "ca.pem"
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca_pem, (ca, ca_key)
+
+
+def issue_p12(folder: Path, issuer: tuple, p12_pass: bytes, *, cn: str, name: str = "site") -> Path:
+    """A signing certificate for ``cn`` issued by ``issuer`` (make_ca), as NAME.p12 with the CA."""
+    from datetime import UTC, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    ca, ca_key = issuer
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     leaf = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-        .issuer_name(ca_name).public_key(key.public_key())
+        .issuer_name(ca.subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now).not_valid_after(now + timedelta(days=100))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -181,15 +221,19 @@ def make_ca_and_p12(folder: Path, p12_pass: bytes, *, cn: str = "Иванов И
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
-    ca_pem = folder / "ca.pem"
-    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    p12 = folder / "site.p12"
+    p12 = folder / f"{name}.p12"
     p12.write_bytes(
         pkcs12.serialize_key_and_certificates(
-            b"site", key, leaf, [ca], serialization.BestAvailableEncryption(p12_pass)
+            name.encode(), key, leaf, [ca], serialization.BestAvailableEncryption(p12_pass)
         )
     )
-    return ca_pem, p12
+    return p12
+
+
+def make_ca_and_p12(folder: Path, p12_pass: bytes, *, cn: str = "Иванов И.И.") -> tuple[Path, Path]:
+    """A test CA (CA:TRUE) and a signing certificate it issued, as ca.pem and site.p12."""
+    ca_pem, issuer = make_ca(folder)
+    return ca_pem, issue_p12(folder, issuer, p12_pass, cn=cn)
 
 
 def nss_db(folder: Path, ca_pem: Path) -> str:
@@ -214,6 +258,8 @@ def pdfsig(path: Path, nssdir: str) -> list[dict[str, str]]:
             sigs.append({})
         elif line.startswith("- Signature Field Name:"):
             sigs[-1]["field"] = line.split(":", 1)[1].strip()
+        elif line.startswith("- Signer Certificate Common Name:"):
+            sigs[-1]["common_name"] = line.split(":", 1)[1].strip()
         elif line.startswith("- Signature Validation:"):
             sigs[-1]["signature"] = line.split(":", 1)[1].strip()
         elif line.startswith("- Certificate Validation:"):

@@ -18,12 +18,12 @@ EXPECTED = {
     ("readiness", "en"): ["Technical readiness protocol", "Station clock", "FAIL", "on time",
                           "Head of the exam point", "Page 1 of", "Backup kit in place"],
     ("archive", "ru"): ["Акт архивирования видеозаписей", "corridor-1", "Коридор 1 этажа",
-                        "c0ffeec0ffee", "/media/archive/7701-2026-05-28-math",
-                        "Обнаруженные разрывы записи", "150 s", "Страница 1 из"],
+                        "c0ffeec0ffee", "7701-2026-05-28-math",  # the bag (no paths on a ru page)
+                        "Обнаруженные разрывы записи", "150 с", "Страница 1 из"],
     ("archive", "en"): ["Video recordings archive act", "Gaps found in the recordings",
-                        "Archive manifest hash", "Archive location"],
+                        "Archive manifest hash", "Archive (BagIt folder)"],
     ("access-log", "ru"): ["Выписка из журнала доступа", "Извлечение карты памяти",
-                           "Петров А.А., руководитель ППЭ", "Аудитория 0001, Штаб",
+                           "Петров А.А. руководитель ППЭ", "Аудитория 0001, Штаб",  # name, position cells
                            "Контрольная точка журнала", "Результаты проверки журнала"],
     ("access-log", "en"): ["Extract from the video access (PAK) log", "Memory card removal",
                            "Log checkpoint", "Log audit findings", "Performed by"],
@@ -65,10 +65,10 @@ def test_report_in_russian_and_english(populated, conn, kind, tmp_path):
 def test_absent_jobs_show_as_absent(rsite, conn):
     from ppe_tech.reports.core import make_report
 
-    row = make_report(rsite, conn, "archive", EXAM, lang="en")
+    row = make_report(rsite, conn, "archive", EXAM, lang="en", allow_incomplete=True)
     text = pdf_text(Path(row["file"]))
     assert "absent (job not installed or not run yet)" in text
-    row = make_report(rsite, conn, "readiness", EXAM, lang="ru")
+    row = make_report(rsite, conn, "readiness", EXAM, lang="ru", allow_incomplete=True)
     assert "нет данных" in pdf_text(Path(row["file"]))
 
 
@@ -126,7 +126,7 @@ def test_readiness_shows_camera_table_and_snapshot_grid(populated, conn):
     row = make_report(populated, conn, "readiness", EXAM, lang="ru")
     text = pdf_text(Path(row["file"]))
     for needle in ("Видеонаблюдение: проверка камер", "aud-0001-a", "Коридор 1 этажа",
-                   "picture too dark", "есть замечания", "исправна", "Снимки с камер"):  # fmt: skip
+                   "изображение слишком тёмное", "есть замечания", "исправна", "Снимки с камер"):  # fmt: skip
         assert needle in text, needle
     listing = subprocess.run(["pdfimages", "-list", row["file"]], capture_output=True, text=True)
     images = [line for line in listing.stdout.splitlines()[2:] if " image " in line]

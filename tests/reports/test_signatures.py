@@ -10,7 +10,16 @@ import pytest
 
 from ppe_tech.errors import ExitCode
 from tests.conftest import write_site
-from tests.reports.conftest import EXAM, PASSPHRASE, make_ca_and_p12, nss_db, pdfsig, russian_config
+from tests.reports.conftest import (
+    EXAM,
+    PASSPHRASE,
+    give_own_key,
+    issue_p12,
+    make_ca,
+    nss_db,
+    pdfsig,
+    russian_config,
+)
 
 
 @pytest.fixture
@@ -19,15 +28,24 @@ def ca_site(site_dir, tmp_path, monkeypatch):
     from ppe_tech.keys import import_p12
     from ppe_tech.site import load_site
     from ppe_tech.store import connect
-    from tests.reports.conftest import add_archive, add_checklist_run, add_log
+    from tests.reports.conftest import (
+        CAMERAS,
+        add_archive,
+        add_camera_run,
+        add_checklist_run,
+        add_log,
+    )
 
-    ca_pem, p12 = make_ca_and_p12(tmp_path, b"p12")
+    ca_pem, issuer = make_ca(tmp_path)
+    p12 = issue_p12(tmp_path, issuer, b"p12", cn="Иванов И.И.")
+    issue_p12(tmp_path, issuer, b"p12", cn="Сидорова С.С.", name="commission")
     write_site(site_dir, russian_config(signing={"trust": [str(ca_pem)]}))
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
     site = load_site(site_dir)
     import_p12(site, p12, b"p12")
     conn = connect(site.db_path)
     add_checklist_run(conn)
+    add_camera_run(site, conn, len(CAMERAS))
     add_archive(conn)
     add_log(site, conn)
     yield site, conn, ca_pem
@@ -60,7 +78,7 @@ def test_signed_report_is_valid_for_pyhanko_and_pdfsig(ca_site, tmp_path):
     (sig,) = pdfsig(path, nssdir)
     assert sig["signature"] == "Signature is Valid.", sig
     assert sig["certificate"] == "Certificate is Trusted.", sig
-    assert verify_report(site, conn, path)["ok"]
+    assert verify_report(site, conn, path).ok
 
     # one flipped byte inside the signed range: both verifiers fail
     data = bytearray(path.read_bytes())
@@ -69,8 +87,8 @@ def test_signed_report_is_valid_for_pyhanko_and_pdfsig(ca_site, tmp_path):
     flipped.write_bytes(bytes(data))
     assert pdfsig(flipped, nssdir)[0]["signature"] != "Signature is Valid."
     result = verify_report(site, conn, flipped)
-    assert not result["ok"]
-    assert result["verdict"].startswith("FAILED")
+    assert not result.ok
+    assert result.verdict.startswith("FAILED")
 
 
 def test_self_signed_site_certificate_is_trusted_by_pdfsig(rsite, conn, tmp_path):
@@ -116,13 +134,16 @@ def test_page_change_after_signing_is_reported(ca_site, tmp_path, cli):
     assert status.modification_level.name == "OTHER"
 
 
-def test_countersigned_report_verifies_with_both_signatures(populated, conn, tmp_path, cli):
+def test_countersigned_report_verifies_with_both_signatures(
+    populated, conn, tmp_path, cli, monkeypatch
+):
     from ppe_tech.keys import cert_path
     from ppe_tech.reports.core import make_report, show_report
 
     nssdir = nss_db(tmp_path / "nss", cert_path(populated))
     row = make_report(populated, conn, "readiness", EXAM, lang="en")
     first_bytes = Path(row["file"]).read_bytes()
+    give_own_key(populated, monkeypatch, "head")  # each person signs with their own key (issue 12)
     result = cli("report", "sign", row["file"], "--as", "head")
     assert result.exit_code == 0, result.stderr
     signed = Path(row["file"]).read_bytes()
@@ -142,7 +163,7 @@ def test_countersigned_report_verifies_with_both_signatures(populated, conn, tmp
     assert again.exit_code == ExitCode.FAILED and "already signed as head" in again.stderr
 
 
-def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path):
+def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path, monkeypatch):
     """With a key from an organisation's CA both signatures are trusted by pyHanko; pdfsig
     finds both cryptographically valid (its certificate verdict on the second one is not
     asserted: poppler 22.12 answers "Unknown issue" there, and for any signature with -no-ocsp,
@@ -151,7 +172,14 @@ def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path):
 
     site, conn, ca_pem = ca_site
     row = make_report(site, conn, "archive", EXAM)
-    assert cli("report", "sign", row["file"], "--as", "commission").exit_code == 0
+    commission_p12 = tmp_path / "commission.p12"  # issued by the same CA (ca_site)
+    monkeypatch.setenv("P12_PASS", "p12")
+    monkeypatch.setenv("PPE_KEY_PASSPHRASE_COMMISSION", "commission-pass")
+    import_commission = cli("keys", "import", "--person", "commission", str(commission_p12),
+                            "--p12-passphrase-env", "P12_PASS")  # fmt: skip
+    assert import_commission.exit_code == 0, import_commission.stderr
+    signed = cli("report", "sign", row["file"], "--as", "commission")
+    assert signed.exit_code == 0, signed.stderr
     statuses = _pyhanko_statuses(site, Path(row["file"]))
     assert [(s.intact, s.valid, s.trusted) for s in statuses] == [(True, True, True)] * 2
     assert cli("report", "verify", row["file"]).exit_code == 0

@@ -15,6 +15,11 @@ To add a type, write in one of the modules below (or a new one listed in
 A probe returns an Outcome, or raises ProbeFailed with a message; any other
 exception is recorded as an error of that item. The runner enforces the
 timeout; a probe that blocks on I/O should still pass ``ctx.timeout`` to it.
+
+A probe that exists on some platforms only (CUPS, /sys, the Windows registry) says so:
+``@probe("usb", UsbSpec, platforms=("linux",))``, or per spec by overriding
+``ProbeSpec.platforms``. Elsewhere the runner does not run it: the item is asked as a
+manual question instead ("not available on this platform"), never failed or passed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ from ppe_tech.yamlfile import StrictModel
 
 class ProbeSpec(StrictModel):
     type: str
+
+    def platforms(self) -> tuple[str, ...] | None:
+        """``sys.platform`` values this probe runs on (None: its type's, usually everywhere)."""
+        return None
 
 
 class ProbeFailed(Exception):
@@ -81,20 +90,27 @@ class ProbeType:
     name: str
     spec: type[ProbeSpec]
     run: Callable[[Any, ProbeContext], Outcome]
+    platforms: tuple[str, ...] | None = None  # sys.platform values; None: every platform
 
 
 PROBE_TYPES: dict[str, ProbeType] = {}
 
 
-def probe(name: str, spec: type[ProbeSpec]):
+def probe(name: str, spec: type[ProbeSpec], *, platforms: tuple[str, ...] | None = None):
     def register(func: Callable[[Any, ProbeContext], Outcome]):
-        PROBE_TYPES[name] = ProbeType(name, spec, func)
+        PROBE_TYPES[name] = ProbeType(name, spec, func, platforms)
         return func
 
     return register
 
 
-_PROBE_MODULES = ("system", "network", "recordings", "cameras")
+def runs_on(spec: ProbeSpec, platform: str) -> bool:
+    """Whether a probe of this spec can run on ``platform`` (a ``sys.platform`` value)."""
+    platforms = spec.platforms() or PROBE_TYPES[spec.type].platforms
+    return platforms is None or platform in platforms
+
+
+_PROBE_MODULES = ("system", "network", "registry", "recordings", "cameras")
 
 for _module in _PROBE_MODULES:
     importlib.import_module(f"{__name__}.{_module}")

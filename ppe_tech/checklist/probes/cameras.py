@@ -28,6 +28,7 @@ class CamerasSpec(ProbeSpec):
 
 @probe("cameras", CamerasSpec)
 def cameras(spec: CamerasSpec, ctx: ProbeContext) -> Outcome:
+    # imported when the probe runs: a station's light checklist never loads the cameras job
     from ppe_tech.cameras.verify import run_verification
     from ppe_tech.errors import PpeError
     from ppe_tech.store import connect

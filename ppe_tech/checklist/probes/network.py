@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 import time
 import urllib.error
@@ -10,10 +9,13 @@ import urllib.request
 from datetime import timedelta
 from typing import Literal
 
+import ntplib
+import psutil
 from pydantic import Field
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
 from ppe_tech.site import Duration
+from ppe_tech.userregex import Regex, user_regex
 
 
 class TcpSpec(ProbeSpec):
@@ -44,8 +46,6 @@ class PortSpec(ProbeSpec):
 
 @probe("port", PortSpec)
 def port(spec: PortSpec, ctx: ProbeContext) -> Outcome:
-    import psutil
-
     kind = "tcp" if spec.protocol == "tcp" else "udp"
     listening = [
         c
@@ -66,7 +66,7 @@ class HttpSpec(ProbeSpec):
     type: Literal["http"]
     url: str = Field(pattern=r"^https?://")
     status: int = 200
-    body: str | None = None  # regular expression the body must contain
+    body: Regex | None = None  # regular expression the body must contain
 
 
 @probe("http", HttpSpec)
@@ -82,7 +82,7 @@ def http(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
         return Outcome.failed(f"request failed: {reason}", "unreachable", f"HTTP {spec.status}")
     if status != spec.status:
         return Outcome.failed("unexpected status", f"HTTP {status}", f"HTTP {spec.status}")
-    if spec.body and not re.search(spec.body, body.decode("utf-8", "replace")):
+    if spec.body and not user_regex(spec.body).search(body.decode("utf-8", "replace")):
         return Outcome.failed(
             "body does not match", f"HTTP {status}, {len(body)} bytes", f"/{spec.body}/"
         )
@@ -103,7 +103,7 @@ def dns(spec: DnsSpec, ctx: ProbeContext) -> Outcome:
         return Outcome.failed(
             f"{spec.name} does not resolve: {exc.strerror}", "unresolved", "resolves"
         )
-    addresses = sorted({a[4][0] for a in answers})
+    addresses = sorted({str(a[4][0]) for a in answers})
     missing = [a for a in spec.expect if a not in addresses]
     if missing:
         return Outcome.failed(
@@ -121,8 +121,6 @@ class ClockSpec(ProbeSpec):
 
 @probe("clock", ClockSpec)
 def clock(spec: ClockSpec, ctx: ProbeContext) -> Outcome:
-    import ntplib
-
     try:
         answer = ntplib.NTPClient().request(
             spec.server, port=spec.port, version=3, timeout=ctx.timeout

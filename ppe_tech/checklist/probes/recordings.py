@@ -19,6 +19,7 @@ class RecordingLiveSpec(ProbeSpec):
 @probe("recording_live", RecordingLiveSpec)
 def recording_live(spec: RecordingLiveSpec, ctx: ProbeContext) -> Outcome:
     """Newest segment of each camera younger than ``max_age`` (end time, never later than mtime)."""
+    # imported when the probe runs: a station's light checklist never loads the recordings job
     from ppe_tech.errors import PpeError
     from ppe_tech.recordings.index import index_site, newest_activity
     from ppe_tech.store import connect

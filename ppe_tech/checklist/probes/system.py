@@ -3,37 +3,55 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import shlex
 import shutil
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-from pydantic import BeforeValidator, Field, field_validator
+import psutil
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.checklist.probes.registry import installed_version
+from ppe_tech.checklist.probes.versions import DEFAULT_PATTERN, check_constraint, version_outcome
+from ppe_tech.children import Finished, run_bounded
 from ppe_tech.fsutil import format_size, parse_size
 from ppe_tech.site import Duration
+from ppe_tech.userregex import Regex, user_regex
 
-Argv = Annotated[list[str], BeforeValidator(lambda v: shlex.split(v) if isinstance(v, str) else v)]
+
+def split_command(text: str, platform: str = sys.platform) -> list[str]:
+    r"""A command line as a shell would split it, never run through one.
+
+    On Windows, backslashes are path separators, not escapes: POSIX shlex would turn
+    ``C:\Station\station.exe`` into ``C:Stationstation.exe``, so quotes are only stripped.
+    """
+    if platform != "win32":
+        return shlex.split(text)
+    lexer = shlex.shlex(text, posix=False)
+    lexer.whitespace_split = True
+    return [t[1:-1] if len(t) > 1 and t[0] == t[-1] == '"' else t for t in lexer]
+
+
+Argv = Annotated[
+    list[str], BeforeValidator(lambda v: split_command(v) if isinstance(v, str) else v)
+]
 Size = Annotated[int, BeforeValidator(parse_size)]
 
 
-def run_program(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """Run argv (never through a shell) with a timeout; the child is killed when it expires."""
+def run_program(argv: list[str], timeout: float) -> Finished:
+    """Run argv (never through a shell) with a timeout; its whole process group is killed
+    when it ends or the time is up, and at most ``children.MAX_OUTPUT`` bytes are kept."""
     if not argv:
         raise ProbeFailed("empty command")
     if shutil.which(argv[0]) is None:
         raise ProbeFailed(f"program {argv[0]!r} not found")
     try:
-        return subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-        )
+        return run_bounded(argv, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ProbeFailed(f"{argv[0]} did not finish within {timeout:g}s") from None
     except OSError as exc:
@@ -48,14 +66,7 @@ class CommandSpec(ProbeSpec):
     type: Literal["command"]
     argv: Argv
     exit_code: int = 0
-    stdout: str | None = None  # regular expression the output must contain
-
-    @field_validator("stdout")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
+    stdout: Regex | None = None  # regular expression the output must contain
 
 
 @probe("command", CommandSpec)
@@ -64,7 +75,7 @@ def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
     value = f"exit {done.returncode}: {first_line(done.stdout) or first_line(done.stderr)}"
     if done.returncode != spec.exit_code:
         return Outcome.failed("unexpected exit code", value, f"exit {spec.exit_code}")
-    if spec.stdout and not re.search(spec.stdout, done.stdout):
+    if spec.stdout and not user_regex(spec.stdout).search(done.stdout):
         return Outcome.failed("output does not match", value, f"/{spec.stdout}/")
     return Outcome.passed(
         value, f"exit {spec.exit_code}" + (f", /{spec.stdout}/" if spec.stdout else "")
@@ -74,14 +85,12 @@ def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
 class ProcessSpec(ProbeSpec):
     type: Literal["process"]
     name: str | None = None  # exact process name (as in ps -e)
-    cmdline: str | None = None  # regular expression over the full command line
+    cmdline: Regex | None = None  # regular expression over the full command line
     min_count: int = Field(default=1, ge=0)
 
 
 def process_table() -> list[tuple[str, str]]:
     """(name, command line) of every running process."""
-    import psutil
-
     return [
         (p.info.get("name") or "", " ".join(p.info.get("cmdline") or []))
         for p in psutil.process_iter(["name", "cmdline"])
@@ -92,7 +101,7 @@ def process_table() -> list[tuple[str, str]]:
 def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
     if not spec.name and not spec.cmdline:
         raise ProbeFailed("give 'name' or 'cmdline'")
-    pattern = re.compile(spec.cmdline) if spec.cmdline else None
+    pattern = user_regex(spec.cmdline) if spec.cmdline else None
     count = sum(
         1
         for name, cmdline in ctx.once("process_table", process_table)  # one scan per run
@@ -154,6 +163,8 @@ def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
             )
         facts.append(f"{age:.0f}s old")
     if spec.sha256 is not None:
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device may never end: never read it
+            return Outcome.failed(f"{path} is not a regular file", "not a regular file", "a file")
         digest = hashlib.sha256()
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -199,7 +210,7 @@ class PrinterSpec(ProbeSpec):
     server: str | None = None  # CUPS server host[:port]; default the local one
 
 
-@probe("printer", PrinterSpec)
+@probe("printer", PrinterSpec, platforms=("linux", "darwin"))  # CUPS
 def printer(spec: PrinterSpec, ctx: ProbeContext) -> Outcome:
     server = ["-h", spec.server] if spec.server else []
     state = run_program(["lpstat", *server, "-p", spec.queue], ctx.timeout)
@@ -242,7 +253,7 @@ def usb_ids(root: Path = USB_DEVICES) -> set[str]:
     return found
 
 
-@probe("usb", UsbSpec)
+@probe("usb", UsbSpec, platforms=("linux",))  # /sys/bus/usb
 def usb(spec: UsbSpec, ctx: ProbeContext) -> Outcome:
     if not USB_DEVICES.is_dir():
         raise ProbeFailed(f"{USB_DEVICES} is not available on this machine")
@@ -255,35 +266,53 @@ def usb(spec: UsbSpec, ctx: ProbeContext) -> Outcome:
 
 
 class SoftwareSpec(ProbeSpec):
+    """The station software's version, read where the software keeps it: on Windows the
+    ``DisplayVersion`` of the installed program whose ``DisplayName`` matches ``program``, a
+    version file (``file``), or a command's output (``argv``). The first given of these
+    three wins; an empty string counts as not given, so a checklist can offer all three
+    and each site fills in the one its software has."""
+
     type: Literal["software"]
-    argv: Argv  # e.g. "station --version"
     version: str  # constraint, e.g. ">=26.1,<27"
-    pattern: str = r"(\d+(?:\.\d+)+)"  # where the version is in the output (first group)
+    argv: Argv | None = None  # e.g. "station --version"
+    file: str | None = None  # e.g. C:\Station\version.txt
+    program: Regex | None = None  # regex over DisplayName, e.g. "Станция печати"
+    pattern: Regex = DEFAULT_PATTERN  # where the version is in the text (first group)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items() if v not in ("", [])}
+            given = [k for k in ("program", "file", "argv") if k in data]
+            if not given:
+                raise ValueError("give one of program, file, argv")
+            data = {k: v for k, v in data.items() if k not in given[1:]}  # the first one wins
+        return data
 
     @field_validator("version")
     @classmethod
     def _constraint(cls, value: str) -> str:
+        return check_constraint(value)
+
+    def platforms(self) -> tuple[str, ...] | None:
+        return ("win32",) if self.program else None
+
+
+def _version_text(spec: SoftwareSpec, ctx: ProbeContext) -> str:
+    if spec.program:
+        return installed_version(spec.program)
+    if spec.file:
+        path = ctx.site.path(spec.file) if ctx.site else Path(spec.file)
         try:
-            SpecifierSet(value)
-        except InvalidSpecifier:
-            raise ValueError(f"{value!r} is not a version constraint (e.g. >=26.1)") from None
-        return value
+            with path.open("rb") as fh:
+                return fh.read(65536).decode("utf-8", "replace")
+        except OSError as exc:
+            raise ProbeFailed(f"{path}: {exc.strerror}", "unreadable", spec.version) from None
+    done = run_program(spec.argv or [], ctx.timeout)
+    return done.stdout + "\n" + done.stderr
 
 
 @probe("software", SoftwareSpec)
 def software(spec: SoftwareSpec, ctx: ProbeContext) -> Outcome:
-    done = run_program(spec.argv, ctx.timeout)
-    output = done.stdout + "\n" + done.stderr
-    match = re.search(spec.pattern, output)
-    if not match:
-        return Outcome.failed("no version in the output", first_line(output), spec.version)
-    found = match.group(1) if match.groups() else match.group(0)
-    try:
-        satisfied = Version(found) in SpecifierSet(spec.version)
-    except InvalidVersion:
-        return Outcome.failed(f"{found!r} is not a version", found, spec.version)
-    if not satisfied:
-        return Outcome.failed(
-            f"version {found} does not satisfy {spec.version}", found, spec.version
-        )
-    return Outcome.passed(found, spec.version)
+    return version_outcome(_version_text(spec, ctx), spec.version, spec.pattern)

@@ -1,0 +1,57 @@
+"""The command line's own words in the point's language, through gettext catalogs.
+
+English is the source language: every message is written in English in the code, marked
+``_("...")`` (or ``ngettext`` for counts), extracted by Babel into
+``ppe_tech/locale/ppe_tech.pot`` and translated in ``ppe_tech/locale/ru/LC_MESSAGES/
+ppe_tech.po``; ``scripts/i18n`` extracts, updates and compiles the ``.mo`` shipped in the
+wheel (a test fails when the compiled catalog is stale or a marked message is untranslated).
+
+The language of an invocation: ``--lang``, else ``$PPE_LANG``, else ``point.language`` of the
+site, else English before a site is loaded. Ids, codes and units that are Latin on paper too
+are never translated.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from functools import cache
+from pathlib import Path
+
+DOMAIN = "ppe_tech"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LANGUAGES = ("ru", "en")
+
+_env_lang = os.environ.get("PPE_LANG", "")
+_current: dict[str, str] = {"lang": _env_lang if _env_lang in LANGUAGES else "en"}
+
+
+@cache
+def _catalog(lang: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def set_language(lang: str | None) -> None:
+    """Use ``lang`` from now on (``None`` or an unknown code leaves the language as it is)."""
+    if lang in LANGUAGES:
+        _current["lang"] = lang
+
+
+def site_language(configured: str) -> str:
+    """The language of an invocation on a site: ``$PPE_LANG`` beats ``point.language``."""
+    chosen = os.environ.get("PPE_LANG")
+    return chosen if chosen in LANGUAGES else configured
+
+
+def current_language() -> str:
+    return _current["lang"]
+
+
+def _(message: str) -> str:
+    """``message`` (English) in the current language."""
+    return _catalog(_current["lang"]).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form for ``count`` (Russian has three plural forms; the catalog knows them)."""
+    return _catalog(_current["lang"]).ngettext(singular, plural, count)
