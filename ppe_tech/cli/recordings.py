@@ -32,7 +32,7 @@ def recordings() -> None:
 
 
 @contextlib.contextmanager
-def _bytes_progress(enabled: bool, label: str):
+def bytes_progress(enabled: bool, label: str):
     """A rich bar with bytes, bytes/s and time left on stderr; yields ppe_tech Progress callbacks."""
     from ppe_tech.recordings.archive import Progress
 
@@ -188,7 +188,7 @@ def archive(app: App, exam_id, zones, margin, target, no_decode_check, wait, as_
     if plan.pending and not as_json:
         err.print(f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left out; "
                   "run again when the recorder has closed them")  # fmt: skip
-    with _bytes_progress(progress_enabled() and not as_json, "archive") as progress:
+    with bytes_progress(progress_enabled() and not as_json, "archive") as progress:
         result = archive_exam(site, app.db, plan, target, progress=progress, log=lambda m: err.print(m),
                               decode=not no_decode_check)  # fmt: skip
     if as_json:
@@ -235,7 +235,7 @@ def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) 
     """
     from ppe_tech.recordings.bag import verify_bag
 
-    with _bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
+    with bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
         result = verify_bag(
             bag, fast=fast, workers=workers, on_bytes=progress.on_bytes, on_total=progress.on_total
         )

@@ -37,7 +37,7 @@ def push(app: App, exam_id: str | None, bucket: str | None, workers: int, as_jso
     bytes (a file changed after the hand-over), 2 bad config or missing bucket, 3 storage
     unreachable, 5 credentials missing or refused.
     """
-    from ppe_tech.cli.recordings import _bytes_progress
+    from ppe_tech.cli.recordings import bytes_progress
     from ppe_tech.region.push import push_exam, target_from_site
     from ppe_tech.timeutil import utc_now
 
@@ -47,7 +47,7 @@ def push(app: App, exam_id: str | None, bucket: str | None, workers: int, as_jso
         raise ConfigError("no exam today: give --exam ID")
     target = target_from_site(site, bucket=bucket)
     err = stderr_console()
-    with _bytes_progress(progress_enabled() and not as_json, f"push {exam.id}") as progress:
+    with bytes_progress(progress_enabled() and not as_json, f"push {exam.id}") as progress:
         result = push_exam(site, app.db, exam, target, on_total=progress.on_total,
                            on_bytes=progress.on_bytes, log=lambda m: err.print(m, markup=False),
                            workers=workers)  # fmt: skip
@@ -120,7 +120,7 @@ def _status_table(statuses) -> None:
               help="Points reviewed at the same time (processes).")  # fmt: skip
 @json_option
 @pass_app
-def review(app: App, bucket: str, endpoint: str | None, prefix: str, region_code: str | None,
+def review(app: App, *, bucket: str, endpoint: str | None, prefix: str, region_code: str | None,
            point: str | None, exam_id: str | None, trust: tuple[Path, ...], workers: int,
            as_json: bool) -> None:  # fmt: skip
     """At the regional centre: verify every point's bags, reports, log and deadlines (no site needed).

@@ -214,7 +214,7 @@ class Pusher:
             )
 
 
-def _run(pusher: Pusher, conn: sqlite3.Connection, push_id: int, items: list[Item],
+def _run(pusher: Pusher, conn: sqlite3.Connection, push_id: int, items: list[Item], *,
          workers: int, result: PushResult) -> None:  # fmt: skip
     """Every item through ``pusher.one`` in ``workers`` threads; record each as it is done."""
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="region-push")
@@ -294,9 +294,9 @@ def _finish(site: Site, conn: sqlite3.Connection, pusher: Pusher, handover: Hand
             result: PushResult, *, workers: int, locked: bool) -> None:  # fmt: skip
     status, message = "failed", ""
     try:
-        _run(pusher, conn, result.push_id, handover.items, workers, result)
+        _run(pusher, conn, result.push_id, handover.items, workers=workers, result=result)
         record = handover.record(site, pushed_at=iso(utc_now()), locked=locked)
-        _run(pusher, conn, result.push_id, [record], 1, result)
+        _run(pusher, conn, result.push_id, [record], workers=1, result=result)
         result.total_bytes += record.size
         status = "complete"
     except VerificationFailed as exc:

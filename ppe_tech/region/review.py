@@ -179,12 +179,12 @@ def review_exam(s3, target: Target, base: str, row: ExamReview, trust: list[byte
     pem = trust or ([read_object(s3, target, base + "certs/trust.pem")]
                     if base + "certs/trust.pem" in keys else [])  # fmt: skip
     roots = reportcheck.load_roots(pem)
-    _review_bags(s3, target, base, keys, record, row)
+    _review_bags(s3, target, base, keys, record=record, row=row)
     checks = [reportcheck.check_report(k[len(base) :], read_object(s3, target, k), roots)
               for k in sorted(keys) if k.startswith(base + "reports/")]  # fmt: skip
     row.reports = [c.to_json() for c in checks]
     row.problems += [f"{c.name}: {p}" for c in checks for p in c.problems]
-    _review_log(s3, target, base, keys, row, checks, pem)
+    _review_log(s3, target, base, keys, row=row, checks=checks, pem=pem)
     runs = _readiness_runs(checks, row.exam)
     if runs is not None:
         deadline_verdict(runs, "signed readiness report", row)
@@ -192,7 +192,7 @@ def review_exam(s3, target: Target, base: str, row: ExamReview, trust: list[byte
         deadline_verdict(record.get("checks") or [], "push record", row)
 
 
-def _review_bags(s3, target: Target, base: str, keys: dict[str, int], record: dict,
+def _review_bags(s3, target: Target, base: str, keys: dict[str, int], *, record: dict,
                  row: ExamReview) -> None:  # fmt: skip
     bags = sorted({k[len(base) :].split("/")[1] for k in keys if k.startswith(base + "bag/")})
     problems = []
@@ -210,7 +210,7 @@ def _exam_over(record: dict) -> bool:
     return bool(exam.get("end") and pushed and exam["end"] <= pushed)
 
 
-def _review_log(s3, target: Target, base: str, keys: dict[str, int], row: ExamReview,
+def _review_log(s3, target: Target, base: str, keys: dict[str, int], *, row: ExamReview,
                 checks: list[reportcheck.ReportCheck], pem: list[bytes]) -> None:  # fmt: skip
     from cryptography import x509
 
