@@ -104,7 +104,8 @@ def report_items(site: Site, conn: sqlite3.Connection, exam: Exam) -> list[Item]
 
 def log_items(site: Site, conn: sqlite3.Connection) -> tuple[list[Item], dict[str, Any]]:
     """The log export and the newest signed checkpoint (a fresh one when the log grew)."""
-    from ppe_tech.pak.checkpoint import create_checkpoint, latest_checkpoint
+    from ppe_tech.pak.chain import create_checkpoint
+    from ppe_tech.pak.checkpoint import latest_checkpoint
     from ppe_tech.pak.journal import genesis_hash, log_id
 
     rows = conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
