@@ -106,7 +106,8 @@ def log_items(site: Site, conn: sqlite3.Connection) -> tuple[list[Item], dict[st
     """The log export and the newest signed checkpoint (a fresh one when the log grew)."""
     from ppe_tech.pak.chain import create_checkpoint
     from ppe_tech.pak.checkpoint import latest_checkpoint
-    from ppe_tech.pak.journal import genesis_hash, log_id
+    from ppe_tech.pak.journal import genesis_hash
+    from ppe_tech.pak.results import log_id
 
     rows = conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
     cp = latest_checkpoint(conn)
