@@ -146,7 +146,7 @@ def checklist_timeliness(conn: sqlite3.Connection, exam: Exam) -> list[dict[str,
     from ppe_tech.checklist.results import list_runs
 
     latest: dict[str, dict[str, Any]] = {}
-    for run in list_runs(conn, exam.id):
+    for run in list_runs(conn, exam_id=exam.id):
         latest[run["checklist"]] = run
     keys = ("id", "checklist", "finished_at", "deadline", "late_minutes", "status")
     return [{k: run.get(k) for k in keys} for run in latest.values()]
