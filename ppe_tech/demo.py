@@ -43,6 +43,7 @@ STEPS: list[tuple[str, str]] = [
     ("pak", "ppe_tech.pak.demo:run"),
     ("reports", "ppe_tech.reports.demo:run"),
 ]
+REGION_STEP = ("region", "ppe_tech.region.demo:run")  # ppe-tech demo --region
 DEMO_PASSPHRASE = "demo"
 
 # three auditoriums and the staff room; cameras name their room by its name (or number)
@@ -142,8 +143,10 @@ def demo_config(
     }  # fmt: skip
 
 
-def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = None) -> list[str]:
-    """Make the demo site in ``folder`` (which must not hold a site yet) and run every step."""
+def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = None, *,
+             extra_steps: list[tuple[str, str]] = ()) -> list[str]:  # fmt: skip
+    """Make the demo site in ``folder`` (which must not hold a site yet) and run every step
+    (then ``extra_steps``, e.g. ``REGION_STEP``)."""
     now = now or utc_now()
     with contextlib.ExitStack() as stack:
         portal = stack.enter_context(PortalServer())
@@ -158,7 +161,7 @@ def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = No
         os.environ.setdefault(site.config.signing.passphrase_env, DEMO_PASSPHRASE)
         exams = config["exams"]
         demo = DemoContext(folder.resolve(), site, exams[1]["id"], exams[0]["id"], portal, ntp, log)
-        for name, target in STEPS:
+        for name, target in [*STEPS, *extra_steps]:
             log(f"demo: {name} ...")
             module, _, function = target.partition(":")
             summary = getattr(importlib.import_module(module), function)(demo)

@@ -238,6 +238,17 @@ class Checks(StrictModel):
     disabled: list[str] = []  # item ids this site does not run (e.g. no scanner at this point)
 
 
+class Region(StrictModel):
+    """Hand-over to the region's S3 storage (``ppe-tech region``); credentials from the environment."""
+
+    endpoint: str | None = None  # e.g. https://s3.rcoi.example; None: the AWS default endpoint
+    bucket: str | None = None
+    prefix: str = ""  # keys are PREFIX/REGION/POINT/EXAM/...
+    signing_region: str = "us-east-1"  # the SigV4 region name the storage expects
+    access_key_env: str = "AWS_ACCESS_KEY_ID"  # names of the variables, never the values
+    secret_key_env: str = "AWS_SECRET_ACCESS_KEY"
+
+
 class SiteConfig(StrictModel):
     point: Point
     staff: dict[str, Person]
@@ -248,6 +259,7 @@ class SiteConfig(StrictModel):
     archive: Archive = Archive()
     signing: Signing = Signing()
     checks: Checks = Checks()
+    region: Region = Region()
     rooms: list[Room] | None = None  # None: an older site, rooms derived from the cameras
     stations: list[Station] = []
 

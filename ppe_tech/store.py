@@ -21,6 +21,7 @@ SCHEMA_MODULES = (
     "ppe_tech.recordings.schema",
     "ppe_tech.pak.schema",
     "ppe_tech.reports.schema",
+    "ppe_tech.region.schema",
     "ppe_tech.stations.schema",
 )
 

@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pak": ("ppe_tech.cli.pak", "pak", "Keep and audit the video access (PAK) log."),
     "report": ("ppe_tech.cli.report", "report", "Render, sign and verify PDF protocols."),
     "keys": ("ppe_tech.cli.keys", "keys", "Make or import the site's signing key and certificate."),
+    "region": (
+        "ppe_tech.cli.region",
+        "region",
+        "Hand the exam over to the region's S3 storage; review it there.",
+    ),
     "station": (
         "ppe_tech.cli.station",
         "station",

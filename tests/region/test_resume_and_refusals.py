@@ -1,0 +1,136 @@
+"""A push killed with SIGKILL at random moments and resumed; changes after the hand-over refused;
+the storage's lock holding against deletion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from region_helpers import run_cli, versions
+
+
+def _kill_mid_push(admin, bucket: str, delay: float) -> int:
+    """Start a real push; once objects arrive, SIGKILL it ``delay`` s later; return its status."""
+    before = len(versions(admin, bucket))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ppe_tech", "region", "push", "--exam", os.environ["EXAM"],
+         "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(versions(admin, bucket)) > before:  # this push is sending: kill it soon
+            break
+        time.sleep(0.1)
+    time.sleep(delay)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    return proc.wait()
+
+
+def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_env, monkeypatch):
+    past, _ = exams
+    monkeypatch.setenv("EXAM", past)
+    seed = int(os.environ.get("PPE_TEST_SEED", time.time()))
+    rng = random.Random(seed)
+    kills = 0
+    for _ in range(3):
+        if _kill_mid_push(admin, bucket, rng.uniform(0.0, 1.5)) == -signal.SIGKILL:
+            kills += 1
+    assert kills >= 1, f"no push was killed mid-way (seed {seed})"
+    partial = {k: len(v) for k, v in versions(admin, bucket).items()}
+    final = run_cli("region", "push", "--exam", past, "--json")
+    assert final.returncode == 0, final.stderr
+    summary = json.loads(final.stdout)
+    found = versions(admin, bucket)
+    data_keys = [k for k in found if "/handover/" not in k]
+    # every object there, once: a complete object is never sent again (it would be a 2nd version)
+    assert all(len(found[k]) == 1 for k in data_keys), (seed, {k: len(found[k]) for k in data_keys})
+    assert summary["already_there"] >= len([k for k in partial if "/handover/" not in k]) > 0
+    assert summary["sent"] + summary["already_there"] == summary["objects"]
+    pushes = json.loads(run_cli("region", "status", "--offline", "--json").stdout)
+    assert pushes[0]["last_status"] == "complete"
+    with sqlite3.connect(point / "ppe.db") as conn:
+        states = [r[0] for r in conn.execute("SELECT status FROM region_pushes ORDER BY id")]
+    assert states[-1] == "complete" and "running" not in states and "interrupted" in states
+    review = run_cli("region", "review", "--bucket", bucket, "--endpoint", s3_env.endpoint,
+                     "--exam", past, "--json")  # fmt: skip
+    (row,) = json.loads(review.stdout)["exams"]
+    assert row["bag"] == "1 verified" and row["log"]["ok"], (seed, row["problems"])
+    assert all(r["ok"] for r in row["reports"])
+
+
+def test_file_changed_on_the_point_after_the_push_is_refused(point, exams, admin, bucket):
+    past, _ = exams
+    assert run_cli("region", "push", "--exam", past).returncode == 0
+    bag = next((point / "archive").iterdir())
+    victim = sorted((bag / "data").rglob("*.mp4"))[5]
+    with open(victim, "r+b") as f:
+        f.seek(4000)
+        f.write(b"\x00" * 16)
+    result = run_cli("region", "push", "--exam", past)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("ppe-tech: error: ") and victim.name in lines[-1]
+    key = next(k for k in versions(admin, bucket) if k.endswith(victim.relative_to(bag).as_posix()))
+    assert len(versions(admin, bucket)[key]) == 1  # the storage still holds the original only
+
+
+def test_another_checksum_in_the_storage_is_never_overwritten(point, exams, admin, bucket):
+    past, _ = exams
+    report = sorted((point / "reports").glob("*ARC*.pdf"))[0]
+    key = f"77/7701/{past}/reports/{report.name}"
+    admin.put_object(Bucket=bucket, Key=key, Body=b"someone else's bytes")
+    result = run_cli("region", "push", "--exam", past, "--json")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ppe-tech: error: refusing to overwrite {key}: the storage holds other bytes "
+        f"(SHA-256 unknown, point {hashlib.sha256(report.read_bytes()).hexdigest()}); "
+        "a file was changed on the point after it was handed over"
+    )
+    found = versions(admin, bucket)
+    assert len(found[key]) == 1
+    assert admin.get_object(Bucket=bucket, Key=key)["Body"].read() == b"someone else's bytes"
+    status = json.loads(run_cli("region", "status", "--offline", "--json").stdout)
+    assert status[0]["last_status"] == "refused"
+
+
+def test_deletion_before_the_retention_date_is_refused_by_the_storage(point, exams, admin, bucket):
+    past, _ = exams
+    assert run_cli("region", "push", "--exam", past).returncode == 0
+    key = next(k for k in versions(admin, bucket) if "/reports/" in k)
+    (version,) = versions(admin, bucket)[key]
+    with pytest.raises(ClientError) as refused:
+        admin.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as shortened:  # COMPLIANCE: nobody can shorten it either
+        admin.put_object_retention(
+            Bucket=bucket, Key=key, VersionId=version["VersionId"],
+            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": dt.datetime.now(dt.UTC) + dt.timedelta(days=1)},
+        )  # fmt: skip
+    assert shortened.value.response["Error"]["Code"] == "AccessDenied"
+    # a delete without a version only lays a delete marker over it: the locked version stays
+    admin.delete_object(Bucket=bucket, Key=key)
+    kept = admin.get_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+    assert kept["ContentLength"] == version["Size"]
+
+
+def test_bucket_without_object_lock_is_warned_about(point, exams, admin, plain_bucket):
+    past, _ = exams
+    result = run_cli("region", "push", "--exam", past, "--bucket", plain_bucket, "--json")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: bucket {plain_bucket} has no object lock" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["locked_until"] is None and "no object lock" in summary["warnings"][0]
+    key = next(iter(versions(admin, plain_bucket)))
+    assert "ObjectLockMode" not in admin.head_object(Bucket=plain_bucket, Key=key)
