@@ -27,11 +27,36 @@ FPS = 10  # vtest.avi's rate
 def encode(segment: Path, *, seconds: int, gop: int) -> None:
     keyint = gop * FPS
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1",
-         "-i", str(VTEST), "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast",
-         "-x264-params", f"keyint={keyint}:min-keyint={keyint}:scenecut=0",
-         "-b:v", "5M", "-maxrate", "5M", "-bufsize", "4M", "-pix_fmt", "yuv420p", "-an",
-         str(segment)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(VTEST),
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-x264-params",
+            f"keyint={keyint}:min-keyint={keyint}:scenecut=0",
+            "-b:v",
+            "5M",
+            "-maxrate",
+            "5M",
+            "-bufsize",
+            "4M",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+            str(segment),
+        ],
         check=True,
     )  # fmt: skip  (an argv reads best one option and its value per pair)
 
@@ -49,11 +74,20 @@ def site_config(root: Path, count: int, seconds: int) -> dict:
             "head": {"name": "H", "position": "head"},
         },
         "exams": [
-            {"id": "bench", "subject": "Bench", "date": "2026-05-28", "start": "09:00",
-             "duration": f"{minutes}m"},
+            {
+                "id": "bench",
+                "subject": "Bench",
+                "date": "2026-05-28",
+                "start": "09:00",
+                "duration": f"{minutes}m",
+            },
         ],
         "cameras": cams,
-        "recordings": {"root": str(root), "layout": "{camera}/{date}/{time}.mp4", "timezone": "UTC"},
+        "recordings": {
+            "root": str(root),
+            "layout": "{camera}/{date}/{time}.mp4",
+            "timezone": "UTC",
+        },
         "archive": {"margin": "0s"},
     }
 

@@ -1,6 +1,6 @@
 """Median wall time of each command of a hyperfine JSON export, as a ratio to the first (the floor).
 
-    python bench/recordings/ratios.py results-g2.json
+python bench/recordings/ratios.py results-g2.json
 """
 
 from __future__ import annotations

@@ -217,7 +217,9 @@ def make_entry(
     pname, pposition, prole = resolve_person(site, performed_by, "performed by")
     # no responsible person (None): the cell is left for the journal's reader to fill
     rname, rposition, rrole = (
-        resolve_person(site, responsible, "responsible") if responsible is not None else ("", "", None)
+        resolve_person(site, responsible, "responsible")
+        if responsible is not None
+        else ("", "", None)
     )
     for what, text in (("room", rooms), ("note", note), ("performed by", pname + pposition),
                        ("responsible", rname + rposition)):  # fmt: skip
