@@ -102,49 +102,83 @@ def demo_config(
 
     start = start.astimezone(ZoneInfo(tz_name))
     return {
-        "point": {"code": "7701", "name": "Школа № 5 (демо)", "address": "ул. Ленина, 1, Москва",
-                  "region": "77", "timezone": tz_name, "language": "ru"},
+        "point": {
+            "code": "7701",
+            "name": "Школа № 5 (демо)",
+            "address": "ул. Ленина, 1, Москва",
+            "region": "77",
+            "timezone": tz_name,
+            "language": "ru",
+        },
         "staff": {
             "technician": {"name": "Иванов И.И.", "position": "технический специалист"},
             "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
             "commission": {"name": "Сидорова С.С.", "position": "член ГЭК"},
         },
         "exams": [
-            {"id": f"{start - timedelta(days=1):%Y-%m-%d}-russian", "subject": "Русский язык",
-             "date": start.date() - timedelta(days=1), "start": "10:00", "duration": "3h30m"},
-            {"id": f"{start:%Y-%m-%d}-math", "subject": "Математика", "date": start.date(),
-             "start": f"{start:%H:%M}", "duration": "3h55m"},
+            {
+                "id": f"{start - timedelta(days=1):%Y-%m-%d}-russian",
+                "subject": "Русский язык",
+                "date": start.date() - timedelta(days=1),
+                "start": "10:00",
+                "duration": "3h30m",
+            },
+            {
+                "id": f"{start:%Y-%m-%d}-math",
+                "subject": "Математика",
+                "date": start.date(),
+                "start": f"{start:%H:%M}",
+                "duration": "3h55m",
+            },
         ],
         "rooms": DEMO_ROOMS,
-        "stations": [
-            {**s, "port": portal.port} if s.get("host") else s for s in DEMO_STATIONS
-        ],
+        "stations": [{**s, "port": portal.port} if s.get("host") else s for s in DEMO_STATIONS],
         "cameras": [
-            {**cam, "source": f"cameras/{cam['id']}.mp4", "expect": {"width": 768, "height": 576, "fps": 10}}
+            {
+                **cam,
+                "source": f"cameras/{cam['id']}.mp4",
+                "expect": {"width": 768, "height": 576, "fps": 10},
+            }
             for cam in DEMO_CAMERAS
         ],
-        "recordings": {"root": "recordings/", "layout": "{date}/{hour}/{camera}/{minute}.{second}.mp4",
-                       "timezone": "UTC"},
+        "recordings": {
+            "root": "recordings/",
+            "layout": "{date}/{hour}/{camera}/{minute}.{second}.mp4",
+            "timezone": "UTC",
+        },
         "archive": {"target": "archive/", "zones": ["corridor", "entrance"], "margin": "30m"},
         "signing": {"key": "keys/site.key.pem", "cert": "keys/site.cert.pem"},
         "checks": {
             "deadline_before": "2h",
             "vars": {
-                "ntp_server": "127.0.0.1", "ntp_port": ntp.port,
-                "portal_url": portal.url, "portal_host": "127.0.0.1", "portal_port": portal.port,
+                "ntp_server": "127.0.0.1",
+                "ntp_port": ntp.port,
+                "portal_url": portal.url,
+                "portal_host": "127.0.0.1",
+                "portal_port": portal.port,
                 "portal_name": "localhost",
-                "station_version_file": str(folder / STATION_SOFTWARE) if folder else STATION_SOFTWARE, "station_version": ">=26.1",
-                "antivirus_process": "ppe.tech", "crypto_process": "ppe.tech",
-                "antivirus_signatures": "ppe.yaml", "signatures_max_age": "1d",
+                "station_version_file": str(folder / STATION_SOFTWARE)
+                if folder
+                else STATION_SOFTWARE,
+                "station_version": ">=26.1",
+                "antivirus_process": "ppe.tech",
+                "crypto_process": "ppe.tech",
+                "antivirus_signatures": "ppe.yaml",
+                "signatures_max_age": "1d",
                 "min_free": "100M",
             },
             "disabled": ["printer-ready", "scanner-connected", "token-reader"],
         },
-    }  # fmt: skip
+    }
 
 
-def run_demo(folder: Path, log: Callable[[str], None], now: datetime | None = None, *,
-             extra_steps: list[tuple[str, str]] = ()) -> list[str]:  # fmt: skip
+def run_demo(
+    folder: Path,
+    log: Callable[[str], None],
+    now: datetime | None = None,
+    *,
+    extra_steps: list[tuple[str, str]] = (),
+) -> list[str]:
     """Make the demo site in ``folder`` (which must not hold a site yet) and run every step
     (then ``extra_steps``, e.g. ``REGION_STEP``)."""
     now = now or utc_now()

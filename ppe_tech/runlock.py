@@ -27,8 +27,12 @@ def _owner_record() -> dict:
     import psutil
 
     me = psutil.Process()
-    return {"pid": me.pid, "created": me.create_time(), "started": datetime.now(UTC).isoformat(),
-            "command": " ".join(me.cmdline()[1:4])}  # fmt: skip
+    return {
+        "pid": me.pid,
+        "created": me.create_time(),
+        "started": datetime.now(UTC).isoformat(),
+        "command": " ".join(me.cmdline()[1:4]),
+    }
 
 
 def _alive(record: dict) -> bool:

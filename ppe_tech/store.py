@@ -62,8 +62,10 @@ def store_error(exc: sqlite3.Error, path: Path | None = None) -> StorageError:
     lowered = text.lower()
     head = f"{path}: cannot open the store: " if path else "the store (ppe.db): "
     if "locked" in lowered or "busy" in lowered:
-        return StorageError(f"{head}it is locked by another ppe-tech or program: try again "
-                            f"when that has finished ({text})")  # fmt: skip
+        return StorageError(
+            f"{head}it is locked by another ppe-tech or program: try again "
+            f"when that has finished ({text})"
+        )
     if "full" in lowered:
         return NoSpaceError(f"{head}no space left on the device ({text})")
     if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:

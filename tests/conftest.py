@@ -19,17 +19,30 @@ VTEST = FIXTURES / "vtest.avi"
 
 def minimal_config(**overrides) -> dict:
     config = {
-        "point": {"code": "0101", "name": "School No. 5", "address": "1 Lenina St.", "region": "77",
-                  "timezone": "Europe/Moscow", "language": "en"},
+        "point": {
+            "code": "0101",
+            "name": "School No. 5",
+            "address": "1 Lenina St.",
+            "region": "77",
+            "timezone": "Europe/Moscow",
+            "language": "en",
+        },
         "staff": {
             "technician": {"name": "Ivanov I.I.", "position": "technical specialist"},
             "head": {"name": "Petrov A.A.", "position": "head of the exam point"},
             "commission": {"name": "Sidorova S.S.", "position": "member of the commission"},
         },
-        "exams": [{"id": "2026-05-28-math", "subject": "Mathematics", "date": "2026-05-28",
-                   "start": "10:00", "duration": "3h55m"}],
+        "exams": [
+            {
+                "id": "2026-05-28-math",
+                "subject": "Mathematics",
+                "date": "2026-05-28",
+                "start": "10:00",
+                "duration": "3h55m",
+            }
+        ],
         "cameras": [],
-    }  # fmt: skip
+    }
     config.update(overrides)
     return config
 

@@ -43,10 +43,32 @@ SERVER_PRIORITY = ("nice", "-n", "-10") if os.geteuid() == 0 else ()
 def encode(out: Path, size: str) -> None:
     width, height = size.split("x")
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "3", "-i", str(CLIP), "-vf", f"scale={width}:{height},fps=15",
-         "-c:v", "libx264", "-preset", "veryfast", "-g", "15", "-bf", "0", "-b:v", "2M", "-an", str(out)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "3",
+            "-i",
+            str(CLIP),
+            "-vf",
+            f"scale={width}:{height},fps=15",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "15",
+            "-bf",
+            "0",
+            "-b:v",
+            "2M",
+            "-an",
+            str(out),
+        ],
         check=True,
-    )  # fmt: skip
+    )
 
 
 def make_site(folder: Path, url: str, count: int, clip: Path) -> Path:
@@ -57,12 +79,24 @@ def make_site(folder: Path, url: str, count: int, clip: Path) -> Path:
     ok, frame = cv2.VideoCapture(str(clip)).read()
     cams = []
     for i in range(1, count + 1):
-        cams.append({"id": f"cam{i:02d}", "zone": "auditorium", "room": f"Auditorium {i:04d}",
-                     "source": url, "expect": {"fps": 15}})  # fmt: skip
+        cams.append(
+            {
+                "id": f"cam{i:02d}",
+                "zone": "auditorium",
+                "room": f"Auditorium {i:04d}",
+                "source": url,
+                "expect": {"fps": 15},
+            }
+        )
         cv2.imwrite(str(folder / "references" / f"cam{i:02d}.png"), frame)
-    config = {"point": {"code": "0101", "name": "Bench", "language": "en"},
-              "staff": {"technician": {"name": "T", "position": "t"}, "head": {"name": "H", "position": "h"}},
-              "cameras": cams}  # fmt: skip
+    config = {
+        "point": {"code": "0101", "name": "Bench", "language": "en"},
+        "staff": {
+            "technician": {"name": "T", "position": "t"},
+            "head": {"name": "H", "position": "h"},
+        },
+        "cameras": cams,
+    }
     (folder / "ppe.yaml").write_text(yaml.safe_dump(config))
     return folder
 
@@ -134,15 +168,21 @@ def main() -> int:
             for hog in hogs:
                 hog.kill()
                 hog.wait()
-    print(f"{args.size} 15 fps H.264 served as is, sample {args.sample:g}s, one run each, "
-          f"{os.cpu_count()} cores\n")  # fmt: skip
-    print("| cameras | load | wall s | vs one camera | cameras with a finding | peak tree USS | peak tree RSS | load avg before |")  # fmt: skip
+    print(
+        f"{args.size} 15 fps H.264 served as is, sample {args.sample:g}s, one run each, "
+        f"{os.cpu_count()} cores\n"
+    )
+    print(
+        "| cameras | load | wall s | vs one camera | cameras with a finding | peak tree USS | peak tree RSS | load avg before |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         one = next(x["wall"] for x in rows if x["load"] == r["load"] and x["n"] == counts[0])
         found = f"{r['false']} ({', '.join(r['codes'])})" if r["false"] else "0"
-        print(f"| {r['n']} | {r['load']} | {r['wall']:.2f} | {r['wall'] / one:.2f}x | {found} | "
-              f"{r['uss']:.0f} MiB | {r['rss']:.0f} MiB | {r['before']} |")  # fmt: skip
+        print(
+            f"| {r['n']} | {r['load']} | {r['wall']:.2f} | {r['wall'] / one:.2f}x | {found} | "
+            f"{r['uss']:.0f} MiB | {r['rss']:.0f} MiB | {r['before']} |"
+        )
     return 0
 
 

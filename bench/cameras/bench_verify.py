@@ -94,12 +94,24 @@ def main() -> int:
         ok, frame = cap.read()
         cams = []
         for i in range(1, N + 1):
-            cams.append({"id": f"cam{i:02d}", "zone": "auditorium", "room": f"Auditorium {i:04d}",
-                         "source": server.url(f"/cam{i:02d}"), "expect": {"width": 768, "height": 576, "fps": 10}})  # fmt: skip
+            cams.append(
+                {
+                    "id": f"cam{i:02d}",
+                    "zone": "auditorium",
+                    "room": f"Auditorium {i:04d}",
+                    "source": server.url(f"/cam{i:02d}"),
+                    "expect": {"width": 768, "height": 576, "fps": 10},
+                }
+            )
             cv2.imwrite(str(site / "references" / f"cam{i:02d}.png"), frame)
-        config = {"point": {"code": "0101", "name": "Bench"},
-                  "staff": {"technician": {"name": "T", "position": "t"}, "head": {"name": "H", "position": "h"}},
-                  "cameras": cams}  # fmt: skip
+        config = {
+            "point": {"code": "0101", "name": "Bench"},
+            "staff": {
+                "technician": {"name": "T", "position": "t"},
+                "head": {"name": "H", "position": "h"},
+            },
+            "cameras": cams,
+        }
         (site / "ppe.yaml").write_text(yaml.safe_dump(config))
         env = {**os.environ, "PPE_SITE": str(site)}
         sample = ["--sample", str(args.sample)]
@@ -109,10 +121,13 @@ def main() -> int:
             f"{PPE} cameras verify --camera cam{i:02d} --sample {args.sample}"
             for i in range(1, N + 1)
         )
-        probes = " & ".join(
-            f"ffprobe -v error -rtsp_transport tcp -show_entries stream=width,height,r_frame_rate {server.url(f'/cam{i:02d}')}"
-            for i in range(1, N + 1)
-        ) + " & wait"  # fmt: skip
+        probes = (
+            " & ".join(
+                f"ffprobe -v error -rtsp_transport tcp -show_entries stream=width,height,r_frame_rate {server.url(f'/cam{i:02d}')}"
+                for i in range(1, N + 1)
+            )
+            + " & wait"
+        )
         subprocess.run(
             one, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )  # warm caches
@@ -125,8 +140,11 @@ def main() -> int:
         ):
             results[name] = [timed(cmd, env, shell) for _ in range(runs)]
         _, peak_rss, peak_uss = tree_peak(every, env)
-        last = json.loads(subprocess.run([PPE, "cameras", "show", "--json"], env=env, capture_output=True,
-                                         text=True).stdout)  # fmt: skip
+        last = json.loads(
+            subprocess.run(
+                [PPE, "cameras", "show", "--json"], env=env, capture_output=True, text=True
+            ).stdout
+        )
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -145,12 +163,16 @@ def main() -> int:
         print(
             f"| {name} | {wall(name):.2f} | {wall(name) / wall('one'):.2f}x | {rss:.0f} MiB | {codes} |"
         )
-    print(f"\nconcurrent run, whole process tree at its peak: RSS {peak_rss:.0f} MiB (shared pages counted "
-          f"in every process), USS {peak_uss:.0f} MiB (private memory)")  # fmt: skip
+    print(
+        f"\nconcurrent run, whole process tree at its peak: RSS {peak_rss:.0f} MiB (shared pages counted "
+        f"in every process), USS {peak_uss:.0f} MiB (private memory)"
+    )
     statuses = [c["status"] for c in last["cameras"]]
-    print(f"last concurrent run: {statuses.count('ok')}/{len(statuses)} ok; fps "
-          f"{min(c['metrics'].get('fps', 0) for c in last['cameras'])}-"
-          f"{max(c['metrics'].get('fps', 0) for c in last['cameras'])}")  # fmt: skip
+    print(
+        f"last concurrent run: {statuses.count('ok')}/{len(statuses)} ok; fps "
+        f"{min(c['metrics'].get('fps', 0) for c in last['cameras'])}-"
+        f"{max(c['metrics'].get('fps', 0) for c in last['cameras'])}"
+    )
     return 0
 
 

@@ -12,10 +12,17 @@ import yaml
 folder, port, hung = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 (folder / "checklists").mkdir(parents=True, exist_ok=True)
 (folder / "files").mkdir(exist_ok=True)
-(folder / "ppe.yaml").write_text(yaml.safe_dump({
-    "point": {"code": "0101", "name": "bench", "timezone": "Europe/Moscow"},
-    "staff": {"technician": {"name": "T", "position": "t"}, "head": {"name": "H", "position": "h"}},
-}))  # fmt: skip
+(folder / "ppe.yaml").write_text(
+    yaml.safe_dump(
+        {
+            "point": {"code": "0101", "name": "bench", "timezone": "Europe/Moscow"},
+            "staff": {
+                "technician": {"name": "T", "position": "t"},
+                "head": {"name": "H", "position": "h"},
+            },
+        }
+    )
+)
 items, script = [], ["#!/usr/bin/env bash", "fails=0"]
 for n in range(50):
     path = folder / "files" / f"f{n}"
@@ -47,18 +54,24 @@ for n in range(50):
 
 
 def write(name: str, items: list, script: list) -> None:
-    (folder / "checklists" / f"{name}.yaml").write_text(yaml.safe_dump(
-        {"title": "bench", "sections": [{"id": "all", "title": "all", "items": items}]}
-    ))  # fmt: skip
+    (folder / "checklists" / f"{name}.yaml").write_text(
+        yaml.safe_dump(
+            {"title": "bench", "sections": [{"id": "all", "title": "all", "items": items}]}
+        )
+    )
     (folder / f"{name}.sh").write_text("\n".join([*script, 'echo "$fails failed"']) + "\n")
 
 
 write("bench200", items, script)
 hung_items = [
-    {"id": f"hung-{n}", "title": "hung portal", "timeout": "2s",
-     "probe": {"type": "http", "url": f"http://127.0.0.1:{hung}/{n}"}}
+    {
+        "id": f"hung-{n}",
+        "title": "hung portal",
+        "timeout": "2s",
+        "probe": {"type": "http", "url": f"http://127.0.0.1:{hung}/{n}"},
+    }
     for n in range(5)
-]  # fmt: skip
+]
 hung_script = [
     f"curl -s -o /dev/null -m 2 http://127.0.0.1:{hung}/{n} || fails=$((fails+1))" for n in range(5)
 ]

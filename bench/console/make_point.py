@@ -29,24 +29,51 @@ def config(now: datetime) -> dict:
         for n in range(1, ROOMS + 1)
     ]
     rooms.append({"number": "7777", "kind": "staff-room", "name": "Staff room"})
-    cameras = [{"id": f"aud-{n:04d}-{side}", "zone": "auditorium", "room": f"{n:04d}", "source": "clip.mp4"}
-               for n in range(1, ROOMS + 1) for side in "ab"]  # fmt: skip
+    cameras = [
+        {
+            "id": f"aud-{n:04d}-{side}",
+            "zone": "auditorium",
+            "room": f"{n:04d}",
+            "source": "clip.mp4",
+        }
+        for n in range(1, ROOMS + 1)
+        for side in "ab"
+    ]
     stations = [
         {"id": f"print-{n:04d}", "role": "print", "room": f"{n:04d}"} for n in range(1, ROOMS + 1)
     ]
     stations += [{"id": f"scan-{n:04d}", "role": "scan", "room": f"{n:04d}"} for n in range(1, 5)]
-    stations += [{"id": f"staff-{role}", "role": role, "room": "7777"}
-                 for role in ("authorisation", "backup-authorisation", "scan", "backup-print")]  # fmt: skip
+    stations += [
+        {"id": f"staff-{role}", "role": role, "room": "7777"}
+        for role in ("authorisation", "backup-authorisation", "scan", "backup-print")
+    ]
     return {
-        "point": {"code": "7702", "name": "Bench point", "region": "77", "timezone": "Europe/Moscow", "language": "ru"},
-        "staff": {"technician": {"name": "Ivanov I.I.", "position": "technical specialist"},
-                  "head": {"name": "Petrov A.A.", "position": "head of the exam point"}},
-        "exams": [{"id": f"{start:%Y-%m-%d}-math", "subject": "Mathematics", "date": start.date().isoformat(),
-                   "start": f"{start:%H:%M}", "duration": "3h55m"}],
-        "rooms": rooms, "stations": stations,
-        "cameras": cameras[:63] + [{"id": "staff-room", "zone": "staff-room", "room": "7777", "source": "clip.mp4"}],
+        "point": {
+            "code": "7702",
+            "name": "Bench point",
+            "region": "77",
+            "timezone": "Europe/Moscow",
+            "language": "ru",
+        },
+        "staff": {
+            "technician": {"name": "Ivanov I.I.", "position": "technical specialist"},
+            "head": {"name": "Petrov A.A.", "position": "head of the exam point"},
+        },
+        "exams": [
+            {
+                "id": f"{start:%Y-%m-%d}-math",
+                "subject": "Mathematics",
+                "date": start.date().isoformat(),
+                "start": f"{start:%H:%M}",
+                "duration": "3h55m",
+            }
+        ],
+        "rooms": rooms,
+        "stations": stations,
+        "cameras": cameras[:63]
+        + [{"id": "staff-room", "zone": "staff-room", "room": "7777", "source": "clip.mp4"}],
         "recordings": {"root": "recordings/"},
-    }  # fmt: skip
+    }
 
 
 def recordings(site, now: datetime) -> int:
@@ -87,8 +114,10 @@ def main(folder: Path) -> None:
     run = run_verification(site, conn, sample=1.0)
     segments = recordings(site, now)
     index_site(site, conn, now=now)
-    print(f"{folder}: {len(site.config.cameras)} cameras (run {run['run_id']}: {run['counts']}), "
-          f"{len(site.config.stations)} stations, {segments} segments")  # fmt: skip
+    print(
+        f"{folder}: {len(site.config.cameras)} cameras (run {run['run_id']}: {run['counts']}), "
+        f"{len(site.config.stations)} stations, {segments} segments"
+    )
 
 
 if __name__ == "__main__":

@@ -130,14 +130,40 @@ def station_files(site, tmp: Path) -> list[bytes]:
     key = load_signing_key(site, enrolment.stick_site / "keys" / "station-signing.json")
     now = utc_now()
     files = []
-    item = StationItem(item_id="station-clock", section_id="station", title_ru="Часы", title_en="Clock",
-                       severity="critical", kind="clock", status="pass", value="0.1s", expected="1m", message="",
-                       duration_ms=5, attempts=1, answered_by=None, comment=None, finished_at=now.isoformat())  # fmt: skip
+    item = StationItem(
+        item_id="station-clock",
+        section_id="station",
+        title_ru="Часы",
+        title_en="Clock",
+        severity="critical",
+        kind="clock",
+        status="pass",
+        value="0.1s",
+        expected="1m",
+        message="",
+        duration_ms=5,
+        attempts=1,
+        answered_by=None,
+        comment=None,
+        finished_at=now.isoformat(),
+    )
     for station in site.config.stations:
-        result = StationResult(point_code=site.config.point.code, station_id=station.id, room=station.room,
-                               role=station.role, exam_id=exam.id, how=HOW_RUN, status="passed",
-                               checklist=station.checklist_name, checklist_sha256="0" * 64, ppe_tech_version="0.1.0",
-                               started_at=now, finished_at=now, operator="bench", items=(item,))  # fmt: skip
+        result = StationResult(
+            point_code=site.config.point.code,
+            station_id=station.id,
+            room=station.room,
+            role=station.role,
+            exam_id=exam.id,
+            how=HOW_RUN,
+            status="passed",
+            checklist=station.checklist_name,
+            checklist_sha256="0" * 64,
+            ppe_tech_version="0.1.0",
+            started_at=now,
+            finished_at=now,
+            operator="bench",
+            items=(item,),
+        )
         files.append(build_result(result, key))
     return files
 
@@ -192,8 +218,10 @@ def main() -> None:
             time.sleep(2)  # the watch has made its first scan
             latencies = alert_latency(site, url)
             if latencies:
-                print(f"alert -> page: {len(latencies)} gaps, median {statistics.median(latencies):.2f} s, "
-                      f"max {max(latencies):.2f} s (goal < 1 s)")  # fmt: skip
+                print(
+                    f"alert -> page: {len(latencies)} gaps, median {statistics.median(latencies):.2f} s, "
+                    f"max {max(latencies):.2f} s (goal < 1 s)"
+                )
             files = station_files(site, args.site.parent)
             wall, codes = post_all(url, files)
             stored = sum(1 for c in codes if c == 200)

@@ -33,9 +33,11 @@ from ppe_tech.store import connect  # noqa: E402
 
 CONFIG = {
     "point": {"code": "7701", "name": "Bench", "timezone": "Europe/Moscow"},
-    "staff": {"technician": {"name": "Иванов И.И.", "position": "технический специалист"},
-              "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"}},
-}  # fmt: skip
+    "staff": {
+        "technician": {"name": "Иванов И.И.", "position": "технический специалист"},
+        "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
+    },
+}
 
 
 def pak_appends(folder: Path, n: int) -> float:
@@ -44,8 +46,14 @@ def pak_appends(folder: Path, n: int) -> float:
     t0 = datetime(2026, 5, 28, 8, 0)
     began = time.perf_counter()
     for i in range(n):
-        record_action(site, conn, action="performance_check", rooms="Аудитория 0001",
-                      start=t0 + timedelta(minutes=i), end=t0 + timedelta(minutes=i + 1))  # fmt: skip
+        record_action(
+            site,
+            conn,
+            action="performance_check",
+            rooms="Аудитория 0001",
+            start=t0 + timedelta(minutes=i),
+            end=t0 + timedelta(minutes=i + 1),
+        )
     return time.perf_counter() - began
 
 
@@ -54,8 +62,17 @@ def pak_batches(folder: Path, n: int, batch: int = 100) -> float:
     site = load_site(folder)
     conn = connect(site.db_path)
     t0 = datetime(2026, 5, 29, 8, 0)
-    base = make_entry(site, kind="action", action="export", rooms="Аудитория 0001", start=t0,
-                  end=None, performed_by="technician", responsible="head", note="")  # fmt: skip
+    base = make_entry(
+        site,
+        kind="action",
+        action="export",
+        rooms="Аудитория 0001",
+        start=t0,
+        end=None,
+        performed_by="technician",
+        responsible="head",
+        note="",
+    )
     began = time.perf_counter()
     for first in range(0, n, batch):
         append_entries(conn, [dict(base, note=str(i)) for i in range(first, min(n, first + batch))])
@@ -71,8 +88,10 @@ def plain_sqlite(folder: Path, n: int) -> float:
     )
     began = time.perf_counter()
     for _ in range(n):
-        conn.execute("INSERT INTO log (day, room, action, who) VALUES (?, ?, ?, ?)",
-                     ("2026-05-28", "Аудитория 0001", "performance_check", "Иванов И.И."))  # fmt: skip
+        conn.execute(
+            "INSERT INTO log (day, room, action, who) VALUES (?, ?, ?, ?)",
+            ("2026-05-28", "Аудитория 0001", "performance_check", "Иванов И.И."),
+        )
     return time.perf_counter() - began
 
 
@@ -94,8 +113,12 @@ def main() -> None:
     folder.mkdir(parents=True)
     (folder / "ppe.yaml").write_text(yaml.safe_dump(CONFIG, allow_unicode=True))
     results = {}
-    for name, fn in (("pak record_action", pak_appends), ("plain SQLite INSERT", plain_sqlite),
-                     ("CSV line + fsync", csv_fsync), ("pak batches of 100", pak_batches)):  # fmt: skip
+    for name, fn in (
+        ("pak record_action", pak_appends),
+        ("plain SQLite INSERT", plain_sqlite),
+        ("CSV line + fsync", csv_fsync),
+        ("pak batches of 100", pak_batches),
+    ):
         seconds = fn(folder, n)
         results[name] = n / seconds
     base = results["pak record_action"]

@@ -33,10 +33,15 @@ PASSPHRASE = "bench"
 def site_config() -> dict:
     start = datetime(2024, 1, 1)
     exams = [
-        {"id": f"{start + timedelta(days=d):%Y-%m-%d}-exam", "subject": "Exam",
-         "date": (start + timedelta(days=d)).date().isoformat(), "start": "10:00", "duration": "3h55m"}
+        {
+            "id": f"{start + timedelta(days=d):%Y-%m-%d}-exam",
+            "subject": "Exam",
+            "date": (start + timedelta(days=d)).date().isoformat(),
+            "start": "10:00",
+            "duration": "3h55m",
+        }
         for d in range(0, 5 * 365, 7)
-    ]  # fmt: skip
+    ]
     cameras = [
         {
             "id": f"aud-{i:04d}",
@@ -67,9 +72,11 @@ def entries(site, n: int):
     tz = site.tz
     rooms = [f"Auditorium {i:04d}" for i in range(1, 21)] + ["Staff room", "Entrance"]
     rooms += [f"Corridor {i}" for i in range(1, 9)]
-    people = [("Иванов И.И.", "технический специалист", "technician"),
-              ("Сидорова С.С.", "член ГЭК", "commission"),
-              ("Смирнов В.В.", "инженер", None)]  # fmt: skip
+    people = [
+        ("Иванов И.И.", "технический специалист", "technician"),
+        ("Сидорова С.С.", "член ГЭК", "commission"),
+        ("Смирнов В.В.", "инженер", None),
+    ]
     head = ("Петров А.А.", "руководитель ППЭ", "head")
     quiet = ["performance_check", "recording_start", "export", "recording_off", "other"]
     t0 = datetime(2024, 1, 1, 0, 0, tzinfo=tz)
@@ -86,26 +93,48 @@ def entries(site, n: int):
             action = "card_removal"  # a suspicious entry now and then, during an exam or not
         name, position, role = people[i % 2] if i % 500 else people[2]  # a guest now and then
         common = {
-            "action": action, "rooms": rooms[i % len(rooms)],
-            "performed_name": name, "performed_position": position, "performed_role": role,
-            "responsible_name": head[0], "responsible_position": head[1], "responsible_role": head[2],
+            "action": action,
+            "rooms": rooms[i % len(rooms)],
+            "performed_name": name,
+            "performed_position": position,
+            "performed_role": role,
+            "responsible_name": head[0],
+            "responsible_position": head[1],
+            "responsible_role": head[2],
             "note": f"запись {i}" if action == "other" else "",
             "os_user": "technician",
-        }  # fmt: skip
+        }
         if open_start is not None:
             seq_of_start, start_common, started = open_start
-            yield {**start_common, "kind": "end", "start_at": started.isoformat(),
-                   "end_at": start.isoformat(), "end_of": seq_of_start,
-                   "recorded_at": utc_stamp(start + timedelta(minutes=1))}  # fmt: skip
+            yield {
+                **start_common,
+                "kind": "end",
+                "start_at": started.isoformat(),
+                "end_at": start.isoformat(),
+                "end_of": seq_of_start,
+                "recorded_at": utc_stamp(start + timedelta(minutes=1)),
+            }
             open_start = None
             continue
         if i % 10 == 3:
             open_start = (i + 1, common, start)  # seq of this entry is i + 1
-            yield {**common, "kind": "start", "start_at": start.isoformat(), "end_at": None,
-                   "end_of": None, "recorded_at": utc_stamp(start + timedelta(minutes=1))}  # fmt: skip
+            yield {
+                **common,
+                "kind": "start",
+                "start_at": start.isoformat(),
+                "end_at": None,
+                "end_of": None,
+                "recorded_at": utc_stamp(start + timedelta(minutes=1)),
+            }
             continue
-        yield {**common, "kind": "action", "start_at": start.isoformat(), "end_at": end.isoformat(),
-               "end_of": None, "recorded_at": utc_stamp(end + timedelta(minutes=1))}  # fmt: skip
+        yield {
+            **common,
+            "kind": "action",
+            "start_at": start.isoformat(),
+            "end_at": end.isoformat(),
+            "end_of": None,
+            "recorded_at": utc_stamp(end + timedelta(minutes=1)),
+        }
 
 
 def make(folder: Path, n: int, batch: int = 100_000) -> float:
@@ -140,5 +169,7 @@ if __name__ == "__main__":
         if (target / "ppe.db-wal").exists()
         else os.path.getsize(target / "ppe.db")
     )
-    print(f"made {count} entries in {seconds:.1f} s ({count / seconds:,.0f}/s) in {target} "
-          f"(db {size / 1e6:.0f} MB) at {datetime.now(UTC):%Y-%m-%d %H:%M}Z")  # fmt: skip
+    print(
+        f"made {count} entries in {seconds:.1f} s ({count / seconds:,.0f}/s) in {target} "
+        f"(db {size / 1e6:.0f} MB) at {datetime.now(UTC):%Y-%m-%d %H:%M}Z"
+    )

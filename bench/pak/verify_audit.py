@@ -36,8 +36,10 @@ def timed(label: str, fn, repeat: int = 3):
         seconds, cpu = time.perf_counter() - began, time.process_time() - began_cpu
         if best is None or seconds < best:
             best, best_cpu = seconds, cpu
-    print(f"  {label:<42} best of {repeat}: {best:6.2f} s wall, {best_cpu:6.2f} s CPU"
-          f"   (load {os.getloadavg()[0]:.1f})")  # fmt: skip
+    print(
+        f"  {label:<42} best of {repeat}: {best:6.2f} s wall, {best_cpu:6.2f} s CPU"
+        f"   (load {os.getloadavg()[0]:.1f})"
+    )
     return result
 
 

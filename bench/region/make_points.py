@@ -26,17 +26,34 @@ EXAM = "2026-05-28-math"
 
 def config(code: str, endpoint: str, bucket: str) -> dict:
     return {
-        "point": {"code": code, "name": f"School {code}", "region": "77", "timezone": "Europe/Moscow",
-                  "language": "en"},
-        "staff": {"technician": {"name": "Ivanov I.I.", "position": "technician"},
-                  "head": {"name": "Petrov A.A.", "position": "head"}},
-        "exams": [{"id": EXAM, "subject": "Mathematics", "date": "2026-05-28", "start": "10:00",
-                   "duration": "10m"}],
+        "point": {
+            "code": code,
+            "name": f"School {code}",
+            "region": "77",
+            "timezone": "Europe/Moscow",
+            "language": "en",
+        },
+        "staff": {
+            "technician": {"name": "Ivanov I.I.", "position": "technician"},
+            "head": {"name": "Petrov A.A.", "position": "head"},
+        },
+        "exams": [
+            {
+                "id": EXAM,
+                "subject": "Mathematics",
+                "date": "2026-05-28",
+                "start": "10:00",
+                "duration": "10m",
+            }
+        ],
         "cameras": [{"id": "corridor-1", "zone": "corridor", "source": "x"}],
-        "recordings": {"root": "recordings/", "layout": "{date}/{hour}/{camera}/{minute}.{second}.mp4"},
+        "recordings": {
+            "root": "recordings/",
+            "layout": "{date}/{hour}/{camera}/{minute}.{second}.mp4",
+        },
         "archive": {"target": "archive/", "margin": "0s"},
         "region": {"endpoint": endpoint, "bucket": bucket},
-    }  # fmt: skip
+    }
 
 
 def make_point(root: str, index: int, endpoint: str, bucket: str, segment: str, keys: str) -> str:
@@ -90,8 +107,18 @@ def main() -> None:
         init_keys(load_site(template), None)
     segment = encode_segment(args.dir / "segment.mp4")
     with ProcessPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(make_point, str(args.dir / "points"), i, args.endpoint, args.bucket,
-                               str(segment), str(template / "keys")) for i in range(args.points)]  # fmt: skip
+        futures = [
+            pool.submit(
+                make_point,
+                str(args.dir / "points"),
+                i,
+                args.endpoint,
+                args.bucket,
+                str(segment),
+                str(template / "keys"),
+            )
+            for i in range(args.points)
+        ]
         for n, future in enumerate(futures, 1):
             code = future.result()
             if n % 10 == 0:

@@ -25,8 +25,11 @@ def main() -> None:
         }
         print("; ".join(f"export {k}={shlex.quote(v)}" for k, v in exports.items()))
         return
-    s3 = client_for(os.environ["S3_ENDPOINT"], os.environ["AWS_ACCESS_KEY_ID"],
-                    os.environ["AWS_SECRET_ACCESS_KEY"])  # fmt: skip
+    s3 = client_for(
+        os.environ["S3_ENDPOINT"],
+        os.environ["AWS_ACCESS_KEY_ID"],
+        os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
     s3.create_bucket(Bucket=sys.argv[2], ObjectLockEnabledForBucket="--lock" in sys.argv)
 
 

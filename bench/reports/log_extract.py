@@ -39,14 +39,23 @@ def journal_rows(count: int) -> list[dict]:
     for i in range(count):
         at = start + timedelta(minutes=7 * i)
         code, ru, en = ACTIONS[i % len(ACTIONS)]
-        rows.append({
-            "no": i + 1, "date": at.date().isoformat(), "rooms": f"Аудитория {i % 17 + 1:04d}",
-            "start": at.strftime("%H:%M"), "end": (at + timedelta(minutes=5)).strftime("%H:%M"),
-            "action": code, "action_ru": ru, "action_en": en,
-            "performed_by": "Иванов И.И., технический специалист",
-            "responsible": "Петров А.А., руководитель ППЭ",
-            "note": "" if i % 9 else "плановая проверка", "open": False, "hash": f"{i:064x}",
-        })  # fmt: skip
+        rows.append(
+            {
+                "no": i + 1,
+                "date": at.date().isoformat(),
+                "rooms": f"Аудитория {i % 17 + 1:04d}",
+                "start": at.strftime("%H:%M"),
+                "end": (at + timedelta(minutes=5)).strftime("%H:%M"),
+                "action": code,
+                "action_ru": ru,
+                "action_en": en,
+                "performed_by": "Иванов И.И., технический специалист",
+                "responsible": "Петров А.А., руководитель ППЭ",
+                "note": "" if i % 9 else "плановая проверка",
+                "open": False,
+                "hash": f"{i:064x}",
+            }
+        )
     return rows
 
 
@@ -96,20 +105,39 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="ppe-bench-"))
     config = {
-        "point": {"code": "7701", "name": "Школа № 5", "address": "ул. Ленина, 1", "region": "77",
-                  "timezone": "Europe/Moscow", "language": "ru"},
-        "staff": {"technician": {"name": "Иванов И.И.", "position": "технический специалист"},
-                  "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"}},
-    }  # fmt: skip
+        "point": {
+            "code": "7701",
+            "name": "Школа № 5",
+            "address": "ул. Ленина, 1",
+            "region": "77",
+            "timezone": "Europe/Moscow",
+            "language": "ru",
+        },
+        "staff": {
+            "technician": {"name": "Иванов И.И.", "position": "технический специалист"},
+            "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
+        },
+    }
     (folder / "ppe.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
     site = load_site(folder)
     data = {
-        "format": "ppe-tech-report/1", "generator": "bench", "kind": "access-log",
-        "number": "7701-LOG-2026-0001", "lang": "ru", "created_at": "2026-05-28T12:00:00Z",
-        "point": config["point"], "staff": config["staff"], "exam": None, "checkpoint": None,
-        "access_log": {"date_from": None, "date_to": None, "entries": journal_rows(args.rows),
-                       "audit": {"findings": []}},
-    }  # fmt: skip
+        "format": "ppe-tech-report/1",
+        "generator": "bench",
+        "kind": "access-log",
+        "number": "7701-LOG-2026-0001",
+        "lang": "ru",
+        "created_at": "2026-05-28T12:00:00Z",
+        "point": config["point"],
+        "staff": config["staff"],
+        "exam": None,
+        "checkpoint": None,
+        "access_log": {
+            "date_from": None,
+            "date_to": None,
+            "entries": journal_rows(args.rows),
+            "audit": {"findings": []},
+        },
+    }
     peak = TreeMemory()
     started = time.perf_counter()
     if args.mode == "chunked":  # what ppe-tech report access-log does
@@ -124,9 +152,11 @@ def main() -> None:
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     if args.out:
         args.out.write_bytes(pdf)
-    print(f"{args.mode}: {args.rows} rows, {pages} pages, "
-          f"{len(pdf) / 1e6:.1f} MB, {elapsed:.1f} s, "
-          f"peak RSS of the process tree {peak.peak / 2**20:.0f} MiB")  # fmt: skip
+    print(
+        f"{args.mode}: {args.rows} rows, {pages} pages, "
+        f"{len(pdf) / 1e6:.1f} MB, {elapsed:.1f} s, "
+        f"peak RSS of the process tree {peak.peak / 2**20:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -80,9 +80,11 @@ def main() -> None:
         row = make_report(site, conn, "room", EXAM, room=f"{n:04d}", allow_incomplete=True)
         sizes.append(Path(row["file"]).stat().st_size)
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(f"{ROOMS} room protocols (ППЭ-01-01), 2 snapshots each, rendered + signed: {took:.2f} s "
-          f"({took / ROOMS:.2f} s each, {sum(sizes) // 1024} KiB in all); CPU {cpu:.2f} s "
-          f"({cpu / ROOMS:.2f} s each)")  # fmt: skip
+    print(
+        f"{ROOMS} room protocols (ППЭ-01-01), 2 snapshots each, rendered + signed: {took:.2f} s "
+        f"({took / ROOMS:.2f} s each, {sum(sizes) // 1024} KiB in all); CPU {cpu:.2f} s "
+        f"({cpu / ROOMS:.2f} s each)"
+    )
 
 
 if __name__ == "__main__":

@@ -148,8 +148,16 @@ def register(reference: np.ndarray, picture: np.ndarray) -> dict[str, Any] | Non
     if response < 0.1:
         return None
     matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    return {"dx": dx, "dy": dy, "rotation": 0.0, "scale": 1.0, "inliers": 0,
-            "matrix": matrix, "method": "phase-correlation", "response": response}  # fmt: skip
+    return {
+        "dx": dx,
+        "dy": dy,
+        "rotation": 0.0,
+        "scale": 1.0,
+        "inliers": 0,
+        "matrix": matrix,
+        "method": "phase-correlation",
+        "response": response,
+    }
 
 
 def covered_cells(
@@ -209,14 +217,33 @@ def _blank(picture: np.ndarray, m: dict[str, Any], t: dict[str, float]) -> list[
     out = []
     bright_end = float(np.percentile(picture, 99))
     if mean < t["black_mean"] and bright_end < t["black_p99_factor"] * t["black_mean"]:
-        out.append(finding("black", f"picture is black (mean brightness {mean:.1f} of 255)",
-                           brightness=mean, threshold=t["black_mean"]))  # fmt: skip
+        out.append(
+            finding(
+                "black",
+                f"picture is black (mean brightness {mean:.1f} of 255)",
+                brightness=mean,
+                threshold=t["black_mean"],
+            )
+        )
     elif contrast < t["uniform_std"]:
-        out.append(finding("uniform", f"picture is one colour (contrast {contrast:.1f})",
-                           contrast=contrast, brightness=mean, threshold=t["uniform_std"]))  # fmt: skip
+        out.append(
+            finding(
+                "uniform",
+                f"picture is one colour (contrast {contrast:.1f})",
+                contrast=contrast,
+                brightness=mean,
+                threshold=t["uniform_std"],
+            )
+        )
     if saturated > t["overexposed_pct"]:
-        out.append(finding("overexposed", f"{saturated:.0f}% of the picture is saturated",
-                           saturated_pct=saturated, threshold=t["overexposed_pct"]))  # fmt: skip
+        out.append(
+            finding(
+                "overexposed",
+                f"{saturated:.0f}% of the picture is saturated",
+                saturated_pct=saturated,
+                threshold=t["overexposed_pct"],
+            )
+        )
     return out
 
 
@@ -224,37 +251,55 @@ def _frozen(m: dict[str, Any], moved_pct: float, t: dict[str, float]) -> list[di
     if math.isnan(moved_pct) or moved_pct >= t["frozen_motion_pct"]:
         return []
     n = m["analysed_frames"]
-    return [finding("frozen", f"nothing in the picture changed over {n} frames ({moved_pct:.3f}% of it "
-                    "moved)", motion_pct=_r(moved_pct, 3), frames=n, threshold=t["frozen_motion_pct"])]  # fmt: skip
+    return [
+        finding(
+            "frozen",
+            f"nothing in the picture changed over {n} frames ({moved_pct:.3f}% of it moved)",
+            motion_pct=_r(moved_pct, 3),
+            frames=n,
+            threshold=t["frozen_motion_pct"],
+        )
+    ]
 
 
 def _moved_numbers(reg: dict[str, Any], w: int, h: int, to_source: float) -> dict[str, Any]:
     shift_x, shift_y = reg["dx"] * to_source, reg["dy"] * to_source
     shift_x_pct, shift_y_pct = 100 * abs(reg["dx"]) / w, 100 * abs(reg["dy"]) / h
     return {
-        "shift_x_px": _r(shift_x, 1), "shift_y_px": _r(shift_y, 1),
+        "shift_x_px": _r(shift_x, 1),
+        "shift_y_px": _r(shift_y, 1),
         "shift_px": _r(math.hypot(shift_x, shift_y), 1),
-        "shift_x_pct": _r(shift_x_pct, 1), "shift_y_pct": _r(shift_y_pct, 1),
+        "shift_x_pct": _r(shift_x_pct, 1),
+        "shift_y_pct": _r(shift_y_pct, 1),
         "shift_pct": _r(max(shift_x_pct, shift_y_pct), 1),
-        "rotation_deg": _r(reg["rotation"], 1), "scale_pct": _r(100 * (reg["scale"] - 1), 1),
+        "rotation_deg": _r(reg["rotation"], 1),
+        "scale_pct": _r(100 * (reg["scale"] - 1), 1),
         "matches": reg["inliers"],
-    }  # fmt: skip
+    }
 
 
 def _moved(n: dict[str, Any], t: dict[str, float]) -> dict[str, Any] | None:
     """The ``moved`` finding from the registration's numbers, or None."""
     shift, rotation, scale = n["shift_pct"], n["rotation_deg"], n["scale_pct"]
-    if not (shift > t["moved_shift_pct"] or abs(rotation) > t["moved_rotation_deg"]
-            or abs(scale) > t["moved_scale_pct"]):  # fmt: skip
+    if not (
+        shift > t["moved_shift_pct"]
+        or abs(rotation) > t["moved_rotation_deg"]
+        or abs(scale) > t["moved_scale_pct"]
+    ):
         return None
     parts = [f"shifted {n['shift_px']:.0f} px ({shift:.1f}% of the frame)"]
     if abs(rotation) >= 0.5:
         parts.append(f"rotated {rotation:.1f} degrees")
     if abs(scale) >= 2:
         parts.append(f"zoomed {scale:+.0f}%")
-    return finding("moved", "view moved against the reference: " + ", ".join(parts), **n,
-                   threshold_shift_pct=t["moved_shift_pct"], threshold_rotation_deg=t["moved_rotation_deg"],
-                   threshold_scale_pct=t["moved_scale_pct"])  # fmt: skip
+    return finding(
+        "moved",
+        "view moved against the reference: " + ", ".join(parts),
+        **n,
+        threshold_shift_pct=t["moved_shift_pct"],
+        threshold_rotation_deg=t["moved_rotation_deg"],
+        threshold_scale_pct=t["moved_scale_pct"],
+    )
 
 
 def _align(ref: np.ndarray, picture: np.ndarray, t: dict[str, float], to_source: float, out: list):
@@ -295,13 +340,27 @@ def _covered(
     lost, structured, mean_corr = covered_cells(ref, aligned, valid, t["covered_cell_corr"])
     covered_pct = 100.0 * lost / structured if structured else 0.0
     if structured and covered_pct > t["covered_pct"]:
-        out.append(finding("covered", f"structure of the reference lost over {covered_pct:.0f}% of the "
-                           f"picture ({lost} of {structured} cells)", covered_pct=_r(covered_pct, 1),
-                           cells_lost=lost, cells=structured, threshold=t["covered_pct"]))  # fmt: skip
+        out.append(
+            finding(
+                "covered",
+                f"structure of the reference lost over {covered_pct:.0f}% of the "
+                f"picture ({lost} of {structured} cells)",
+                covered_pct=_r(covered_pct, 1),
+                cells_lost=lost,
+                cells=structured,
+                threshold=t["covered_pct"],
+            )
+        )
     mostly_covered = structured and covered_pct > t["blurred_unless_covered_pct"]
     if not math.isnan(ratio) and ratio < t["blurred_ratio"] and not mostly_covered:
-        out.append(finding("blurred", f"sharpness {100 * ratio:.0f}% of the reference's",
-                           sharpness_ratio=_r(ratio, 3), threshold=t["blurred_ratio"]))  # fmt: skip
+        out.append(
+            finding(
+                "blurred",
+                f"sharpness {100 * ratio:.0f}% of the reference's",
+                sharpness_ratio=_r(ratio, 3),
+                threshold=t["blurred_ratio"],
+            )
+        )
     return {"covered_pct": _r(covered_pct, 1), "structure_corr": _r(mean_corr, 3)}
 
 
@@ -325,8 +384,13 @@ def judge(
     if not blank:
         findings += _frozen(metrics, moved_pct, t)
     if reference is None:
-        findings.append(finding("no_reference", "no reference picture: run `ppe-tech cameras reference`",
-                                severity="warning"))  # fmt: skip
+        findings.append(
+            finding(
+                "no_reference",
+                "no reference picture: run `ppe-tech cameras reference`",
+                severity="warning",
+            )
+        )
         return findings, metrics
     ref = to_analysis(reference)
     if ref.shape != picture.shape:

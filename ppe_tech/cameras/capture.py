@@ -117,10 +117,13 @@ def _open(job: dict[str, Any], timeout_s: float, raw: bool) -> cv2.VideoCapture:
     kind, source = job["kind"], job["source"]
     os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = FFMPEG_OPTIONS.get(kind, "")
     params = [
-        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(200, int(1000 * timeout_s)),
-        cv2.CAP_PROP_READ_TIMEOUT_MSEC, max(200, int(1000 * job["read_timeout"])),
-        cv2.CAP_PROP_N_THREADS, 1,  # one decoding thread: the run decodes in parallel processes
-    ]  # fmt: skip
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+        max(200, int(1000 * timeout_s)),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+        max(200, int(1000 * job["read_timeout"])),
+        cv2.CAP_PROP_N_THREADS,
+        1,  # one decoding thread: the run decodes in parallel processes
+    ]
     if raw:
         params += [cv2.CAP_PROP_FORMAT, -1]
     if kind == "device":
@@ -287,18 +290,33 @@ def _size_findings(job: dict[str, Any], out: Capture, width: int, height: int) -
     out.metrics.update(width=width, height=height)
     want_w, want_h = job["expect"].get("width"), job["expect"].get("height")
     if (want_w and want_w != width) or (want_h and want_h != height):
-        out.findings.append(finding("resolution_mismatch", f"{width}x{height}, expected {want_w or '*'}x"
-                                    f"{want_h or '*'}", severity="warning", width=width, height=height,
-                                    expected_width=want_w, expected_height=want_h))  # fmt: skip
+        out.findings.append(
+            finding(
+                "resolution_mismatch",
+                f"{width}x{height}, expected {want_w or '*'}x{want_h or '*'}",
+                severity="warning",
+                width=width,
+                height=height,
+                expected_width=want_w,
+                expected_height=want_h,
+            )
+        )
 
 
 def _too_large(out: Capture, width: int, height: int) -> bool:
     if width * height <= MAX_DECODE_PIXELS:
         return False
-    out.findings.append(finding("too_large", f"{width}x{height} is larger than the pictures this check "
-                                f"decodes ({MAX_DECODE_PIXELS / 1e6:.1f} Mpx): the picture is not judged",
-                                severity="warning", width=width, height=height,
-                                max_pixels=MAX_DECODE_PIXELS))  # fmt: skip
+    out.findings.append(
+        finding(
+            "too_large",
+            f"{width}x{height} is larger than the pictures this check "
+            f"decodes ({MAX_DECODE_PIXELS / 1e6:.1f} Mpx): the picture is not judged",
+            severity="warning",
+            width=width,
+            height=height,
+            max_pixels=MAX_DECODE_PIXELS,
+        )
+    )
     return True
 
 
@@ -373,8 +391,9 @@ def _pictures(job: dict[str, Any], out: Capture, emit) -> dict[str, Any]:
 
 def _judge(job, out: Capture, received: Received, nominal: float | None) -> None:
     expected = job["expect"].get("fps") or (nominal if job["kind"] == "file" else None)
-    found, measures = judge_stream(received, sample=job["sample"], expected_fps=expected,
-                                   t=job["thresholds"])  # fmt: skip
+    found, measures = judge_stream(
+        received, sample=job["sample"], expected_fps=expected, t=job["thresholds"]
+    )
     out.metrics.update(measures, decoded_frames=measures["frames_received"])
     if nominal:
         out.metrics["nominal_fps"] = nominal
@@ -470,8 +489,11 @@ def worker_main(job: dict[str, Any], conn, slots=None) -> None:
         result = capture(job, emit, slots)
     except Exception as exc:  # a bug or an OpenCV error: report it as this camera's result
         detail = traceback.format_exc(limit=3)
-        result = {"findings": [finding("no_frames", f"capture failed: {type(exc).__name__}: {exc}")],
-                  "metrics": {}, "trace": detail}  # fmt: skip
+        result = {
+            "findings": [finding("no_frames", f"capture failed: {type(exc).__name__}: {exc}")],
+            "metrics": {},
+            "trace": detail,
+        }
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result.setdefault("metrics", {})["cpu_ms"] = round(1000 * (usage.ru_utime + usage.ru_stime))
     log.seek(0, os.SEEK_END)

@@ -85,15 +85,19 @@ def discover_cameras(
             if uris:
                 break
         hosts = sorted({urlsplit(x).hostname or "" for x in xaddrs} - {""})
-        devices.append({
-            "address": ", ".join(hosts) or "?",
-            "epr": service.getEPR(),
-            "xaddrs": xaddrs,
-            "types": [str(t) for t in service.getTypes()],
-            **_scopes(service),
-            "scopes": [s.getValue() if hasattr(s, "getValue") else str(s) for s in service.getScopes()],
-            "stream_uris": uris,
-        })  # fmt: skip
+        devices.append(
+            {
+                "address": ", ".join(hosts) or "?",
+                "epr": service.getEPR(),
+                "xaddrs": xaddrs,
+                "types": [str(t) for t in service.getTypes()],
+                **_scopes(service),
+                "scopes": [
+                    s.getValue() if hasattr(s, "getValue") else str(s) for s in service.getScopes()
+                ],
+                "stream_uris": uris,
+            }
+        )
     return sorted(devices, key=lambda d: d["address"])
 
 
@@ -167,8 +171,13 @@ def stream_uris(
         return max(0.1, deadline - time.monotonic())
 
     media = xaddr
-    caps = _soap(xaddr, f'<GetCapabilities xmlns="{_TDS}"><Category>Media</Category></GetCapabilities>',
-                 user, password, left())  # fmt: skip
+    caps = _soap(
+        xaddr,
+        f'<GetCapabilities xmlns="{_TDS}"><Category>Media</Category></GetCapabilities>',
+        user,
+        password,
+        left(),
+    )
     if caps is not None:
         for element in caps.iter():
             if _local(element.tag) == "Media":

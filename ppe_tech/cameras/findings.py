@@ -6,10 +6,23 @@ from typing import Any
 
 # the order findings are listed in: the stream first, then the picture, then the warnings
 CODES = (
-    "unreachable", "timeout", "no_frames", "stalled", "low_fps", "resolution_mismatch",
-    "too_large", "black", "uniform", "overexposed", "frozen", "blurred", "covered", "moved",
-    "no_reference", "checker_overloaded",
-)  # fmt: skip
+    "unreachable",
+    "timeout",
+    "no_frames",
+    "stalled",
+    "low_fps",
+    "resolution_mismatch",
+    "too_large",
+    "black",
+    "uniform",
+    "overexposed",
+    "frozen",
+    "blurred",
+    "covered",
+    "moved",
+    "no_reference",
+    "checker_overloaded",
+)
 
 
 def finding(code: str, message: str, severity: str = "fail", **numbers: Any) -> dict[str, Any]:

@@ -14,9 +14,21 @@ import cv2
 import numpy as np
 
 VARIANTS = (
-    "untouched", "covered", "black", "uniform", "blurred", "shifted", "rotated", "frozen",
-    "low_fps", "brighter", "darker", "noise", "still", "still_clock",
-)  # fmt: skip
+    "untouched",
+    "covered",
+    "black",
+    "uniform",
+    "blurred",
+    "shifted",
+    "rotated",
+    "frozen",
+    "low_fps",
+    "brighter",
+    "darker",
+    "noise",
+    "still",
+    "still_clock",
+)
 
 
 def tamper(frame: np.ndarray, variant: str, rng: np.random.Generator) -> np.ndarray:
@@ -110,8 +122,10 @@ def make_variant(
     elif variant == "low_fps":  # every fifth frame, at a fifth of the rate
         out, fps = frames[::5], fps / 5
     elif variant in ("still", "still_clock"):  # nobody moves: a live sensor's noise only
-        out = [_still(frames[len(frames) // 2], i / fps, variant == "still_clock", rng)
-               for i in range(len(frames))]  # fmt: skip
+        out = [
+            _still(frames[len(frames) // 2], i / fps, variant == "still_clock", rng)
+            for i in range(len(frames))
+        ]
     else:
         out = [tamper(f, variant, rng) for f in frames]
     return write_clip(path, out, fps)

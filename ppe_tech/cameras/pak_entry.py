@@ -29,13 +29,23 @@ REPEAT_WINDOW = timedelta(minutes=30)
 STATUSES = ("ok", "warning", "fail")
 # finding code -> Russian word for the journal note
 CODES_RU = {
-    "unreachable": "недоступна", "timeout": "не отвечает", "no_frames": "нет кадров",
-    "stalled": "поток прерывается", "low_fps": "мало кадров", "resolution_mismatch": "не то разрешение",
-    "too_large": "слишком большой кадр", "black": "чёрный кадр", "uniform": "однотонный кадр",
-    "overexposed": "засветка", "frozen": "изображение застыло", "blurred": "нерезко",
-    "covered": "закрыта", "moved": "смещена", "no_reference": "нет эталона",
+    "unreachable": "недоступна",
+    "timeout": "не отвечает",
+    "no_frames": "нет кадров",
+    "stalled": "поток прерывается",
+    "low_fps": "мало кадров",
+    "resolution_mismatch": "не то разрешение",
+    "too_large": "слишком большой кадр",
+    "black": "чёрный кадр",
+    "uniform": "однотонный кадр",
+    "overexposed": "засветка",
+    "frozen": "изображение застыло",
+    "blurred": "нерезко",
+    "covered": "закрыта",
+    "moved": "смещена",
+    "no_reference": "нет эталона",
     "checker_overloaded": "компьютер перегружен",
-}  # fmt: skip
+}
 
 
 def _ru_plural(n: int, one, few, many):

@@ -87,11 +87,20 @@ def finish_run(conn: sqlite3.Connection, run_id: int, cameras: list[dict[str, An
     """Store one row per camera (``snapshot`` relative to the site folder) and close the run;
     the run's status."""
     rows = [
-        (run_id, c["id"], c["zone"], c["room"], c["source"], c["status"],
-         json.dumps(c["findings"], ensure_ascii=False), json.dumps(c["metrics"]),
-         c.get("snapshot"), c.get("duration_ms") or 0)
+        (
+            run_id,
+            c["id"],
+            c["zone"],
+            c["room"],
+            c["source"],
+            c["status"],
+            json.dumps(c["findings"], ensure_ascii=False),
+            json.dumps(c["metrics"]),
+            c.get("snapshot"),
+            c.get("duration_ms") or 0,
+        )
         for c in cameras
-    ]  # fmt: skip
+    ]
     status = status_of([{"severity": c["status"]} for c in cameras if c["status"] != "ok"])
     with transaction(conn):
         conn.executemany(
@@ -116,10 +125,16 @@ def _camera(row: sqlite3.Row, folder: Path | None) -> CameraResult:
     if snapshot and folder is not None:
         snapshot = str(folder / snapshot)
     return CameraResult(
-        id=row["camera_id"], zone=row["zone"], room=row["room"], source=row["source"],
-        status=row["status"], findings=json.loads(row["findings"]), metrics=json.loads(row["metrics"]),
-        snapshot=snapshot, duration_ms=row["duration_ms"],
-    )  # fmt: skip
+        id=row["camera_id"],
+        zone=row["zone"],
+        room=row["room"],
+        source=row["source"],
+        status=row["status"],
+        findings=json.loads(row["findings"]),
+        metrics=json.loads(row["metrics"]),
+        snapshot=snapshot,
+        duration_ms=row["duration_ms"],
+    )
 
 
 def _run(conn: sqlite3.Connection, run: sqlite3.Row, folder: Path | None) -> CameraRun:
@@ -127,10 +142,16 @@ def _run(conn: sqlite3.Connection, run: sqlite3.Row, folder: Path | None) -> Cam
         "SELECT * FROM camera_results WHERE run_id = ? ORDER BY rowid", (run["id"],)
     ).fetchall()
     return CameraRun(
-        run_id=run["id"], started_at=run["started_at"], finished_at=run["finished_at"],
-        exam_id=run["exam_id"], sample_s=run["sample_s"], selection=run["selection"],
-        status=run["status"], pak_entry=run["pak_entry"], cameras=[_camera(r, folder) for r in rows],
-    )  # fmt: skip
+        run_id=run["id"],
+        started_at=run["started_at"],
+        finished_at=run["finished_at"],
+        exam_id=run["exam_id"],
+        sample_s=run["sample_s"],
+        selection=run["selection"],
+        status=run["status"],
+        pak_entry=run["pak_entry"],
+        cameras=[_camera(r, folder) for r in rows],
+    )
 
 
 def load_run(
@@ -168,9 +189,17 @@ def list_runs(
                 (run["id"],),
             )
         }
-        runs.append({"run_id": run["id"], "started_at": run["started_at"], "finished_at": run["finished_at"],
-                     "exam_id": run["exam_id"], "selection": run["selection"], "status": run["status"],
-                     "counts": counts})  # fmt: skip
+        runs.append(
+            {
+                "run_id": run["id"],
+                "started_at": run["started_at"],
+                "finished_at": run["finished_at"],
+                "exam_id": run["exam_id"],
+                "selection": run["selection"],
+                "status": run["status"],
+                "counts": counts,
+            }
+        )
     return runs
 
 
@@ -184,10 +213,13 @@ def latest_results(
         "WHERE c.finished_at IS NOT NULL ORDER BY r.run_id"
     ).fetchall()
     return {
-        row["camera_id"]: {**_camera(row, folder).to_json(), "run_id": row["run_id"],
-                           "finished_at": row["finished_at"]}
+        row["camera_id"]: {
+            **_camera(row, folder).to_json(),
+            "run_id": row["run_id"],
+            "finished_at": row["finished_at"],
+        }
         for row in rows
-    }  # fmt: skip
+    }
 
 
 def overview(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -197,14 +229,19 @@ def overview(site: Site, conn: sqlite3.Connection) -> list[dict[str, Any]]:
     for cam in site.config.cameras:
         ref = site.references_dir / f"{cam.id}.png"
         last = latest.get(cam.id)
-        rows.append({
-            "id": cam.id, "zone": cam.zone, "room": cam.room, "source": site.redact(cam.source),
-            "expect": cam.expect.model_dump(exclude_none=True),
-            "reference": str(ref) if ref.is_file() else None,
-            "last_status": last["status"] if last else None,
-            "last_run": last["run_id"] if last else None,
-            "last_findings": [f["code"] for f in last["findings"]] if last else [],
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": cam.id,
+                "zone": cam.zone,
+                "room": cam.room,
+                "source": site.redact(cam.source),
+                "expect": cam.expect.model_dump(exclude_none=True),
+                "reference": str(ref) if ref.is_file() else None,
+                "last_status": last["status"] if last else None,
+                "last_run": last["run_id"] if last else None,
+                "last_findings": [f["code"] for f in last["findings"]] if last else [],
+            }
+        )
     return rows
 
 

@@ -167,8 +167,10 @@ class _Probe:
         self.cseq += 1
         auth = f"Authorization: {authorization}\r\n" if authorization else ""
         if self.scheme == "rtsp":
-            return (f"DESCRIBE {self.uri} RTSP/1.0\r\nCSeq: {self.cseq}\r\nAccept: application/sdp\r\n"
-                    f"User-Agent: ppe-tech\r\n{auth}\r\n").encode()  # fmt: skip
+            return (
+                f"DESCRIBE {self.uri} RTSP/1.0\r\nCSeq: {self.cseq}\r\nAccept: application/sdp\r\n"
+                f"User-Agent: ppe-tech\r\n{auth}\r\n"
+            ).encode()
         return f"GET {self.path} HTTP/1.0\r\nHost: {self.netloc}\r\nUser-Agent: ppe-tech\r\n{auth}\r\n".encode()
 
     def ask(self, authorization: str | None = None) -> _Answer:
@@ -186,8 +188,10 @@ class _Probe:
                         break
                     data += chunk
             except TimeoutError:
-                raise self._fail("timeout", f"{where} accepted the connection but did not answer within "
-                                 f"{self.timeout:g}s") from None  # fmt: skip
+                raise self._fail(
+                    "timeout",
+                    f"{where} accepted the connection but did not answer within {self.timeout:g}s",
+                ) from None
             except OSError as exc:
                 raise self._fail("unreachable", f"{where}: {exc.strerror or exc}") from None
         head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1", "replace")
@@ -209,8 +213,13 @@ class _Probe:
         if self.user is None:
             return None
         if "digest" in answer.challenges:
-            value = digest_authorization(answer.challenges["digest"], user=self.user,
-                                         password=self.password, method=self.method, uri=self.uri)  # fmt: skip
+            value = digest_authorization(
+                answer.challenges["digest"],
+                user=self.user,
+                password=self.password,
+                method=self.method,
+                uri=self.uri,
+            )
             return "digest", value
         if set(answer.challenges) == {"basic"}:
             token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
@@ -246,7 +255,13 @@ def _verdict(answer: _Answer, probe: _Probe, auth: str | None) -> Precheck:
         )
     if status >= 400 and status != 401:
         what = {404: " (wrong path?)", 403: " (access denied)"}.get(status, "")
-        return Precheck(False, "unreachable", f"{answer.protocol} {status} {reason}{what}", status=status,
-                        connect_ms=probe.connect_ms, auth=auth)  # fmt: skip
+        return Precheck(
+            False,
+            "unreachable",
+            f"{answer.protocol} {status} {reason}{what}",
+            status=status,
+            connect_ms=probe.connect_ms,
+            auth=auth,
+        )
     # 401 without credentials to send: FFmpeg tries and says what it gets
     return Precheck(True, status=status, connect_ms=probe.connect_ms, auth=auth)

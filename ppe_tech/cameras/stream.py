@@ -107,10 +107,17 @@ def starved_finding(wait_s: float | None, elapsed_s: float, t: dict[str, float],
     wait_pct = 100.0 * wait_s / elapsed_s
     if wait_pct <= t["overload_wait_pct"]:
         return None
-    text = (f"this machine was too busy to judge the camera: {what} while the check waited for a "
-            f"CPU {wait_pct:.0f}% of the time")  # fmt: skip
-    return finding(OVERLOADED, text, severity="warning", wait_pct=round(wait_pct, 1),
-                   threshold_wait_pct=t["overload_wait_pct"])  # fmt: skip
+    text = (
+        f"this machine was too busy to judge the camera: {what} while the check waited for a "
+        f"CPU {wait_pct:.0f}% of the time"
+    )
+    return finding(
+        OVERLOADED,
+        text,
+        severity="warning",
+        wait_pct=round(wait_pct, 1),
+        threshold_wait_pct=t["overload_wait_pct"],
+    )
 
 
 # findings that only say "nothing came in time": on a starved machine, the machine's fault
@@ -186,17 +193,34 @@ def stream_findings(
     out = []
     if metrics["stalls"]:
         longest = metrics["longest_gap_ms"] / 1000
-        out.append(finding(STALLED, f"{metrics['stalls']} stall(s) in the sample, longest {longest:.1f}s "
-                           "without a frame", stalls=metrics["stalls"], gap_s=round(longest, 2),
-                           threshold_s=metrics["gap_limit_s"]))  # fmt: skip
+        out.append(
+            finding(
+                STALLED,
+                f"{metrics['stalls']} stall(s) in the sample, longest {longest:.1f}s "
+                "without a frame",
+                stalls=metrics["stalls"],
+                gap_s=round(longest, 2),
+                threshold_s=metrics["gap_limit_s"],
+            )
+        )
     fps = metrics.get("fps")
     if expected_fps and fps is None and not received.ended:
-        out.append(finding(LOW_FPS, "fewer than 2 frames in the sample", fps=0.0,
-                           expected_fps=expected_fps))  # fmt: skip
+        out.append(
+            finding(
+                LOW_FPS, "fewer than 2 frames in the sample", fps=0.0, expected_fps=expected_fps
+            )
+        )
     elif expected_fps and fps is not None and fps < t["min_fps_ratio"] * expected_fps:
-        out.append(finding(LOW_FPS, f"{fps:.1f} fps delivered, {expected_fps:g} expected", fps=fps,
-                           expected_fps=expected_fps, ratio=round(fps / expected_fps, 3),
-                           threshold=t["min_fps_ratio"]))  # fmt: skip
+        out.append(
+            finding(
+                LOW_FPS,
+                f"{fps:.1f} fps delivered, {expected_fps:g} expected",
+                fps=fps,
+                expected_fps=expected_fps,
+                ratio=round(fps / expected_fps, 3),
+                threshold=t["min_fps_ratio"],
+            )
+        )
     return out
 
 
@@ -206,8 +230,9 @@ def _stopped(stopped: tuple[float, float], read_timeout: float) -> dict[str, Any
         text = f"the stream stopped {after:.1f}s into the sample: no frame for {waited:.1f}s"
     else:
         text = f"the stream ended {after:.1f}s into the sample"
-    return finding(STALLED, text, after_s=round(after, 2), gap_s=round(waited, 2),
-                   timeout_s=read_timeout)  # fmt: skip
+    return finding(
+        STALLED, text, after_s=round(after, 2), gap_s=round(waited, 2), timeout_s=read_timeout
+    )
 
 
 def judge_stream(

@@ -134,8 +134,9 @@ class _Pool:
 
     def _start(self, job: dict[str, Any]) -> None:
         reader, writer = self.ctx.Pipe(duplex=False)
-        process = self.ctx.Process(target=_entry, args=(job, writer, self.slots),
-                                   name=f"camera-{job['id']}", daemon=True)  # fmt: skip
+        process = self.ctx.Process(
+            target=_entry, args=(job, writer, self.slots), name=f"camera-{job['id']}", daemon=True
+        )
         started = time.monotonic()
         process.start()
         writer.close()
@@ -159,8 +160,15 @@ class _Pool:
             kind, data = conn.recv()
         except (EOFError, OSError):
             code = worker.process.exitcode
-            self._finish(conn, {"findings": [finding("no_frames", "the capture process died "
-                                                     f"(exit code {code})")], "metrics": {}})  # fmt: skip
+            self._finish(
+                conn,
+                {
+                    "findings": [
+                        finding("no_frames", f"the capture process died (exit code {code})")
+                    ],
+                    "metrics": {},
+                },
+            )
             return
         if kind == "result":
             self._finish(conn, data)
@@ -206,9 +214,14 @@ def _late(worker: _Worker, now: float) -> dict[str, Any]:
         "timeout", f"no result within {limit:.0f}s: capture stopped", limit_s=round(limit, 1)
     )
     if worker.phase in AFTER_RECEIPT:
-        return finding(OVERLOADED, f"the stream was received, but this machine was too busy to judge "
-                       f"the picture within {limit:.0f}s", severity="warning",
-                       phase=worker.phase, limit_s=round(limit, 1))  # fmt: skip
+        return finding(
+            OVERLOADED,
+            f"the stream was received, but this machine was too busy to judge "
+            f"the picture within {limit:.0f}s",
+            severity="warning",
+            phase=worker.phase,
+            limit_s=round(limit, 1),
+        )
     waited = schedstat_wait_s(worker.process.pid)
     busy = starved_finding(
         waited, limit, worker.job["thresholds"], f"no result within {limit:.0f}s"
@@ -309,8 +322,14 @@ def capture_references(site: Site, cameras: Sequence[Camera]) -> list[dict[str, 
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     out = []
     for r in verify_cameras(site, cameras, sample=1.0, mode="reference"):
-        entry = {"id": r["id"], "status": "failed", "snapshot": None, "reference": None,
-                 "findings": r["findings"], "reference_png": r.get("reference_png")}  # fmt: skip
+        entry = {
+            "id": r["id"],
+            "status": "failed",
+            "snapshot": None,
+            "reference": None,
+            "findings": r["findings"],
+            "reference_png": r.get("reference_png"),
+        }
         if entry["reference_png"] and r["snapshot_jpeg"]:
             name = f"reference-{stamp}-{r['id']}.jpg"
             entry.update(

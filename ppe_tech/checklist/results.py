@@ -20,8 +20,19 @@ from ppe_tech.fsutil import atomic_write_bytes
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso
 
-RUN_COLUMNS = ("checklist", "title_ru", "title_en", "exam_id", "started_at", "finished_at",
-               "deadline", "late_minutes", "status", "operator", "disabled_items")  # fmt: skip
+RUN_COLUMNS = (
+    "checklist",
+    "title_ru",
+    "title_en",
+    "exam_id",
+    "started_at",
+    "finished_at",
+    "deadline",
+    "late_minutes",
+    "status",
+    "operator",
+    "disabled_items",
+)
 
 
 def run_row(run: RunResult) -> dict[str, Any]:
@@ -44,13 +55,25 @@ def run_row(run: RunResult) -> dict[str, Any]:
 def result_row(position: int, r: ItemResult) -> dict[str, Any]:
     """The ``check_results`` row of one item's result (a line of the recovery file)."""
     return {
-        "position": position, "item_id": r.item.id, "section_id": r.item.section_id,
-        "section_ru": r.item.section_title.ru, "section_en": r.item.section_title.en,
-        "title_ru": r.item.title.ru, "title_en": r.item.title.en, "severity": r.item.severity,
-        "kind": r.item.kind, "status": r.status, "value": r.value, "expected": r.expected,
-        "message": r.message, "duration_ms": r.duration_ms, "attempts": r.attempts,
-        "answered_by": r.answered_by, "comment": r.comment, "finished_at": iso(r.finished_at),
-    }  # fmt: skip
+        "position": position,
+        "item_id": r.item.id,
+        "section_id": r.item.section_id,
+        "section_ru": r.item.section_title.ru,
+        "section_en": r.item.section_title.en,
+        "title_ru": r.item.title.ru,
+        "title_en": r.item.title.en,
+        "severity": r.item.severity,
+        "kind": r.item.kind,
+        "status": r.status,
+        "value": r.value,
+        "expected": r.expected,
+        "message": r.message,
+        "duration_ms": r.duration_ms,
+        "attempts": r.attempts,
+        "answered_by": r.answered_by,
+        "comment": r.comment,
+        "finished_at": iso(r.finished_at),
+    }
 
 
 def save_rows(conn: sqlite3.Connection, run: dict[str, Any], results: list[dict[str, Any]]) -> int:

@@ -106,8 +106,13 @@ FULL_EXTRA_MODULES = frozenset(
 
 
 # command groups that cannot work at all without the `full` extra, and a module each needs
-NEEDS_FULL = {"cameras": "cv2", "recordings": "watchdog", "report": "weasyprint", "demo": "cv2",
-              "serve": "starlette"}  # fmt: skip
+NEEDS_FULL = {
+    "cameras": "cv2",
+    "recordings": "watchdog",
+    "report": "weasyprint",
+    "demo": "cv2",
+    "serve": "starlette",
+}
 
 
 def full_install_error(command: str, module: str) -> ConfigError:

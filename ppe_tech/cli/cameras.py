@@ -91,8 +91,15 @@ def _print_run(run: dict) -> None:
         style = STATUS_STYLE[cam["status"]]
         size = f"{m['width']}x{m['height']}" if "width" in m else "-"
         findings = "\n".join(f"{f['code']}: {safe(f['message'])}" for f in cam["findings"]) or "-"
-        table.add_row(cam["id"], cam["zone"], f"[{style}]{cam['status']}[/]", str(m.get("fps", "-")), size,
-                      findings, Path(cam["snapshot"]).name if cam["snapshot"] else "-")  # fmt: skip
+        table.add_row(
+            cam["id"],
+            cam["zone"],
+            f"[{style}]{cam['status']}[/]",
+            str(m.get("fps", "-")),
+            size,
+            findings,
+            Path(cam["snapshot"]).name if cam["snapshot"] else "-",
+        )
     console.print(table)
     counts = run["counts"]
     summary = ", ".join(f"{counts[s]} {s}" for s in ("ok", "warning", "fail") if counts.get(s))
@@ -114,8 +121,10 @@ def _busy_line(run) -> str | None:
     busy = overloaded(run)
     if not busy:
         return None
-    return (f"this machine was too busy to judge {len(busy)} camera{'s' if len(busy) != 1 else ''} "
-            f"({', '.join(busy)}): close other programs or lower `cameras.parallel`")  # fmt: skip
+    return (
+        f"this machine was too busy to judge {len(busy)} camera{'s' if len(busy) != 1 else ''} "
+        f"({', '.join(busy)}): close other programs or lower `cameras.parallel`"
+    )
 
 
 @cameras.command("verify")
@@ -124,13 +133,26 @@ def _busy_line(run) -> str | None:
     "--camera", "camera_ids", multiple=True, metavar="ID", help="Only this camera (repeatable)."
 )
 @exam_option()
-@click.option("--sample", type=Between(0, 600, unit="seconds", low_open=True), default=None, metavar="SECONDS",
-              help="How long to watch each camera (default: cameras.sample of ppe.yaml, 3 s).")  # fmt: skip
-@click.option("--parallel", type=click.IntRange(1, 64), default=None, metavar="N",
-              help="Cameras decoded and judged at once (default: cameras.parallel, else the cores).")  # fmt: skip
-@click.option("--responsible", metavar="PERSON",
-              help="Responsible person of the PAK journal entry: a staff role or \"Name, position\" "
-              "(default: the staff role video, else nobody).")  # fmt: skip
+@click.option(
+    "--sample",
+    type=Between(0, 600, unit="seconds", low_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="How long to watch each camera (default: cameras.sample of ppe.yaml, 3 s).",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 64),
+    default=None,
+    metavar="N",
+    help="Cameras decoded and judged at once (default: cameras.parallel, else the cores).",
+)
+@click.option(
+    "--responsible",
+    metavar="PERSON",
+    help='Responsible person of the PAK journal entry: a staff role or "Name, position" '
+    "(default: the staff role video, else nobody).",
+)
 @wait_option("camera verification")
 @json_option
 @pass_app
@@ -150,8 +172,12 @@ def verify(
     exam = site.select_exam(exam_id, utc_now())
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None
-    options = {"exam_id": exam.id if exam else None, "sample": sample, "parallel": parallel,
-               "responsible": responsible}  # fmt: skip
+    options = {
+        "exam_id": exam.id if exam else None,
+        "sample": sample,
+        "parallel": parallel,
+        "responsible": responsible,
+    }
     with progress or contextlib.nullcontext():
         run = run_verification(site, app.db, camera_ids, zone, on_event=progress, **options)
     busy = _busy_line(run)
@@ -259,8 +285,10 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
             return
         for r in runs:
             counts = ", ".join(f"{n} {s}" for s, n in sorted(r["counts"].items()))
-            click.echo(f"{r['run_id']:>5}  {r['finished_at'] or 'unfinished'}  {r['exam_id'] or '-'}  "
-                       f"{r['selection']}  {r['status'] or '-'}  {counts}")  # fmt: skip
+            click.echo(
+                f"{r['run_id']:>5}  {r['finished_at'] or 'unfinished'}  {r['exam_id'] or '-'}  "
+                f"{r['selection']}  {r['status'] or '-'}  {counts}"
+            )
         return
     run = load_run(app.db, run_ref, folder=app.site.folder).to_json()
     if as_json:
@@ -270,8 +298,14 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
 
 
 @cameras.command("discover")
-@click.option("--timeout", type=Between(0, 60, unit="seconds", low_open=True), default=3.0, show_default=True, metavar="SECONDS",
-              help="How long to listen for answers.")  # fmt: skip
+@click.option(
+    "--timeout",
+    type=Between(0, 60, unit="seconds", low_open=True),
+    default=3.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to listen for answers.",
+)
 @click.option(
     "--address",
     metavar="IP",

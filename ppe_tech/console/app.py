@@ -83,16 +83,18 @@ class Console:
         self.verifications = live.Verifications(site, self._connect, self.hub)
         self.runs = PageRuns(site, self._connect)
         self.sessions = security.Sessions(
-            ttl=settings.session_ttl, require_login=settings.lan,
+            ttl=settings.session_ttl,
+            require_login=settings.lan,
             one_time_code=settings.one_time_code,
-        )  # fmt: skip
+        )
         self.stop = threading.Event()
         # posted station results are stored by one thread on one connection: 40 stations at
         # once would otherwise open 40 connections and queue in SQLite's busy handler
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="station-results")
         self._cache: dict[str, tuple[float, Any]] = {}
-        self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
-                               autoescape=select_autoescape(["html"]))  # fmt: skip
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
+        )
         self.env.filters.update(local=self.local_time, ago=_ago)
 
     def db(self):
@@ -120,17 +122,36 @@ class Console:
         if self.settings.check_every:
             live.start_thread(self.looks.run, self.stop, name="camera-looks")
         if self.settings.watch:
-            live.start_thread(live.run_recording_watch, self.site, self._connect, self.hub, self.stop,
-                              self.settings.watch_interval, name="recording-watch")  # fmt: skip
-        live.start_thread(live.run_deadline_watch, self.site, self._connect, self.hub,
-                          self.stop, name="deadline-watch")  # fmt: skip
+            live.start_thread(
+                live.run_recording_watch,
+                self.site,
+                self._connect,
+                self.hub,
+                self.stop,
+                self.settings.watch_interval,
+                name="recording-watch",
+            )
+        live.start_thread(
+            live.run_deadline_watch,
+            self.site,
+            self._connect,
+            self.hub,
+            self.stop,
+            name="deadline-watch",
+        )
 
     def render(self, ctx: Ctx, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         page = self.env.get_template(template).render(
-            w=i18n.words(ctx.lang), lang=ctx.lang, csrf=ctx.session.csrf, path=ctx.request.url.path,
-            point=self.site.config.point, lan=self.settings.lan, logged_in=ctx.session.logged_in,
-            last_alert=self.hub.last_id, **values,
-        )  # fmt: skip
+            w=i18n.words(ctx.lang),
+            lang=ctx.lang,
+            csrf=ctx.session.csrf,
+            path=ctx.request.url.path,
+            point=self.site.config.point,
+            lan=self.settings.lan,
+            logged_in=ctx.session.logged_in,
+            last_alert=self.hub.last_id,
+            **values,
+        )
         return HTMLResponse(page, status_code=status)
 
 
@@ -210,8 +231,14 @@ def _answer(console: Console, ctx: Ctx, handler, *, public: bool, page) -> Respo
 
 
 def _set_cookie(console: Console, response: Response, session: security.Session) -> None:
-    response.set_cookie(security.COOKIE, session.token, httponly=True, samesite="strict",
-                        secure=console.settings.lan, max_age=int(console.settings.session_ttl))  # fmt: skip
+    response.set_cookie(
+        security.COOKIE,
+        session.token,
+        httponly=True,
+        samesite="strict",
+        secure=console.settings.lan,
+        max_age=int(console.settings.session_ttl),
+    )
 
 
 async def _events(console: Console, request: Request) -> Response:
@@ -277,23 +304,33 @@ def _routes(console: Console) -> list:
     from ppe_tech.console import forms, pages
 
     got = [
-        ("/", pages.overview), ("/rooms", pages.rooms), ("/rooms/confirm/{station_id}", pages.confirm_station),
-        ("/cameras", pages.cameras), ("/cameras/progress", pages.verify_progress),
-        ("/snapshot/{camera_id}", pages.snapshot), ("/recordings", pages.recordings), ("/pak", pages.pak),
-        ("/checklist", pages.checklist), ("/checklist/run/{number:int}", pages.checklist_run),
-        ("/reports", pages.reports), ("/reports/file/{number}", pages.report_file),
-    ]  # fmt: skip
+        ("/", pages.overview),
+        ("/rooms", pages.rooms),
+        ("/rooms/confirm/{station_id}", pages.confirm_station),
+        ("/cameras", pages.cameras),
+        ("/cameras/progress", pages.verify_progress),
+        ("/snapshot/{camera_id}", pages.snapshot),
+        ("/recordings", pages.recordings),
+        ("/pak", pages.pak),
+        ("/checklist", pages.checklist),
+        ("/checklist/run/{number:int}", pages.checklist_run),
+        ("/reports", pages.reports),
+        ("/reports/file/{number}", pages.report_file),
+    ]
     posted = [
         ("/rooms/confirm/{station_id}", forms.confirm_station, pages.confirm_station),
         ("/cameras/verify", forms.verify_cameras, pages.cameras),
-        ("/pak/add", forms.pak_add, pages.pak), ("/pak/start", forms.pak_start, pages.pak),
-        ("/pak/end", forms.pak_end, pages.pak), ("/pak/checkpoint", forms.pak_checkpoint, pages.pak),
+        ("/pak/add", forms.pak_add, pages.pak),
+        ("/pak/start", forms.pak_start, pages.pak),
+        ("/pak/end", forms.pak_end, pages.pak),
+        ("/pak/checkpoint", forms.pak_checkpoint, pages.pak),
         ("/checklist/start", forms.checklist_start, pages.checklist),
         ("/checklist/run/{number:int}/answer", forms.checklist_answer, pages.checklist_run),
         ("/checklist/run/{number:int}/stop", forms.checklist_stop, None),
-        ("/reports/make", forms.report_make, pages.reports), ("/reports/verify", forms.report_verify, pages.reports),
+        ("/reports/make", forms.report_make, pages.reports),
+        ("/reports/verify", forms.report_verify, pages.reports),
         ("/logout", forms.logout, None),
-    ]  # fmt: skip
+    ]
 
     async def events(request: Request) -> Response:
         return await _events(console, request)

@@ -202,9 +202,13 @@ def pak_end(site: Site, conn: sqlite3.Connection, form: dict[str, str]) -> dict:
         raise ConfigError("choose the open action to end (its number)")
     by = form.get("performed_by", "").strip() or None
     return end_action(
-        site, conn, start_seq=int(text), end=_when(site, form.get("at", ""), ""),
-        performed_by=by, note=form.get("note", ""),
-    )  # fmt: skip
+        site,
+        conn,
+        start_seq=int(text),
+        end=_when(site, form.get("at", ""), ""),
+        performed_by=by,
+        note=form.get("note", ""),
+    )
 
 
 def pak_audit(site: Site, conn: sqlite3.Connection) -> list[dict]:
@@ -418,8 +422,13 @@ def receive_station_result(site: Site, conn: sqlite3.Connection, data: bytes, so
     exam = exam_clock(site).exam
     result = verify_result_file(site, data, exam_id=exam.id if exam else None)
     run_id = save_station_run(conn, replace(result, source=source))
-    return {"status": "imported", "run_id": run_id, "station": result.station_id,
-            "passed": result.passed, "failed_items": list(result.failed_items)}  # fmt: skip
+    return {
+        "status": "imported",
+        "run_id": run_id,
+        "station": result.station_id,
+        "passed": result.passed,
+        "failed_items": list(result.failed_items),
+    }
 
 
 def age_seconds(moment: str | None, now: datetime | None = None) -> float | None:

@@ -29,8 +29,13 @@ class Alert:
     camera: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "at": self.at, "kind": self.kind, "message": self.message,
-                "camera": self.camera}  # fmt: skip
+        return {
+            "id": self.id,
+            "at": self.at,
+            "kind": self.kind,
+            "message": self.message,
+            "camera": self.camera,
+        }
 
 
 class AlertHub:
@@ -95,10 +100,12 @@ class CameraLooks:
             before = self.looks.get(result["id"])
             jpeg = result.get("snapshot_jpeg")
             self.looks[result["id"]] = Look(
-                at=now, status=result["status"], findings=result["findings"],
+                at=now,
+                status=result["status"],
+                findings=result["findings"],
                 jpeg=jpeg or (before.jpeg if before else None),
                 jpeg_at=now if jpeg else (before.jpeg_at if before else None),
-            )  # fmt: skip
+            )
         offline = data.is_offline(result["findings"])
         was_offline = before is not None and data.is_offline(before.findings)
         if offline and not was_offline:
@@ -129,8 +136,13 @@ class Verification:
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"total": self.total, "done": len(self.done), "run_id": self.run_id,
-                "error": self.error, "finished": self.run_id is not None or self.error is not None}  # fmt: skip
+        return {
+            "total": self.total,
+            "done": len(self.done),
+            "run_id": self.run_id,
+            "error": self.error,
+            "finished": self.run_id is not None or self.error is not None,
+        }
 
 
 class Verifications:
@@ -172,8 +184,9 @@ class Verifications:
             conn.close()
 
 
-def run_recording_watch(site, connect: Callable[[], Any], hub: AlertHub, stop: threading.Event,
-                        interval: float = 1.0) -> None:  # fmt: skip
+def run_recording_watch(
+    site, connect: Callable[[], Any], hub: AlertHub, stop: threading.Event, interval: float = 1.0
+) -> None:
     """``recordings watch`` inside the console: its alerts go to the store and to every page."""
     conn = connect()
     try:
@@ -188,8 +201,15 @@ def run_recording_watch(site, connect: Callable[[], Any], hub: AlertHub, stop: t
         conn.close()
 
 
-def run_deadline_watch(site, connect, hub: AlertHub, stop: threading.Event, *,
-                       warn_before: float = 15 * 60, every: float = 30.0) -> None:  # fmt: skip
+def run_deadline_watch(
+    site,
+    connect,
+    hub: AlertHub,
+    stop: threading.Event,
+    *,
+    warn_before: float = 15 * 60,
+    every: float = 30.0,
+) -> None:
     """Alert once when the deadline is ``warn_before`` away and some room is not ready."""
     warned: set[str] = set()
     while not stop.wait(every):

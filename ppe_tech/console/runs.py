@@ -54,12 +54,21 @@ class PageRun:
             return self.answers.get(item.id)
 
     def on_result(self, result) -> None:
-        self.finished[result.item.id] = {"status": result.status, "message": result.message,
-                                         "value": result.value}  # fmt: skip
+        self.finished[result.item.id] = {
+            "status": result.status,
+            "message": result.message,
+            "value": result.value,
+        }
 
     def to_json(self) -> dict[str, Any]:
-        return {"number": self.number, "checklist": self.checklist.name, "stored_id": self.stored_id,
-                "error": self.error, "asking": self.asking, "finished": self.finished}  # fmt: skip
+        return {
+            "number": self.number,
+            "checklist": self.checklist.name,
+            "stored_id": self.stored_id,
+            "error": self.error,
+            "asking": self.asking,
+            "finished": self.finished,
+        }
 
 
 class PageRuns:

@@ -57,8 +57,12 @@ class Sessions:
             return session
 
     def new(self) -> Session:
-        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32),
-                          logged_in=not self.require_login, last_seen=time.monotonic())  # fmt: skip
+        session = Session(
+            secrets.token_urlsafe(32),
+            secrets.token_urlsafe(32),
+            logged_in=not self.require_login,
+            last_seen=time.monotonic(),
+        )
         with self._lock:
             self._sessions[session.token] = session
         return session
@@ -187,6 +191,7 @@ def _issue(ca_key, ca_cert, hosts: list[str]) -> tuple[bytes, bytes]:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())  # fmt: skip
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem

@@ -37,8 +37,12 @@ def send_result(url: str, data: bytes, cert_file: Path) -> dict[str, Any]:
     """POST ``data`` to the console at ``url`` (https://HOST:PORT); its JSON answer."""
     if not url.startswith("https://"):
         raise ConfigError(f"--send {url}: the console takes results over https:// only")
-    request = urllib.request.Request(url.rstrip("/") + PATH, data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    request = urllib.request.Request(
+        url.rstrip("/") + PATH,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(
             request, timeout=TIMEOUT_S, context=pinned_context(cert_file)

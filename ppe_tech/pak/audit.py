@@ -204,8 +204,21 @@ def parse_rows(site: Site, entries: list[dict[str, Any]]) -> list[Row]:
         start_ts = start.timestamp()
         stop_ts = end.timestamp() if end else start_ts
         # positional: a million of these are made (the fields in Row's order)
-        rows.append(Row(entry, entry["no"], entry["action"], day, start, end, start_ts, stop_ts,
-                        info[0], info[1], windows))  # fmt: skip
+        rows.append(
+            Row(
+                entry,
+                entry["no"],
+                entry["action"],
+                day,
+                start,
+                end,
+                start_ts,
+                stop_ts,
+                info[0],
+                info[1],
+                windows,
+            )
+        )
     return rows
 
 

@@ -68,7 +68,7 @@ def to_json(site: Site, conn: sqlite3.Connection, rows: list[dict[str, Any]]) ->
             "address": point.address,
             "region": point.region,
             "timezone": point.timezone,
-        },  # fmt: skip
+        },
         "exported_at": iso(utc_now()),
         "latest_checkpoint": checkpoint.to_json() if checkpoint else None,
         "entries": rows,

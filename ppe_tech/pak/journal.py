@@ -196,10 +196,20 @@ def parse_when(site: Site, text: str, day: date | None = None) -> datetime:
 
 # -- appending -------------------------------------------------------------------------------
 def make_entry(
-    site: Site, *, kind: str, action: str, rooms: str, start: datetime, end: datetime | None,
-    performed_by: str, responsible: str | None, note: str, end_of: int | None = None,
-    recorded_at: str | None = None, user: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    site: Site,
+    *,
+    kind: str,
+    action: str,
+    rooms: str,
+    start: datetime,
+    end: datetime | None,
+    performed_by: str,
+    responsible: str | None,
+    note: str,
+    end_of: int | None = None,
+    recorded_at: str | None = None,
+    user: str | None = None,
+) -> dict[str, Any]:
     """A validated entry (FIELDS without seq) for ``append_entries``; ConfigError on bad input.
 
     ``recorded_at`` and ``user`` default to now and the OS user (imports and the demo set them).
@@ -221,19 +231,33 @@ def make_entry(
         if responsible is not None
         else ("", "", None)
     )
-    for what, text in (("room", rooms), ("note", note), ("performed by", pname + pposition),
-                       ("responsible", rname + rposition)):  # fmt: skip
+    for what, text in (
+        ("room", rooms),
+        ("note", note),
+        ("performed by", pname + pposition),
+        ("responsible", rname + rposition),
+    ):
         if _CONTROL.search(text):
             raise ConfigError(f"{what}: control characters are not allowed (tab and newline are)")
         if len(text) > MAX_TEXT:  # a paper journal's cell, not a file: 130 KB stalled a report
             raise ConfigError(f"{what}: {len(text):,} characters, at most {MAX_TEXT:,} are allowed")
     return {
-        "kind": kind, "action": code, "rooms": rooms, "start_at": _stamp(start),
-        "end_at": _stamp(end) if end is not None else None, "end_of": end_of,
-        "performed_name": pname, "performed_position": pposition, "performed_role": prole,
-        "responsible_name": rname, "responsible_position": rposition, "responsible_role": rrole,
-        "note": note, "recorded_at": recorded_at or utc_stamp(), "os_user": user or os_user(),
-    }  # fmt: skip
+        "kind": kind,
+        "action": code,
+        "rooms": rooms,
+        "start_at": _stamp(start),
+        "end_at": _stamp(end) if end is not None else None,
+        "end_of": end_of,
+        "performed_name": pname,
+        "performed_position": pposition,
+        "performed_role": prole,
+        "responsible_name": rname,
+        "responsible_position": rposition,
+        "responsible_role": rrole,
+        "note": note,
+        "recorded_at": recorded_at or utc_stamp(),
+        "os_user": user or os_user(),
+    }
 
 
 MAX_TEXT = 2000  # characters of one field (room, note, person) of an entry
@@ -310,9 +334,16 @@ def record_action(
     ConfigError (exit 2) on bad input, with nothing written.
     """
     entry = make_entry(
-        site, kind="action", action=action, rooms=rooms, start=start, end=end,
-        performed_by=performed_by, responsible=responsible, note=note,
-    )  # fmt: skip
+        site,
+        kind="action",
+        action=action,
+        rooms=rooms,
+        start=start,
+        end=end,
+        performed_by=performed_by,
+        responsible=responsible,
+        note=note,
+    )
     return append_entries(conn, [entry])[0]
 
 
@@ -329,9 +360,16 @@ def start_action(
 ) -> dict:
     """Append the start of an action that spans time; close it later with ``end_action``."""
     entry = make_entry(
-        site, kind="start", action=action, rooms=rooms, start=start, end=None,
-        performed_by=performed_by, responsible=responsible, note=note,
-    )  # fmt: skip
+        site,
+        kind="start",
+        action=action,
+        rooms=rooms,
+        start=start,
+        end=None,
+        performed_by=performed_by,
+        responsible=responsible,
+        note=note,
+    )
     return append_entries(conn, [entry])[0]
 
 
@@ -362,9 +400,10 @@ def end_action(
             if len(opened) != 1:
                 listed = ", ".join(f"#{e['seq']} {e['action']} {e['rooms']}" for e in opened)
                 raise ConfigError(
-                    "no action was started, nothing to end" if not opened
+                    "no action was started, nothing to end"
+                    if not opened
                     else f"several actions are open ({listed}): say which one to end"
-                )  # fmt: skip
+                )
             start_seq = opened[0]["seq"]
         row = results.entry(conn, start_seq)
         if row is None or row["kind"] != "start":
@@ -377,12 +416,17 @@ def end_action(
             return value if value is not None else f"{name}, {position}"
 
         entry = make_entry(
-            site, kind="end", action=row["action"], rooms=row["rooms"],
-            start=datetime.fromisoformat(row["start_at"]), end=end, end_of=start_seq,
+            site,
+            kind="end",
+            action=row["action"],
+            rooms=row["rooms"],
+            start=datetime.fromisoformat(row["start_at"]),
+            end=end,
+            end_of=start_seq,
             performed_by=person(performed_by, row["performed_name"], row["performed_position"]),
             responsible=person(responsible, row["responsible_name"], row["responsible_position"]),
             note=note or ("" if row["action"] != "other" else row["note"]),
-        )  # fmt: skip
+        )
         return append_entries(conn, [entry])[0]
 
 
@@ -485,9 +529,16 @@ def list_entries(
         row = journal_row(entry, ends.get(entry["seq"]))
         if person_text:
             haystack = " ".join(
-                str(v) for v in (row["performed_by"], row["responsible"], row["ended_by"],
-                                 row["performed_role"], row["responsible_role"]) if v
-            ).casefold()  # fmt: skip
+                str(v)
+                for v in (
+                    row["performed_by"],
+                    row["responsible"],
+                    row["ended_by"],
+                    row["performed_role"],
+                    row["responsible_role"],
+                )
+                if v
+            ).casefold()
             if person_text not in haystack:
                 continue
         rows.append(row)

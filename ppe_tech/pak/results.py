@@ -19,10 +19,23 @@ from ppe_tech.errors import StorageError
 
 # An entry's fields: the columns its hash covers, in canonical (sorted) order.
 FIELDS = (
-    "action", "end_at", "end_of", "kind", "note", "os_user", "performed_name",
-    "performed_position", "performed_role", "recorded_at", "responsible_name",
-    "responsible_position", "responsible_role", "rooms", "seq", "start_at",
-)  # fmt: skip
+    "action",
+    "end_at",
+    "end_of",
+    "kind",
+    "note",
+    "os_user",
+    "performed_name",
+    "performed_position",
+    "performed_role",
+    "recorded_at",
+    "responsible_name",
+    "responsible_position",
+    "responsible_role",
+    "rooms",
+    "seq",
+    "start_at",
+)
 _READ = ", ".join((*FIELDS, "hash"))  # what a reader needs (not the body the columns come from)
 
 

@@ -100,13 +100,25 @@ ENTRIES_DDL = (
     + ",\n".join(
         _generated(name, "INTEGER" if name == "end_of" else "TEXT")
         for name in (
-            "kind", "action", "rooms", "start_at", "end_at", "end_of", "performed_name",
-            "performed_position", "performed_role", "responsible_name", "responsible_position",
-            "responsible_role", "note", "recorded_at", "os_user",
+            "kind",
+            "action",
+            "rooms",
+            "start_at",
+            "end_at",
+            "end_of",
+            "performed_name",
+            "performed_position",
+            "performed_role",
+            "responsible_name",
+            "responsible_position",
+            "responsible_role",
+            "note",
+            "recorded_at",
+            "os_user",
         )
     )
     + "\n)"
-)  # fmt: skip
+)
 
 # journal.canonical_bytes built by SQLite from pak-0001's columns; frozen with its migration
 CANONICAL_OF_0001 = (

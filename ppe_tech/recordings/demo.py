@@ -118,8 +118,12 @@ def make_recordings(site, past_exam_id: str, now: datetime, gap_camera: str = "c
             )
             _place(live, root / layout.path_for(cam, start, tz))
             count += 1
-    return {"segments": count, "cameras": len(cameras), "gap": (gap_camera, gap_at, gap_at + SEGMENT),
-            "segment_bytes": master.stat().st_size}  # fmt: skip
+    return {
+        "segments": count,
+        "cameras": len(cameras),
+        "gap": (gap_camera, gap_at, gap_at + SEGMENT),
+        "segment_bytes": master.stat().st_size,
+    }
 
 
 def run(demo) -> str:
@@ -129,8 +133,10 @@ def run(demo) -> str:
     site = demo.site
     now = utc_now()
     made = make_recordings(site, demo.past_exam_id, now)
-    demo.log(f"demo: recordings: {made['segments']} segments of {made['cameras']} cameras "
-             f"({format_size(made['segment_bytes'])} each, hard links of one real segment)")  # fmt: skip
+    demo.log(
+        f"demo: recordings: {made['segments']} segments of {made['cameras']} cameras "
+        f"({format_size(made['segment_bytes'])} each, hard links of one real segment)"
+    )
     plan = plan_archive(site, demo.db, demo.past_exam_id)
     result = archive_exam(site, demo.db, plan, archive_target(site).path, log=demo.log)
     bag = Path(result.stored.bag_path)

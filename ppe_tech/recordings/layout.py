@@ -61,10 +61,14 @@ class Layout:
                 start = datetime.fromtimestamp(int(fields["epoch"]), UTC)
             else:
                 start = datetime(
-                    int(fields["year"]), int(fields["month"]), int(fields["day"]),
-                    int(fields.get("hour") or 0), int(fields.get("minute") or 0),
-                    int(fields.get("second") or 0), tzinfo=tz,
-                ).astimezone(UTC)  # fmt: skip
+                    int(fields["year"]),
+                    int(fields["month"]),
+                    int(fields["day"]),
+                    int(fields.get("hour") or 0),
+                    int(fields.get("minute") or 0),
+                    int(fields.get("second") or 0),
+                    tzinfo=tz,
+                ).astimezone(UTC)
         except ValueError:  # 2026-02-30, hour 25: not a segment of ours
             return None
         return fields["camera"], start

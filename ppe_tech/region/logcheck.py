@@ -35,8 +35,13 @@ class LogCheck:
         return f"{self.entries} entries, checkpoint {self.checkpoint_size} signed"
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "checkpoint_size": self.checkpoint_size,
-                "reports_consistent": self.reports_consistent, "problems": self.problems}  # fmt: skip
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "checkpoint_size": self.checkpoint_size,
+            "reports_consistent": self.reports_consistent,
+            "problems": self.problems,
+        }
 
 
 def lines_of(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -50,8 +55,9 @@ def lines_of(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield rest
 
 
-def chain_hashes(lines: Iterator[bytes], point: str, wanted: set[int],
-                 check: LogCheck) -> tuple[str, dict[int, str]]:  # fmt: skip
+def chain_hashes(
+    lines: Iterator[bytes], point: str, wanted: set[int], check: LogCheck
+) -> tuple[str, dict[int, str]]:
     """Recompute the chain; return (log id, {size: hash hex}) for the ``wanted`` sizes."""
     from ppe_tech.pak.journal import genesis_hash
 
@@ -79,8 +85,14 @@ def signed_by(cp: Any, certificates: list[Any]) -> bool:
     return any(check_signature(cp, cert)[0] for cert in certificates)
 
 
-def check_log(lines: Iterator[bytes], checkpoint_text: str, *, point: str,
-              report_checkpoints: list[tuple[str, str]], certificates: list[Any]) -> LogCheck:  # fmt: skip
+def check_log(
+    lines: Iterator[bytes],
+    checkpoint_text: str,
+    *,
+    point: str,
+    report_checkpoints: list[tuple[str, str]],
+    certificates: list[Any],
+) -> LogCheck:
     """The chain, the newest checkpoint and every report's checkpoint against each other."""
     from ppe_tech.errors import VerificationFailed
     from ppe_tech.pak.checkpoint import parse_checkpoint

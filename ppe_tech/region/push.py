@@ -41,7 +41,7 @@ from ppe_tech.region.s3 import (
     head,
     s3_checksum,
     stored_sha256,
-)  # fmt: skip
+)
 from ppe_tech.timeutil import iso, utc_now
 
 if TYPE_CHECKING:
@@ -88,13 +88,20 @@ class PushResult:
     def to_json(self) -> dict[str, Any]:
         rate = self.sent_bytes / self.seconds if self.seconds > 0 else None
         return {
-            "exam_id": self.exam_id, "location": self.location, "base_key": self.base_key,
-            "push_id": self.push_id, "objects": self.objects, "sent": self.sent,
-            "already_there": self.present, "total_bytes": self.total_bytes,
-            "sent_bytes": self.sent_bytes, "locked_until": self.locked_until,
-            "warnings": self.warnings, "seconds": round(self.seconds, 3),
+            "exam_id": self.exam_id,
+            "location": self.location,
+            "base_key": self.base_key,
+            "push_id": self.push_id,
+            "objects": self.objects,
+            "sent": self.sent,
+            "already_there": self.present,
+            "total_bytes": self.total_bytes,
+            "sent_bytes": self.sent_bytes,
+            "locked_until": self.locked_until,
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
             "bytes_per_second": round(rate) if rate else None,
-        }  # fmt: skip
+        }
 
 
 def _source(item: Item):
@@ -128,8 +135,16 @@ class Outcome:
 class Pusher:
     """One push: the client, the lock, progress callbacks; ``one(item)`` runs in a worker."""
 
-    def __init__(self, s3, target: Target, *, base: str, locked: bool, retain_until,
-                 on_bytes: Callable[[int], None] | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        s3,
+        target: Target,
+        *,
+        base: str,
+        locked: bool,
+        retain_until,
+        on_bytes: Callable[[int], None] | None,
+    ) -> None:
         self.s3, self.target, self.base, self.locked = s3, target, base, locked
         self.retain_until = retain_until
         self.on_bytes = on_bytes or (lambda n: None)
@@ -183,10 +198,19 @@ class Pusher:
                 "ObjectLockMode": "COMPLIANCE",
                 "ObjectLockRetainUntilDate": self.retain_until,
             }
-        config = TransferConfig(multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE,
-                                max_concurrency=4, use_threads=True)  # fmt: skip
-        args = {"Bucket": self.target.bucket, "Key": key, "ExtraArgs": extra, "Config": config,
-                "Callback": self._count}  # fmt: skip
+        config = TransferConfig(
+            multipart_threshold=PART_SIZE,
+            multipart_chunksize=PART_SIZE,
+            max_concurrency=4,
+            use_threads=True,
+        )
+        args = {
+            "Bucket": self.target.bucket,
+            "Key": key,
+            "ExtraArgs": extra,
+            "Config": config,
+            "Callback": self._count,
+        }
         if item.path is not None:  # by name: parts are read from the file, not held in memory
             call(
                 self.target,
@@ -214,8 +238,15 @@ class Pusher:
             )
 
 
-def _run(pusher: Pusher, conn: sqlite3.Connection, push_id: int, items: list[Item], *,
-         workers: int, result: PushResult) -> None:  # fmt: skip
+def _run(
+    pusher: Pusher,
+    conn: sqlite3.Connection,
+    push_id: int,
+    items: list[Item],
+    *,
+    workers: int,
+    result: PushResult,
+) -> None:
     """Every item through ``pusher.one`` in ``workers`` threads; record each as it is done."""
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="region-push")
     try:
@@ -227,9 +258,16 @@ def _run(pusher: Pusher, conn: sqlite3.Connection, push_id: int, items: list[Ite
                     pusher.stop.set()
                     raise future.exception()  # type: ignore[misc]
                 out = future.result()
-                results.record_object(conn, push_id, key=out.key, kind=out.item.kind,
-                                      size=out.item.size, sha256=out.item.sha256,
-                                      version_id=out.version_id, outcome=out.outcome)  # fmt: skip
+                results.record_object(
+                    conn,
+                    push_id,
+                    key=out.key,
+                    kind=out.item.kind,
+                    size=out.item.size,
+                    sha256=out.item.sha256,
+                    version_id=out.version_id,
+                    outcome=out.outcome,
+                )
                 result.sent += out.outcome == "sent"
                 result.present += out.outcome == "present"
     except BaseException:
@@ -254,10 +292,17 @@ def abort_stale_uploads(s3, target: Target, base: str) -> int:
     return len(uploads)
 
 
-def push_exam(site: Site, conn: sqlite3.Connection, exam: Exam, target: Target, *,
-              on_total: Callable[[int], None] | None = None,
-              on_bytes: Callable[[int], None] | None = None,
-              log: Callable[[str], None] | None = None, workers: int = 4) -> PushResult:  # fmt: skip
+def push_exam(
+    site: Site,
+    conn: sqlite3.Connection,
+    exam: Exam,
+    target: Target,
+    *,
+    on_total: Callable[[int], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    log: Callable[[str], None] | None = None,
+    workers: int = 4,
+) -> PushResult:
     """Push one exam's hand-over; raises a PpeError (and records why) when it cannot finish."""
     log = log or (lambda line: None)
     started = time.perf_counter()
@@ -265,9 +310,15 @@ def push_exam(site: Site, conn: sqlite3.Connection, exam: Exam, target: Target, 
     locked = check_bucket(s3, target)
     handover = plan_handover(site, conn, exam)
     base = exam_base(site, target, exam)
-    result = PushResult(exam.id, target.where(), base, 0, objects=len(handover.items) + 1,
-                        total_bytes=handover.total_bytes,
-                        locked_until=iso(handover.retain_until) if locked else None)  # fmt: skip
+    result = PushResult(
+        exam.id,
+        target.where(),
+        base,
+        0,
+        objects=len(handover.items) + 1,
+        total_bytes=handover.total_bytes,
+        locked_until=iso(handover.retain_until) if locked else None,
+    )
     if not handover.bags:
         result.warnings.append(f"exam {exam.id}: no archive bag yet (ppe-tech recordings archive)")
         log("warning: " + result.warnings[-1])
@@ -275,14 +326,20 @@ def push_exam(site: Site, conn: sqlite3.Connection, exam: Exam, target: Target, 
         result.warnings.append(NO_LOCK_WARNING.format(bucket=target.bucket))
         log("warning: " + result.warnings[-1])
     result.push_id = results.start_push(
-        conn, exam_id=exam.id, endpoint=target.endpoint or "", bucket=target.bucket,
-        base_key=base, objects=result.objects, total_bytes=result.total_bytes,
+        conn,
+        exam_id=exam.id,
+        endpoint=target.endpoint or "",
+        bucket=target.bucket,
+        base_key=base,
+        objects=result.objects,
+        total_bytes=result.total_bytes,
         locked_until=result.locked_until,
-    )  # fmt: skip
+    )
     if on_total:
         on_total(handover.total_bytes)
-    pusher = Pusher(s3, target, base=base, locked=locked, retain_until=handover.retain_until,
-                    on_bytes=on_bytes)  # fmt: skip
+    pusher = Pusher(
+        s3, target, base=base, locked=locked, retain_until=handover.retain_until, on_bytes=on_bytes
+    )
     if aborted := abort_stale_uploads(s3, target, base):
         log(f"region: aborted {aborted} unfinished upload(s) of an earlier push")
     _finish(site, conn, pusher, handover, result, workers=workers, locked=locked)
@@ -290,8 +347,16 @@ def push_exam(site: Site, conn: sqlite3.Connection, exam: Exam, target: Target, 
     return result
 
 
-def _finish(site: Site, conn: sqlite3.Connection, pusher: Pusher, handover: Handover,
-            result: PushResult, *, workers: int, locked: bool) -> None:  # fmt: skip
+def _finish(
+    site: Site,
+    conn: sqlite3.Connection,
+    pusher: Pusher,
+    handover: Handover,
+    result: PushResult,
+    *,
+    workers: int,
+    locked: bool,
+) -> None:
     status, message = "failed", ""
     try:
         _run(pusher, conn, result.push_id, handover.items, workers=workers, result=result)
@@ -310,5 +375,10 @@ def _finish(site: Site, conn: sqlite3.Connection, pusher: Pusher, handover: Hand
         raise
     finally:
         result.sent_bytes = pusher.sent_bytes
-        results.finish_push(conn, result.push_id, status=status, sent_bytes=pusher.sent_bytes,
-                            message=site.redact(message))  # fmt: skip
+        results.finish_push(
+            conn,
+            result.push_id,
+            status=status,
+            sent_bytes=pusher.sent_bytes,
+            message=site.redact(message),
+        )

@@ -30,9 +30,14 @@ class ReportCheck:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "signatures": self.signatures,
-                "signers": self.signers, "problems": self.problems,
-                "number": (self.data or {}).get("number")}  # fmt: skip
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "signatures": self.signatures,
+            "signers": self.signers,
+            "problems": self.problems,
+            "number": (self.data or {}).get("number"),
+        }
 
 
 def load_roots(pem_blobs: list[bytes]) -> list[Any]:

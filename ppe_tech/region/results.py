@@ -18,11 +18,24 @@ def _write(conn: sqlite3.Connection, sql: str, params: tuple) -> int:
         raise StorageError(f"cannot record the push in the store: {exc}") from None
 
 
-def start_push(conn: sqlite3.Connection, *, exam_id: str, endpoint: str, bucket: str,
-               base_key: str, objects: int, total_bytes: int, locked_until: str | None) -> int:  # fmt: skip
+def start_push(
+    conn: sqlite3.Connection,
+    *,
+    exam_id: str,
+    endpoint: str,
+    bucket: str,
+    base_key: str,
+    objects: int,
+    total_bytes: int,
+    locked_until: str | None,
+) -> int:
     """A new push row; an earlier one still 'running' was killed (kill -9): it says so now."""
-    _write(conn, "UPDATE region_pushes SET status = 'interrupted', message = 'killed' "
-           "WHERE exam_id = ? AND status = 'running'", (exam_id,))  # fmt: skip
+    _write(
+        conn,
+        "UPDATE region_pushes SET status = 'interrupted', message = 'killed' "
+        "WHERE exam_id = ? AND status = 'running'",
+        (exam_id,),
+    )
     return _write(
         conn,
         "INSERT INTO region_pushes (exam_id, started_at, status, endpoint, bucket, base_key, "
@@ -31,8 +44,17 @@ def start_push(conn: sqlite3.Connection, *, exam_id: str, endpoint: str, bucket:
     )
 
 
-def record_object(conn: sqlite3.Connection, push_id: int, *, key: str, kind: str, size: int,
-                  sha256: str, version_id: str | None, outcome: str) -> None:  # fmt: skip
+def record_object(
+    conn: sqlite3.Connection,
+    push_id: int,
+    *,
+    key: str,
+    kind: str,
+    size: int,
+    sha256: str,
+    version_id: str | None,
+    outcome: str,
+) -> None:
     _write(
         conn,
         "INSERT OR IGNORE INTO region_objects (push_id, key, kind, size, sha256, version_id, "
@@ -41,8 +63,9 @@ def record_object(conn: sqlite3.Connection, push_id: int, *, key: str, kind: str
     )
 
 
-def finish_push(conn: sqlite3.Connection, push_id: int, *, status: str, sent_bytes: int,
-                message: str = "") -> None:  # fmt: skip
+def finish_push(
+    conn: sqlite3.Connection, push_id: int, *, status: str, sent_bytes: int, message: str = ""
+) -> None:
     _write(
         conn,
         "UPDATE region_pushes SET status = ?, finished_at = ?, sent_bytes = ?, message = ? "

@@ -35,7 +35,7 @@ from ppe_tech.region.s3 import (
     list_folders,
     list_keys,
     read_object,
-)  # fmt: skip
+)
 
 HASH_THREADS = 4
 
@@ -72,9 +72,18 @@ class ExamReview:
         return self.bag, reports, log, self.deadline
 
     def to_json(self) -> dict[str, Any]:
-        return {"region": self.region, "point": self.point, "exam": self.exam, "ok": self.ok,
-                "bag": self.bag, "reports": self.reports, "log": self.log,
-                "deadline": self.deadline, "deadline_source": self.deadline_source, "problems": self.problems}  # fmt: skip
+        return {
+            "region": self.region,
+            "point": self.point,
+            "exam": self.exam,
+            "ok": self.ok,
+            "bag": self.bag,
+            "reports": self.reports,
+            "log": self.log,
+            "deadline": self.deadline,
+            "deadline_source": self.deadline_source,
+            "problems": self.problems,
+        }
 
 
 @dataclass
@@ -90,12 +99,19 @@ class RegionReview:
     def summary(self) -> str:
         points = {(e.region, e.point) for e in self.exams}
         failed = {(e.region, e.point) for e in self.exams if not e.ok}
-        return (f"{len(points)} point(s), {len(self.exams)} exam(s) reviewed in "
-                f"{self.seconds:.1f} s: {len(failed)} point(s) with a failure")  # fmt: skip
+        return (
+            f"{len(points)} point(s), {len(self.exams)} exam(s) reviewed in "
+            f"{self.seconds:.1f} s: {len(failed)} point(s) with a failure"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"location": self.location, "ok": self.ok, "summary": self.summary(),
-                "seconds": round(self.seconds, 3), "exams": [e.to_json() for e in self.exams]}  # fmt: skip
+        return {
+            "location": self.location,
+            "ok": self.ok,
+            "summary": self.summary(),
+            "seconds": round(self.seconds, 3),
+            "exams": [e.to_json() for e in self.exams],
+        }
 
 
 # -- one exam ---------------------------------------------------------------------------------
@@ -153,8 +169,11 @@ def deadline_verdict(runs: list[dict[str, Any]], source: str, row: ExamReview) -
     late = [r for r in runs if (r.get("late_minutes") or 0) > 0 or not r.get("finished_at")]
     for run in late:
         minutes = run.get("late_minutes")
-        row.problems.append(f"check {run.get('checklist')} late by {minutes} min ({source})"
-                            if minutes else f"check {run.get('checklist')} did not finish ({source})")  # fmt: skip
+        row.problems.append(
+            f"check {run.get('checklist')} late by {minutes} min ({source})"
+            if minutes
+            else f"check {run.get('checklist')} did not finish ({source})"
+        )
     row.deadline = "LATE" if late else "on time"
 
 
@@ -176,12 +195,18 @@ def review_exam(s3, target: Target, base: str, row: ExamReview, trust: list[byte
     record = json.loads(read_object(s3, target, record_key)) if record_key else {}
     if not record:
         row.problems.append("no hand-over record: the push did not finish")
-    pem = trust or ([read_object(s3, target, base + "certs/trust.pem")]
-                    if base + "certs/trust.pem" in keys else [])  # fmt: skip
+    pem = trust or (
+        [read_object(s3, target, base + "certs/trust.pem")]
+        if base + "certs/trust.pem" in keys
+        else []
+    )
     roots = reportcheck.load_roots(pem)
     _review_bags(s3, target, base, keys, record=record, row=row)
-    checks = [reportcheck.check_report(k[len(base) :], read_object(s3, target, k), roots)
-              for k in sorted(keys) if k.startswith(base + "reports/")]  # fmt: skip
+    checks = [
+        reportcheck.check_report(k[len(base) :], read_object(s3, target, k), roots)
+        for k in sorted(keys)
+        if k.startswith(base + "reports/")
+    ]
     row.reports = [c.to_json() for c in checks]
     row.problems += [f"{c.name}: {p}" for c in checks for p in c.problems]
     _review_log(s3, target, base, keys, row=row, checks=checks, pem=pem)
@@ -192,8 +217,9 @@ def review_exam(s3, target: Target, base: str, row: ExamReview, trust: list[byte
         deadline_verdict(record.get("checks") or [], "push record", row)
 
 
-def _review_bags(s3, target: Target, base: str, keys: dict[str, int], *, record: dict,
-                 row: ExamReview) -> None:  # fmt: skip
+def _review_bags(
+    s3, target: Target, base: str, keys: dict[str, int], *, record: dict, row: ExamReview
+) -> None:
     bags = sorted({k[len(base) :].split("/")[1] for k in keys if k.startswith(base + "bag/")})
     problems = []
     for name in bags:
@@ -210,8 +236,16 @@ def _exam_over(record: dict) -> bool:
     return bool(exam.get("end") and pushed and exam["end"] <= pushed)
 
 
-def _review_log(s3, target: Target, base: str, keys: dict[str, int], *, row: ExamReview,
-                checks: list[reportcheck.ReportCheck], pem: list[bytes]) -> None:  # fmt: skip
+def _review_log(
+    s3,
+    target: Target,
+    base: str,
+    keys: dict[str, int],
+    *,
+    row: ExamReview,
+    checks: list[reportcheck.ReportCheck],
+    pem: list[bytes],
+) -> None:
     from cryptography import x509
 
     log_key = _newest(keys, base + "pak/log-", ".jsonl")
@@ -224,16 +258,19 @@ def _review_log(s3, target: Target, base: str, keys: dict[str, int], *, row: Exa
     carried = [(c.name, ((c.data or {}).get("checkpoint") or {}).get("text")) for c in checks]
     result = logcheck.check_log(
         logcheck.lines_of(iter_object(s3, target, log_key)),
-        read_object(s3, target, cp_key).decode(), point=row.point,
-        report_checkpoints=[(n, t) for n, t in carried if t], certificates=certificates,
-    )  # fmt: skip
+        read_object(s3, target, cp_key).decode(),
+        point=row.point,
+        report_checkpoints=[(n, t) for n, t in carried if t],
+        certificates=certificates,
+    )
     row.log = result.to_json()
     row.problems += [f"log: {p}" for p in result.problems]
 
 
 # -- one point, the region ----------------------------------------------------------------------
-def review_point(target: Target, region: str, point: str, exam: str | None,
-                 trust: list[bytes]) -> list[ExamReview]:  # fmt: skip
+def review_point(
+    target: Target, region: str, point: str, exam: str | None, trust: list[bytes]
+) -> list[ExamReview]:
     """Every exam of one point (runs in a worker process: its own client)."""
     import logging
 

@@ -27,8 +27,15 @@ CHUNK = 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024  # multipart part size: the composite checksum depends on it
 META_SHA256 = "sha256"  # user metadata x-amz-meta-sha256: the whole object's SHA-256 (hex)
 
-_AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken",
-               "ExpiredToken", "AuthorizationHeaderMalformed", "403"}  # fmt: skip
+_AUTH_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "InvalidToken",
+    "ExpiredToken",
+    "AuthorizationHeaderMalformed",
+    "403",
+}
 _MISSING_BUCKET = {"NoSuchBucket"}
 
 

@@ -25,10 +25,22 @@ from ppe_tech.errors import ConfigError, StorageError
 
 # every listener of `weed server` (seaweedfs 4.x); each gets its own free port
 _PORT_FLAGS = (
-    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
-    "filer.port.grpc", "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance",
-    "iam.port", "debug.port", "metricsPort", "mq.agent.port", "mq.broker.port",
-)  # fmt: skip
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+    "s3.port.iceberg",
+    "s3.port.lance",
+    "iam.port",
+    "debug.port",
+    "metricsPort",
+    "mq.agent.port",
+    "mq.broker.port",
+)
 START_TIMEOUT = 60.0
 
 
@@ -99,19 +111,32 @@ def start_local_s3(folder: Path, *, binary: Path | None = None, volume_mb: int =
         )
     folder.mkdir(parents=True, exist_ok=True)
     access_key, secret_key = "ppe" + secrets.token_hex(6), secrets.token_urlsafe(24)
-    identity = {"identities": [{
-        "name": "ppe-tech", "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }]}  # fmt: skip
+    identity = {
+        "identities": [
+            {
+                "name": "ppe-tech",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
     config = folder / "s3.json"
     config.write_text(json.dumps(identity))
     config.chmod(0o600)
     ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
     argv = [
-        str(binary), "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        "-s3", f"-s3.config={config}", f"-master.volumeSizeLimitMB={volume_mb}", "-volume.max=0",
-        "-master.telemetry=false", *(f"-{flag}={port}" for flag, port in ports.items()),
-    ]  # fmt: skip
+        str(binary),
+        "server",
+        f"-dir={folder / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-s3",
+        f"-s3.config={config}",
+        f"-master.volumeSizeLimitMB={volume_mb}",
+        "-volume.max=0",
+        "-master.telemetry=false",
+        *(f"-{flag}={port}" for flag, port in ports.items()),
+    ]
     (folder / "data").mkdir(exist_ok=True)
     log = open(folder / "weed.log", "ab")  # noqa: SIM115 - the server keeps writing to it
     try:

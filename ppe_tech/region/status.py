@@ -29,11 +29,15 @@ class ExamStatus:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "exam_id": self.exam_id, "last_status": self.last_status,
-            "handed_over_at": self.handed_over_at, "objects": self.objects, "bytes": self.bytes,
-            "locked_until": self.locked_until, "storage_agrees": self.agrees,
+            "exam_id": self.exam_id,
+            "last_status": self.last_status,
+            "handed_over_at": self.handed_over_at,
+            "objects": self.objects,
+            "bytes": self.bytes,
+            "locked_until": self.locked_until,
+            "storage_agrees": self.agrees,
             "problems": self.problems,
-        }  # fmt: skip
+        }
 
 
 def _check_object(s3, target: Target, row: dict[str, Any]) -> str | None:
@@ -45,8 +49,9 @@ def _check_object(s3, target: Target, row: dict[str, Any]) -> str | None:
     return None
 
 
-def exam_statuses(conn: sqlite3.Connection, target: Target | None, exam_id: str | None = None,
-                  workers: int = 16) -> list[ExamStatus]:  # fmt: skip
+def exam_statuses(
+    conn: sqlite3.Connection, target: Target | None, exam_id: str | None = None, workers: int = 16
+) -> list[ExamStatus]:
     """One ExamStatus per exam pushed at least once; the storage is asked when ``target``."""
     pushes = results.list_pushes(conn, exam_id)
     exams = list(dict.fromkeys(p["exam_id"] for p in pushes))
@@ -57,10 +62,13 @@ def exam_statuses(conn: sqlite3.Connection, target: Target | None, exam_id: str 
         complete = [p for p in mine if p["status"] == "complete"]
         objects = results.handed_over(conn, exam)
         status = ExamStatus(
-            exam, mine[-1]["status"], complete[-1]["finished_at"] if complete else None,
-            len(objects), sum(o["size"] for o in objects),
+            exam,
+            mine[-1]["status"],
+            complete[-1]["finished_at"] if complete else None,
+            len(objects),
+            sum(o["size"] for o in objects),
             complete[-1]["locked_until"] if complete else mine[-1]["locked_until"],
-        )  # fmt: skip
+        )
         if s3 is not None and target is not None:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 found = pool.map(lambda row: _check_object(s3, target, row), objects)

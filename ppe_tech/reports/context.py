@@ -122,8 +122,19 @@ def _run_sections(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _run_data(run: dict[str, Any]) -> dict[str, Any]:
-    keys = ("checklist", "title_ru", "title_en", "exam_id", "started_at", "finished_at",
-            "deadline", "late_minutes", "status", "operator", "disabled_items")  # fmt: skip
+    keys = (
+        "checklist",
+        "title_ru",
+        "title_en",
+        "exam_id",
+        "started_at",
+        "finished_at",
+        "deadline",
+        "late_minutes",
+        "status",
+        "operator",
+        "disabled_items",
+    )
     return {
         "run_id": run["run_id"],
         **{k: run[k] for k in keys},
@@ -212,7 +223,7 @@ def failed_critical(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "title_ru": item["title_ru"],
             "title_en": item["title_en"],
             "status": item["status"],
-        }  # fmt: skip
+        }
         for run in runs
         for section in run["sections"]
         for item in section["items"]
@@ -407,8 +418,16 @@ def archive(
     for cam_id in raw["cameras"]:
         zone, room = _place(site, cam_id, {})
         agg = per_camera.get(cam_id, {"files": 0, "size": 0})
-        cameras.append({"id": cam_id, "zone": zone, "room": room, "files": agg["files"],
-                        "size": agg["size"], "size_text": format_size(agg["size"])})  # fmt: skip
+        cameras.append(
+            {
+                "id": cam_id,
+                "zone": zone,
+                "room": room,
+                "files": agg["files"],
+                "size": agg["size"],
+                "size_text": format_size(agg["size"]),
+            }
+        )
     gaps = [
         {
             "camera": g["camera"],
@@ -454,8 +473,20 @@ def _name_position(person: str | None) -> dict[str, str]:
 
 
 def _journal_row(entry: dict[str, Any]) -> dict[str, Any]:
-    columns = ("no", "date", "rooms", "start", "end", "action", "action_ru", "action_en",
-               "note", "open", "end_seq", "hash")  # fmt: skip
+    columns = (
+        "no",
+        "date",
+        "rooms",
+        "start",
+        "end",
+        "action",
+        "action_ru",
+        "action_en",
+        "note",
+        "open",
+        "end_seq",
+        "hash",
+    )
     row = {k: entry.get(k) for k in columns}
     row["performed"] = _name_position(entry.get("performed_by"))
     row["responsible"] = _name_position(entry.get("responsible"))
@@ -539,7 +570,7 @@ def _station_row(conn: sqlite3.Connection, state: Any) -> dict[str, Any]:
                     "expected",
                     "answered_by",
                 )
-            }  # fmt: skip
+            }
             for i in run.items
         ]
     ru, en = ROLE_TITLES.get(state.role, (state.role, state.role))
@@ -569,7 +600,7 @@ def room_protocol(site: Site, conn: sqlite3.Connection, exam: Exam, number: str)
             "findings": [],
             "snapshot": None,
             "snapshot_url": None,
-        }  # fmt: skip
+        }
         for c in room.cameras
     ]
     return {
@@ -643,13 +674,21 @@ def missing_parts(kind: str, body: dict[str, Any]) -> list[dict[str, str]]:
         unverified = [c["id"] for c in room["cameras"] if c["verdict"] == "not-verified"]
         parts = []
         if unchecked:
-            parts.append(_missing(f"stations never checked for this exam: {', '.join(unchecked)}: "
-                                  "run `ppe-tech station run` or `station confirm`",
-                                  f"не проверены станции: {', '.join(unchecked)}"))  # fmt: skip
+            parts.append(
+                _missing(
+                    f"stations never checked for this exam: {', '.join(unchecked)}: "
+                    "run `ppe-tech station run` or `station confirm`",
+                    f"не проверены станции: {', '.join(unchecked)}",
+                )
+            )
         if unverified:
-            parts.append(_missing(f"cameras not verified for this exam: {', '.join(unverified)}: "
-                                  "run `ppe-tech cameras verify`",
-                                  f"не проверены камеры: {', '.join(unverified)}"))  # fmt: skip
+            parts.append(
+                _missing(
+                    f"cameras not verified for this exam: {', '.join(unverified)}: "
+                    "run `ppe-tech cameras verify`",
+                    f"не проверены камеры: {', '.join(unverified)}",
+                )
+            )
         return parts
     if kind == "archive" and body["archive"] is None:
         return [

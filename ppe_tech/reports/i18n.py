@@ -397,10 +397,24 @@ _PHRASES_RU = [
     (r"^within ([\d.]+) ?s$", r"не более \1 с"),
     (r"^all cameras ok$", "все камеры исправны"),
 ]
-_WORDS_RU = {"yes": "да", "no": "нет", "absent": "отсутствует", "present": "есть",
-             "ok": "в норме", "ready": "готов", "running": "работает", "none": "нет"}  # fmt: skip
-_UNITS_RU = [(r"(\d) ?ms\b", r"\1 мс"), (r"(\d) ?s\b", r"\1 с"), (r"(\d) ?min\b", r"\1 мин"),
-             (r"(\d) ?h\b", r"\1 ч"), (r"(\d) ?GiB\b", r"\1 ГиБ"), (r"(\d) ?MiB\b", r"\1 МиБ")]  # fmt: skip
+_WORDS_RU = {
+    "yes": "да",
+    "no": "нет",
+    "absent": "отсутствует",
+    "present": "есть",
+    "ok": "в норме",
+    "ready": "готов",
+    "running": "работает",
+    "none": "нет",
+}
+_UNITS_RU = [
+    (r"(\d) ?ms\b", r"\1 мс"),
+    (r"(\d) ?s\b", r"\1 с"),
+    (r"(\d) ?min\b", r"\1 мин"),
+    (r"(\d) ?h\b", r"\1 ч"),
+    (r"(\d) ?GiB\b", r"\1 ГиБ"),
+    (r"(\d) ?MiB\b", r"\1 МиБ"),
+]
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 

@@ -59,8 +59,13 @@ def removable_medium(bag: Path) -> dict[str, Any]:
     """{"mount", "device", "label", "serial", "removable"} of the medium holding ``bag``."""
     mount = mount_point(Path(bag))
     device = _device(mount) if os.name == "posix" else None
-    info: dict[str, Any] = {"mount": str(mount), "device": device, "label": None,
-                            "serial": None, "removable": None}  # fmt: skip
+    info: dict[str, Any] = {
+        "mount": str(mount),
+        "device": device,
+        "label": None,
+        "serial": None,
+        "removable": None,
+    }
     if device is None:
         return info
     info["label"] = _link_to("/dev/disk/by-label", device)

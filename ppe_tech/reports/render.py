@@ -330,8 +330,14 @@ def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None
     return _main_pdf(site, data, html)
 
 
-def _segment_pdf(folder: str, tz_name: str, data: dict[str, Any], lang: str,
-                 segment: list[dict[str, Any]], last: bool) -> bytes:  # fmt: skip
+def _segment_pdf(
+    folder: str,
+    tz_name: str,
+    data: dict[str, Any],
+    lang: str,
+    segment: list[dict[str, Any]],
+    last: bool,
+) -> bytes:
     """One further segment of a long log as PDF bytes (runs in a worker process)."""
     import types
     from zoneinfo import ZoneInfo
@@ -376,8 +382,10 @@ def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 
     rows = data["access_log"]["entries"]
     segments = [rows[i : i + size] for i in range(size, len(rows), size)]
     head = {**data, "access_log": {**data["access_log"], "entries": []}}  # what workers need
-    jobs = [(str(site.folder), str(site.tz.key), head, lang, seg, i == len(segments) - 1)
-            for i, seg in enumerate(segments)]  # fmt: skip
+    jobs = [
+        (str(site.folder), str(site.tz.key), head, lang, seg, i == len(segments) - 1)
+        for i, seg in enumerate(segments)
+    ]
     workers = _workers(len(segments))
     pool = None
     if workers:
@@ -387,8 +395,9 @@ def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
         futures = [pool.submit(_segment_pdf, *job) for job in jobs]
     try:
-        html = render_html(site, data, lang, log_rows=rows[:size], pages_stamped=True,
-                           signatures_here=not segments)  # fmt: skip
+        html = render_html(
+            site, data, lang, log_rows=rows[:size], pages_stamped=True, signatures_here=not segments
+        )
         main = _main_pdf(site, data, html)
         del html
         gc.collect()

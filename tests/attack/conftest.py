@@ -206,8 +206,9 @@ DEMO_PASSPHRASE = "demo"
 def demo_master(tmp_path_factory) -> Path:
     """One ``ppe-tech demo`` site per session (about 30 s): every job's real results and files."""
     folder = tmp_path_factory.mktemp("demo-master") / "site"
-    ran = run_ppe("demo", "--dir", str(folder), env={"PPE_KEY_PASSPHRASE": DEMO_PASSPHRASE},
-                  timeout=300)  # fmt: skip
+    ran = run_ppe(
+        "demo", "--dir", str(folder), env={"PPE_KEY_PASSPHRASE": DEMO_PASSPHRASE}, timeout=300
+    )
     assert ran.returncode == 0, str(ran)
     return folder
 

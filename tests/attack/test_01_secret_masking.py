@@ -21,13 +21,30 @@ BOUND_S = 60  # generous: the run itself takes about a second
 def _site(site_dir):
     config = minimal_config(checks={"vars": {"token": "${PORTAL_TOKEN}"}})
     write_site(site_dir, config)
-    write_checklist(site_dir / "checklists", "leaky", [
-        {"id": "echo", "title": "Token {{ site.checks.vars.token }}",
-         "probe": {"type": "command", "argv": ["echo", "{{ site.checks.vars.token }}"],
-                   "stdout": "{{ site.checks.vars.token }}"}},
-        {"id": "note", "title": {"ru": "Ввод {{ site.checks.vars.token }}", "en": "Typed"},
-         "manual": "Token {{ site.checks.vars.token }} pasted?"},
-    ], title={"ru": "Тест {{ site.checks.vars.token }}", "en": "Test {{ site.checks.vars.token }}"})  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "leaky",
+        [
+            {
+                "id": "echo",
+                "title": "Token {{ site.checks.vars.token }}",
+                "probe": {
+                    "type": "command",
+                    "argv": ["echo", "{{ site.checks.vars.token }}"],
+                    "stdout": "{{ site.checks.vars.token }}",
+                },
+            },
+            {
+                "id": "note",
+                "title": {"ru": "Ввод {{ site.checks.vars.token }}", "en": "Typed"},
+                "manual": "Token {{ site.checks.vars.token }} pasted?",
+            },
+        ],
+        title={
+            "ru": "Тест {{ site.checks.vars.token }}",
+            "en": "Test {{ site.checks.vars.token }}",
+        },
+    )
 
 
 def test_secret_masked_in_every_field_and_output(ppe, site_dir, tmp_path):

@@ -38,8 +38,12 @@ def test_password_masked_whole(ppe, site_dir, password, fragments):
     verify = ppe("cameras", "verify", "--json", timeout=BOUND_S)
     assert_clean_exit(verify, 1)  # nothing listens on port 9: the camera fails, as it should
     assert json.loads(verify.stdout)["cameras"][0]["source"].startswith("rtsp://viewer:***@")
-    runs += [verify, ppe("cameras", "list"), ppe("cameras", "list", "--json"),
-             ppe("cameras", "show", "latest", "--json")]  # fmt: skip
+    runs += [
+        verify,
+        ppe("cameras", "list"),
+        ppe("cameras", "list", "--json"),
+        ppe("cameras", "show", "latest", "--json"),
+    ]
     assert_clean_exit(ppe("keys", "init", "--cn", "Ivanov I.I.", env=env), 0)
     report = ppe(
         "report",

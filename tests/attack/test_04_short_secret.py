@@ -19,8 +19,11 @@ BOUND_S = 30
 
 @pytest.mark.parametrize("secret", ["e", "Mo", "10."])
 def test_short_secret_masks_whole_words_only(ppe, site_dir, secret):
-    camera = {"id": "corridor-1", "zone": "corridor",
-              "source": "rtsp://viewer:${CAM_PASSWORD}@10.0.0.21:554/stream1"}  # fmt: skip
+    camera = {
+        "id": "corridor-1",
+        "zone": "corridor",
+        "source": "rtsp://viewer:${CAM_PASSWORD}@10.0.0.21:554/stream1",
+    }
     write_site(
         site_dir, minimal_config(cameras=[camera], checks={"vars": {"pin": "${CAM_PASSWORD}"}})
     )

@@ -25,15 +25,19 @@ ATTACKS = {
     "output flood": "{% for i in range(99999) %}{{ 'a' * 90000 }}{% endfor %}",
     "namespace doubling": "{% set ns = namespace(x='a') %}{% for i in range(60) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}{{ ns.x }}",
     "list growth": "{% set l = [] %}{% for i in range(10) %}{{ l.append(i) }}{% endfor %}",
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_template_past_its_bound_is_refused(ppe, site_dir, attack):
-    write_checklist(site_dir / "checklists", "bomb", [
-        {"id": "fine", "title": "{{ site.point.code }}", "manual": "ok?"},
-        {"id": "greedy", "title": ATTACKS[attack], "manual": "ok?"},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "bomb",
+        [
+            {"id": "fine", "title": "{{ site.point.code }}", "manual": "ok?"},
+            {"id": "greedy", "title": ATTACKS[attack], "manual": "ok?"},
+        ],
+    )
     ran = ppe("check", "run", "bomb", "--no-input", timeout=BOUND_S)
     line = assert_one_line_error(ran, 2)
     assert "bomb.yaml:" in line and "items[1].title" in line, line
@@ -42,18 +46,29 @@ def test_template_past_its_bound_is_refused(ppe, site_dir, attack):
 
 
 def test_bounded_template_names_the_item(ppe, site_dir):
-    write_checklist(site_dir / "checklists", "bomb", [
-        {"id": "greedy", "title": "{{ 'a' * 10**9 }}", "manual": "ok?"},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "bomb",
+        [
+            {"id": "greedy", "title": "{{ 'a' * 10**9 }}", "manual": "ok?"},
+        ],
+    )
     line = assert_one_line_error(ppe("check", "run", "bomb", timeout=BOUND_S), 2)
     assert "item 'greedy'" in line and "went past its bound" in line
 
 
 def test_ordinary_templates_still_render(ppe, site_dir):
-    write_checklist(site_dir / "checklists", "fine", [
-        {"id": "ok", "title": "{% for i in range(3) %}{{ i }}{% endfor %} {{ 'ab' * 3 }} {{ 2 ** 10 }}",
-         "probe": {"type": "command", "argv": ["true"]}},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "fine",
+        [
+            {
+                "id": "ok",
+                "title": "{% for i in range(3) %}{{ i }}{% endfor %} {{ 'ab' * 3 }} {{ 2 ** 10 }}",
+                "probe": {"type": "command", "argv": ["true"]},
+            },
+        ],
+    )
     ran = ppe("check", "run", "fine", "--no-input", "--json", timeout=BOUND_S)
     assert ran.returncode == 0, str(ran)
     assert '"title_en": "012 ababab 1024"' in ran.stdout

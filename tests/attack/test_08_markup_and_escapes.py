@@ -31,9 +31,25 @@ def assert_terminal_safe(text: str) -> None:
 
 @pytest.mark.parametrize("nasty", NASTY)
 def test_pak_texts_are_data(ppe, nasty):
-    added = ppe("pak", "add", "--action", "other", "--room", f"Room {nasty}", "--start", "10:00",
-                "--end", "10:05", "--by", "technician", "--responsible", "head",
-                "--note", f"note {nasty}", timeout=BOUND_S)  # fmt: skip
+    added = ppe(
+        "pak",
+        "add",
+        "--action",
+        "other",
+        "--room",
+        f"Room {nasty}",
+        "--start",
+        "10:00",
+        "--end",
+        "10:05",
+        "--by",
+        "technician",
+        "--responsible",
+        "head",
+        "--note",
+        f"note {nasty}",
+        timeout=BOUND_S,
+    )
     if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in nasty):  # refused at entry already
         assert_one_line_error(added, 2, contains="control characters")
         return
@@ -53,12 +69,22 @@ def test_pak_texts_are_data(ppe, nasty):
 
 @pytest.mark.parametrize("nasty", NASTY)
 def test_checklist_texts_and_probe_output_are_data(ppe, site_dir, nasty):
-    write_checklist(site_dir / "checklists", "nasty", [
-        {"id": "echo", "title": f"Title {nasty}",
-         "probe": {"type": "command", "argv": ["printf", "%s", f"out {nasty}"]}},
-    ])  # fmt: skip
-    for args in (("check", "run", "nasty", "--no-input"), ("check", "show", "latest"),
-                 ("check", "list")):  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "nasty",
+        [
+            {
+                "id": "echo",
+                "title": f"Title {nasty}",
+                "probe": {"type": "command", "argv": ["printf", "%s", f"out {nasty}"]},
+            },
+        ],
+    )
+    for args in (
+        ("check", "run", "nasty", "--no-input"),
+        ("check", "show", "latest"),
+        ("check", "list"),
+    ):
         ran = ppe(*args, timeout=BOUND_S)
         assert_clean_exit(ran, 0)
         assert_terminal_safe(ran.stdout)

@@ -29,11 +29,15 @@ def _run(ppe, site_dir, items, timeout):
     [
         {"type": "command", "argv": ["printf", "%s", "a" * 5000 + "b"], "stdout": EVIL},
         {"type": "process", "cmdline": "^(a|aa)+$"},
-        {"type": "software", "argv": ["printf", "%s", "a" * 5000 + "!"], "version": ">=1",
-         "pattern": "(a*)*b"},
+        {
+            "type": "software",
+            "argv": ["printf", "%s", "a" * 5000 + "!"],
+            "version": ">=1",
+            "pattern": "(a*)*b",
+        },
     ],
     ids=["command-stdout", "process-cmdline", "software-pattern"],
-)  # fmt: skip
+)
 def test_catastrophic_regex_runs_in_linear_time(ppe, site_dir, probe):
     ran = _run(
         ppe,
@@ -58,8 +62,12 @@ def test_backtracking_only_patterns_refused_at_load(ppe, site_dir, pattern):
 def test_endless_output_is_cut_at_the_timeout(ppe, site_dir):
     """`yes` writes for ever: the item ends at its 3 s timeout, the run soon after."""
     probe = {"type": "command", "argv": ["yes", "x" * 1000], "stdout": "never"}
-    ran = _run(ppe, site_dir, [{"id": "flood", "title": "Flood", "probe": probe, "timeout": "3s"}],
-               timeout=30)  # fmt: skip
+    ran = _run(
+        ppe,
+        site_dir,
+        [{"id": "flood", "title": "Flood", "probe": probe, "timeout": "3s"}],
+        timeout=30,
+    )
     assert_clean_exit(ran, 1)
     result = json.loads(ran.stdout)["runs"][0]["results"][0]
     assert result["status"] in ("fail", "timeout"), result
@@ -70,8 +78,9 @@ def test_endless_output_is_cut_at_the_timeout(ppe, site_dir):
 def test_huge_output_keeps_memory_flat(ppe, site_dir):
     """500 MB of output: read and dropped past 1 MiB, the value stays short."""
     probe = {"type": "command", "argv": ["head", "-c", "500000000", "/dev/zero"]}
-    ran = _run(ppe, site_dir, [{"id": "big", "title": "Big", "probe": probe, "timeout": "20s"}],
-               timeout=60)  # fmt: skip
+    ran = _run(
+        ppe, site_dir, [{"id": "big", "title": "Big", "probe": probe, "timeout": "20s"}], timeout=60
+    )
     assert_clean_exit(ran, 0)
     result = json.loads(ran.stdout)["runs"][0]["results"][0]
     assert result["status"] == "pass" and len(result["value"]) < 300, result
@@ -79,9 +88,12 @@ def test_huge_output_keeps_memory_flat(ppe, site_dir):
 
 @pytest.mark.parametrize(
     "layout",
-    ["{camera}{any}/{date}/{time}.mp4", "{any}{any}/{camera}/{date}/{time}.mp4",
-     "/".join(["{any}"] * 20) + "/{camera}/{date}/{time}.mp4"],
-)  # fmt: skip
+    [
+        "{camera}{any}/{date}/{time}.mp4",
+        "{any}{any}/{camera}/{date}/{time}.mp4",
+        "/".join(["{any}"] * 20) + "/{camera}/{date}/{time}.mp4",
+    ],
+)
 def test_layout_that_could_backtrack_is_refused(ppe, site_dir, layout):
     write_site(site_dir, minimal_config(recordings={"layout": layout}))
     line = assert_one_line_error(ppe("site", "show", timeout=30), 2, contains="layout")

@@ -25,8 +25,10 @@ def laughs(levels: int = 9) -> str:
 ATTACKS = {
     "anchor bomb": (laughs(), "aliases expand to more than"),
     "deep nesting": ("deep: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than"),
-    "deep mappings": ("".join("  " * i + f"k{i}:\n" for i in range(300)) + "  " * 300 + "x: 1\n",
-                      "nested deeper than"),
+    "deep mappings": (
+        "".join("  " * i + f"k{i}:\n" for i in range(300)) + "  " * 300 + "x: 1\n",
+        "nested deeper than",
+    ),
     "recursive alias": ("loop: &loop [1, *loop]\n", "recursive alias"),
     "recursive mapping": ("loop: &loop {self: *loop}\n", "recursive alias"),
     "alias chain deeper than the bound": (
@@ -35,7 +37,7 @@ ATTACKS = {
     ),
     "NUL byte": ("x: 1\ny: 'a\x00b'\n", "character #x0000"),
     "a list as a key": ("? [a, b]\n: c\n", "invalid YAML"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))

@@ -60,10 +60,18 @@ def test_special_answers_file(ppe, site_dir, special):
 
 
 def test_special_file_probe_path(ppe, site_dir, special):
-    write_checklist(site_dir / "checklists", "probe", [
-        {"id": "hash", "title": "Hash", "timeout": "20s",
-         "probe": {"type": "file", "path": str(special), "sha256": "0" * 64}},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "probe",
+        [
+            {
+                "id": "hash",
+                "title": "Hash",
+                "timeout": "20s",
+                "probe": {"type": "file", "path": str(special), "sha256": "0" * 64},
+            },
+        ],
+    )
     ran = ppe("check", "run", "probe", "--no-input", "--json", timeout=BOUND_S)
     assert_clean_exit(ran, 1)
     assert '"value": "not a regular file"' in ran.stdout

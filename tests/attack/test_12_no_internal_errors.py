@@ -34,9 +34,9 @@ BOUND_S = 60  # each command takes a second or two; a hang or a runaway is what 
         ("duration: 3h55m", "duration: 1.0e+300", "out of range"),
         ("date: '2026-05-28'", "date: 0001-01-01", "not a plausible exam date"),
         ("date: '2026-05-28'", "date: 9999-12-31", "not a plausible exam date"),
-        ("subject: Mathematics", "subject: \"Math\x00ematics\"", "character #x0000"),
+        ("subject: Mathematics", 'subject: "Math\x00ematics"', "character #x0000"),
     ],
-)  # fmt: skip
+)
 def test_config_values_out_of_range(ppe, site_dir, replace, with_, expected):
     text = (site_dir / "ppe.yaml").read_text()
     assert replace in text
@@ -77,8 +77,9 @@ def test_log_entry_not_utf8_is_tampering(demo_ppe, demo_site, recompute):
         break_utf8(conn, 3, recompute=recompute)
     verify = demo_ppe("pak", "verify", timeout=BOUND_S)
     assert_clean_exit(verify, 1)
-    assert ("TAMPERED: first bad entry between #1 and" if recompute
-            else "TAMPERED: first bad entry #3") in verify.stdout  # fmt: skip
+    assert (
+        "TAMPERED: first bad entry between #1 and" if recompute else "TAMPERED: first bad entry #3"
+    ) in verify.stdout
     for args, code in (
         (("pak", "list"), 0),
         (("pak", "audit"), 1),
@@ -158,8 +159,14 @@ def test_output_to_a_full_device(demo_site):
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")
     with open("/dev/full", "w") as full:
-        proc = subprocess.run(ppe_command("report", "list", site=demo_site), stdout=full,
-                              stderr=subprocess.PIPE, text=True, env=ppe_env(), timeout=BOUND_S)  # fmt: skip
+        proc = subprocess.run(
+            ppe_command("report", "list", site=demo_site),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ppe_env(),
+            timeout=BOUND_S,
+        )
     assert proc.returncode == 4, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines == ["ppe-tech: error: cannot write the output: no space left on the device"]
@@ -168,8 +175,12 @@ def test_output_to_a_full_device(demo_site):
 @pytest.mark.parametrize("args", [("report", "list"), ("pak", "list"), ("pak", "export", "--csv")])
 def test_output_to_a_closed_pipe(demo_site, args):
     """`ppe-tech report list | head -0`: the reader is gone before the first byte."""
-    proc = subprocess.Popen(ppe_command(*args, site=demo_site), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=ppe_env())  # fmt: skip
+    proc = subprocess.Popen(
+        ppe_command(*args, site=demo_site),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ppe_env(),
+    )
     proc.stdout.close()
     _, err = proc.communicate(timeout=BOUND_S)
     assert proc.returncode == 3, err

@@ -25,12 +25,20 @@ BOUND_S = BUSY_S + 60
 
 
 def _checklist(site_dir, seconds: int) -> None:
-    write_checklist(site_dir / "checklists", "slow", [
-        {"id": "slow", "title": "Slow", "timeout": "60s",
-         "probe": {"type": "command", "argv": ["sleep", str(seconds)]}},
-        {"id": "quick", "title": "Quick", "probe": {"type": "command", "argv": ["true"]}},
-        {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "slow",
+        [
+            {
+                "id": "slow",
+                "title": "Slow",
+                "timeout": "60s",
+                "probe": {"type": "command", "argv": ["sleep", str(seconds)]},
+            },
+            {"id": "quick", "title": "Quick", "probe": {"type": "command", "argv": ["true"]}},
+            {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
+        ],
+    )
 
 
 def _recovery_files(site_dir):
@@ -41,8 +49,7 @@ def _recovery_files(site_dir):
 @pytest.mark.skipif(os.name != "posix", reason="uses sleep(1)")
 def test_locked_store_keeps_the_run_in_a_recovery_file(ppe, site_dir):
     _checklist(site_dir, 3)
-    proc = start_ppe("check", "run", "slow", "--no-input", "--confirm=seals=by hand",
-                     site=site_dir)  # fmt: skip
+    proc = start_ppe("check", "run", "slow", "--no-input", "--confirm=seals=by hand", site=site_dir)
     locker = None
     try:
         assert wait_for(lambda: _recovery_files(site_dir), 30), "the run never started"
@@ -64,7 +71,10 @@ def test_locked_store_keeps_the_run_in_a_recovery_file(ppe, site_dir):
     shown = json.loads(ppe("check", "show", "latest", "--json", timeout=60).stdout)
     assert shown["status"] == "passed"
     assert {r["item_id"]: r["status"] for r in shown["results"]} == {
-        "slow": "pass", "quick": "pass", "seals": "pass"}  # fmt: skip
+        "slow": "pass",
+        "quick": "pass",
+        "seals": "pass",
+    }
     assert next(r for r in shown["results"] if r["item_id"] == "seals")["comment"] == "by hand"
     assert not kept.exists()
 

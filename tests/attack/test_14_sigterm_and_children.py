@@ -41,11 +41,22 @@ def wait_for(predicate, seconds: float) -> bool:
 
 
 def _checklist(site_dir, marker: str, timeout: str = "120s") -> None:
-    write_checklist(site_dir / "checklists", "slow", [
-        {"id": "slow", "title": "Slow", "timeout": timeout,
-         "probe": {"type": "command", "argv": ["sh", "-c", f"sleep {marker} & sleep {marker}"]}},
-        {"id": "quick", "title": "Quick", "probe": {"type": "command", "argv": ["true"]}},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "slow",
+        [
+            {
+                "id": "slow",
+                "title": "Slow",
+                "timeout": timeout,
+                "probe": {
+                    "type": "command",
+                    "argv": ["sh", "-c", f"sleep {marker} & sleep {marker}"],
+                },
+            },
+            {"id": "quick", "title": "Quick", "probe": {"type": "command", "argv": ["true"]}},
+        ],
+    )
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])

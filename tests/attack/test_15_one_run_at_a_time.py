@@ -30,16 +30,28 @@ def hold(site_dir, name: str, pid: int | None = None) -> None:
     """A lock file as run_lock writes it, owned by ``pid`` (default: this live process)."""
     proc = psutil.Process(pid or os.getpid())
     (site_dir / ".locks").mkdir(exist_ok=True)
-    record = {"pid": proc.pid, "created": proc.create_time(),
-              "started": datetime.now(UTC).isoformat(), "command": "test"}  # fmt: skip
+    record = {
+        "pid": proc.pid,
+        "created": proc.create_time(),
+        "started": datetime.now(UTC).isoformat(),
+        "command": "test",
+    }
     (site_dir / ".locks" / f"{name}.lock").write_text(json.dumps(record))
 
 
 def _slow_checklist(site_dir) -> None:
-    write_checklist(site_dir / "checklists", "slow", [
-        {"id": "slow", "title": "Slow", "timeout": "60s",
-         "probe": {"type": "command", "argv": ["sleep", "30"]}},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "slow",
+        [
+            {
+                "id": "slow",
+                "title": "Slow",
+                "timeout": "60s",
+                "probe": {"type": "command", "argv": ["sleep", "30"]},
+            },
+        ],
+    )
 
 
 @pytest.mark.skipif(os.name != "posix", reason="uses sleep(1) and signals")
@@ -77,8 +89,11 @@ def test_stale_lock_is_taken_over(ppe, site_dir):
     record = json.loads((site_dir / ".locks" / "check.lock").read_text())
     record["pid"] = dead.pid  # a pid that is gone (or reused: its start time differs)
     (site_dir / ".locks" / "check.lock").write_text(json.dumps(record))
-    write_checklist(site_dir / "checklists", "quick", [
-        {"id": "q", "title": "Q", "probe": {"type": "command", "argv": ["true"]}}])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "quick",
+        [{"id": "q", "title": "Q", "probe": {"type": "command", "argv": ["true"]}}],
+    )
     assert_clean_exit(ppe("check", "run", "quick", "--no-input", timeout=BOUND_S), 0)
 
 
@@ -92,8 +107,9 @@ def test_archive_of_the_same_exam_while_another_runs(ppe, site_dir, tmp_path):
     hold(site_dir, "archive-2026-05-28-math")
     target = tmp_path / "usb"
     target.mkdir()
-    ran = ppe("recordings", "archive", "--exam", "2026-05-28-math", "--to", str(target),
-              timeout=BOUND_S)  # fmt: skip
+    ran = ppe(
+        "recordings", "archive", "--exam", "2026-05-28-math", "--to", str(target), timeout=BOUND_S
+    )
     line = assert_one_line_error(ran, 3)
     assert "another archive of exam 2026-05-28-math is running" in line
     assert list(target.iterdir()) == []  # nothing written

@@ -107,8 +107,9 @@ def test_removable_default_target_not_mounted_warns(site_dir, day_root, cli, med
 def test_removable_default_target_mounted_does_not_warn(site_dir, day_root, cli, media):  # noqa: F811
     stick = media / "usb"
     stick.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(stick)],
-                          capture_output=True)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(stick)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:

@@ -71,9 +71,11 @@ def test_files_deleted_and_manifests_remade_is_invalid(bag, cli, mode):
     assert result.exit_code == 1, result.stdout
     data = json.loads(result.stdout)
     assert not data["valid"] and data["site"] == {
-        "known": True, "matches": False, "run_id": 1,
+        "known": True,
+        "matches": False,
+        "run_id": 1,
         "note": "does not match the site's record (run 1)",
-    }  # fmt: skip
+    }
     kinds = {(p["kind"], p.get("path")) for p in data["problems"]}
     assert ("site-record", None) in kinds
     assert {("missing", rel) for rel in gone} <= kinds  # each deleted file named

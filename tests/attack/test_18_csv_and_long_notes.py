@@ -17,8 +17,18 @@ FORMULAS = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", '=HYPERLINK("ht
 
 
 def _add(ppe, note: str, **kwargs):
-    return ppe("pak", "add", "--action", "other", "--room", "Аудитория 0001",
-               "--start", "2026-05-28T10:00", f"--note={note}", **kwargs)  # fmt: skip
+    return ppe(
+        "pak",
+        "add",
+        "--action",
+        "other",
+        "--room",
+        "Аудитория 0001",
+        "--start",
+        "2026-05-28T10:00",
+        f"--note={note}",
+        **kwargs,
+    )
 
 
 def test_formulas_are_prefixed_in_csv(ppe):
@@ -45,8 +55,16 @@ def test_longest_unbroken_note_renders(ppe, site_dir):
     env = {"PPE_KEY_PASSPHRASE": "attack-pass-18"}
     assert_clean_exit(ppe("keys", "init", "--cn", "Ivanov I.I.", env=env, timeout=BOUND_S), 0)
     assert_clean_exit(_add(ppe, "Ж" * 2000, timeout=BOUND_S), 0)
-    ran = ppe("report", "access-log", "--from", "2026-05-28", "--to", "2026-05-28", env=env,
-              timeout=REPORT_BOUND_S)  # fmt: skip
+    ran = ppe(
+        "report",
+        "access-log",
+        "--from",
+        "2026-05-28",
+        "--to",
+        "2026-05-28",
+        env=env,
+        timeout=REPORT_BOUND_S,
+    )
     assert_clean_exit(ran, 0)
     pdf = next((site_dir / "reports").glob("*.pdf"))
     from pypdf import PdfReader

@@ -23,10 +23,16 @@ def gst_rtsp_missing() -> str | None:
     if not Path(SYSTEM_PYTHON).is_file():
         return f"{SYSTEM_PYTHON} not found"
     check = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
-         "from gi.repository import GstRtspServer"],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        [
+            SYSTEM_PYTHON,
+            "-c",
+            "import gi; gi.require_version('GstRtspServer', '1.0'); "
+            "from gi.repository import GstRtspServer",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     if check.returncode:
         return "GStreamer RTSP server via python3-gi missing (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0)"
     return None
@@ -36,9 +42,17 @@ class RtspServer:
     def __init__(self, mounts: dict[str, str], prefix: tuple[str, ...] = ()):
         """``prefix``: argv before the server's (``("nice", "-n", "-10")`` in the benchmark)."""
         self.process = subprocess.Popen(
-            [*prefix, SYSTEM_PYTHON, str(SERVER), *(f"{path}={spec}" for path, spec in mounts.items())],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+            [
+                *prefix,
+                SYSTEM_PYTHON,
+                str(SERVER),
+                *(f"{path}={spec}" for path, spec in mounts.items()),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         line = self.process.stdout.readline().strip()
         if not line.startswith("PORT "):
             self.stop()
@@ -84,8 +98,13 @@ def rtsp(footage) -> RtspServer:
     missing = gst_rtsp_missing()
     if missing:
         pytest.skip(missing)
-    mounts = {"/walk": f"file:{footage['vtest']}", "/ball": "pattern:ball:10", "/bars": "pattern:smpte:10",
-              "/stall": "stall:1.5", "/slow": "pattern:smpte:2"}  # fmt: skip
+    mounts = {
+        "/walk": f"file:{footage['vtest']}",
+        "/ball": "pattern:ball:10",
+        "/bars": "pattern:smpte:10",
+        "/stall": "stall:1.5",
+        "/slow": "pattern:smpte:2",
+    }
     for name, path in footage["variants"].items():
         mounts[f"/v/{name}"] = f"file:{path}"
     server = RtspServer(mounts)

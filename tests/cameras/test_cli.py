@@ -24,8 +24,13 @@ def cams_site(site_dir: Path, footage):
             camera("aud-2", str(footage["variants"]["covered"]), expect={"fps": 10}),
         ]
         if refused_port:
-            cams.append(camera("gate", f"rtsp://admin:${{CAM_PASSWORD}}@127.0.0.1:{refused_port}/live",
-                               zone="entrance"))  # fmt: skip
+            cams.append(
+                camera(
+                    "gate",
+                    f"rtsp://admin:${{CAM_PASSWORD}}@127.0.0.1:{refused_port}/live",
+                    zone="entrance",
+                )
+            )
         write_site(site_dir, minimal_config(cameras=cams))
         (site_dir / "references").mkdir(exist_ok=True)
         for cam_id in ("aud-1", "aud-2"):

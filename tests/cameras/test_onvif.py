@@ -27,17 +27,26 @@ class Device(http.server.BaseHTTPRequestHandler):
             return
         port = self.server.server_address[1]
         if "GetCapabilities" in body:
-            self._reply(200, f"<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>"
-                        f"http://127.0.0.1:{port}/onvif/media</tt:XAddr></tt:Media></tds:Capabilities>"
-                        "</tds:GetCapabilitiesResponse>")  # fmt: skip
+            self._reply(
+                200,
+                f"<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>"
+                f"http://127.0.0.1:{port}/onvif/media</tt:XAddr></tt:Media></tds:Capabilities>"
+                "</tds:GetCapabilitiesResponse>",
+            )
         elif "GetProfiles" in body:
             assert self.path == "/onvif/media"
-            self._reply(200, '<trt:GetProfilesResponse><trt:Profiles token="main"/><trt:Profiles token="sub"/>'
-                        "</trt:GetProfilesResponse>")  # fmt: skip
+            self._reply(
+                200,
+                '<trt:GetProfilesResponse><trt:Profiles token="main"/><trt:Profiles token="sub"/>'
+                "</trt:GetProfilesResponse>",
+            )
         elif "GetStreamUri" in body:
             token = re.search(r"<ProfileToken>(\w+)</ProfileToken>", body).group(1)
-            self._reply(200, f"<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://127.0.0.1:554/{token}"
-                        "</tt:Uri></trt:MediaUri></trt:GetStreamUriResponse>")  # fmt: skip
+            self._reply(
+                200,
+                f"<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://127.0.0.1:554/{token}"
+                "</tt:Uri></trt:MediaUri></trt:GetStreamUriResponse>",
+            )
         else:
             self._reply(400, "<s:Fault/>")
 
@@ -58,9 +67,11 @@ class Device(http.server.BaseHTTPRequestHandler):
         )
 
     def _reply(self, status: int, inner: str) -> None:
-        xml = ('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
-               'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" '
-               f'xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body>{inner}</s:Body></s:Envelope>').encode()  # fmt: skip
+        xml = (
+            '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+            'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" '
+            f'xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body>{inner}</s:Body></s:Envelope>'
+        ).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/soap+xml")
         self.send_header("Content-Length", str(len(xml)))

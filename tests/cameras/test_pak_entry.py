@@ -20,10 +20,12 @@ def site_of(tmp_path, footage):
     """A site with a good and a covered file camera; ``language`` and extra staff as asked."""
 
     def make(language: str = "en", **staff):
-        config = minimal_config(cameras=[
-            camera("aud-1", str(footage["variants"]["untouched"])),
-            camera("aud-2", str(footage["variants"]["covered"])),
-        ])  # fmt: skip
+        config = minimal_config(
+            cameras=[
+                camera("aud-1", str(footage["variants"]["untouched"])),
+                camera("aud-2", str(footage["variants"]["covered"])),
+            ]
+        )
         config["point"]["language"] = language
         config["staff"].update(staff)
         folder = write_site(tmp_path / "site", config)

@@ -32,8 +32,10 @@ def test_checklist_probe(site_dir, footage, variant, status):
     from ppe_tech.checklist.model import load_checklist
     from ppe_tech.checklist.runner import run_checklist
 
-    cams = [camera("aud-1", str(footage["variants"][variant])),
-            camera("gate", "rtsp://127.0.0.1:1/x", zone="entrance")]  # fmt: skip
+    cams = [
+        camera("aud-1", str(footage["variants"][variant])),
+        camera("gate", "rtsp://127.0.0.1:1/x", zone="entrance"),
+    ]
     write_site(site_dir, minimal_config(cameras=cams))
     (site_dir / "references").mkdir()
     (site_dir / "references" / "aud-1.png").write_bytes(footage["reference"].read_bytes())

@@ -57,10 +57,33 @@ def clip720(tmp_path_factory) -> Path:
     source = HERE.parents[1] / "ppe_tech" / "demo_data" / "walkway.mp4"
     out = tmp_path_factory.mktemp("clip") / "walkway-720p15.mp4"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(source), "-t", "20", "-vf", "scale=1280:720,fps=15",
-         "-c:v", "libx264", "-preset", "veryfast", "-g", "15", "-bf", "0", "-b:v", "2M", "-an", str(out)],
-        check=True, timeout=120,
-    )  # fmt: skip
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(source),
+            "-t",
+            "20",
+            "-vf",
+            "scale=1280:720,fps=15",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "15",
+            "-bf",
+            "0",
+            "-b:v",
+            "2M",
+            "-an",
+            str(out),
+        ],
+        check=True,
+        timeout=120,
+    )
     return out
 
 
@@ -69,8 +92,9 @@ def server(clip720):
     missing = gst_rtsp_missing()
     if missing:
         pytest.skip(missing)
-    rtsp = RtspServer({"/h720": f"h264:{clip720}", "/slow": "pattern:smpte:5",
-                       "/pause": "pause:1.0:2"})  # fmt: skip
+    rtsp = RtspServer(
+        {"/h720": f"h264:{clip720}", "/slow": "pattern:smpte:5", "/pause": "pause:1.0:2"}
+    )
     yield rtsp
     rtsp.stop()
 
@@ -97,8 +121,10 @@ def test_a_two_second_pause_is_stalled_on_a_busy_machine(tmp_path, server, busy)
 
 
 def test_sixteen_healthy_cameras_on_a_busy_machine_have_no_finding(tmp_path, server, busy):
-    cams = [camera(f"cam{i:02}", server.url("/h720"), expect={"fps": 15, "width": 1280})
-            for i in range(16)]  # fmt: skip
+    cams = [
+        camera(f"cam{i:02}", server.url("/h720"), expect={"fps": 15, "width": 1280})
+        for i in range(16)
+    ]
     site = make_site(tmp_path / "s", cams)
     run = run_verification(site, connect(site.db_path), sample=3.0).to_json()
     for cam in run["cameras"]:
@@ -134,8 +160,22 @@ def test_a_starved_checker_says_so_and_fails_no_camera(tmp_path, server):
 
     cams = [camera(f"cam{i:02}", server.url("/h720"), expect={"fps": 15}) for i in range(8)]
     folder = write_site(tmp_path / "site", minimal_config(cameras=cams))
-    command = ["taskset", "-c", "0", "nice", "-n", "19", str(Path(sys.executable).parent / "ppe-tech"),
-               "--site", str(folder), "cameras", "verify", "--json", "--sample", "6"]  # fmt: skip
+    command = [
+        "taskset",
+        "-c",
+        "0",
+        "nice",
+        "-n",
+        "19",
+        str(Path(sys.executable).parent / "ppe-tech"),
+        "--site",
+        str(folder),
+        "cameras",
+        "verify",
+        "--json",
+        "--sample",
+        "6",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         workers = _workers(proc, len(cams))

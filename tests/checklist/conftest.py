@@ -16,8 +16,11 @@ from ppe_tech.site import load_site
 
 def write_checklist(folder: Path, name: str, items: list[dict], **extra) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    doc = {"title": {"ru": "Тест", "en": "Test"}, **extra,
-           "sections": [{"id": "main", "title": "Main", "items": items}]}  # fmt: skip
+    doc = {
+        "title": {"ru": "Тест", "en": "Test"},
+        **extra,
+        "sections": [{"id": "main", "title": "Main", "items": items}],
+    }
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
     return path
@@ -56,8 +59,9 @@ def cups_server(tmp_path_factory):
     )
     proc = subprocess.Popen(
         [cupsd, "-f", "-c", str(root / "cupsd.conf"), "-s", str(root / "cups-files.conf")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 10
     while not sock.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
@@ -66,8 +70,11 @@ def cups_server(tmp_path_factory):
         pytest.skip(
             f"cupsd could not start here: {proc.stderr.read().decode()[:200] if proc.stderr else ''}"
         )
-    made = subprocess.run(["lpadmin", "-h", str(sock), "-p", "testq", "-E", "-v", "file:///dev/null"],
-                          capture_output=True, text=True)  # fmt: skip
+    made = subprocess.run(
+        ["lpadmin", "-h", str(sock), "-p", "testq", "-E", "-v", "file:///dev/null"],
+        capture_output=True,
+        text=True,
+    )
     if made.returncode != 0:
         proc.kill()
         pytest.skip(f"cannot add a CUPS queue here: {made.stderr.strip()}")

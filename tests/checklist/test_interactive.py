@@ -36,9 +36,12 @@ def check_run_on_a_terminal(checklist: str):
     controller, terminal = pty.openpty()
     child = subprocess.Popen(
         [sys.executable, "-m", "ppe_tech", "check", "run", checklist, "--lang", "en"],
-        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
         env={**os.environ, "COLUMNS": "160"},
-    )  # fmt: skip
+    )
     os.close(terminal)
     try:
         yield controller, child
@@ -49,10 +52,18 @@ def check_run_on_a_terminal(checklist: str):
 
 
 def test_manual_items_are_asked_on_a_terminal(site_dir, cli):
-    write_checklist(site_dir / "checklists", "mini", [
-        {"id": "seals", "title": {"ru": "Пломбы", "en": "Seals"}, "manual": {"ru": "Пломбы целы?", "en": "Seals intact?"}},
-        {"id": "phone", "title": "Phone", "manual": "Phone works?", "severity": "warning"},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "mini",
+        [
+            {
+                "id": "seals",
+                "title": {"ru": "Пломбы", "en": "Seals"},
+                "manual": {"ru": "Пломбы целы?", "en": "Seals intact?"},
+            },
+            {"id": "phone", "title": "Phone", "manual": "Phone works?", "severity": "warning"},
+        ],
+    )
     with check_run_on_a_terminal("mini") as (controller, child):
         _read_until(controller, "Seals intact? [yes/no/skip]")
         os.write(controller, b"maybe\n")
@@ -79,12 +90,25 @@ def test_manual_items_are_asked_on_a_terminal(site_dir, cli):
 
 def test_ctrl_c_keeps_what_was_done(site_dir, cli, tmp_path):
     (tmp_path / "present").write_text("x")
-    write_checklist(site_dir / "checklists", "mini", [
-        {"id": "file", "title": "File", "probe": {"type": "file", "path": str(tmp_path / "present")}},
-        {"id": "slow", "title": "Slow", "probe": {"type": "command", "argv": ["sleep", "30"]}, "timeout": "25s"},
-        {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
-        {"id": "phone", "title": "Phone", "manual": "Phone works?"},
-    ])  # fmt: skip
+    write_checklist(
+        site_dir / "checklists",
+        "mini",
+        [
+            {
+                "id": "file",
+                "title": "File",
+                "probe": {"type": "file", "path": str(tmp_path / "present")},
+            },
+            {
+                "id": "slow",
+                "title": "Slow",
+                "probe": {"type": "command", "argv": ["sleep", "30"]},
+                "timeout": "25s",
+            },
+            {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
+            {"id": "phone", "title": "Phone", "manual": "Phone works?"},
+        ],
+    )
     with check_run_on_a_terminal("mini") as (controller, child):
         _read_until(controller, "Seals intact?")
         os.write(controller, b"yes\n")

@@ -89,16 +89,27 @@ def _site_with_exam(folder: Path, start: datetime, tz: str = "Asia/Yekaterinburg
     local = start.astimezone(__import__("zoneinfo").ZoneInfo(tz))
     config = minimal_config()
     config["point"]["timezone"] = tz
-    config["exams"] = [{"id": "exam", "subject": "Physics", "date": local.date().isoformat(),
-                        "start": local.strftime("%H:%M"), "duration": "3h55m"}]  # fmt: skip
+    config["exams"] = [
+        {
+            "id": "exam",
+            "subject": "Physics",
+            "date": local.date().isoformat(),
+            "start": local.strftime("%H:%M"),
+            "duration": "3h55m",
+        }
+    ]
     return write_site(folder, config)
 
 
 @pytest.mark.parametrize(
     ("starts_in", "expected"),
-    [(timedelta(hours=3), "on time"), (timedelta(hours=2, minutes=10), "on time"),
-     (timedelta(hours=1), "late by 60 min"), (timedelta(minutes=-30), "late by 150 min")],
-)  # fmt: skip
+    [
+        (timedelta(hours=3), "on time"),
+        (timedelta(hours=2, minutes=10), "on time"),
+        (timedelta(hours=1), "late by 60 min"),
+        (timedelta(minutes=-30), "late by 150 min"),
+    ],
+)
 def test_deadline_two_hours_before_start(tmp_path, starts_in, expected):
     now = datetime.now().astimezone().replace(second=0, microsecond=0)
     folder = _site_with_exam(tmp_path / "deadline-site", now + starts_in)
@@ -125,11 +136,13 @@ def test_deadline_is_configurable(tmp_path):
 
 
 def test_manual_items_answered_asked_or_left(make_checklist, site_dir):
-    checklist = make_checklist([
-        {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
-        {"id": "safe", "title": "Safe", "manual": "Safe locked?", "severity": "warning"},
-        {"id": "phone", "title": "Phone", "manual": "Phone works?"},
-    ])  # fmt: skip
+    checklist = make_checklist(
+        [
+            {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
+            {"id": "safe", "title": "Safe", "manual": "Safe locked?", "severity": "warning"},
+            {"id": "phone", "title": "Phone", "manual": "Phone works?"},
+        ]
+    )
     asked = []
 
     def ask(item):
@@ -153,14 +166,40 @@ def _write_site_checklist(site_dir: Path, items: list[dict], name: str = "mini")
 
 def test_cli_run_json_junit_and_store(cli, site_dir, tmp_path):
     with PortalServer() as portal:
-        _write_site_checklist(site_dir, [
-            {"id": "portal", "title": {"ru": "Портал", "en": "Portal"}, "probe": {"type": "tcp", "host": "127.0.0.1", "port": portal.port}},
-            {"id": "seals", "title": {"ru": "Пломбы", "en": "Seals"}, "manual": "Seals intact?"},
-            {"id": "spare", "title": "Spare", "manual": "Spare printer?", "severity": "warning"},
-        ])  # fmt: skip
+        _write_site_checklist(
+            site_dir,
+            [
+                {
+                    "id": "portal",
+                    "title": {"ru": "Портал", "en": "Portal"},
+                    "probe": {"type": "tcp", "host": "127.0.0.1", "port": portal.port},
+                },
+                {
+                    "id": "seals",
+                    "title": {"ru": "Пломбы", "en": "Seals"},
+                    "manual": "Seals intact?",
+                },
+                {
+                    "id": "spare",
+                    "title": "Spare",
+                    "manual": "Spare printer?",
+                    "severity": "warning",
+                },
+            ],
+        )
         junit = tmp_path / "out" / "junit.xml"
-        result = cli("check", "run", "mini", "--confirm", "seals=checked at 7:40", "--exam",
-                     "2026-05-28-math", "--json", "--junit", str(junit))  # fmt: skip
+        result = cli(
+            "check",
+            "run",
+            "mini",
+            "--confirm",
+            "seals=checked at 7:40",
+            "--exam",
+            "2026-05-28-math",
+            "--json",
+            "--junit",
+            str(junit),
+        )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     run = data["runs"][0]
@@ -180,10 +219,22 @@ def test_cli_run_json_junit_and_store(cli, site_dir, tmp_path):
 
 
 def test_cli_exit_1_when_a_critical_item_fails(cli, site_dir, refused_port):
-    _write_site_checklist(site_dir, [
-        {"id": "portal", "title": "Portal", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
-        {"id": "extra", "title": "Extra", "severity": "warning", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
-    ])  # fmt: skip
+    _write_site_checklist(
+        site_dir,
+        [
+            {
+                "id": "portal",
+                "title": "Portal",
+                "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port},
+            },
+            {
+                "id": "extra",
+                "title": "Extra",
+                "severity": "warning",
+                "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port},
+            },
+        ],
+    )
     result = cli("check", "run", "mini", "--exam", "2026-05-28-math")
     assert result.exit_code == 1
     assert "FAILED" in result.stdout and "2 fail" in result.stdout
@@ -192,17 +243,28 @@ def test_cli_exit_1_when_a_critical_item_fails(cli, site_dir, refused_port):
 
 
 def test_cli_warning_failure_still_exit_0(cli, site_dir, refused_port):
-    _write_site_checklist(site_dir, [
-        {"id": "extra", "title": "Extra", "severity": "warning", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
-    ])  # fmt: skip
+    _write_site_checklist(
+        site_dir,
+        [
+            {
+                "id": "extra",
+                "title": "Extra",
+                "severity": "warning",
+                "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port},
+            },
+        ],
+    )
     assert cli("check", "run", "mini").exit_code == 0
 
 
 def test_answers_file(cli, site_dir, tmp_path):
-    _write_site_checklist(site_dir, [
-        {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
-        {"id": "phone", "title": "Phone", "manual": "Phone works?", "severity": "warning"},
-    ])  # fmt: skip
+    _write_site_checklist(
+        site_dir,
+        [
+            {"id": "seals", "title": "Seals", "manual": "Seals intact?"},
+            {"id": "phone", "title": "Phone", "manual": "Phone works?", "severity": "warning"},
+        ],
+    )
     answers = tmp_path / "answers.yaml"
     answers.write_text("seals: yes\nphone: {answer: no, comment: 'no dial tone'}\n")
     result = cli("check", "run", "mini", "--answers", str(answers), "--json")
@@ -216,10 +278,17 @@ def test_disabled_items_are_not_run(cli, site_dir, refused_port):
     config = yaml.safe_load((site_dir / "ppe.yaml").read_text())
     config["checks"] = {"disabled": ["printer"]}
     write_site(site_dir, config)
-    _write_site_checklist(site_dir, [
-        {"id": "printer", "title": "Printer", "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port}},
-        {"id": "seals", "title": "Seals", "manual": "ok?"},
-    ])  # fmt: skip
+    _write_site_checklist(
+        site_dir,
+        [
+            {
+                "id": "printer",
+                "title": "Printer",
+                "probe": {"type": "tcp", "host": "127.0.0.1", "port": refused_port},
+            },
+            {"id": "seals", "title": "Seals", "manual": "ok?"},
+        ],
+    )
     result = cli("check", "run", "mini", "--confirm", "seals", "--json")
     assert result.exit_code == 0
     run = json.loads(result.stdout)["runs"][0]

@@ -21,8 +21,13 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def ppe(*args: str, site: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PPE_SITE": str(site)}
-    return subprocess.run([sys.executable, "-m", "ppe_tech", *args], capture_output=True, text=True,
-                          env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ppe_tech", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_overview_of_the_demo_point(page, demo_site):

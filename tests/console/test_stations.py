@@ -126,8 +126,20 @@ def test_failed_station_result_raises_an_alert(point, tmp_path):
 
 def run_station(stick_site: Path, url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PPE_SITE": str(stick_site)}
-    argv = [sys.executable, "-m", "ppe_tech", "station", "run", "--station", "print-0003", "--out",
-            str(stick_site.parent / "results"), "--send", url, "--no-input"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "ppe_tech",
+        "station",
+        "run",
+        "--station",
+        "print-0003",
+        "--out",
+        str(stick_site.parent / "results"),
+        "--send",
+        url,
+        "--no-input",
+    ]
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=180)
 
 
@@ -172,8 +184,13 @@ def _self_signed(key):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone else")])
     now = datetime.now(UTC)
     return (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )

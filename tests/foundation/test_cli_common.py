@@ -62,8 +62,13 @@ def run(*args):
 def test_the_types_convert():
     result = run("--wait", "1m30s", "--room", "2G", "--sample", "600", "--exam", "x")
     assert result.exit_code == 0, result.output
-    assert SEEN == {"wait": timedelta(seconds=90), "room": 2 * 1024**3, "sample": 600.0,
-                    "exam_id": "x", "zone": None}  # fmt: skip
+    assert SEEN == {
+        "wait": timedelta(seconds=90),
+        "room": 2 * 1024**3,
+        "sample": 600.0,
+        "exam_id": "x",
+        "zone": None,
+    }
     assert run().exit_code == 0 and SEEN["wait"] == timedelta(seconds=1)  # defaults convert too
 
 

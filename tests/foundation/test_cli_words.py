@@ -49,9 +49,19 @@ def test_hoist_root_options(args, hoisted):
 
 @pytest.mark.parametrize(
     ("word", "status"),
-    [("да", PASS), ("Д", PASS), ("yes", PASS), (True, PASS), ("нет", FAIL), ("н", FAIL),
-     ("no", FAIL), ("skip", SKIP), ("пропустить", SKIP), ("может быть", None)],
-)  # fmt: skip
+    [
+        ("да", PASS),
+        ("Д", PASS),
+        ("yes", PASS),
+        (True, PASS),
+        ("нет", FAIL),
+        ("н", FAIL),
+        ("no", FAIL),
+        ("skip", SKIP),
+        ("пропустить", SKIP),
+        ("может быть", None),
+    ],
+)
 def test_answer_words(word, status):
     assert answer_status(word) == status
 
@@ -63,9 +73,15 @@ def _question() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "outcome"),
-    [("да\n", "saved"), ("д\n", "saved"), ("y\n", "saved"), ("нет\n", "kept"), ("\n", "kept"),
-     ("может\nда\n", "saved")],
-)  # fmt: skip
+    [
+        ("да\n", "saved"),
+        ("д\n", "saved"),
+        ("y\n", "saved"),
+        ("нет\n", "kept"),
+        ("\n", "kept"),
+        ("может\nда\n", "saved"),
+    ],
+)
 def test_confirm_takes_russian_words(typed, outcome):
     result = CliRunner().invoke(_question, input=typed)
     assert result.exit_code == 0

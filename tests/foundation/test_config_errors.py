@@ -44,17 +44,38 @@ def site_text(site_dir: Path, monkeypatch):
 @pytest.mark.parametrize(
     ("replace", "with_", "fragments"),
     [
-        ("zone: corridor", "zone: hall",
-         ["ppe.yaml:9: cameras[0].zone: 'hall' is not one of auditorium, corridor, entrance, staff-room"]),
-        ("    source:", "    colour: red\n    source:", ["ppe.yaml:10: cameras[0].colour: unknown field"]),
-        ("duration: 3h55m", "duration: 3 hours", ["ppe.yaml:6: exams[0].duration:", "is not a duration"]),
-        ("timezone: Europe/Moscow", "timezone: Mars/Olympus", ["ppe.yaml:1: point.timezone:", "not a known time zone"]),
+        (
+            "zone: corridor",
+            "zone: hall",
+            [
+                "ppe.yaml:9: cameras[0].zone: 'hall' is not one of auditorium, corridor, entrance, staff-room"
+            ],
+        ),
+        (
+            "    source:",
+            "    colour: red\n    source:",
+            ["ppe.yaml:10: cameras[0].colour: unknown field"],
+        ),
+        (
+            "duration: 3h55m",
+            "duration: 3 hours",
+            ["ppe.yaml:6: exams[0].duration:", "is not a duration"],
+        ),
+        (
+            "timezone: Europe/Moscow",
+            "timezone: Mars/Olympus",
+            ["ppe.yaml:1: point.timezone:", "not a known time zone"],
+        ),
         ("  head: {name", "  boss: {name", ["staff.head is required"]),
-        ("{code: \"0101\",", "{code: \"0101\"", ["ppe.yaml:1: invalid YAML"]),
+        ('{code: "0101",', '{code: "0101"', ["ppe.yaml:1: invalid YAML"]),
         ("exams:", "exams: [\n", ["ppe.yaml:", "invalid YAML"]),
-        ("  technician:", "  head: {name: X, position: Y}\n  technician:", ["ppe.yaml:5: staff.head: duplicate key"]),
+        (
+            "  technician:",
+            "  head: {name: X, position: Y}\n  technician:",
+            ["ppe.yaml:5: staff.head: duplicate key"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_site_errors(cli, site_text, replace, with_, fragments):
     assert replace in GOOD_SITE
     site_text(GOOD_SITE.replace(replace, with_, 1))
@@ -84,26 +105,48 @@ CHECKLIST_HEAD = "title: {ru: Тест, en: Test}\n"
 @pytest.mark.parametrize(
     ("body", "fragments"),
     [
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: tcp, host: x, port: 1\n",
-         ["bad.yaml:", "invalid YAML"]),
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        colour: red\n        manual: ok?\n",
-         ["bad.yaml:8: sections[0].items[0].colour: unknown field"]),
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: telepathy}\n",
-         ["bad.yaml:8: sections[0].items[0].probe.type: unknown probe type 'telepathy'", "tcp"]),
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        manual: ok?\n      - id: a\n        title: B\n        manual: ok?\n",
-         ["bad.yaml:9: sections[0].items[1].id: duplicate item id 'a' (first at bad.yaml:6)"]),
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        manual: ok?\n        timeout: 5 parsecs\n",
-         ["bad.yaml:9: sections[0].items[0].timeout:", "is not a duration"]),
-        ("include: [nowhere.yaml]\nsections: []\n", ["bad.yaml:2: include[0]: included checklist 'nowhere.yaml' not found"]),
-        ("include: [../../etc/passwd]\nsections: []\n", ["bad.yaml:2: include[0]:", "escapes its folder"]),
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: tcp, host: x, port: 99999}\n",
-         ["bad.yaml:8: sections[0].items[0].probe.port:", "65535"]),
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: tcp, host: '{{ site.checks.vars.nothing }}', port: 1}\n",
-         ["bad.yaml:8: sections[0].items[0].probe.host: template error"]),
-        ("sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n",
-         ["bad.yaml:6: sections[0].items[0]: an item needs exactly one of 'probe' or 'manual'"]),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: tcp, host: x, port: 1\n",
+            ["bad.yaml:", "invalid YAML"],
+        ),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        colour: red\n        manual: ok?\n",
+            ["bad.yaml:8: sections[0].items[0].colour: unknown field"],
+        ),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: telepathy}\n",
+            ["bad.yaml:8: sections[0].items[0].probe.type: unknown probe type 'telepathy'", "tcp"],
+        ),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        manual: ok?\n      - id: a\n        title: B\n        manual: ok?\n",
+            ["bad.yaml:9: sections[0].items[1].id: duplicate item id 'a' (first at bad.yaml:6)"],
+        ),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        manual: ok?\n        timeout: 5 parsecs\n",
+            ["bad.yaml:9: sections[0].items[0].timeout:", "is not a duration"],
+        ),
+        (
+            "include: [nowhere.yaml]\nsections: []\n",
+            ["bad.yaml:2: include[0]: included checklist 'nowhere.yaml' not found"],
+        ),
+        (
+            "include: [../../etc/passwd]\nsections: []\n",
+            ["bad.yaml:2: include[0]:", "escapes its folder"],
+        ),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: tcp, host: x, port: 99999}\n",
+            ["bad.yaml:8: sections[0].items[0].probe.port:", "65535"],
+        ),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n        probe: {type: tcp, host: '{{ site.checks.vars.nothing }}', port: 1}\n",
+            ["bad.yaml:8: sections[0].items[0].probe.host: template error"],
+        ),
+        (
+            "sections:\n  - id: s\n    title: S\n    items:\n      - id: a\n        title: A\n",
+            ["bad.yaml:6: sections[0].items[0]: an item needs exactly one of 'probe' or 'manual'"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_checklist_errors(cli, site_dir, body, fragments):
     (site_dir / "checklists").mkdir(exist_ok=True)
     (site_dir / "checklists" / "bad.yaml").write_text(CHECKLIST_HEAD + body)
@@ -146,9 +189,10 @@ def test_a_duplicate_camera_points_at_the_duplicate(cli, site_text):
     second = "  - id: corridor-1\n    zone: entrance\n    source: /dev/video0\n"
     site_text(GOOD_SITE + second)
     assert_one_line_error(
-        cli("site", "show"), 2,
+        cli("site", "show"),
+        2,
         "ppe.yaml:11: cameras[1].id: duplicate id 'corridor-1' (first at ppe.yaml:8)",
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(

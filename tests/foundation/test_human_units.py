@@ -12,10 +12,18 @@ from ppe_tech.timeutil import human_duration, local_clock
 
 @pytest.mark.parametrize(
     ("seconds", "en", "ru"),
-    [(0, "0 s", "0 с"), (59.9, "59 s", "59 с"), (60, "1 min", "1 мин"), (915, "15 min", "15 мин"),
-     (3600, "1 h", "1 ч"), (31674, "8 h 47 min", "8 ч 47 мин"), (18720, "5 h 12 min", "5 ч 12 мин"),
-     (86400 * 2 + 3 * 3600 + 59, "2 d 3 h", "2 сут 3 ч"), (-120, "-2 min", "-2 мин")],
-)  # fmt: skip
+    [
+        (0, "0 s", "0 с"),
+        (59.9, "59 s", "59 с"),
+        (60, "1 min", "1 мин"),
+        (915, "15 min", "15 мин"),
+        (3600, "1 h", "1 ч"),
+        (31674, "8 h 47 min", "8 ч 47 мин"),
+        (18720, "5 h 12 min", "5 ч 12 мин"),
+        (86400 * 2 + 3 * 3600 + 59, "2 d 3 h", "2 сут 3 ч"),
+        (-120, "-2 min", "-2 мин"),
+    ],
+)
 def test_human_duration(seconds, en, ru):
     assert human_duration(seconds) == en
     assert human_duration(timedelta(seconds=seconds), "ru") == ru

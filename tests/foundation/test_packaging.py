@@ -30,18 +30,37 @@ def test_every_subpackage_is_listed():
 def test_wheel_contents(tmp_path):
     # build from a clean copy: setuptools reuses a stale build/ folder in the checkout
     source = tmp_path / "src"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", "demo-site", "bench", "tests"
-    ))  # fmt: skip
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "build",
+            "*.egg-info",
+            "__pycache__",
+            ".pytest_cache",
+            "demo-site",
+            "bench",
+            "tests",
+        ),
+    )
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     if built.returncode != 0:
         pytest.skip(f"cannot build a wheel here: {built.stderr.strip()[-200:]}")
     names = set(zipfile.ZipFile(next(tmp_path.glob("ppe_tech-*.whl"))).namelist())
     for module in REPO.joinpath("ppe_tech").rglob("*.py"):
         assert module.relative_to(REPO).as_posix() in names
-    for data in ("checklists/pre-exam.yaml", "templates/report.css", "templates/fonts/DejaVuSans.ttf",
-                 "demo_data/walkway.mp4", "site_starter.yaml", "locale/ru/LC_MESSAGES/ppe_tech.mo"):  # fmt: skip
+    for data in (
+        "checklists/pre-exam.yaml",
+        "templates/report.css",
+        "templates/fonts/DejaVuSans.ttf",
+        "demo_data/walkway.mp4",
+        "site_starter.yaml",
+        "locale/ru/LC_MESSAGES/ppe_tech.mo",
+    ):
         assert f"ppe_tech/{data}" in names, data

@@ -45,10 +45,16 @@ def test_init_writes_a_commented_starter_site(cli, tmp_path, monkeypatch):
 
 def test_site_show_masks_secrets(cli, site_dir, monkeypatch):
     monkeypatch.setenv("CAM_PASSWORD", "TopSecret-42")
-    config = minimal_config(cameras=[
-        {"id": "corridor-1", "zone": "corridor", "source": "rtsp://viewer:${CAM_PASSWORD}@10.0.0.21:554/s1"},
-        {"id": "entrance", "zone": "entrance", "source": "rtsp://admin:inline-pw@10.0.0.22/s1"},
-    ])  # fmt: skip
+    config = minimal_config(
+        cameras=[
+            {
+                "id": "corridor-1",
+                "zone": "corridor",
+                "source": "rtsp://viewer:${CAM_PASSWORD}@10.0.0.21:554/s1",
+            },
+            {"id": "entrance", "zone": "entrance", "source": "rtsp://admin:inline-pw@10.0.0.22/s1"},
+        ]
+    )
     write_site(site_dir, config)
     for args in (("site", "show"), ("site", "show", "--json")):
         result = cli(*args)

@@ -19,10 +19,15 @@ def fill(site, conn, n: int, day: datetime = datetime(2026, 5, 27, 8, 0)) -> lis
         action = ACTIONS[i % len(ACTIONS)]
         out.append(
             record_action(
-                site, conn, action=action, rooms=f"Auditorium {i % 3 + 1:04d}", start=start,
-                end=start + timedelta(minutes=10), note=f"entry {i}" if action == "other" else "",
+                site,
+                conn,
+                action=action,
+                rooms=f"Auditorium {i % 3 + 1:04d}",
+                start=start,
+                end=start + timedelta(minutes=10),
+                note=f"entry {i}" if action == "other" else "",
             )
-        )  # fmt: skip
+        )
     return out
 
 

@@ -43,8 +43,17 @@ def test_add_takes_the_number_at_the_prompt(site, conn, cli, monkeypatch):
 
 def test_add_flag_takes_the_words(site, conn, cli):
     result = cli(
-        "pak", "add", "--action", "Извлечение карты памяти", "--room", "0003",
-        "--date", "2026-05-28", "--start", "10:40", "--no-input",
-    )  # fmt: skip
+        "pak",
+        "add",
+        "--action",
+        "Извлечение карты памяти",
+        "--room",
+        "0003",
+        "--date",
+        "2026-05-28",
+        "--start",
+        "10:40",
+        "--no-input",
+    )
     assert result.exit_code == 0, result.stderr
     assert journal.list_entries(conn)[-1]["action"] == "card_removal"

@@ -34,14 +34,36 @@ def site(site_dir, key_files, monkeypatch):
     return load_site(site_dir)
 
 
-def add(site, conn, action, rooms, start, end=None, *, recorded=None, by="technician",
-        kind="action", note="", end_of=None):  # fmt: skip
+def add(
+    site,
+    conn,
+    action,
+    rooms,
+    start,
+    end=None,
+    *,
+    recorded=None,
+    by="technician",
+    kind="action",
+    note="",
+    end_of=None,
+):
     at = lambda hm: DAY.replace(hour=int(hm[:2]), minute=int(hm[3:]))  # noqa: E731
     start_dt, end_dt = at(start), at(end) if end else None
     stated = (end_dt or start_dt).replace(tzinfo=site.tz)
-    entry = make_entry(site, kind=kind, action=action, rooms=rooms, start=start_dt, end=end_dt,
-                   performed_by=by, responsible="head", note=note, end_of=end_of,
-                   recorded_at=utc_stamp(recorded or stated + timedelta(minutes=1)))  # fmt: skip
+    entry = make_entry(
+        site,
+        kind=kind,
+        action=action,
+        rooms=rooms,
+        start=start_dt,
+        end=end_dt,
+        performed_by=by,
+        responsible="head",
+        note=note,
+        end_of=end_of,
+        recorded_at=utc_stamp(recorded or stated + timedelta(minutes=1)),
+    )
     return append_entries(conn, [entry])[0]
 
 
@@ -74,12 +96,18 @@ def test_an_ordinary_day_has_no_findings(site, conn, cli):
     [
         ("card_removal", "Room 12", "11:00", None, ("camera-action-during-exam", "high")),
         ("card_installation", "aud-12", "13:50", "14:05", ("camera-action-during-exam", "high")),
-        ("angle_adjustment", "Auditorium 0003", "09:55", "10:05", ("camera-action-during-exam", "high")),
+        (
+            "angle_adjustment",
+            "Auditorium 0003",
+            "09:55",
+            "10:05",
+            ("camera-action-during-exam", "high"),
+        ),
         ("angle_adjustment", "Hall", "12:00", None, ("camera-action-during-exam", "medium")),
         ("recording_off", "Room 12", "12:30", None, ("recording-off-before-exam-end", "high")),
         ("recording_off", "Staff room", "09:45", None, ("recording-off-before-exam-end", "high")),
     ],
-)  # fmt: skip
+)
 def test_actions_during_the_exam(site, conn, action, rooms, start, end, expected):
     ordinary_day(site, conn)
     entry = add(site, conn, action, rooms, start, end)
@@ -91,9 +119,18 @@ def test_actions_during_the_exam(site, conn, action, rooms, start, end, expected
 def test_card_removal_on_another_day_is_fine(site, conn):
     add(site, conn, "card_removal", "Room 12", "11:00")
     start = DAY + timedelta(days=1, hours=11)
-    entry = make_entry(site, kind="action", action="card_removal", rooms="Room 12", start=start, end=None,
-                   performed_by="technician", responsible="head", note="",
-                   recorded_at=utc_stamp(start.replace(tzinfo=site.tz)))  # fmt: skip
+    entry = make_entry(
+        site,
+        kind="action",
+        action="card_removal",
+        rooms="Room 12",
+        start=start,
+        end=None,
+        performed_by="technician",
+        responsible="head",
+        note="",
+        recorded_at=utc_stamp(start.replace(tzinfo=site.tz)),
+    )
     append_entries(conn, [entry])
     assert [f.seq for f in audit(site, conn, now=NOW)] == [1]
 

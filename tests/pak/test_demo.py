@@ -30,13 +30,25 @@ def test_demo_step(tmp_path, key_files, monkeypatch, cli):
     site = load_site(folder)
     conn = connect(site.db_path)
     logged = []
-    demo = SimpleNamespace(site=site, db=conn, folder=folder, exam_id=config["exams"][1]["id"],
-                           past_exam_id=config["exams"][0]["id"], log=logged.append)  # fmt: skip
+    demo = SimpleNamespace(
+        site=site,
+        db=conn,
+        folder=folder,
+        exam_id=config["exams"][1]["id"],
+        past_exam_id=config["exams"][0]["id"],
+        log=logged.append,
+    )
     summary = pak_demo.run(demo)
     assert "\n" not in summary and "verify OK" in summary and "1 high" in summary
     rows = list_entries(conn)
-    assert {r["action"] for r in rows} >= {"performance_check", "recording_start", "card_removal",
-                                          "recording_off", "export", "angle_adjustment"}  # fmt: skip
+    assert {r["action"] for r in rows} >= {
+        "performance_check",
+        "recording_start",
+        "card_removal",
+        "recording_off",
+        "export",
+        "angle_adjustment",
+    }
     [checkpoint_file] = (folder / "pak").glob("checkpoint-*.txt")
     assert verify_log(site, conn, checkpoints=[("f", checkpoint_file.read_text())]).ok
     findings = audit(site, conn)

@@ -28,8 +28,14 @@ def _writer(folder: str, name: str, count: int, ready, go) -> None:
     go.wait()
     start = datetime(2026, 5, 27, 8, 0)
     for i in range(count):
-        record_action(site, conn, action="performance_check", rooms=name,
-                      start=start + timedelta(seconds=i), note=f"{name} {i}")  # fmt: skip
+        record_action(
+            site,
+            conn,
+            action="performance_check",
+            rooms=name,
+            start=start + timedelta(seconds=i),
+            note=f"{name} {i}",
+        )
         time.sleep(0.001)  # a technician's pace, compressed: lets the others take the lock
     conn.close()
 

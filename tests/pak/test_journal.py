@@ -20,9 +20,13 @@ def _count(conn) -> int:
 
 def test_record_action_resolves_roles_and_stamps(site, conn):
     entry = journal.record_action(
-        site, conn, action="performance_check", rooms="Auditoriums 0001-0017, Staff room",
-        start=datetime(2026, 5, 28, 10, 0), end=datetime(2026, 5, 28, 10, 15),
-    )  # fmt: skip
+        site,
+        conn,
+        action="performance_check",
+        rooms="Auditoriums 0001-0017, Staff room",
+        start=datetime(2026, 5, 28, 10, 0),
+        end=datetime(2026, 5, 28, 10, 15),
+    )
     assert entry["seq"] == 1 and len(entry["hash"]) == 64
     assert entry["start_at"] == "2026-05-28T10:00:00+03:00"  # naive = the point's zone
     assert entry["performed_name"] == "Ivanov I.I." and entry["performed_role"] == "technician"
@@ -41,15 +45,33 @@ def test_record_action_resolves_roles_and_stamps(site, conn):
 
 def test_literal_person_matching_staff_gets_its_role(site, conn):
     entry = journal.record_action(
-        site, conn, action="export", rooms="Staff room", start=datetime(2026, 5, 28, 15, 0),
-        performed_by="Sidorova S.S., member of the commission", responsible="Guest G., inspector",
-    )  # fmt: skip
+        site,
+        conn,
+        action="export",
+        rooms="Staff room",
+        start=datetime(2026, 5, 28, 15, 0),
+        performed_by="Sidorova S.S., member of the commission",
+        responsible="Guest G., inspector",
+    )
     assert entry["performed_role"] == "commission" and entry["responsible_role"] is None
 
 
 def test_start_and_end_make_one_row(site, conn, cli):
-    assert cli("pak", "start", "-a", "angle_adjustment", "-r", "Auditorium 0002",
-               "--date", "2026-05-27", "-s", "09:00").exit_code == 0  # fmt: skip
+    assert (
+        cli(
+            "pak",
+            "start",
+            "-a",
+            "angle_adjustment",
+            "-r",
+            "Auditorium 0002",
+            "--date",
+            "2026-05-27",
+            "-s",
+            "09:00",
+        ).exit_code
+        == 0
+    )
     result = cli("pak", "end", "--at", "2026-05-27 09:20", "--note", "tilted down", "--json")
     assert result.exit_code == 0, result.stderr
     end = json.loads(result.stdout)
@@ -63,8 +85,14 @@ def test_start_and_end_make_one_row(site, conn, cli):
 
 def test_list_filters(site, conn, cli):
     fill(site, conn, 9)
-    journal.record_action(site, conn, action="card_removal", rooms="Staff room",
-                          start=datetime(2026, 5, 28, 11, 0), performed_by="Guest G., inspector")  # fmt: skip
+    journal.record_action(
+        site,
+        conn,
+        action="card_removal",
+        rooms="Staff room",
+        start=datetime(2026, 5, 28, 11, 0),
+        performed_by="Guest G., inspector",
+    )
     assert len(journal.list_entries(conn)) == 10
     assert len(journal.list_entries(conn, date_from="2026-05-28")) == 1
     assert len(journal.list_entries(conn, date_to="2026-05-27")) == 9
@@ -135,8 +163,9 @@ def test_bad_input_is_one_line_exit_2_nothing_written(site, conn, cli, args, mes
 
 
 def test_end_twice_and_end_before_start(site, conn):
-    start = journal.start_action(site, conn, action="card_removal", rooms="Aud 1",
-                                 start=datetime(2026, 5, 28, 12, 0))  # fmt: skip
+    start = journal.start_action(
+        site, conn, action="card_removal", rooms="Aud 1", start=datetime(2026, 5, 28, 12, 0)
+    )
     with pytest.raises(ConfigError, match="before the start"):
         journal.end_action(site, conn, start_seq=start["seq"], end=datetime(2026, 5, 28, 11, 0))
     journal.end_action(site, conn, start_seq=start["seq"], end=datetime(2026, 5, 28, 12, 5))
@@ -205,16 +234,29 @@ def test_second_end_refused_by_the_store(site, conn):
 
 @pytest.mark.parametrize(
     "text",
-    ["Аудитория № 5", 'quote " backslash \\ slash /', "tab\tnewline\ncr\r",
-     "\u2028\u2029 emoji \U0001f4f9", "", "   spaces   "],
-)  # fmt: skip
+    [
+        "Аудитория № 5",
+        'quote " backslash \\ slash /',
+        "tab\tnewline\ncr\r",
+        "\u2028\u2029 emoji \U0001f4f9",
+        "",
+        "   spaces   ",
+    ],
+)
 def test_sqlite_and_python_canonical_bytes_agree(site, conn, text):
     """The stored body is canonical_bytes; the columns SQLite derives from it give it back
     (json_object over them, as the pak-0002 migration uses to carry old entries over)."""
     entry = journal.make_entry(
-        site, kind="action", action="other", rooms="Aud 1", start=datetime(2026, 5, 28, 9, 0),
-        end=None, performed_by=f"{text or 'x'}, pos", responsible="head", note=f"n {text}",
-    )  # fmt: skip
+        site,
+        kind="action",
+        action="other",
+        rooms="Aud 1",
+        start=datetime(2026, 5, 28, 9, 0),
+        end=None,
+        performed_by=f"{text or 'x'}, pos",
+        responsible="head",
+        note=f"n {text}",
+    )
     entry["rooms"] = text or "-"
     journal.append_entries(conn, [entry])
     from ppe_tech.pak.schema import CANONICAL_OF_0001
@@ -241,14 +283,24 @@ def test_store_of_the_first_schema_is_carried_over(site, tmp_path):
     db.execute("INSERT INTO _migrations VALUES (?, 'then')", (name,))
     previous = journal.genesis_hash(db.execute("SELECT log_id FROM pak_meta").fetchone()[0])
     for seq, text in enumerate(["Аудитория 1", 'quote " \\ tab\t', "Staff room"], start=1):
-        entry = journal.make_entry(site, kind="action", action="export", rooms=text,
-                               start=datetime(2026, 5, 28, 9, seq), end=None,
-                               performed_by="technician", responsible="head", note="")  # fmt: skip
+        entry = journal.make_entry(
+            site,
+            kind="action",
+            action="export",
+            rooms=text,
+            start=datetime(2026, 5, 28, 9, seq),
+            end=None,
+            performed_by="technician",
+            responsible="head",
+            note="",
+        )
         entry["seq"] = seq
         previous = journal.entry_hash(previous, entry)
         columns = [*journal.FIELDS, "hash"]
-        db.execute(f"INSERT INTO pak_entries ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                   [*(entry[c] for c in journal.FIELDS), previous])  # fmt: skip
+        db.execute(
+            f"INSERT INTO pak_entries ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [*(entry[c] for c in journal.FIELDS), previous],
+        )
     db.close()
     conn = connect(tmp_path / "old.db")  # applies pak-0002 (and every other job's migrations)
     result = verify_log(site, conn)
@@ -270,8 +322,10 @@ def test_add_prompts_for_missing_values_when_interactive(site, conn, cli, monkey
     assert result.exit_code == 0, result.stderr
     [row] = journal.list_entries(conn)
     assert (row["action"], row["rooms"], row["start_at"]) == (
-        "card_removal", "Auditorium 0003", "2026-05-28T10:40:00+03:00",
-    )  # fmt: skip
+        "card_removal",
+        "Auditorium 0003",
+        "2026-05-28T10:40:00+03:00",
+    )
     assert row["performed_by"] == "Smith J., guard" and row["note"] == "replaced"
     # an action not in the list is asked again, not written
     result = cli("pak", "add", input="dance\nexport\nStaff room\n11:00\n\n\n\n")

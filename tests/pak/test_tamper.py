@@ -112,8 +112,9 @@ def test_forged_row_inserted_in_the_middle(log, cli):
         for seq in range(10, 4, -1):  # make room: renumber #5..#10 to #6..#11
             db.execute(
                 "UPDATE pak_entries SET seq = seq + 1, body = json_set(body, '$.seq', seq + 1) "
-                "WHERE seq = ?", (seq,),
-            )  # fmt: skip
+                "WHERE seq = ?",
+                (seq,),
+            )
         db.execute(
             "INSERT INTO pak_entries (seq, body, hash) SELECT 5, json_set(body, '$.seq', 5, "
             "'$.action', 'card_installation', '$.note', 'forged'), hash FROM pak_entries WHERE seq = 4"

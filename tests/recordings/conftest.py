@@ -43,12 +43,37 @@ def segments(tmp_path_factory) -> list[Path]:
     source = folder / "vtest.avi"
     shutil.copyfile(VTEST, source)
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(source), "-t", "70",
-         "-c:v", "libx264", "-preset", "veryfast", "-crf", "32", "-g", "10", "-pix_fmt", "yuv420p",
-         "-an", "-f", "segment", "-segment_time", "10", "-reset_timestamps", "1",
-         str(folder / "seg%02d.mp4")],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(source),
+            "-t",
+            "70",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "32",
+            "-g",
+            "10",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+            "-f",
+            "segment",
+            "-segment_time",
+            "10",
+            "-reset_timestamps",
+            "1",
+            str(folder / "seg%02d.mp4"),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     cut = sorted(folder.glob("seg*.mp4"))
     assert len(cut) >= 6
     return cut[:6]
@@ -89,11 +114,19 @@ def day_root(tmp_path_factory, segments) -> Path:
 
 def rec_config(root: Path, **extra) -> dict:
     config = minimal_config(
-        exams=[{"id": EXAM, "subject": "Mathematics", "date": "2026-05-28", "start": "10:00", "duration": "4m"}],
+        exams=[
+            {
+                "id": EXAM,
+                "subject": "Mathematics",
+                "date": "2026-05-28",
+                "start": "10:00",
+                "duration": "4m",
+            }
+        ],
         cameras=CAMERAS,
         recordings={"root": str(root), "gap_tolerance": "2s", **extra.pop("recordings", {})},
         archive={"target": "archive/", "margin": "1m", **extra.pop("archive", {})},
-    )  # fmt: skip
+    )
     config.update(extra)
     return config
 

@@ -73,9 +73,23 @@ def test_archive_writes_a_valid_bag_with_gaps_and_the_corrupt_segment(rec_site, 
     stored = latest_archive(connect(rec_site / "ppe.db"), EXAM)
     assert stored["run_id"] == data["run_id"] and stored["bag_path"] == str(bag_path)
     assert stored["files"] == data["files"] and stored["gaps"] == data["gaps"]
-    assert set(stored) >= {"run_id", "exam_id", "created_at", "window_start", "window_end", "margin", "zones",
-                           "cameras", "files", "total_bytes", "file_count", "manifest_sha256", "bag_path", "gaps",
-                           "undecodable"}  # fmt: skip
+    assert set(stored) >= {
+        "run_id",
+        "exam_id",
+        "created_at",
+        "window_start",
+        "window_end",
+        "margin",
+        "zones",
+        "cameras",
+        "files",
+        "total_bytes",
+        "file_count",
+        "manifest_sha256",
+        "bag_path",
+        "gaps",
+        "undecodable",
+    }
     assert set(stored["files"][0]) == {
         "camera",
         "path",
@@ -212,8 +226,20 @@ def test_sigkill_at_a_random_point_then_resume(site_dir, tmp_path, segments):
     before = tree_hashes(root)
     target = tmp_path / "out"
     target.mkdir()  # an archive target must exist (issue 10 item 16)
-    argv = [sys.executable, "-m", "ppe_tech", "--site", str(site_dir), "recordings", "archive",
-            "--exam", EXAM, "--to", str(target), "--json"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "ppe_tech",
+        "--site",
+        str(site_dir),
+        "recordings",
+        "archive",
+        "--exam",
+        EXAM,
+        "--to",
+        str(target),
+        "--json",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30

@@ -171,8 +171,15 @@ def test_other_codecs_and_fragmented_mp4_go_through_the_demuxer(segments, tmp_pa
     mpeg4 = encode_segment(tmp_path / "mp4v.mp4", seconds=20)  # OpenCV's writer: MPEG-4 part 2
     assert video_track(mpeg4).entry == "mp4v"
     fragmented = tmp_path / "frag.mp4"
-    ffmpeg("-i", str(segments[0]), "-c", "copy", "-movflags", "frag_keyframe+empty_moov",
-           str(fragmented))  # fmt: skip
+    ffmpeg(
+        "-i",
+        str(segments[0]),
+        "-c",
+        "copy",
+        "-movflags",
+        "frag_keyframe+empty_moov",
+        str(fragmented),
+    )
     assert video_track(fragmented).first is None  # its samples are described in moof boxes
     assert decodable(mpeg4) == (True, "")
     assert decodable(fragmented) == (True, "")

@@ -22,7 +22,7 @@ from tests.recordings.conftest import (
     WINDOW_START,
     frigate_path,
     rec_config,
-)  # fmt: skip
+)
 
 FRIGATE = compile_layout("{date}/{hour}/{camera}/{minute}.{second}.mp4")
 
@@ -30,26 +30,52 @@ FRIGATE = compile_layout("{date}/{hour}/{camera}/{minute}.{second}.mp4")
 @pytest.mark.parametrize(
     "pattern, path, camera, start",
     [
-        ("{date}/{hour}/{camera}/{minute}.{second}.mp4", "2026-05-28/07/corridor-1/05.30.mp4",
-         "corridor-1", datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC)),
-        ("{camera}/{date}/{time}.mp4", "entrance/2026-05-28/07-05-30.mp4",
-         "entrance", datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC)),
-        ("{camera}/{date}/{time}.mp4", "entrance/2026-05-28/070530.mp4",
-         "entrance", datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC)),
-        ("{camera}/{year}{month}{day}/{hour}{minute}{second}.mp4", "cam/20260528/070530.mp4",
-         "cam", datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC)),
-        ("{camera}-{epoch}.mp4", "cam-1780000000.mp4", "cam", datetime.fromtimestamp(1780000000, UTC)),
+        (
+            "{date}/{hour}/{camera}/{minute}.{second}.mp4",
+            "2026-05-28/07/corridor-1/05.30.mp4",
+            "corridor-1",
+            datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC),
+        ),
+        (
+            "{camera}/{date}/{time}.mp4",
+            "entrance/2026-05-28/07-05-30.mp4",
+            "entrance",
+            datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC),
+        ),
+        (
+            "{camera}/{date}/{time}.mp4",
+            "entrance/2026-05-28/070530.mp4",
+            "entrance",
+            datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC),
+        ),
+        (
+            "{camera}/{year}{month}{day}/{hour}{minute}{second}.mp4",
+            "cam/20260528/070530.mp4",
+            "cam",
+            datetime(2026, 5, 28, 7, 5, 30, tzinfo=UTC),
+        ),
+        (
+            "{camera}-{epoch}.mp4",
+            "cam-1780000000.mp4",
+            "cam",
+            datetime.fromtimestamp(1780000000, UTC),
+        ),
     ],
-)  # fmt: skip
+)
 def test_layouts_parse_camera_and_start(pattern, path, camera, start):
     assert compile_layout(pattern).parse(path) == (camera, start)
 
 
 @pytest.mark.parametrize(
     "path",
-    ["2026-05-28/07/corridor-1/05.30.mkv", "2026-05-28/07/corridor-1/sub/05.30.mp4",
-     "2026-13-28/07/corridor-1/05.30.mp4", "2026-05-28/25/corridor-1/05.30.mp4", "../x/07/c/05.30.mp4"],
-)  # fmt: skip
+    [
+        "2026-05-28/07/corridor-1/05.30.mkv",
+        "2026-05-28/07/corridor-1/sub/05.30.mp4",
+        "2026-13-28/07/corridor-1/05.30.mp4",
+        "2026-05-28/25/corridor-1/05.30.mp4",
+        "../x/07/c/05.30.mp4",
+    ],
+)
 def test_paths_outside_the_layout_are_ignored(path):
     assert FRIGATE.parse(path) is None
 
@@ -65,9 +91,13 @@ def test_layout_in_local_time_is_converted_to_utc():
 
 @pytest.mark.parametrize(
     "layout, message",
-    [("{date}/{hour}/{minute}.{second}.mp4", "no {camera}"), ("{camera}/{date}.mp4", "full start time"),
-     ("{camera}/{date}/{time}/{nope}.mp4", "unknown placeholder"), ("../{camera}/{epoch}.mp4", "relative")],
-)  # fmt: skip
+    [
+        ("{date}/{hour}/{minute}.{second}.mp4", "no {camera}"),
+        ("{camera}/{date}.mp4", "full start time"),
+        ("{camera}/{date}/{time}/{nope}.mp4", "unknown placeholder"),
+        ("../{camera}/{epoch}.mp4", "relative"),
+    ],
+)
 def test_bad_layout_is_a_config_error(site_dir, cli, layout, message):
     write_site(site_dir, rec_config(site_dir / "rec", recordings={"layout": layout}))
     result = cli("recordings", "status")
@@ -191,11 +221,20 @@ def test_status_exit_codes(site_dir, day_root, cli):
 
     started = datetime.now(UTC) - timedelta(minutes=30)
     config["point"]["timezone"] = "UTC"
-    config["exams"].append({"id": "now", "subject": "Physics", "date": started.date().isoformat(),
-                            "start": started.strftime("%H:%M"), "duration": "4h"})  # fmt: skip
+    config["exams"].append(
+        {
+            "id": "now",
+            "subject": "Physics",
+            "date": started.date().isoformat(),
+            "start": started.strftime("%H:%M"),
+            "duration": "4h",
+        }
+    )
     write_site(site_dir, config)
     result = cli("recordings", "status", "--exam", "now", "--json")
     assert result.exit_code == 1  # the exam runs and the cameras' segments are days old
     problems = json.loads(result.stdout)["problems"]
-    assert any(p.startswith("aud-0001: no new segment for") and p.endswith("while the exam runs")
-               for p in problems), problems  # fmt: skip
+    assert any(
+        p.startswith("aud-0001: no new segment for") and p.endswith("while the exam runs")
+        for p in problems
+    ), problems

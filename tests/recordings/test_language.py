@@ -13,8 +13,28 @@ import pytest
 from tests.conftest import minimal_config, write_site
 
 # Words that stay Latin in Russian output: ids and codes of the user's own making, units, paths.
-ALLOWED = {"cam", "ppe", "tech", "mp4", "ctrl", "msk", "utc", "gib", "mib", "kib", "tib",
-           "frigate", "layout", "date", "hour", "camera", "minute", "second", "root", "site"}  # fmt: skip
+ALLOWED = {
+    "cam",
+    "ppe",
+    "tech",
+    "mp4",
+    "ctrl",
+    "msk",
+    "utc",
+    "gib",
+    "mib",
+    "kib",
+    "tib",
+    "frigate",
+    "layout",
+    "date",
+    "hour",
+    "camera",
+    "minute",
+    "second",
+    "root",
+    "site",
+}
 
 
 def _english_words(text: str) -> set[str]:
@@ -38,8 +58,15 @@ def russian_site(site_dir, tmp_path, segments):
     )
     config["point"]["language"] = "ru"
     today = datetime.now(ZoneInfo("Europe/Moscow")).date().isoformat()
-    config["exams"] = [{"id": "0001", "subject": "Математика", "date": today, "start": "00:00",
-                        "duration": "23h59m"}]  # fmt: skip
+    config["exams"] = [
+        {
+            "id": "0001",
+            "subject": "Математика",
+            "date": today,
+            "start": "00:00",
+            "duration": "23h59m",
+        }
+    ]
     write_site(site_dir, config)
     return site_dir
 

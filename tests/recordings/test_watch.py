@@ -27,8 +27,21 @@ STALL = 4.0
 
 class WatchProcess:
     def __init__(self, site: Path, *args: str):
-        argv = [sys.executable, "-m", "ppe_tech", "--site", str(site), "recordings", "watch", "--json",
-                "--stall", f"{STALL:g}s", "--interval", "0.25s", *args]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            "ppe_tech",
+            "--site",
+            str(site),
+            "recordings",
+            "watch",
+            "--json",
+            "--stall",
+            f"{STALL:g}s",
+            "--interval",
+            "0.25s",
+            *args,
+        ]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -188,9 +201,17 @@ def test_alert_command_runs_without_a_shell_and_low_space(site_dir, tmp_path, cl
     script.write_text(
         "import os, sys\nopen(sys.argv[1], 'a').write(sys.argv[2] + '|' + os.environ['PPE_ALERT_KIND'] + '\\n')\n"
     )
-    write_site(site_dir, minimal_config(cameras=[], recordings={
-        "root": str(root), "min_free": "1000T",
-        "alert_command": [sys.executable, str(script), str(out), "{kind};$(touch pwned)"]}))  # fmt: skip
+    write_site(
+        site_dir,
+        minimal_config(
+            cameras=[],
+            recordings={
+                "root": str(root),
+                "min_free": "1000T",
+                "alert_command": [sys.executable, str(script), str(out), "{kind};$(touch pwned)"],
+            },
+        ),
+    )
     result = cli("recordings", "watch", "--for", "1s", "--interval", "0.2s")
     assert result.exit_code == 0, result.stderr
     assert "ALERT low_space" in result.stderr
@@ -257,9 +278,13 @@ def test_cameras_silent_for_hours_say_so_at_start_in_one_line(site_dir, tmp_path
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(segments[0], path)
         os.utime(path, (ended.timestamp(), ended.timestamp()))
-    write_site(site_dir, minimal_config(
-        cameras=[{"id": c, "zone": "corridor", "source": "x"} for c in cams],
-        recordings={"root": str(root), "min_free": "1K", "stall": "60s"}))  # fmt: skip
+    write_site(
+        site_dir,
+        minimal_config(
+            cameras=[{"id": c, "zone": "corridor", "source": "x"} for c in cams],
+            recordings={"root": str(root), "min_free": "1K", "stall": "60s"},
+        ),
+    )
     result = cli("recordings", "watch", "--for", "0.5s", "--interval", "0.2s")
     assert result.exit_code == 0, result.stderr
     alerts = [line for line in result.stderr.splitlines() if "ALERT" in line]
@@ -276,11 +301,15 @@ def test_alert_lines_group_and_name_each_camera_once():
     def alert(kind, camera, text):
         return {"kind": kind, "camera": camera, "text": text, "message": f"{camera}: {text}"}
 
-    lines = alert_lines([
-        alert("stalled", "a", "no new segment for 2 min"), alert("gap", "b", "gap of 10 min"),
-        alert("stalled", "c", "no new segment for 2 min"), alert("stalled", "d", "no new segment for 5 min"),
-        {"kind": "low_space", "camera": None, "text": "1 GiB free", "message": "1 GiB free"},
-    ])  # fmt: skip
+    lines = alert_lines(
+        [
+            alert("stalled", "a", "no new segment for 2 min"),
+            alert("gap", "b", "gap of 10 min"),
+            alert("stalled", "c", "no new segment for 2 min"),
+            alert("stalled", "d", "no new segment for 5 min"),
+            {"kind": "low_space", "camera": None, "text": "1 GiB free", "message": "1 GiB free"},
+        ]
+    )
     assert lines == [
         "ALERT stalled a, c (2 cameras): no new segment for 2 min",
         "ALERT gap b: gap of 10 min",

@@ -47,9 +47,12 @@ def admin(s3_server):
     import boto3
 
     return boto3.client(
-        "s3", endpoint_url=s3_server.endpoint, aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key, region_name="us-east-1",
-    )  # fmt: skip
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        region_name="us-east-1",
+    )
 
 
 def _new_bucket(admin, lock: bool) -> str:
@@ -87,8 +90,10 @@ def point(demo_point, tmp_path, s3_env, bucket, monkeypatch) -> Path:
     subprocess.run(["cp", "-a", str(demo_point), str(folder)], check=True)
     shutil.rmtree(folder / "recordings")
     with sqlite3.connect(folder / "ppe.db") as conn:  # the copy's bag lives in the copy
-        conn.execute("UPDATE recordings_archives SET bag_path = replace(bag_path, ?, ?)",
-                     (str(demo_point), str(folder)))  # fmt: skip
+        conn.execute(
+            "UPDATE recordings_archives SET bag_path = replace(bag_path, ?, ?)",
+            (str(demo_point), str(folder)),
+        )
     config = yaml.safe_load((folder / "ppe.yaml").read_text())
     config["region"] = {"endpoint": s3_env.endpoint, "bucket": bucket}
     (folder / "ppe.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))

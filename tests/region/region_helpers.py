@@ -12,9 +12,12 @@ def run_cli(
 ) -> subprocess.CompletedProcess:
     """``ppe-tech ARGS`` as a real process (what a user runs), output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "ppe_tech", *args], capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, timeout=timeout,
-    )  # fmt: skip
+        [sys.executable, "-m", "ppe_tech", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
 
 
 def versions(admin, bucket: str, prefix: str = "") -> dict[str, list[dict]]:

@@ -29,8 +29,14 @@ def test_help_does_not_import_boto3():
 def test_demo_step_pushes_and_reviews(point, exams):
     site = load_site(point)
     lines: list[str] = []
-    context = SimpleNamespace(site=site, db=connect(site.db_path), folder=point,
-                              past_exam_id=exams[0], exam_id=exams[1], log=lines.append)  # fmt: skip
+    context = SimpleNamespace(
+        site=site,
+        db=connect(site.db_path),
+        folder=point,
+        past_exam_id=exams[0],
+        exam_id=exams[1],
+        log=lines.append,
+    )
     summary = region_demo.run(context)
     assert "pushed to a local SeaweedFS, locked until" in summary
     assert "review: 2 exams, 1 failed" in summary  # the demo's past exam has no checklist run

@@ -90,10 +90,18 @@ def test_credentials_never_in_any_output_or_record(point, exams, s3_env, bucket,
     dump = "\n".join(sqlite3.connect(point / "ppe.db").iterdump())
     assert "region_pushes" in dump and secret not in dump and access not in dump
     handed = subprocess.run(  # what the region received: the push records and everything else
-        [sys.executable, "-c", "import boto3,sys;c=boto3.client('s3',endpoint_url=sys.argv[1]);"
-         "b=sys.argv[2];print(''.join(c.get_object(Bucket=b,Key=o['Key'])['Body'].read().decode('latin-1')"
-         " for o in c.list_objects_v2(Bucket=b)['Contents']))", s3_env.endpoint, bucket],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import boto3,sys;c=boto3.client('s3',endpoint_url=sys.argv[1]);"
+            "b=sys.argv[2];print(''.join(c.get_object(Bucket=b,Key=o['Key'])['Body'].read().decode('latin-1')"
+            " for o in c.list_objects_v2(Bucket=b)['Contents']))",
+            s3_env.endpoint,
+            bucket,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "handover" in handed or "ppe-tech" in handed
     assert secret not in handed and access not in handed

@@ -75,8 +75,18 @@ def test_review_of_the_demo_point(point, exams, s3_env, bucket):
     assert rows[today]["deadline_source"] == "signed readiness report"
     assert {r["signatures"] for r in rows[today]["reports"]} == {1, 2}  # readiness countersigned
     assert result.returncode == 1
-    only_today = run_cli("region", "review", "--bucket", bucket, "--endpoint", s3_env.endpoint,
-                         "--point", "7701", "--exam", today)  # fmt: skip
+    only_today = run_cli(
+        "region",
+        "review",
+        "--bucket",
+        bucket,
+        "--endpoint",
+        s3_env.endpoint,
+        "--point",
+        "7701",
+        "--exam",
+        today,
+    )
     assert only_today.returncode == 0, only_today.stdout + only_today.stderr
     assert "1 point(s), 1 exam(s) reviewed" in only_today.stdout
 
@@ -108,8 +118,17 @@ def test_review_finds_a_tampered_bag_object(point, exams, admin, bucket, s3_env)
     tampered = body[:1000] + bytes([body[1000] ^ 0xFF]) + body[1001:]
     assert hashlib.sha256(tampered).hexdigest() != hashlib.sha256(body).hexdigest()
     admin.put_object(Bucket=bucket, Key=keys[3], Body=tampered)  # a new version on top
-    result = run_cli("region", "review", "--bucket", bucket, "--endpoint", s3_env.endpoint,
-                     "--exam", past, "--json")  # fmt: skip
+    result = run_cli(
+        "region",
+        "review",
+        "--bucket",
+        bucket,
+        "--endpoint",
+        s3_env.endpoint,
+        "--exam",
+        past,
+        "--json",
+    )
     assert result.returncode == 1
     (row,) = json.loads(result.stdout)["exams"]
     assert row["bag"] == "FAILED"
@@ -125,8 +144,17 @@ def test_review_finds_a_tampered_report(point, exams, admin, bucket, s3_env):
     at = pdf.index(b"/Contents (") if b"/Contents (" in pdf else len(pdf) // 3
     changed = pdf[:at] + pdf[at:].replace(b"0", b"1", 1)
     admin.put_object(Bucket=bucket, Key=key, Body=changed)
-    result = run_cli("region", "review", "--bucket", bucket, "--endpoint", s3_env.endpoint,
-                     "--exam", past, "--json")  # fmt: skip
+    result = run_cli(
+        "region",
+        "review",
+        "--bucket",
+        bucket,
+        "--endpoint",
+        s3_env.endpoint,
+        "--exam",
+        past,
+        "--json",
+    )
     (row,) = json.loads(result.stdout)["exams"]
     bad = [r for r in row["reports"] if "ARC" in r["name"]]
     assert bad and not bad[0]["ok"], row["reports"]

@@ -23,10 +23,20 @@ def _kill_mid_push(admin, bucket: str, delay: float) -> int:
     """Start a real push; once objects arrive, SIGKILL it ``delay`` s later; return its status."""
     before = len(versions(admin, bucket))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ppe_tech", "region", "push", "--exam", os.environ["EXAM"],
-         "--workers", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ppe_tech",
+            "region",
+            "push",
+            "--exam",
+            os.environ["EXAM"],
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 180
     while proc.poll() is None and time.monotonic() < deadline:
         if len(versions(admin, bucket)) > before:  # this push is sending: kill it soon
@@ -63,8 +73,17 @@ def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_en
     with sqlite3.connect(point / "ppe.db") as conn:
         states = [r[0] for r in conn.execute("SELECT status FROM region_pushes ORDER BY id")]
     assert states[-1] == "complete" and "running" not in states and "interrupted" in states
-    review = run_cli("region", "review", "--bucket", bucket, "--endpoint", s3_env.endpoint,
-                     "--exam", past, "--json")  # fmt: skip
+    review = run_cli(
+        "region",
+        "review",
+        "--bucket",
+        bucket,
+        "--endpoint",
+        s3_env.endpoint,
+        "--exam",
+        past,
+        "--json",
+    )
     (row,) = json.loads(review.stdout)["exams"]
     assert row["bag"] == "1 verified" and row["log"]["ok"], (seed, row["problems"])
     assert all(r["ok"] for r in row["reports"])
@@ -115,9 +134,14 @@ def test_deletion_before_the_retention_date_is_refused_by_the_storage(point, exa
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     with pytest.raises(ClientError) as shortened:  # COMPLIANCE: nobody can shorten it either
         admin.put_object_retention(
-            Bucket=bucket, Key=key, VersionId=version["VersionId"],
-            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": dt.datetime.now(dt.UTC) + dt.timedelta(days=1)},
-        )  # fmt: skip
+            Bucket=bucket,
+            Key=key,
+            VersionId=version["VersionId"],
+            Retention={
+                "Mode": "COMPLIANCE",
+                "RetainUntilDate": dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+            },
+        )
     assert shortened.value.response["Error"]["Code"] == "AccessDenied"
     # a delete without a version only lays a delete marker over it: the locked version stays
     admin.delete_object(Bucket=bucket, Key=key)

@@ -28,8 +28,14 @@ CAMERAS = [
 
 def russian_config(**overrides) -> dict:
     config = minimal_config(cameras=CAMERAS)
-    config["point"] = {"code": "7701", "name": "Школа № 5", "address": "ул. Ленина, 1, Москва",
-                       "region": "77", "timezone": "Europe/Moscow", "language": "ru"}  # fmt: skip
+    config["point"] = {
+        "code": "7701",
+        "name": "Школа № 5",
+        "address": "ул. Ленина, 1, Москва",
+        "region": "77",
+        "timezone": "Europe/Moscow",
+        "language": "ru",
+    }
     config["staff"] = {
         "technician": {"name": "Иванов И.И.", "position": "технический специалист"},
         "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
@@ -83,23 +89,87 @@ def add_checklist_run(conn, exam_id: str = EXAM, late_minutes: int = 0) -> None:
     cur = conn.execute(
         "INSERT INTO check_runs (checklist, title_ru, title_en, exam_id, started_at, finished_at,"
         " deadline, late_minutes, status, operator, disabled_items) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        ("pre-exam", "Проверка за два часа до начала", "Two hours before the start", exam_id,
-         "2026-05-28T04:40:00Z", "2026-05-28T04:52:00Z", "2026-05-28T08:00:00+03:00", late_minutes,
-         "failed", "tech", json.dumps(["printer-ready"])),
-    )  # fmt: skip
+        (
+            "pre-exam",
+            "Проверка за два часа до начала",
+            "Two hours before the start",
+            exam_id,
+            "2026-05-28T04:40:00Z",
+            "2026-05-28T04:52:00Z",
+            "2026-05-28T08:00:00+03:00",
+            late_minutes,
+            "failed",
+            "tech",
+            json.dumps(["printer-ready"]),
+        ),
+    )
     run_id = cur.lastrowid
     rows = [
-        ("station-clock", "stations", "Станции", "Stations", "Часы станции", "Station clock",
-         "critical", "clock", "pass", "+0.4 s", "within 60 s", None, None, None),
-        ("station-version", "stations", "Станции", "Stations", "Версия ПО станции",
-         "Station software version", "critical", "command", "fail", "3.7", ">=3.8",
-         "version 3.7 is older than required", None, None),
-        ("portal", "staff-room", "Штаб ППЭ", "Staff room", "Канал связи с порталом",
-         "Link to the federal portal", "critical", "http", "pass", "200 in 80 ms", "200", None, None, None),
-        ("backup-kit", "staff-room", "Штаб ППЭ", "Staff room", "Резервный комплект на месте",
-         "Backup kit in place", "warning", "manual", "pass", "yes", "yes", None, "Иванов И.И.",
-         "в сейфе"),
-    ]  # fmt: skip
+        (
+            "station-clock",
+            "stations",
+            "Станции",
+            "Stations",
+            "Часы станции",
+            "Station clock",
+            "critical",
+            "clock",
+            "pass",
+            "+0.4 s",
+            "within 60 s",
+            None,
+            None,
+            None,
+        ),
+        (
+            "station-version",
+            "stations",
+            "Станции",
+            "Stations",
+            "Версия ПО станции",
+            "Station software version",
+            "critical",
+            "command",
+            "fail",
+            "3.7",
+            ">=3.8",
+            "version 3.7 is older than required",
+            None,
+            None,
+        ),
+        (
+            "portal",
+            "staff-room",
+            "Штаб ППЭ",
+            "Staff room",
+            "Канал связи с порталом",
+            "Link to the federal portal",
+            "critical",
+            "http",
+            "pass",
+            "200 in 80 ms",
+            "200",
+            None,
+            None,
+            None,
+        ),
+        (
+            "backup-kit",
+            "staff-room",
+            "Штаб ППЭ",
+            "Staff room",
+            "Резервный комплект на месте",
+            "Backup kit in place",
+            "warning",
+            "manual",
+            "pass",
+            "yes",
+            "yes",
+            None,
+            "Иванов И.И.",
+            "в сейфе",
+        ),
+    ]
     for pos, r in enumerate(rows):
         conn.execute(
             "INSERT INTO check_results (run_id, position, item_id, section_id, section_ru, section_en,"
@@ -111,34 +181,74 @@ def add_checklist_run(conn, exam_id: str = EXAM, late_minutes: int = 0) -> None:
 
 def add_archive(conn, exam_id: str = EXAM) -> None:
     files = [
-        {"camera": cam, "path": f"data/2026-05-28/07/{cam}/{m:02d}.00.mp4", "size": 1_500_000 + m,
-         "sha256": "ab" * 32, "start": f"2026-05-28T07:{m:02d}:00Z", "duration": 60.0, "decodable": True}
-        for cam in ("corridor-1", "entrance") for m in range(3)
-    ]  # fmt: skip
+        {
+            "camera": cam,
+            "path": f"data/2026-05-28/07/{cam}/{m:02d}.00.mp4",
+            "size": 1_500_000 + m,
+            "sha256": "ab" * 32,
+            "start": f"2026-05-28T07:{m:02d}:00Z",
+            "duration": 60.0,
+            "decodable": True,
+        }
+        for cam in ("corridor-1", "entrance")
+        for m in range(3)
+    ]
     conn.execute(
         "INSERT INTO recordings_archives (exam_id, created_at, window_start, window_end, margin_seconds,"
         " zones, cameras, bag_path, total_bytes, file_count, manifest_sha256, files, gaps, undecodable)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (exam_id, "2026-05-28T12:00:00Z", "2026-05-28T06:30:00Z", "2026-05-28T11:25:00Z", 1800,
-         json.dumps(["corridor", "entrance"]), json.dumps(["corridor-1", "entrance"]),
-         "/media/archive/7701-2026-05-28-math", sum(f["size"] for f in files), len(files),
-         "c0ffee" * 10 + "abcd", json.dumps(files),
-         json.dumps([{"camera": "entrance", "start": "2026-05-28T07:03:00Z",
-                      "end": "2026-05-28T07:05:30Z", "seconds": 150}]), "[]"),
-    )  # fmt: skip
+        (
+            exam_id,
+            "2026-05-28T12:00:00Z",
+            "2026-05-28T06:30:00Z",
+            "2026-05-28T11:25:00Z",
+            1800,
+            json.dumps(["corridor", "entrance"]),
+            json.dumps(["corridor-1", "entrance"]),
+            "/media/archive/7701-2026-05-28-math",
+            sum(f["size"] for f in files),
+            len(files),
+            "c0ffee" * 10 + "abcd",
+            json.dumps(files),
+            json.dumps(
+                [
+                    {
+                        "camera": "entrance",
+                        "start": "2026-05-28T07:03:00Z",
+                        "end": "2026-05-28T07:05:30Z",
+                        "seconds": 150,
+                    }
+                ]
+            ),
+            "[]",
+        ),
+    )
 
 
 def add_log(site, conn, n: int = 6) -> None:
     from ppe_tech.pak.journal import record_action
 
-    actions = ["performance_check", "recording_start", "angle_adjustment", "export",
-               "card_removal", "card_installation"]  # fmt: skip
+    actions = [
+        "performance_check",
+        "recording_start",
+        "angle_adjustment",
+        "export",
+        "card_removal",
+        "card_installation",
+    ]
     for i in range(n):
         start = (
             datetime(2026, 5, 28, 7, 0) if i == 0 else datetime(2026, 5, 28, 7 + (i % 5), i % 60)
         )
-        record_action(site, conn, action=actions[i % len(actions)], rooms="Аудитория 0001, Штаб",
-                      start=start, performed_by="technician", responsible="head")  # fmt: skip
+        record_action(
+            site,
+            conn,
+            action=actions[i % len(actions)],
+            rooms="Аудитория 0001, Штаб",
+            start=start,
+            performed_by="technician",
+            responsible="head",
+        )
 
 
 @pytest.fixture
@@ -157,8 +267,9 @@ def pdf_text(path: Path) -> str:
 
         text = "\n".join(p.extract_text() for p in PdfReader(str(path)).pages)
     else:
-        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                              check=True).stdout  # fmt: skip
+        text = subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
     # words hyphenated at a line end (WeasyPrint's hyphens: auto writes U+2010) read whole
     text = re.sub("[\u2010\u00ad]\\s+", "", text)
     return " ".join(text.split())
@@ -179,15 +290,21 @@ def make_ca(folder: Path) -> tuple[Path, tuple]:
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Regional CA")])
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + timedelta(days=365))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                       critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    )
     ca_pem = folder / "ca.pem"
     ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     return ca_pem, (ca, ca_key)
@@ -210,17 +327,22 @@ def issue_p12(folder: Path, issuer: tuple, p12_pass: bytes, *, cn: str, name: st
     leaf = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-        .issuer_name(ca.subject).public_key(key.public_key())
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + timedelta(days=100))
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=100))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-                       critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
-                       critical=False)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    )
     p12 = folder / f"{name}.p12"
     p12.write_bytes(
         pkcs12.serialize_key_and_certificates(
@@ -241,10 +363,27 @@ def nss_db(folder: Path, ca_pem: Path) -> str:
     if shutil.which("certutil") is None or shutil.which("pdfsig") is None:
         pytest.skip("certutil (libnss3-tools) or pdfsig (poppler-utils) not installed")
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{folder}"], check=True,
-                   capture_output=True)  # fmt: skip
-    subprocess.run(["certutil", "-A", "-n", "test-ca", "-t", "CT,C,C", "-i", str(ca_pem), "-d",
-                    f"sql:{folder}"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["certutil", "-N", "--empty-password", "-d", f"sql:{folder}"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "certutil",
+            "-A",
+            "-n",
+            "test-ca",
+            "-t",
+            "CT,C,C",
+            "-i",
+            str(ca_pem),
+            "-d",
+            f"sql:{folder}",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return f"sql:{folder}"
 
 
@@ -300,15 +439,37 @@ def add_camera_run(site, conn, count: int, exam_id: str = EXAM) -> None:
         ("2026-05-28T04:45:00Z", "2026-05-28T04:46:10Z", exam_id, 3.0, "all", "warning"),
     )
     for i, jpeg in enumerate(snapshot_jpegs(count)):
-        cam = CAMERAS[i] if i < len(CAMERAS) else {"id": f"aud-{i:04d}-a", "zone": "auditorium",
-                                                   "room": f"Аудитория {i:04d}"}  # fmt: skip
+        cam = (
+            CAMERAS[i]
+            if i < len(CAMERAS)
+            else {"id": f"aud-{i:04d}-a", "zone": "auditorium", "room": f"Аудитория {i:04d}"}
+        )
         rel = f"snapshots/{cam['id']}.jpg"
         (site.folder / rel).write_bytes(jpeg)
-        findings = [] if i % 4 else [{"code": "dark", "severity": "warning",
-                                      "message": "picture too dark (mean 31 < 40)"}]  # fmt: skip
+        findings = (
+            []
+            if i % 4
+            else [
+                {
+                    "code": "dark",
+                    "severity": "warning",
+                    "message": "picture too dark (mean 31 < 40)",
+                }
+            ]
+        )
         conn.execute(
             "INSERT INTO camera_results (run_id, camera_id, zone, room, source, status, findings,"
             " metrics, snapshot, duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (cur.lastrowid, cam["id"], cam["zone"], cam["room"], "rtsp://viewer:***@10.0.0.21/s1",
-             "warning" if findings else "ok", json.dumps(findings), "{}", rel, 2100),
-        )  # fmt: skip
+            (
+                cur.lastrowid,
+                cam["id"],
+                cam["zone"],
+                cam["room"],
+                "rtsp://viewer:***@10.0.0.21/s1",
+                "warning" if findings else "ok",
+                json.dumps(findings),
+                "{}",
+                rel,
+                2100,
+            ),
+        )

@@ -26,12 +26,30 @@ from tests.reports.conftest import (
 # Latin words a Russian page may hold: ids of the user's own making (camera ids from ppe.yaml),
 # names of formats and of the tool, as they are written on paper too
 ALLOWED_LATIN = {
-    "aud", "a", "corridor", "entrance",  # camera ids (aud-0001-a, corridor-1, entrance)
+    "aud",
+    "a",
+    "corridor",
+    "entrance",  # camera ids (aud-0001-a, corridor-1, entrance)
     "math",  # the exam id (2026-05-28-math), which names the bag
-    "results", "json", "JSON", "PAdES", "BagIt", "SHA", "ppe", "tech", "pak", "verify",
-    "MSK", "Europe", "Moscow",  # the zone, named with its IANA name
-    "ARC", "RDY", "LOG", "ACT", "ROOM",  # document numbers (7701-RDY-2026-0001)
-}  # fmt: skip
+    "results",
+    "json",
+    "JSON",
+    "PAdES",
+    "BagIt",
+    "SHA",
+    "ppe",
+    "tech",
+    "pak",
+    "verify",
+    "MSK",
+    "Europe",
+    "Moscow",  # the zone, named with its IANA name
+    "ARC",
+    "RDY",
+    "LOG",
+    "ACT",
+    "ROOM",  # document numbers (7701-RDY-2026-0001)
+}
 HEX = re.compile(r"^[0-9a-f]*[0-9][0-9a-f]*$")  # hashes and serials (wrapped over lines too)
 
 
@@ -73,9 +91,10 @@ def test_readiness_refuses_a_camera_run_of_one_camera_unless_allowed(rsite, conn
 def test_readiness_without_a_checklist_run_is_refused(rsite, conn, cli):
     add_camera_run(rsite, conn, len(CAMERAS))
     _one_line(
-        cli("report", "readiness", "--exam", EXAM), ExitCode.FAILED,
+        cli("report", "readiness", "--exam", EXAM),
+        ExitCode.FAILED,
         "no checklist run for exam 2026-05-28-math: run `ppe-tech check run` first",
-    )  # fmt: skip
+    )
 
 
 def test_run_option_chooses_the_run_and_refuses_another_exams(rsite, conn, cli):
@@ -87,8 +106,11 @@ def test_run_option_chooses_the_run_and_refuses_another_exams(rsite, conn, cli):
     assert made.exit_code == 0, made.stderr
     data = json.loads(cli("report", "show", "latest", "--data", "--json").stdout)["data"]
     assert [r["run_id"] for r in data["readiness"]["runs"]] == [1]
-    _one_line(cli("report", "readiness", "--exam", EXAM, "--run", "2"), ExitCode.USAGE,
-              "belongs to exam 2026-05-27-other")  # fmt: skip
+    _one_line(
+        cli("report", "readiness", "--exam", EXAM, "--run", "2"),
+        ExitCode.USAGE,
+        "belongs to exam 2026-05-27-other",
+    )
 
 
 def test_camera_run_made_by_the_checklist_is_the_one_shown(rsite, conn):
@@ -142,27 +164,65 @@ def test_archive_act_of_the_older_bag_and_one_act_per_bag(rsite, conn, cli):
 
 # -- every form: its fields and signature lines, and Russian only --------------------------
 FORM_FIELDS = {
-    "readiness": ["Протокол технической готовности пункта проведения экзамена",
-                  "Наименование субъекта Российской Федерации г. Москва", "Код ППЭ 7701",
-                  "Документ №", "Дата составления", "Итог проверки", "Срок завершения проверки",
-                  "Видеонаблюдение: проверка камер", "Технический специалист", "Член ГЭК",
-                  "Руководитель ППЭ", "ФИО", "Должность", "Подпись", "Дата"],
-    "act": ["Форма ППЭ-01", "Акт готовности пункта проведения экзамена",
-            "Наименование субъекта Российской Федерации г. Москва", "Наименование ППЭ Школа № 5",
-            "Адрес ППЭ ул. Ленина, 1, Москва", "Руководитель ППЭ",
-            "Руководитель организации, на базе которой организован ППЭ", "Кузнецова О.В.",
-            "ППЭ не готов к проведению экзамена", "ФИО", "Подпись"],
-    "archive": ["Акт архивирования видеозаписей", "Архив № 1", "Носитель", "Хранить до 01.03.2027",
-                "Хеш манифеста архива", "Передал:", "Технический специалист",
-                "Получил:", "Руководитель ППЭ", "Подпись"],
-    "access-log": ["Выписка из журнала доступа к средствам видеонаблюдения",
-                   "Наименование субъекта Российской Федерации г. Москва",
-                   "Номер аудитории, в которой размещено средство видеонаблюдения",
-                   "Время (часы, минуты)", "Начало действия", "Окончание действия",
-                   "Осуществляемые действия", "Сведения о лице, осуществляющем действия",
-                   "Ответственный за видеонаблюдение в ППЭ", "ФИО", "Должность", "Подпись",
-                   "Строк в выписке", "Записей журнала в выписке"],
-}  # fmt: skip
+    "readiness": [
+        "Протокол технической готовности пункта проведения экзамена",
+        "Наименование субъекта Российской Федерации г. Москва",
+        "Код ППЭ 7701",
+        "Документ №",
+        "Дата составления",
+        "Итог проверки",
+        "Срок завершения проверки",
+        "Видеонаблюдение: проверка камер",
+        "Технический специалист",
+        "Член ГЭК",
+        "Руководитель ППЭ",
+        "ФИО",
+        "Должность",
+        "Подпись",
+        "Дата",
+    ],
+    "act": [
+        "Форма ППЭ-01",
+        "Акт готовности пункта проведения экзамена",
+        "Наименование субъекта Российской Федерации г. Москва",
+        "Наименование ППЭ Школа № 5",
+        "Адрес ППЭ ул. Ленина, 1, Москва",
+        "Руководитель ППЭ",
+        "Руководитель организации, на базе которой организован ППЭ",
+        "Кузнецова О.В.",
+        "ППЭ не готов к проведению экзамена",
+        "ФИО",
+        "Подпись",
+    ],
+    "archive": [
+        "Акт архивирования видеозаписей",
+        "Архив № 1",
+        "Носитель",
+        "Хранить до 01.03.2027",
+        "Хеш манифеста архива",
+        "Передал:",
+        "Технический специалист",
+        "Получил:",
+        "Руководитель ППЭ",
+        "Подпись",
+    ],
+    "access-log": [
+        "Выписка из журнала доступа к средствам видеонаблюдения",
+        "Наименование субъекта Российской Федерации г. Москва",
+        "Номер аудитории, в которой размещено средство видеонаблюдения",
+        "Время (часы, минуты)",
+        "Начало действия",
+        "Окончание действия",
+        "Осуществляемые действия",
+        "Сведения о лице, осуществляющем действия",
+        "Ответственный за видеонаблюдение в ППЭ",
+        "ФИО",
+        "Должность",
+        "Подпись",
+        "Строк в выписке",
+        "Записей журнала в выписке",
+    ],
+}
 
 
 @pytest.fixture
@@ -208,8 +268,15 @@ def test_journal_rows_in_the_order_of_the_actions(formsite):
     from ppe_tech.reports.core import build_data
 
     site, conn = formsite
-    record_action(site, conn, action="performance_check", rooms="0002", start=datetime(2026, 5, 28, 6, 30),
-                  performed_by="technician", responsible="head")  # fmt: skip
+    record_action(
+        site,
+        conn,
+        action="performance_check",
+        rooms="0002",
+        start=datetime(2026, 5, 28, 6, 30),
+        performed_by="technician",
+        responsible="head",
+    )
     rows = build_data(site, conn, "access-log", EXAM)["access_log"]["entries"]
     starts = [(r["date"], r["start"]) for r in rows]
     assert starts == sorted(starts) and rows[0]["start"] == "06:30"

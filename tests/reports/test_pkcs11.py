@@ -36,8 +36,21 @@ def token(tmp_path, monkeypatch):
         f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n"
     )
     monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "ppe-head", "--pin", PIN,
-                    "--so-pin", "12345678"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            "ppe-head",
+            "--pin",
+            PIN,
+            "--so-pin",
+            "12345678",
+        ],
+        check=True,
+        capture_output=True,
+    )
     lib = pkcs11.lib(module)
     lib.reinitialize()  # the token was made by another process after the library loaded
     with lib.get_token(token_label="ppe-head").open(rw=True, user_pin=PIN) as session:
@@ -52,8 +65,18 @@ def test_head_signs_with_a_key_on_a_softhsm_token(
     from ppe_tech.reports.core import make_report
 
     module, token_label, key_label = token
-    args = ["keys", "import", "--person", "head", "--pkcs11", module, "--token", token_label,
-            "--key", key_label]  # fmt: skip
+    args = [
+        "keys",
+        "import",
+        "--person",
+        "head",
+        "--pkcs11",
+        module,
+        "--token",
+        token_label,
+        "--key",
+        key_label,
+    ]
     monkeypatch.setenv("PPE_PIN_HEAD", "0000")
     wrong = cli(*args)
     assert wrong.exit_code == ExitCode.KEYS and "wrong PIN" in wrong.stderr, wrong.stderr

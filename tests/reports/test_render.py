@@ -12,22 +12,61 @@ import pytest
 from tests.reports.conftest import EXAM, add_log, pdf_text
 
 EXPECTED = {
-    ("readiness", "ru"): ["Протокол технической готовности", "Школа № 5", "ул. Ленина, 1",
-                          "Часы станции", "не соответствует", "Иванов И.И.", "в сейфе", "в срок",
-                          "Руководитель ППЭ", "Член ГЭК", "Страница 1 из", "Подпись"],
-    ("readiness", "en"): ["Technical readiness protocol", "Station clock", "FAIL", "on time",
-                          "Head of the exam point", "Page 1 of", "Backup kit in place"],
-    ("archive", "ru"): ["Акт архивирования видеозаписей", "corridor-1", "Коридор 1 этажа",
-                        "c0ffeec0ffee", "7701-2026-05-28-math",  # the bag (no paths on a ru page)
-                        "Обнаруженные разрывы записи", "150 с", "Страница 1 из"],
-    ("archive", "en"): ["Video recordings archive act", "Gaps found in the recordings",
-                        "Archive manifest hash", "Archive (BagIt folder)"],
-    ("access-log", "ru"): ["Выписка из журнала доступа", "Извлечение карты памяти",
-                           "Петров А.А. руководитель ППЭ", "Аудитория 0001, Штаб",  # name, position cells
-                           "Контрольная точка журнала", "Результаты проверки журнала"],
-    ("access-log", "en"): ["Extract from the video access (PAK) log", "Memory card removal",
-                           "Log checkpoint", "Log audit findings", "Performed by"],
-}  # fmt: skip
+    ("readiness", "ru"): [
+        "Протокол технической готовности",
+        "Школа № 5",
+        "ул. Ленина, 1",
+        "Часы станции",
+        "не соответствует",
+        "Иванов И.И.",
+        "в сейфе",
+        "в срок",
+        "Руководитель ППЭ",
+        "Член ГЭК",
+        "Страница 1 из",
+        "Подпись",
+    ],
+    ("readiness", "en"): [
+        "Technical readiness protocol",
+        "Station clock",
+        "FAIL",
+        "on time",
+        "Head of the exam point",
+        "Page 1 of",
+        "Backup kit in place",
+    ],
+    ("archive", "ru"): [
+        "Акт архивирования видеозаписей",
+        "corridor-1",
+        "Коридор 1 этажа",
+        "c0ffeec0ffee",
+        "7701-2026-05-28-math",  # the bag (no paths on a ru page)
+        "Обнаруженные разрывы записи",
+        "150 с",
+        "Страница 1 из",
+    ],
+    ("archive", "en"): [
+        "Video recordings archive act",
+        "Gaps found in the recordings",
+        "Archive manifest hash",
+        "Archive (BagIt folder)",
+    ],
+    ("access-log", "ru"): [
+        "Выписка из журнала доступа",
+        "Извлечение карты памяти",
+        "Петров А.А. руководитель ППЭ",
+        "Аудитория 0001, Штаб",  # name, position cells
+        "Контрольная точка журнала",
+        "Результаты проверки журнала",
+    ],
+    ("access-log", "en"): [
+        "Extract from the video access (PAK) log",
+        "Memory card removal",
+        "Log checkpoint",
+        "Log audit findings",
+        "Performed by",
+    ],
+}
 
 
 @pytest.mark.parametrize("kind", ["readiness", "archive", "access-log"])
@@ -57,8 +96,9 @@ def test_report_in_russian_and_english(populated, conn, kind, tmp_path):
         font_rows = fonts.splitlines()[2:]
         assert font_rows and all(" yes " in line for line in font_rows), fonts  # all embedded
         png = artifacts / f"{kind}-{lang}"
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(png)],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(png)], check=True
+        )
         assert (artifacts / f"{kind}-{lang}-1.png").stat().st_size > 5000
 
 
@@ -125,8 +165,15 @@ def test_readiness_shows_camera_table_and_snapshot_grid(populated, conn):
     add_camera_run(populated, conn, 6)
     row = make_report(populated, conn, "readiness", EXAM, lang="ru")
     text = pdf_text(Path(row["file"]))
-    for needle in ("Видеонаблюдение: проверка камер", "aud-0001-a", "Коридор 1 этажа",
-                   "изображение слишком тёмное", "есть замечания", "исправна", "Снимки с камер"):  # fmt: skip
+    for needle in (
+        "Видеонаблюдение: проверка камер",
+        "aud-0001-a",
+        "Коридор 1 этажа",
+        "изображение слишком тёмное",
+        "есть замечания",
+        "исправна",
+        "Снимки с камер",
+    ):
         assert needle in text, needle
     listing = subprocess.run(["pdfimages", "-list", row["file"]], capture_output=True, text=True)
     images = [line for line in listing.stdout.splitlines()[2:] if " image " in line]

@@ -23,19 +23,58 @@ def _station_run(site, conn, station_id: str, room: str, role: str, status: str 
 
     now = datetime(2026, 5, 28, 5, 0, tzinfo=UTC)
     items = (
-        StationItem("station-version", "software", "Версия ПО станции", "Station software version",
-                    "critical", "software", "pass", "11.2", ">=11.0", "", 20, 1, None, None,
-                    now.isoformat()),
-        StationItem("printer-ready", "devices", "Принтер готов", "Printer ready", "critical",
-                    "manual", "pass" if status == "passed" else "fail", "да", "да", "", 0, 1,
-                    "Иванов И.И.", None, now.isoformat()),
-    )  # fmt: skip
+        StationItem(
+            "station-version",
+            "software",
+            "Версия ПО станции",
+            "Station software version",
+            "critical",
+            "software",
+            "pass",
+            "11.2",
+            ">=11.0",
+            "",
+            20,
+            1,
+            None,
+            None,
+            now.isoformat(),
+        ),
+        StationItem(
+            "printer-ready",
+            "devices",
+            "Принтер готов",
+            "Printer ready",
+            "critical",
+            "manual",
+            "pass" if status == "passed" else "fail",
+            "да",
+            "да",
+            "",
+            0,
+            1,
+            "Иванов И.И.",
+            None,
+            now.isoformat(),
+        ),
+    )
     result = StationResult(
-        point_code="7701", station_id=station_id, room=room, role=role, exam_id=EXAM,
-        how="station run", status=status, checklist="station-print", checklist_sha256="ab" * 32,
-        ppe_tech_version="0.1.0", started_at=now, finished_at=now, operator="Иванов И.И.",
-        items=items, file_sha256=f"{station_id}-{status}",
-    )  # fmt: skip
+        point_code="7701",
+        station_id=station_id,
+        room=room,
+        role=role,
+        exam_id=EXAM,
+        how="station run",
+        status=status,
+        checklist="station-print",
+        checklist_sha256="ab" * 32,
+        ppe_tech_version="0.1.0",
+        started_at=now,
+        finished_at=now,
+        operator="Иванов И.И.",
+        items=items,
+        file_sha256=f"{station_id}-{status}",
+    )
     return save_station_run(conn, result)
 
 
@@ -44,10 +83,14 @@ def roomsite(site_dir, monkeypatch):
     from ppe_tech.store import connect
 
     config = russian_config(cameras=CAMERAS)
-    config["rooms"] = [{"number": "0001", "kind": "auditorium"},
-                       {"number": "7777", "kind": "staff-room", "name": "Штаб"}]  # fmt: skip
-    config["stations"] = [{"id": "print-0001", "role": "print", "room": "0001"},
-                          {"id": "auth-main", "role": "authorisation", "room": "7777"}]  # fmt: skip
+    config["rooms"] = [
+        {"number": "0001", "kind": "auditorium"},
+        {"number": "7777", "kind": "staff-room", "name": "Штаб"},
+    ]
+    config["stations"] = [
+        {"id": "print-0001", "role": "print", "room": "0001"},
+        {"id": "auth-main", "role": "authorisation", "room": "7777"},
+    ]
     for exam in config["exams"]:
         exam["subject"] = "Математика"
     site = keyed_site(site_dir, monkeypatch, config)
@@ -66,11 +109,22 @@ def test_auditorium_protocol_ppe_01_01(roomsite, cli):
     files = sorted(site.reports_dir.glob("*room-*-ru.pdf"))  # one PDF per room
     assert [f.name.split("-room-")[1] for f in files] == ["0001-ru.pdf", "7777-ru.pdf"]
     room = pdf_text(files[0])
-    for needle in ("Форма ППЭ-01-01", "Протокол технической готовности аудитории",
-                   "Номер аудитории 0001", "print-0001: станция печати ЭМ", "готова",
-                   "Версия ПО станции", "11.2", "автоматически (проверка на станции)",
-                   "aud-0001-a", "Аудитория готова к проведению экзамена",
-                   "Технический специалист", "Член ГЭК", "Руководитель ППЭ", "Подпись"):  # fmt: skip
+    for needle in (
+        "Форма ППЭ-01-01",
+        "Протокол технической готовности аудитории",
+        "Номер аудитории 0001",
+        "print-0001: станция печати ЭМ",
+        "готова",
+        "Версия ПО станции",
+        "11.2",
+        "автоматически (проверка на станции)",
+        "aud-0001-a",
+        "Аудитория готова к проведению экзамена",
+        "Технический специалист",
+        "Член ГЭК",
+        "Руководитель ППЭ",
+        "Подпись",
+    ):
         assert needle in room, needle
     assert latin_words(room) <= {"print"}  # the station id print-0001 is the user's own
     staff = pdf_text(files[1])

@@ -175,8 +175,15 @@ def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path, monkeypatch)
     commission_p12 = tmp_path / "commission.p12"  # issued by the same CA (ca_site)
     monkeypatch.setenv("P12_PASS", "p12")
     monkeypatch.setenv("PPE_KEY_PASSPHRASE_COMMISSION", "commission-pass")
-    import_commission = cli("keys", "import", "--person", "commission", str(commission_p12),
-                            "--p12-passphrase-env", "P12_PASS")  # fmt: skip
+    import_commission = cli(
+        "keys",
+        "import",
+        "--person",
+        "commission",
+        str(commission_p12),
+        "--p12-passphrase-env",
+        "P12_PASS",
+    )
     assert import_commission.exit_code == 0, import_commission.stderr
     signed = cli("report", "sign", row["file"], "--as", "commission")
     assert signed.exit_code == 0, signed.stderr
@@ -211,9 +218,10 @@ def test_data_and_checkpoint_are_checked_against_the_store(rsite, conn, cli):
     result = cli("report", "verify", row["file"])
     assert result.exit_code == ExitCode.FAILED
     assert "embedded data differ from the store" in result.stdout
-    conn.execute("UPDATE reports SET data_sha256 = ? WHERE number = ?",
-                 (hashlib.sha256(embedded_data(Path(row["file"]).read_bytes())).hexdigest(),
-                  row["number"]))  # fmt: skip
+    conn.execute(
+        "UPDATE reports SET data_sha256 = ? WHERE number = ?",
+        (hashlib.sha256(embedded_data(Path(row["file"]).read_bytes())).hexdigest(), row["number"]),
+    )
     assert cli("report", "verify", row["file"]).exit_code == 0
     # the log was edited behind the store's back: the report's checkpoint no longer matches
     conn.execute("DROP TRIGGER pak_entries_no_update")
@@ -262,12 +270,16 @@ def tsa(tmp_path):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")])
     now = datetime.now(UTC) - timedelta(minutes=5)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + timedelta(days=30))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     pem = tmp_path / "tsa.pem"
     pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     stamper = DummyTimeStamper(
@@ -277,7 +289,7 @@ def tsa(tmp_path):
                 serialization.Encoding.DER,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
-            )  # fmt: skip
+            )
         ),
     )
 

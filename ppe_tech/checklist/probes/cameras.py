@@ -40,8 +40,14 @@ def cameras(spec: CamerasSpec, ctx: ProbeContext) -> Outcome:
     exam = site.select_exam(None, utc_now())
     conn = connect(site.db_path)
     try:
-        run = run_verification(site, conn, spec.cameras, spec.zone, exam_id=exam.id if exam else None,
-                               sample=spec.sample.total_seconds())  # fmt: skip
+        run = run_verification(
+            site,
+            conn,
+            spec.cameras,
+            spec.zone,
+            exam_id=exam.id if exam else None,
+            sample=spec.sample.total_seconds(),
+        )
     except PpeError as exc:
         raise ProbeFailed(str(exc), "error", "all cameras ok") from None
     finally:
