@@ -87,7 +87,11 @@ def lag_s(received: Received, window: int = 5) -> float:
     for lag in smooth:  # the growth of the lag, never the camera bursting ahead
         lowest = min(lowest, lag)
         growth = max(growth, lag - lowest)
-    return max(growth, -min(lags) - OPEN_BURST_S)
+    # the demuxer may hold every frame one frame interval (0.5 s at 2 fps): that is the
+    # camera's slowness, not this machine's
+    steps = sorted(b - a for (_, a), (_, b) in zip(pairs, pairs[1:], strict=False))
+    interval = steps[len(steps) // 2]
+    return max(0.0, max(growth, -min(lags) - OPEN_BURST_S) - interval)
 
 
 def schedstat_wait_s(pid: int | str = "self") -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -66,7 +67,9 @@ def test_review_of_the_demo_point(point, exams, s3_env, bucket):
     rows = {row["exam"]: row for row in review["exams"]}
     assert rows[past]["bag"] == "1 verified"
     assert all(r["ok"] and r["signatures"] >= 1 for r in rows[past]["reports"])
-    assert rows[past]["log"]["ok"] and rows[past]["log"]["entries"] == 12
+    with sqlite3.connect(point / "ppe.db") as conn:  # the whole log, as the point has it
+        entries = conn.execute("SELECT COUNT(*) FROM pak_entries").fetchone()[0]
+    assert entries > 0 and rows[past]["log"]["ok"] and rows[past]["log"]["entries"] == entries
     assert rows[past]["log"]["reports_consistent"] == len(rows[past]["reports"])
     # the demo's past exam had no checklist run: the review says so, and fails the point
     assert rows[past]["problems"] == ["no checklist run recorded for the exam (push record)"]
