@@ -171,8 +171,12 @@ class Handover:
     def total_bytes(self) -> int:
         return sum(i.size for i in self.items)
 
-    def record(self, site: Site, *, pushed_at: str, locked: bool) -> Item:
-        """``handover/TIME.json``: who, which exam, every object and the deadlines."""
+    def record(self, site: Site, *, pushed_at: datetime, locked: bool) -> Item:
+        """``handover/TIME.json``: who, which exam, every object and the deadlines.
+
+        TIME is in microseconds: two pushes within one second (a re-push of a small point)
+        are two records, never one key written twice.
+        """
         from ppe_tech import __version__
         from ppe_tech.timeutil import iso
 
@@ -189,13 +193,13 @@ class Handover:
             },
             "checks": self.checks,
             "checkpoint": self.checkpoint,
-            "pushed_at": pushed_at,
+            "pushed_at": iso(pushed_at),
             "retain_until": self.retain_until.isoformat() if locked else None,
             "bags": self.bags,
             "objects": [i.to_json() for i in self.items],
             "tool": f"ppe-tech {__version__}",
         }
-        stamp = pushed_at.replace("-", "").replace(":", "")
+        stamp = pushed_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         data = json.dumps(body, ensure_ascii=False, indent=1).encode()
         return Item.of_bytes(f"handover/{stamp}.json", "record", data)
 

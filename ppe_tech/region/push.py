@@ -360,7 +360,7 @@ def _finish(
     status, message = "failed", ""
     try:
         _run(pusher, conn, result.push_id, handover.items, workers=workers, result=result)
-        record = handover.record(site, pushed_at=iso(utc_now()), locked=locked)
+        record = handover.record(site, pushed_at=utc_now(), locked=locked)
         _run(pusher, conn, result.push_id, [record], workers=1, result=result)
         result.total_bytes += record.size
         status = "complete"

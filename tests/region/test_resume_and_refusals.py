@@ -19,8 +19,12 @@ from botocore.exceptions import ClientError
 from region_helpers import run_cli, versions
 
 
-def _kill_mid_push(admin, bucket: str, delay: float) -> int:
-    """Start a real push; once objects arrive, SIGKILL it ``delay`` s later; return its status."""
+def _kill_mid_push(admin, bucket: str, point, after: int) -> bool:
+    """Start a real push; SIGKILL it once ``after`` more objects have arrived.
+
+    Returns whether the kill caught it mid-way (the point's push row still 'running'): a small
+    point on a quiet machine may finish between two looks, and that kill proves nothing.
+    """
     before = len(versions(admin, bucket))
     proc = subprocess.Popen(
         [
@@ -39,13 +43,15 @@ def _kill_mid_push(admin, bucket: str, delay: float) -> int:
     )
     deadline = time.monotonic() + 180
     while proc.poll() is None and time.monotonic() < deadline:
-        if len(versions(admin, bucket)) > before:  # this push is sending: kill it soon
+        if len(versions(admin, bucket)) >= before + after:
+            proc.send_signal(signal.SIGKILL)
             break
-        time.sleep(0.1)
-    time.sleep(delay)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    return proc.wait()
+        time.sleep(0.01)
+    if proc.wait() != -signal.SIGKILL:
+        return False
+    with sqlite3.connect(point / "ppe.db") as conn:
+        last = conn.execute("SELECT status FROM region_pushes ORDER BY id DESC LIMIT 1").fetchone()
+    return last[0] == "running"
 
 
 def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_env, monkeypatch):
@@ -54,9 +60,10 @@ def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_en
     seed = int(os.environ.get("PPE_TEST_SEED", time.time()))
     rng = random.Random(seed)
     kills = 0
-    for _ in range(3):
-        if _kill_mid_push(admin, bucket, rng.uniform(0.0, 1.5)) == -signal.SIGKILL:
-            kills += 1
+    for _ in range(6):  # until three pushes were killed mid-way
+        kills += _kill_mid_push(admin, bucket, point, rng.randint(1, 12))
+        if kills == 3:
+            break
     assert kills >= 1, f"no push was killed mid-way (seed {seed})"
     partial = {k: len(v) for k, v in versions(admin, bucket).items()}
     final = run_cli("region", "push", "--exam", past, "--json")
