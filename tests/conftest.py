@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -121,3 +124,82 @@ def refused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# -- the command line in Russian (issue 15): the demo point, commands run on it, English left -----
+
+# Latin on paper too: units, formats and protocols a Russian form writes in Latin letters
+LATIN_ON_PAPER = {
+    *"B KiB MiB GiB TiB KB MB GB TB fps ms px MSK UTC PDF PDF/A JSON YAML CSV SHA SHA-256".split(),
+    *"RTSP HTTP HTTPS URL S3 NTP USB ID PKCS PKCS#11 H.264 MP4 JPEG PNG ppe-tech".split(),
+}
+_WORD = re.compile(r"[A-Za-z][A-Za-z'#]*")
+# paths, URLs, file names, hex digests, ISO times and option names carry Latin by nature
+_NOT_WORDS = re.compile(
+    r"\S*[/\\]\S*|\S+\.(?:pdf|yaml|yml|json|jsonl|txt|pem|mp4|avi|jpg|png|csv|db|xml)\b"
+    r"|\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|--?[a-z][a-z-]*|\$\{?[A-Z_]+\}?|\S+=\S*"
+    r"|ppe-tech(?: [a-z][a-z-]*)*"
+)
+
+
+@pytest.fixture(scope="session")
+def demo_ru(tmp_path_factory) -> Path:
+    """The demo point (its point.language is ru), made once; tests that change it copy it."""
+    from ppe_tech.demo import run_demo
+
+    folder = tmp_path_factory.mktemp("demo-ru") / "site"
+    os.environ.setdefault("PPE_KEY_PASSPHRASE", "demo")
+    run_demo(folder, lambda line: None)
+    return folder
+
+
+def ru_run(
+    site: Path, *args: str, input: str | None = None, columns: int = 200, timeout: float = 300
+):
+    """``ppe-tech --site SITE ARGS`` in a fresh process, in Russian (wide: no cell is wrapped, so
+    a name is never cut in two; the 80-column layout has tests of its own)."""
+    env = {**os.environ, "PPE_LANG": "ru", "COLUMNS": str(columns), "PPE_KEY_PASSPHRASE": "demo"}
+    env.pop("PPE_SITE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "ppe_tech", "--site", str(site), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+_NAMING_KEYS = {"id", "name", "subject", "room", "number", "host", "address", "position", "url"}
+
+
+def site_phrases(site: Path) -> list[str]:
+    """What the point itself wrote and output may quote: ids and names of ppe.yaml and of the
+    checklists (never codes like a zone or a role, which the output must translate)."""
+    found: set[str] = set()
+
+    def collect(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _NAMING_KEYS and isinstance(value, str | int):
+                    found.add(str(value))
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(yaml.safe_load((site / "ppe.yaml").read_text(encoding="utf-8")))
+    for checklist in (*site.glob("checklists/*.yaml"), *(REPO / "checklists").glob("*.yaml")):
+        collect(yaml.safe_load(checklist.read_text(encoding="utf-8")))
+        found.add(checklist.stem)
+    return sorted(found, key=len, reverse=True)
+
+
+def english_left(text: str, site: Path) -> list[str]:
+    """The English words in ``text`` outside paths, commands, the point's own ids and names, and
+    units (each a test failure: the command line should have said it in Russian)."""
+    text = _NOT_WORDS.sub(" ", text)
+    for phrase in site_phrases(site):
+        text = text.replace(phrase, " ")
+    found = _WORD.findall(text)
+    return sorted({w for w in found if w not in LATIN_ON_PAPER and len(w) > 1})
