@@ -137,7 +137,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'#]*")
 # paths, URLs, file names, hex digests, ISO times and option names carry Latin by nature
 _NOT_WORDS = re.compile(
     r"\S*[/\\]\S*|\S+\.(?:pdf|yaml|yml|json|jsonl|txt|pem|mp4|avi|jpg|png|csv|db|xml)\b"
-    r"|\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|--?[a-z][a-z-]*|\$\{?[A-Z_]+\}?|\S+=\S*"
+    r"|\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|(?<!\S)--?[a-z][a-z-]*|\$\{?[A-Z_]+\}?|\S+=\S*"
     r"|ppe-tech(?: [a-z][a-z-]*)*"
 )
 
