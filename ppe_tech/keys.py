@@ -21,12 +21,17 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import KeysError
 from ppe_tech.fsutil import atomic_write_bytes, read_regular, storage_error
+from ppe_tech.i18n import _
+
+# asks a person for a secret at a terminal: (prompt) -> the typed text; None: do not ask
+Ask = Callable[[str], str] | None
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -47,16 +52,23 @@ def cert_path(site: Site) -> Path:
     return site.path(site.config.signing.cert)
 
 
-def passphrase_from_env(site: Site) -> bytes:
-    """The key passphrase from ``$signing.passphrase_env``; KeysError when unset or empty."""
-    name = site.config.signing.passphrase_env
-    value = os.environ.get(name)
+def secret(variable: str, what: str, ask: Ask = None) -> bytes:
+    """A secret from ``$variable``, else typed at the terminal (``ask``), else a KeysError that
+    says what to export."""
+    value = os.environ.get(variable)
+    if not value and ask is not None:
+        value = ask(_("{what} (or export {variable})").format(what=what, variable=variable))
     if not value:
-        raise KeysError(
-            f"environment variable {name} (signing.passphrase_env) is not set: "
-            "it must hold the passphrase of the signing key"
+        message = _(
+            "no {what}: export {variable}=... (or run the command at a terminal to type it)"
         )
+        raise KeysError(message.format(what=what, variable=variable))
     return value.encode("utf-8")
+
+
+def passphrase_from_env(site: Site, ask: Ask = None) -> bytes:
+    """The site key's passphrase from ``$signing.passphrase_env``, else typed (``ask``)."""
+    return secret(site.config.signing.passphrase_env, _("passphrase of the site key"), ask)
 
 
 def rel_path(site: Site, path: Path) -> str:

@@ -18,8 +18,7 @@ or it is not made.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 from ppe_tech import pkcs11keys
 from ppe_tech.errors import ConfigError, KeysError
 from ppe_tech.fsutil import atomic_write_bytes
+from ppe_tech.i18n import _
 from ppe_tech.keys import (
+    Ask,
     cert_path,
     check_usable,
     check_validity,
@@ -43,6 +44,7 @@ from ppe_tech.keys import (
     passphrase_from_env,
     read_p12,
     rel_path,
+    secret,
     subject_name,
     to_asn1,
     write_pair,
@@ -53,9 +55,6 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from ppe_tech.site import Person, Site
-
-# asks a person for a secret at a terminal: (prompt) -> the typed text; None: do not ask
-Ask = Callable[[str], str] | None
 
 
 @dataclass
@@ -118,16 +117,6 @@ def pin_env(site: Site, role: str) -> str:
     return (configured and configured.pin_env) or f"PPE_PIN_{_env_suffix(role)}"
 
 
-def secret(variable: str, what: str, ask: Ask) -> bytes:
-    """A secret from ``$variable``, else typed at the terminal (``ask``), else a KeysError."""
-    value = os.environ.get(variable)
-    if not value and ask is not None:
-        value = ask(f"{what} (or set {variable})")
-    if not value:
-        raise KeysError(f"environment variable {variable} is not set: it must hold the {what}")
-    return value.encode("utf-8")
-
-
 def person(site: Site, role: str) -> Person:
     member = site.config.staff.get(role)
     if member is None:
@@ -156,7 +145,7 @@ def _root(site: Site, passphrase: bytes | None) -> tuple[Any, x509.Certificate]:
     """The site root (the site key made by ``keys init``) that issues the persons' certificates."""
     from cryptography import x509
 
-    key, cert, _ = load_key_file(
+    key, cert, _chain = load_key_file(
         site, key_path(site), cert_path(site), passphrase or passphrase_from_env(site)
     )
     try:
@@ -221,7 +210,7 @@ def init_person(
     cert_pem = _issue(
         site, role, key.public_key(), root_passphrase=root_passphrase, days=days, now=now
     )
-    kp, cp, _ = person_paths(site, role)
+    kp, cp, _token = person_paths(site, role)
     write_pair(site, encrypt_key(key, passphrase), cert_pem, (kp, cp))
     return role_key(site, role)
 
@@ -238,7 +227,7 @@ def import_person_p12(
     key, cert, extra = read_p12(path, p12_passphrase)
     _check_names(role, member.name, cert, str(path))
     pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [cert, *extra])
-    kp, cp, _ = person_paths(site, role)
+    kp, cp, _token = person_paths(site, role)
     write_pair(site, encrypt_key(key, passphrase), pem, (kp, cp))
     return role_key(site, role)
 
@@ -271,7 +260,7 @@ def import_person_token(
         cert_pem = _issue(
             site, role, public_key, root_passphrase=root_passphrase, days=days, now=None
         )
-    _, cp, tp = person_paths(site, role)
+    _key, cp, tp = person_paths(site, role)
     write_pair(site, None, cert_pem, (tp, cp))
     atomic_write_bytes(tp, json.dumps(ref.to_json(), indent=1).encode(), mode=0o600)
     return role_key(site, role)
@@ -337,19 +326,21 @@ def open_signer(
         log.warning("warning: %s", problem)
     issuers = [c for c in found.chain if c.subject != c.issuer]
     if found.token is not None:
-        pin = secret_value or secret(pin_env(site, found.role), f"PIN of {found.role}'s token", ask)
+        pin = secret_value or secret(
+            pin_env(site, found.role), _("PIN of {role}'s token").format(role=found.role), ask
+        )
         with pkcs11keys.signer(found.token, pin, found.cert, issuers) as token_signer:
             yield token_signer
         return
     assert found.key_file is not None
     if secret_value is None:
         if found.source == "site":
-            secret_value = passphrase_from_env(site)
+            secret_value = passphrase_from_env(site, ask)
         else:
             env = passphrase_env(site, found.role)
-            secret_value = secret(env, f"passphrase of {found.role}'s key", ask)
+            secret_value = secret(env, _("passphrase of {role}'s key").format(role=found.role), ask)
     cp = cert_path(site) if found.source == "site" else person_paths(site, found.role)[1]
-    key, cert, _ = load_key_file(site, found.key_file, cp, secret_value)
+    key, cert, _chain = load_key_file(site, found.key_file, cp, secret_value)
     check_usable(cert, key, found.role)
     akey, acert, achain = to_asn1(key, cert, issuers)
     yield signers.SimpleSigner(

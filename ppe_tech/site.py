@@ -22,6 +22,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import contained_path, parse_size
+from ppe_tech.i18n import _
 from ppe_tech.timeutil import parse_duration
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
@@ -388,8 +389,18 @@ class Site:
         self.config = config
         self.doc = doc
         self.secrets = secrets
-        # "ppe.yaml:LINE: ..." lines the CLI prints on stderr; the config is usable as it is
-        self.warnings: list[str] = []
+
+    # ``ppe.yaml:LINE: ...`` lines the CLI prints on stderr (the config is usable as it is),
+    # made when first read, so they are in the language of the invocation
+    @cached_property
+    def warnings(self) -> list[str]:
+        """About rooms and stations (printed by the site and station commands)."""
+        return room_warnings(self.config, self.doc)
+
+    @cached_property
+    def secret_warnings(self) -> list[str]:
+        """About secrets written in the file (printed by every command)."""
+        return literal_password_warnings(self.doc)
 
     # -- places in the site folder --------------------------------------------------------
     @property
@@ -429,15 +440,33 @@ class Site:
         known = ", ".join(e.id for e in self.config.exams) or "none defined"
         raise ConfigError(f"unknown exam {exam_id!r} (known: {known})")
 
-    def exam_on(self, day: date) -> Exam | None:
-        todays = [e for e in self.config.exams if e.date == day]
-        return min(todays, key=lambda e: e.start) if todays else None
+    def exam_ahead(self, now: datetime) -> Exam | None:
+        """The exam a check is for: the first that has not ended (today's while it runs, then
+        the next one); None when every exam of ppe.yaml is over."""
+        ahead = [e for e in self.config.exams if e.end_at(self.tz) > now]
+        return min(ahead, key=lambda e: e.start_at(self.tz)) if ahead else None
+
+    def exam_recorded(self, now: datetime) -> Exam | None:
+        """The exam whose footage and records are at hand: today's (the latest that has started,
+        else the first), else the latest that has started; before the first exam, the first.
+
+        Today's comes first: on an exam morning yesterday's gaps are no alarm."""
+
+        def start(exam: Exam) -> datetime:
+            return exam.start_at(self.tz)
+
+        today = now.astimezone(self.tz).date()
+        todays = [e for e in self.config.exams if e.date == today]
+        started = [e for e in (todays or self.config.exams) if start(e) <= now]
+        if started:
+            return max(started, key=start)
+        return min(todays, key=start) if todays else self.exam_ahead(now)
 
     def select_exam(self, exam_id: str | None, now: datetime) -> Exam | None:
-        """``--exam ID``, or else today's exam in the point's time zone (None if there is none)."""
+        """``--exam ID``, or else the exam ahead (see ``exam_ahead``)."""
         if exam_id:
             return self.exam(exam_id)
-        return self.exam_on(now.astimezone(self.tz).date())
+        return self.exam_ahead(now)
 
     def deadline(self, exam: Exam) -> datetime:
         before = exam.deadline_before or self.config.checks.deadline_before
@@ -521,17 +550,10 @@ def derived_rooms(cameras: list[Camera]) -> dict[str, Room]:
     return rooms
 
 
-def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[str]:
-    """Errors (raised, with file:line) and warnings (returned) about rooms and stations."""
+def check_rooms(config: SiteConfig, doc: YamlDoc) -> None:
+    """A station or camera in a room ``rooms:`` does not list: an error with file:line."""
     if config.rooms is None:
-        named = [c for c in config.cameras if c.room]
-        if not named and not config.stations:
-            return []
-        return [
-            f"{doc.where(('cameras',))}: no rooms: list; rooms derived from the cameras' room "
-            "names (fix: add rooms: with number, kind and name, and write each camera's room "
-            'as its number, e.g. room: "0001"; see ppe-tech init)'
-        ]
+        return
     numbers = {r.number for r in config.rooms}  # unique: check_unique_ids ran first
     for index, station in enumerate(config.stations):
         if station.room not in numbers:
@@ -539,7 +561,6 @@ def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[str]:
     for index, camera in enumerate(config.cameras):
         if camera.zone in ROOM_ZONES and room_named(config.rooms, camera.room) is None:
             raise doc.error(("cameras", index, "room"), _unknown_room(camera.room, numbers))
-    return _room_warnings(config, doc)
 
 
 def room_named(rooms: list[Room], text: str) -> str | None:
@@ -554,8 +575,18 @@ def _unknown_room(number: str, numbers: set[str]) -> str:
     return f"unknown room {number!r} (rooms: {', '.join(sorted(numbers)) or 'none'})"
 
 
-def _room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
-    assert config.rooms is not None
+def room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
+    """No rooms: list (rooms derived from the cameras), an auditorium without its print station
+    or its camera."""
+    if config.rooms is None:
+        named = [c for c in config.cameras if c.room]
+        if not named and not config.stations:
+            return []
+        return [
+            f"{doc.where(('cameras',))}: no rooms: list; rooms derived from the cameras' room "
+            "names (fix: add rooms: with number, kind and name, and write each camera's room "
+            'as its number, e.g. room: "0001"; see ppe-tech init)'
+        ]
     printing = {s.room for s in config.stations if s.role == "print"}
     filmed = {room_named(config.rooms, c.room) for c in config.cameras}
     warnings = []
@@ -568,6 +599,24 @@ def _room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
         if room.number not in filmed:
             warnings.append(f"{where}: auditorium {room.number} has no camera")
     return warnings
+
+
+def literal_password_warnings(doc: YamlDoc) -> list[str]:
+    """A camera password written in ppe.yaml itself (not ``${VAR}``): it works, but anyone who
+    reads the file (or a copy of it, or a screenshot) has it."""
+    cameras = doc.data.get("cameras") if isinstance(doc.data, dict) else None
+    found = []
+    for index, camera in enumerate(cameras if isinstance(cameras, list) else []):
+        source = camera.get("source") if isinstance(camera, dict) else None
+        password = url_password(source) if isinstance(source, str) else None
+        if password and not _VAR.fullmatch(password):
+            where = doc.where(("cameras", index, "source"))
+            line = _(
+                "{where}: camera {camera}: the password is written in ppe.yaml (anyone who reads "
+                "the file has it); write ${{CAM_PASSWORD}} in its place and export CAM_PASSWORD"
+            )
+            found.append(line.format(where=where, camera=camera.get("id", index)))
+    return found
 
 
 def find_site_folder(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Path:
@@ -602,9 +651,8 @@ def load_site(folder: Path) -> Site:
         if password:
             secrets.update({password, unquote(password)})
     check_unique_ids(doc, config)
-    site = Site(folder, config, doc, secrets)
-    site.warnings = check_rooms(config, doc)
-    return site
+    check_rooms(config, doc)
+    return Site(folder, config, doc, secrets)
 
 
 def open_site(explicit: str | os.PathLike | None = None) -> Site:

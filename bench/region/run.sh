@@ -15,7 +15,7 @@ POINTS=${POINTS:-100}
 export PPE_KEY_PASSPHRASE=bench
 mkdir -p "$DATA"
 
-"$PY" "$REPO/bench/recordings/make_data.py" "$DATA/rec" --gib 2
+"$PY" "$REPO/bench/recordings/make_data.py" "$DATA/rec" --segments 72  # about 2 GB
 rm -rf "$DATA/s3"
 eval "$("$PY" "$HERE/s3.py" start "$DATA/s3")"
 trap 'kill "$S3_PID"' EXIT

@@ -165,11 +165,10 @@ def verify(
     but this machine was too busy to judge some (checker_overloaded).
     """
     from ppe_tech.cameras.verify import run_verification, select_cameras
-    from ppe_tech.timeutil import utc_now
 
     site = app.site
     hold_run_lock(site, "cameras", "camera verification", wait)
-    exam = site.select_exam(exam_id, utc_now())
+    exam = app.exam(exam_id, check=True)
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None
     options = {

@@ -107,7 +107,7 @@ def run(
     lang = lang or site.config.point.language
     technician = site.config.staff["technician"].name
     by = f"{technician} ({getpass.getuser()})"
-    exam = site.select_exam(exam_id, utc_now())
+    exam = app.exam(exam_id, check=True)
     loaded = [load_checklist(name, site) for name in (checklists or ("pre-exam",))]
     interactive = not no_input and sys.stdin.isatty() and not as_json
     with transaction(app.db):  # the store first: damaged, locked or read-only fails before probes

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import sys
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -23,7 +23,7 @@ from ppe_tech.errors import ConfigError
 from ppe_tech.i18n import _, set_language, site_language
 
 if TYPE_CHECKING:  # importing the site loads pydantic: keep `ppe-tech --help` fast
-    from ppe_tech.site import Site
+    from ppe_tech.site import Exam, Site
 
 
 @dataclass
@@ -43,6 +43,8 @@ class App:
 
             self._site = open_site(self.site_dir)
             set_language(self.lang or site_language(self._site.config.point.language))
+            for warning in self._site.secret_warnings:
+                click.echo(_("ppe-tech: warning: {warning}").format(warning=warning), err=True)
         return self._site
 
     @property
@@ -59,10 +61,59 @@ class App:
             self._db.close()
             self._db = None
 
+    def exam(
+        self, exam_id: str | None, *, recorded: bool = False, check: bool = False
+    ) -> Exam | None:
+        """``--exam ID``, or the exam of the day, named on stderr before the command starts.
+
+        The exam of the day is the first that has not ended (what a check is for), or with
+        ``recorded`` the latest that has started (footage and records are of the exam running
+        or just over). A ``check`` for an exam already over gets a warning.
+        """
+        from ppe_tech.timeutil import utc_now
+
+        now = utc_now()
+        site = self.site
+        if exam_id:
+            exam = site.exam(exam_id)
+        else:
+            exam = site.exam_recorded(now) if recorded else site.exam_ahead(now)
+            if exam is not None:
+                click.echo(exam_line(site, exam, now, recorded=recorded), err=True)
+        if exam is not None and check and exam.end_at(site.tz) <= now:
+            when = day_and_clock(site, exam.end_at(site.tz), now)
+            message = _("warning: exam {exam} is over (it ended {when})")
+            click.echo("ppe-tech: " + message.format(exam=exam.id, when=when), err=True)
+        return exam
+
+    def exam_id(self, exam_id: str | None, *, recorded: bool = False) -> str | None:
+        """The id of ``exam`` (named on stderr when chosen), for commands that pass an id on."""
+        exam = self.exam(exam_id, recorded=recorded)
+        return exam.id if exam else None
+
     def redact(self, text: str) -> str:
         from ppe_tech.site import mask_url
 
         return self._site.redact(text) if self._site else mask_url(text)
+
+
+def day_and_clock(site: Site, moment: datetime, now: datetime) -> str:
+    """``10:00``, or ``01.12 10:00`` on another day than today (the point's local time)."""
+    local = moment.astimezone(site.tz)
+    same_day = local.date() == now.astimezone(site.tz).date()
+    return f"{local:%H:%M}" if same_day else f"{local:%d.%m %H:%M}"
+
+
+def exam_line(site: Site, exam: Exam, now: datetime, *, recorded: bool = False) -> str:
+    """``Exam 2026-12-02-math, start 10:00, check deadline 08:00``, or for its records
+    ``Exam 2026-12-01-russian, 01.12 10:00-13:30`` (the point's local time)."""
+    start = day_and_clock(site, exam.start_at(site.tz), now)
+    if recorded:
+        end = f"{exam.end_at(site.tz):%H:%M}"
+        return _("Exam {exam}, {start}-{end}").format(exam=exam.id, start=start, end=end)
+    deadline = day_and_clock(site, site.deadline(exam), now)
+    line = _("Exam {exam}, start {start}, check deadline {deadline}")
+    return line.format(exam=exam.id, start=start, deadline=deadline)
 
 
 class WarningLines(logging.Handler):
@@ -116,7 +167,11 @@ def lang_option(what: str = "Language"):
     )
 
 
-def exam_option(default: str = "today's exam", *, required: bool = False):
+EXAM_AHEAD = "the exam of the day: the first that has not ended"
+EXAM_RECORDED = "the latest exam that has started"
+
+
+def exam_option(default: str = EXAM_AHEAD, *, required: bool = False):
     """``--exam ID``: an exam of ppe.yaml; ``default`` says what an unset one means."""
     more = "" if required else f" (default: {default})"
     return click.option(

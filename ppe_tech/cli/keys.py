@@ -8,6 +8,7 @@ import sys
 import click
 
 from ppe_tech.cli.common import json_option, pass_app, print_json
+from ppe_tech.i18n import _
 
 PERSON = click.option(
     "--person",
@@ -43,10 +44,15 @@ def _echo_cert(info: dict) -> None:
 
 
 def _person_passphrase(site, role: str) -> bytes:
-    from ppe_tech.signers import passphrase_env, person, secret
+    from ppe_tech.keys import secret
+    from ppe_tech.signers import passphrase_env, person
 
     person(site, role)  # an unknown role is a usage error before anyone types a passphrase
-    return secret(passphrase_env(site, role), f"new passphrase of {role}'s key", terminal_ask)
+    return secret(
+        passphrase_env(site, role),
+        _("new passphrase of {role}'s key").format(role=role),
+        terminal_ask,
+    )
 
 
 @keys.command("init")
@@ -63,17 +69,29 @@ def _person_passphrase(site, role: str) -> bytes:
 def init(app, role: str | None, common_name: str | None, days: int) -> None:
     """Make the site root key (0600, encrypted), or with --person a person's key and a
     certificate naming them, issued by the site root."""
-    from ppe_tech.keys import describe_certificate, init_keys, site_certificate
+    from ppe_tech.keys import (
+        describe_certificate,
+        init_keys,
+        passphrase_from_env,
+        secret,
+        site_certificate,
+    )
     from ppe_tech.signers import init_person
 
     if role:
         found = init_person(
-            app.site, role, passphrase=_person_passphrase(app.site, role), days=days
+            app.site,
+            role,
+            passphrase=_person_passphrase(app.site, role),
+            root_passphrase=passphrase_from_env(app.site, terminal_ask),
+            days=days,
         )
         click.echo(f"{role}: {found.person}: key {found.key_file}")
         _echo_cert(describe_certificate(found.cert))
         return
-    key, cert = init_keys(app.site, None, common_name=common_name, days=days)
+    variable = app.site.config.signing.passphrase_env
+    passphrase = secret(variable, _("new passphrase of the site key"), terminal_ask)
+    key, cert = init_keys(app.site, passphrase, common_name=common_name, days=days)
     info = describe_certificate(site_certificate(app.site))
     click.echo(f"key: {key}")
     click.echo(f"certificate: {cert}")
@@ -97,13 +115,15 @@ def import_(app, *, p12, role, p12_passphrase_env, module, token, key_label) -> 
     """Take a key and certificate issued by an organisation's CA from FILE.p12, or (with
     --person and --pkcs11) sign with a key kept on a PKCS#11 token."""
     from ppe_tech.errors import ConfigError, KeysError
-    from ppe_tech.keys import describe_certificate, import_p12, site_certificate
-    from ppe_tech.signers import TokenRef, import_person_p12, import_person_token, pin_env, secret
+    from ppe_tech.keys import describe_certificate, import_p12, secret, site_certificate
+    from ppe_tech.signers import TokenRef, import_person_p12, import_person_token, pin_env
 
     if module:
         if not (role and token and key_label) or p12:
             raise ConfigError("--pkcs11 needs --person, --token and --key, and no FILE.p12")
-        pin = secret(pin_env(app.site, role), f"PIN of {role}'s token", terminal_ask)
+        pin = secret(
+            pin_env(app.site, role), _("PIN of {role}'s token").format(role=role), terminal_ask
+        )
         ref = TokenRef(module=module, token=token, key=key_label)
         found = import_person_token(app.site, role, ref, pin=pin)
         click.echo(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ppe_tech.cli.common import (
+    EXAM_RECORDED,
     App,
     DurationType,
     SizeType,
@@ -73,7 +74,7 @@ def bytes_progress(enabled: bool, label: str):
 
 
 @recordings.command("status")
-@exam_option()
+@exam_option(EXAM_RECORDED)
 @json_option
 @pass_app
 def status(app: App, exam_id: str | None, as_json: bool) -> None:
@@ -84,7 +85,8 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
     """
     from ppe_tech.recordings.status import recording_status
 
-    result = recording_status(app.site, app.db, exam_id)
+    exam = app.exam(exam_id, recorded=True)
+    result = recording_status(app.site, app.db, exam.id if exam else None)
     if as_json:
         print_json(result)
     else:
@@ -161,7 +163,7 @@ def _print_status(result: dict, tz) -> None:
 
 
 @recordings.command("archive")
-@exam_option(required=True)
+@exam_option(EXAM_RECORDED)
 @click.option("--zones", help="Comma-separated zones (default: archive.zones, corridor,entrance).")
 @click.option(
     "--margin",
@@ -192,6 +194,10 @@ def archive(app: App, *, exam_id, zones, margin, target, no_decode_check, wait, 
     from ppe_tech.recordings.archive import archive_exam, archive_target, plan_archive
 
     site = app.site
+    exam = app.exam(exam_id, recorded=True)
+    if exam is None:
+        raise ConfigError("no exam in ppe.yaml: give --exam ID")
+    exam_id = exam.id
     hold_run_lock(site, f"archive-{exam_id}", f"archive of exam {exam_id}", wait)
     err = stderr_console()
     chosen = archive_target(site, target)

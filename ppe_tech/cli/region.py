@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from ppe_tech.cli.common import (
+    EXAM_RECORDED,
     App,
+    exam_option,
     json_option,
     pass_app,
     print_json,
@@ -24,7 +26,7 @@ def region() -> None:
 
 
 @region.command("push")
-@click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's exam).")
+@exam_option(EXAM_RECORDED)
 @click.option("--bucket", help="Bucket (default: region.bucket of ppe.yaml).")
 @click.option(
     "--workers",
@@ -44,12 +46,11 @@ def push(app: App, exam_id: str | None, bucket: str | None, workers: int, as_jso
     """
     from ppe_tech.cli.recordings import bytes_progress
     from ppe_tech.region.push import push_exam, target_from_site
-    from ppe_tech.timeutil import utc_now
 
     site = app.site
-    exam = site.select_exam(exam_id, utc_now())
+    exam = app.exam(exam_id, recorded=True)
     if exam is None:
-        raise ConfigError("no exam today: give --exam ID")
+        raise ConfigError("no exam in ppe.yaml: give --exam ID")
     target = target_from_site(site, bucket=bucket)
     err = stderr_console()
     with bytes_progress(progress_enabled() and not as_json, f"push {exam.id}") as progress:

@@ -68,12 +68,14 @@ def readiness(app, *, exam_id, run_id, allow_incomplete, lang, output, as_json) 
     Exit 1 when a part is missing (no checklist run, cameras not verified) unless
     --allow-incomplete.
     """
-    options = {"exam_id": exam_id, "run_id": run_id, "allow_incomplete": allow_incomplete}
-    _made(app, "readiness", as_json, lang=lang, output=output, **options)
+    options = {"run_id": run_id, "allow_incomplete": allow_incomplete}
+    _made(
+        app, "readiness", as_json, exam_id=app.exam_id(exam_id), lang=lang, output=output, **options
+    )
 
 
 @report.command("act")
-@exam_option(required=True)
+@EXAM
 @click.option(
     "--run",
     "run_id",
@@ -88,8 +90,8 @@ def readiness(app, *, exam_id, run_id, allow_incomplete, lang, output, as_json) 
 def act(app, *, exam_id, run_id, allow_incomplete, lang, output, as_json) -> None:
     """Readiness act of the point (form ППЭ-01), the day before the exam: signed by the head
     of the point and the head of the host organisation (report sign --as organisation_head)."""
-    options = {"exam_id": exam_id, "run_id": run_id, "allow_incomplete": allow_incomplete}
-    _made(app, "act", as_json, lang=lang, output=output, **options)
+    options = {"run_id": run_id, "allow_incomplete": allow_incomplete}
+    _made(app, "act", as_json, exam_id=app.exam_id(exam_id), lang=lang, output=output, **options)
 
 
 @report.command("room")
@@ -107,6 +109,7 @@ def room(app, *, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
     from ppe_tech.reports.context import room_numbers
 
     numbers = room_numbers(app.site) if not rooms or "all" in rooms else list(rooms)
+    exam_id = app.exam_id(exam_id)
     for number in numbers:
         _made(
             app,

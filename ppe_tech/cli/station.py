@@ -8,6 +8,7 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    exam_option,
     json_option,
     lang_option,
     manual_prompt,
@@ -26,7 +27,7 @@ STATE_STYLE = {
     "not-checked": "red",
 }
 
-exam_option = click.option("--exam", "exam_id", help="Exam id from ppe.yaml (default: today's).")
+EXAM = exam_option()
 station_option = click.option("--station", "station_id", required=True, help="Station id.")
 answer_options = [
     click.option(
@@ -52,13 +53,12 @@ def with_answers(command):
     return command
 
 
-def _exam(app: App, exam_id: str | None):
+def _exam(app: App, exam_id: str | None, *, check: bool = False):
     from ppe_tech.errors import ConfigError
-    from ppe_tech.timeutil import utc_now
 
-    exam = app.site.select_exam(exam_id, utc_now())
+    exam = app.exam(exam_id, check=check)
     if exam is None:
-        raise ConfigError("no exam today in ppe.yaml: give --exam ID")
+        raise ConfigError("every exam of ppe.yaml is over: give --exam ID")
     return exam
 
 
@@ -163,7 +163,7 @@ def run(app: App, *, station_id, out_dir, exam_id, key_file, send_url, as_json, 
 
 @station.command("enroll")
 @click.argument("stick", type=click.Path(file_okay=False, path_type=Path))
-@exam_option
+@EXAM
 @json_option
 @pass_app
 def enroll(app: App, stick: Path, exam_id: str | None, as_json: bool) -> None:
@@ -186,7 +186,7 @@ def enroll(app: App, stick: Path, exam_id: str | None, as_json: bool) -> None:
 
 @station.command("import")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@exam_option
+@EXAM
 @json_option
 @pass_app
 def import_(app: App, folder: Path, exam_id: str | None, as_json: bool) -> None:
@@ -196,9 +196,8 @@ def import_(app: App, folder: Path, exam_id: str | None, as_json: bool) -> None:
     an unknown key is refused with one line; the others are imported. Exit 1 if any was refused.
     """
     from ppe_tech.stations.resultfile import import_folder
-    from ppe_tech.timeutil import utc_now
 
-    exam = app.site.select_exam(exam_id, utc_now())
+    exam = app.exam(exam_id)
     report = import_folder(app.site, app.db, folder, exam_id=exam.id if exam else None)
     for name, reason in report.refused:
         click.echo(f"ppe-tech: refused: {name}: {reason}", err=True)
@@ -215,7 +214,7 @@ def import_(app: App, folder: Path, exam_id: str | None, as_json: bool) -> None:
 
 @station.command("confirm")
 @station_option
-@exam_option
+@EXAM
 @with_answers
 @lang_option("Language of the questions")
 @json_option
@@ -227,7 +226,7 @@ def confirm(app: App, *, station_id, exam_id, as_json, **options) -> None:
     from ppe_tech.stations.run import confirm_station
 
     print_warnings(app)
-    exam = _exam(app, exam_id)
+    exam = _exam(app, exam_id, check=True)
     request, by = _request(app, station_id, exam, {**options, "as_json": as_json}, by_hand=True)
     result = confirm_station(app.site, request, by=by)
     run_id = save_station_run(app.db, result)
@@ -265,7 +264,7 @@ def _print_readiness(readiness, tz) -> None:
 
 
 @click.command()
-@exam_option
+@EXAM
 @json_option
 @pass_app
 def stations(app: App, exam_id: str | None, as_json: bool) -> None:

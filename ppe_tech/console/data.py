@@ -332,7 +332,7 @@ def report_make(site: Site, conn: sqlite3.Connection, form: dict[str, str]) -> d
 
 # -- rooms and stations ---------------------------------------------------------------------------
 def readiness_exam(site: Site, now: datetime | None = None) -> Exam | None:
-    """The exam readiness is computed for: today's, else the latest that has started."""
+    """The exam readiness is computed for: the exam ahead, else the latest that has started."""
     return exam_clock(site, now).exam or window_exam(site, None, now)
 
 

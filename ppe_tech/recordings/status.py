@@ -32,7 +32,7 @@ def recording_status(
     now = now or utc_now()
     rec = site.config.recordings
     index = index or index_site(site, conn, now=now)
-    exam = site.select_exam(exam_id, now)
+    exam = site.exam(exam_id) if exam_id else site.exam_recorded(now)
     window = None
     running = False
     if exam is not None:

@@ -151,4 +151,6 @@ def test_stations_exit_0_only_when_every_room_is_ready(point, cli):
 
 def test_stations_without_an_exam_today_is_a_usage_error(point, cli):
     result = cli("stations")
-    assert result.exit_code == 2 and "no exam today in ppe.yaml: give --exam ID" in result.stderr
+    assert (
+        result.exit_code == 2 and "every exam of ppe.yaml is over: give --exam ID" in result.stderr
+    )
