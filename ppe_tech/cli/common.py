@@ -74,6 +74,7 @@ class App:
 
         now = utc_now()
         site = self.site
+        exam: Exam | None
         if exam_id:
             exam = site.exam(exam_id)
         else:
