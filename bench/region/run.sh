@@ -34,6 +34,7 @@ PY
 [ -f "$SITE/keys/site.cert.pem" ] || $PPE keys init > /dev/null
 if ! ls -d "$DATA"/archive/*/ > /dev/null 2>&1; then
   sleep 16  # past recordings.settle
+  mkdir -p "$DATA/archive"
   $PPE recordings archive --exam bench --to "$DATA/archive" --no-decode-check --json > /dev/null
 fi
 BAG=$(ls -d "$DATA"/archive/*/ | head -1)

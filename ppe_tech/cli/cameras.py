@@ -157,7 +157,7 @@ def _busy_line(run) -> str | None:
 @json_option
 @pass_app
 def verify(
-    app: App, zone, camera_ids, exam_id, sample, parallel, responsible, wait, as_json
+    app: App, *, zone, camera_ids, exam_id, sample, parallel, responsible, wait, as_json
 ) -> None:
     """Check the selected cameras at once: stream, fps, resolution, picture against the reference.
 

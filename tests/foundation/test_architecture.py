@@ -14,23 +14,12 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "ppe_tech"
 MAX_FUNCTION_LINES = 80
 
-# Cycles other branches are removing; the lead deletes these entries when they land.
-KNOWN_CYCLES: set[frozenset[str]] = set()
-# Functions other branches are splitting; the lead deletes these entries when they land.
-KNOWN_LONG_FUNCTIONS: set[str] = {
-    "ppe_tech.cameras.analysis:judge",  # removed when cameras lands
-    "ppe_tech.cameras.capture:capture",  # removed when cameras lands
-}
-# Functions other branches are giving keyword-only parameters; deleted when they land.
+# Functions that keep more positional parameters, each with its reason.
 KNOWN_POSITIONAL: set[str] = {
-    "ppe_tech.cameras.verify:run_verification",  # removed when cameras lands
-    "ppe_tech.cli.cameras:verify",  # removed when cameras lands
     # a worker process's job: submitted to a process pool as one tuple (pool.submit(f, *job))
     "ppe_tech.reports.render:_segment_pdf",
 }
 MAX_POSITIONAL = 5
-# Private names other branches stop importing across modules; deleted when they land.
-KNOWN_PRIVATE_IMPORTS: set[str] = set()
 
 
 def module_name(path: Path) -> str:
@@ -145,13 +134,13 @@ def test_no_private_name_is_imported_across_modules():
                     # `_` is gettext's conventional name (ppe_tech.i18n), not a private one
                     private = alias.name.startswith("_") and alias.name.strip("_") != ""
                     private = private and not alias.name.startswith("__")
-                    if private and where not in KNOWN_PRIVATE_IMPORTS:
+                    if private:
                         found.append(where)
     assert not found, "private names imported from another module: " + ", ".join(found)
 
 
 def test_no_import_cycles():
-    found = [c for c in cycles(import_graph()) if frozenset(c) not in KNOWN_CYCLES]
+    found = cycles(import_graph())
     assert not found, "import cycles (make one side a leaf): " + "; ".join(
         " <-> ".join(c) for c in found
     )
@@ -194,7 +183,7 @@ def test_keyword_only_past_five_parameters():
 
 
 def test_no_function_over_80_lines():
-    found = [(where, n) for where, n in long_functions() if where not in KNOWN_LONG_FUNCTIONS]
+    found = [(where, n) for where, n in long_functions()]
     assert not found, f"functions over {MAX_FUNCTION_LINES} lines (split them): " + ", ".join(
         f"{where} ({n})" for where, n in found
     )
