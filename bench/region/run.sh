@@ -20,6 +20,7 @@ rm -rf "$DATA/s3"
 eval "$("$PY" "$HERE/s3.py" start "$DATA/s3")"
 trap 'kill "$S3_PID"' EXIT
 for b in ppe boto3 rclone; do "$PY" "$HERE/s3.py" bucket "$b" $([ $b = ppe ] && echo --lock); done
+"$PY" "$HERE/s3.py" bucket boto3lock --lock
 "$PY" "$HERE/s3.py" bucket region --lock
 
 SITE="$DATA/rec/site"
@@ -45,6 +46,8 @@ echo "== push of the bag ($(uptime))"
 $TIME $PPE region push --exam bench --json > "$HERE/push.json"
 echo "== boto3 upload_file loop ($(uptime))"
 $TIME "$PY" "$HERE/boto3_loop.py" "$BAG" "$S3_ENDPOINT" boto3 77/0101/bench
+echo "== boto3 upload_file loop with SHA-256 checksums and the lock, like-for-like ($(uptime))"
+$TIME "$PY" "$HERE/boto3_loop.py" "$BAG" "$S3_ENDPOINT" boto3lock 77/0101/bench --sha256-and-lock
 echo "== rclone copy ($(uptime))"
 $TIME "$VENV/bin/rclone" copy "$BAG" :s3:rclone/77/0101/bench --s3-provider Other --s3-env-auth \
   --s3-endpoint "$S3_ENDPOINT" --config /dev/null
