@@ -80,6 +80,7 @@ def make_point(root: str, index: int, endpoint: str, bucket: str, segment: str, 
         shutil.copyfile(segment, path)
         os.utime(path, (datetime(2026, 5, 28, tzinfo=UTC).timestamp(),) * 2)
     conn = connect(site.db_path)
+    (folder / "archive").mkdir(exist_ok=True)
     archive_exam(site, conn, plan_archive(site, conn, EXAM), folder / "archive", decode=False)
     make_report(site, conn, "archive", EXAM)
     make_report(site, conn, "access-log", EXAM)
