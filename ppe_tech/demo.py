@@ -29,6 +29,7 @@ import yaml
 
 from ppe_tech.demo_services import PortalServer, SntpServer
 from ppe_tech.fsutil import atomic_write_text
+from ppe_tech.i18n import _, current_language, set_language, site_language
 from ppe_tech.site import Site, load_site
 from ppe_tech.siteinit import make_site_folder
 from ppe_tech.timeutil import utc_now
@@ -195,10 +196,32 @@ def run_demo(
         os.environ.setdefault(site.config.signing.passphrase_env, DEMO_PASSPHRASE)
         exams = config["exams"]
         demo = DemoContext(folder.resolve(), site, exams[1]["id"], exams[0]["id"], portal, ntp, log)
+        # the point's language for what the steps say and store, as a command on it would use
+        stack.callback(set_language, current_language())
+        set_language(site_language(site.config.point.language))
         for name, target in [*STEPS, *extra_steps]:
-            log(f"demo: {name} ...")
-            module, _, function = target.partition(":")
+            log(step_line(name, "..."))
+            module, _colon, function = target.partition(":")
             summary = getattr(importlib.import_module(module), function)(demo)
-            demo.summaries.append(f"{name}: {summary}")
-            log(f"demo: {name}: {summary}")
+            demo.summaries.append(f"{step_labels().get(name, name)}: {summary}")
+            log(step_line(name, summary))
         return demo.summaries
+
+
+def step_line(name: str, text: str) -> str:
+    """A line of the demo's log: ``demo: recordings: ...`` in the current language."""
+    return _("demo: {step}: {text}").format(step=step_labels().get(name, name), text=text)
+
+
+def step_labels() -> dict[str, str]:
+    """The steps' names as printed (the job's name in English, in words in Russian)."""
+    return {
+        "keys": _("keys"),
+        "cameras": _("cameras"),
+        "recordings": _("recordings"),
+        "stations": _("stations"),
+        "checklist": _("checklist"),
+        "pak": _("pak"),
+        "reports": _("reports"),
+        "region": _("region"),
+    }

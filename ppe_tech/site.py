@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -18,19 +19,58 @@ from typing import Annotated, Any, Literal, get_args
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    WrapSerializer,
+    field_validator,
+    model_validator,
+)
 
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import contained_path, parse_size
 from ppe_tech.i18n import _
-from ppe_tech.timeutil import parse_duration
+from ppe_tech.timeutil import format_duration, parse_duration
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
 
 Day = date  # the type, for annotations inside Exam, whose field `date` shadows the name
 SITE_FILE = "ppe.yaml"
 FRIGATE_LAYOUT = "{date}/{hour}/{camera}/{minute}.{second}.mp4"
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+AS_WRITTEN = "as_written"  # serialization context: durations and sizes in ppe.yaml's notation
+
+
+def duration_notation(delta: timedelta) -> str:
+    """``3h55m``, ``30m``, ``250ms``: a duration as ppe.yaml writes it (parse_duration reads it)."""
+    ms = delta / timedelta(milliseconds=1)
+    if ms % 1000 == 0:
+        return format_duration(delta)
+    return f"{ms:g}ms" if ms == int(ms) else f"{delta.total_seconds():g}"
+
+
+def size_notation(size: int) -> str:
+    """``2G``, ``500M``, ``1536M``, ``1000``: a size as ppe.yaml writes it (parse_size reads it)."""
+    for unit, factor in (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def _in_notation(notation: Callable[[Any], str]):
+    """Serialized in ppe.yaml's notation under the AS_WRITTEN context, else as pydantic does."""
+
+    def serialize(value: Any, handler: SerializerFunctionWrapHandler, info: SerializationInfo):
+        if info.context and info.context.get(AS_WRITTEN):
+            return notation(value)
+        return handler(value)
+
+    return WrapSerializer(serialize)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), _in_notation(duration_notation)]
+Size = Annotated[int, BeforeValidator(parse_size), _in_notation(size_notation)]
 Zone = Literal["auditorium", "corridor", "entrance", "staff-room"]
 ZONES: tuple[str, ...] = get_args(Zone)  # the one list of zones: ppe.yaml, --zone, archive
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # ids become file names: no slashes, no dot-dot
@@ -64,6 +104,18 @@ class Point(StrictModel):
 STAFF_ROLES = ("technician", "head", "commission", "organisation_head")
 
 
+def staff_role_label(role: str) -> str:
+    """A staff role of the forms as printed: the code in English, in words in Russian
+    (``head``: ``руководитель ППЭ``); a role the point named itself stays as written."""
+    labels = {
+        "technician": _("technician"),
+        "head": _("head"),
+        "commission": _("commission"),
+        "organisation_head": _("organisation_head"),
+    }
+    return labels.get(role, role)
+
+
 class Person(StrictModel):
     name: str
     position: str
@@ -73,7 +125,9 @@ class Exam(StrictModel):
     id: str = Field(pattern=SAFE_ID)
     subject: str
     date: date
-    start: time
+    start: Annotated[
+        time, _in_notation(lambda t: t.isoformat("seconds" if t.second else "minutes"))
+    ]
     duration: Duration
     deadline_before: Duration | None = None  # overrides checks.deadline_before for this exam
 
@@ -198,7 +252,7 @@ class Recordings(StrictModel):
         seconds=15
     )  # a segment modified this recently is still being written
     stall: Duration = timedelta(seconds=60)  # watch: alert when a camera's newest segment is older
-    min_free: Annotated[int, BeforeValidator(parse_size)] = 2 * 1024**3  # watch: free-space alert
+    min_free: Size = 2 * 1024**3  # watch: free-space alert
     alert_command: list[str] | None = None  # watch: argv run on each alert (never a shell)
 
     @field_validator("layout")
@@ -389,17 +443,13 @@ class Site:
         self.config = config
         self.doc = doc
         self.secrets = secrets
-
-    # ``ppe.yaml:LINE: ...`` lines the CLI prints on stderr (the config is usable as it is),
-    # made when first read, so they are in the language of the invocation
-    @cached_property
-    def warnings(self) -> list[str]:
-        """About rooms and stations (printed by the site and station commands)."""
-        return room_warnings(self.config, self.doc)
+        # "ppe.yaml:LINE: ..." lines the CLI prints on stderr; the config is usable as it is
+        self.warnings: list[SiteWarning] = []
 
     @cached_property
     def secret_warnings(self) -> list[str]:
-        """About secrets written in the file (printed by every command)."""
+        """About secrets written in the file (printed by every command, made when first read:
+        in the language of the invocation)."""
         return literal_password_warnings(self.doc)
 
     # -- places in the site folder --------------------------------------------------------
@@ -437,8 +487,10 @@ class Site:
         for exam in self.config.exams:
             if exam.id == exam_id:
                 return exam
-        known = ", ".join(e.id for e in self.config.exams) or "none defined"
-        raise ConfigError(f"unknown exam {exam_id!r} (known: {known})")
+        known = ", ".join(e.id for e in self.config.exams) or _("none defined")
+        raise ConfigError(
+            _("unknown exam {exam!r} (known: {known})").format(exam=exam_id, known=known)
+        )
 
     def exam_ahead(self, now: datetime) -> Exam | None:
         """The exam a check is for: the first that has not ended (today's while it runs, then
@@ -476,8 +528,10 @@ class Site:
         for cam in self.config.cameras:
             if cam.id == camera_id:
                 return cam
-        known = ", ".join(c.id for c in self.config.cameras) or "none defined"
-        raise ConfigError(f"unknown camera {camera_id!r} (known: {known})")
+        known = ", ".join(c.id for c in self.config.cameras) or _("none defined")
+        raise ConfigError(
+            _("unknown camera {camera!r} (known: {known})").format(camera=camera_id, known=known)
+        )
 
     # -- rooms and stations (ppe_tech.rooms checks them and derives rooms for older sites) ------
     @cached_property
@@ -491,8 +545,10 @@ class Site:
         for room in self.rooms:
             if room.number == number:
                 return room
-        known = ", ".join(r.number for r in self.rooms) or "none defined"
-        raise ConfigError(f"unknown room {number!r} (known: {known})")
+        known = ", ".join(r.number for r in self.rooms) or _("none defined")
+        raise ConfigError(
+            _("unknown room {room!r} (known: {known})").format(room=number, known=known)
+        )
 
     def camera_room(self, camera: Camera) -> str | None:
         """The number of the room a camera films (None for a corridor or a camera with no room)."""
@@ -506,8 +562,12 @@ class Site:
         for station in self.config.stations:
             if station.id == station_id:
                 return station
-        known = ", ".join(s.id for s in self.config.stations) or "none defined"
-        raise ConfigError(f"unknown station {station_id!r} (known: {known})")
+        known = ", ".join(s.id for s in self.config.stations) or _("none defined")
+        raise ConfigError(
+            _("unknown station {station!r} (known: {known})").format(
+                station=station_id, known=known
+            )
+        )
 
     # -- secrets ---------------------------------------------------------------------------
     def redact(self, text: str) -> str:
@@ -519,9 +579,11 @@ class Site:
                 text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
         return mask_url(text)
 
-    def public_config(self) -> dict[str, Any]:
-        """The resolved config as plain data, safe to print (secrets masked)."""
-        return redact_data(self.config.model_dump(mode="json"), self.redact)
+    def public_config(self, *, as_written: bool = False) -> dict[str, Any]:
+        """The resolved config as plain data, safe to print (secrets masked); ``as_written``:
+        durations and sizes in ppe.yaml's notation (``3h55m``, ``2G``), so it loads again."""
+        data = self.config.model_dump(mode="json", context={AS_WRITTEN: as_written})
+        return redact_data(data, self.redact)
 
 
 _ROOM_DIGITS = re.compile(r"\b(\d{3,4})\b")
@@ -550,10 +612,36 @@ def derived_rooms(cameras: list[Camera]) -> dict[str, Room]:
     return rooms
 
 
-def check_rooms(config: SiteConfig, doc: YamlDoc) -> None:
-    """A station or camera in a room ``rooms:`` does not list: an error with file:line."""
+@dataclass(frozen=True)
+class SiteWarning:
+    """``ppe.yaml:37: auditorium 0003 has no camera``: a config warning, said in the language
+    of the moment it is printed (warnings are made while the site loads, before its
+    ``point.language`` is known)."""
+
+    where: str  # ppe.yaml:LINE
+    code: str  # no_rooms | no_print_station | no_camera
+    room: str = ""
+
+    def __str__(self) -> str:
+        messages = {
+            "no_rooms": _(
+                "no rooms: list; rooms derived from the cameras' room names (fix: add rooms: "
+                "with number, kind and name, and write each camera's room as its number, "
+                'e.g. room: "0001"; see ppe-tech init)'
+            ),
+            "no_print_station": _("auditorium {room} has no print station"),
+            "no_camera": _("auditorium {room} has no camera"),
+        }
+        return f"{self.where}: {messages[self.code].format(room=self.room)}"
+
+
+def check_rooms(config: SiteConfig, doc: YamlDoc) -> list[SiteWarning]:
+    """Errors (raised, with file:line) and warnings (returned) about rooms and stations."""
     if config.rooms is None:
-        return
+        named = [c for c in config.cameras if c.room]
+        if not named and not config.stations:
+            return []
+        return [SiteWarning(doc.where(("cameras",)), "no_rooms")]
     numbers = {r.number for r in config.rooms}  # unique: check_unique_ids ran first
     for index, station in enumerate(config.stations):
         if station.room not in numbers:
@@ -561,6 +649,7 @@ def check_rooms(config: SiteConfig, doc: YamlDoc) -> None:
     for index, camera in enumerate(config.cameras):
         if camera.zone in ROOM_ZONES and room_named(config.rooms, camera.room) is None:
             raise doc.error(("cameras", index, "room"), _unknown_room(camera.room, numbers))
+    return _room_warnings(config, doc)
 
 
 def room_named(rooms: list[Room], text: str) -> str | None:
@@ -575,18 +664,8 @@ def _unknown_room(number: str, numbers: set[str]) -> str:
     return f"unknown room {number!r} (rooms: {', '.join(sorted(numbers)) or 'none'})"
 
 
-def room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
-    """No rooms: list (rooms derived from the cameras), an auditorium without its print station
-    or its camera."""
-    if config.rooms is None:
-        named = [c for c in config.cameras if c.room]
-        if not named and not config.stations:
-            return []
-        return [
-            f"{doc.where(('cameras',))}: no rooms: list; rooms derived from the cameras' room "
-            "names (fix: add rooms: with number, kind and name, and write each camera's room "
-            'as its number, e.g. room: "0001"; see ppe-tech init)'
-        ]
+def _room_warnings(config: SiteConfig, doc: YamlDoc) -> list[SiteWarning]:
+    assert config.rooms is not None
     printing = {s.room for s in config.stations if s.role == "print"}
     filmed = {room_named(config.rooms, c.room) for c in config.cameras}
     warnings = []
@@ -595,9 +674,9 @@ def room_warnings(config: SiteConfig, doc: YamlDoc) -> list[str]:
             continue
         where = doc.where(("rooms", index))
         if room.number not in printing:
-            warnings.append(f"{where}: auditorium {room.number} has no print station")
+            warnings.append(SiteWarning(where, "no_print_station", room.number))
         if room.number not in filmed:
-            warnings.append(f"{where}: auditorium {room.number} has no camera")
+            warnings.append(SiteWarning(where, "no_camera", room.number))
     return warnings
 
 
@@ -626,7 +705,9 @@ def find_site_folder(explicit: str | os.PathLike | None = None, cwd: Path | None
             folder = Path(chosen).expanduser()
             if not (folder / SITE_FILE).is_file():
                 raise ConfigError(
-                    f"{origin} {folder}: no {SITE_FILE} there (make one: ppe-tech init)"
+                    _("{origin} {folder}: no {file} there (make one: ppe-tech init)").format(
+                        origin=origin, folder=folder, file=SITE_FILE
+                    )
                 )
             return folder.resolve()
     here = (cwd or Path.cwd()).resolve()
@@ -634,7 +715,9 @@ def find_site_folder(explicit: str | os.PathLike | None = None, cwd: Path | None
         if (folder / SITE_FILE).is_file():
             return folder
     raise ConfigError(
-        f"no {SITE_FILE} in {here} or its parents; use --site DIR, PPE_SITE, or ppe-tech init"
+        _("no {file} in {here} or its parents; use --site DIR, PPE_SITE, or ppe-tech init").format(
+            file=SITE_FILE, here=here
+        )
     )
 
 
@@ -651,8 +734,9 @@ def load_site(folder: Path) -> Site:
         if password:
             secrets.update({password, unquote(password)})
     check_unique_ids(doc, config)
-    check_rooms(config, doc)
-    return Site(folder, config, doc, secrets)
+    site = Site(folder, config, doc, secrets)
+    site.warnings = check_rooms(config, doc)
+    return site
 
 
 def open_site(explicit: str | os.PathLike | None = None) -> Site:

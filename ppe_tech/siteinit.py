@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import atomic_write_text
+from ppe_tech.i18n import _
 from ppe_tech.resources import PACKAGE_DIR
 from ppe_tech.site import SITE_FILE
 
@@ -20,7 +21,7 @@ def make_site_folder(folder: Path, text: str | None = None) -> Path:
     """Write ``folder/ppe.yaml`` (the commented starter unless ``text``) and the subfolders."""
     target = folder / SITE_FILE
     if target.exists():
-        raise ConfigError(f"{target} already exists; not overwriting it")
+        raise ConfigError(_("{file} already exists; not overwriting it").format(file=target))
     for sub in SITE_SUBFOLDERS:
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "keys").mkdir(mode=0o700, exist_ok=True)

@@ -66,6 +66,22 @@ def site_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def english_to_begin_with() -> None:
+    """Every test starts in the default language: the language is the process's, and an earlier
+    in-process command on a Russian site would leave Russian behind for the next test."""
+    from ppe_tech.i18n import set_language
+
+    set_language("en")
+
+
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run speaks English on a Russian point too (the test reads English words; the
+    Russian wording is tested in the test_*_in_russian files)."""
+    monkeypatch.setenv("PPE_LANG", "en")
+
+
 @pytest.fixture
 def vtest(tmp_path: Path) -> Path:
     """A private copy of the real CCTV clip (768x576, 10 fps, 79.5 s)."""
@@ -131,14 +147,15 @@ def refused_port() -> int:
 # Latin on paper too: units, formats and protocols a Russian form writes in Latin letters
 LATIN_ON_PAPER = {
     *"B KiB MiB GiB TiB KB MB GB TB fps ms px MSK UTC PDF PDF/A JSON YAML CSV SHA SHA-256".split(),
-    *"RTSP HTTP HTTPS URL S3 NTP USB ID PKCS PKCS#11 H.264 MP4 JPEG PNG ppe-tech".split(),
+    "Ctrl",  # the key is labelled so on a Russian keyboard too (Ctrl-C)
+    *"RTSP HTTP HTTPS URL S3 NTP USB ID PKCS PKCS#11 H.264 MP4 JPEG PNG ONVIF ppe-tech".split(),
 }
 _WORD = re.compile(r"[A-Za-z][A-Za-z'#]*")
 # paths, URLs, file names, hex digests, ISO times and option names carry Latin by nature
 _NOT_WORDS = re.compile(
     r"\S*[/\\]\S*|\S+\.(?:pdf|yaml|yml|json|jsonl|txt|pem|mp4|avi|jpg|png|csv|db|xml)\b"
     r"|\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:.]+Z?|(?<!\S)--?[a-z][a-z-]*|\$\{?[A-Z_]+\}?|\S+=\S*"
-    r"|ppe-tech(?: [a-z][a-z-]*)*"
+    r"|ppe-tech(?: --site \S+)?(?: [a-z][a-z-]*)*"
 )
 
 
@@ -203,3 +220,16 @@ def english_left(text: str, site: Path) -> list[str]:
         text = text.replace(phrase, " ")
     found = _WORD.findall(text)
     return sorted({w for w in found if w not in LATIN_ON_PAPER and len(w) > 1})
+
+
+def one_error_line(result, code: int, *needles: str) -> str:
+    """The refusal is one English line ``ppe-tech: error: ...`` holding every needle, exit ``code``
+    (a click Result or a CompletedProcess; the run must be in English: PPE_LANG=en)."""
+    exit_code = getattr(result, "exit_code", getattr(result, "returncode", None))
+    assert exit_code == code, (exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ppe-tech: error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]

@@ -60,7 +60,8 @@ def journal_rows(count: int) -> list[dict]:
 
 
 class TreeMemory:
-    """Peak of the summed RSS of this process and its children (worker processes count)."""
+    """Peak of the summed RSS of this process and its children (worker processes count), and
+    the CPU time they took since (``cpu``: each process's last sample, summed)."""
 
     def __init__(self, interval: float = 0.05):
         import threading
@@ -69,6 +70,8 @@ class TreeMemory:
 
         self.peak = 0
         self._me = psutil.Process()
+        self._cpu: dict[int, float] = {}
+        self._cpu_before = self._busy(self._me)
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
         self._thread.start()
@@ -81,14 +84,26 @@ class TreeMemory:
             for proc in [self._me, *self._me.children(recursive=True)]:
                 try:
                     total += proc.memory_info().rss
+                    self._cpu[proc.pid] = self._busy(proc)
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
             self._done.wait(interval)
 
+    @staticmethod
+    def _busy(proc) -> float:
+        times = proc.cpu_times()
+        return times.user + times.system
+
     def stop(self) -> None:
         self._done.set()
         self._thread.join()
+        self._cpu[self._me.pid] = self._busy(self._me)
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of the tree since the start (a worker's last sample, before it ended)."""
+        return sum(self._cpu.values()) - self._cpu_before
 
 
 def main() -> None:

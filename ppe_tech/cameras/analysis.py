@@ -24,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ppe_tech.cameras.findings import finding
+from ppe_tech.cameras.findings import finding, say
 
 ANALYSIS_WIDTH = 480  # pixels; pictures are judged at this width (aspect kept)
 GRID = (8, 6)  # cells across, down for "covered"
@@ -220,7 +220,7 @@ def _blank(picture: np.ndarray, m: dict[str, Any], t: dict[str, float]) -> list[
         out.append(
             finding(
                 "black",
-                f"picture is black (mean brightness {mean:.1f} of 255)",
+                say("black", brightness=f"{mean:.1f}"),
                 brightness=mean,
                 threshold=t["black_mean"],
             )
@@ -229,7 +229,7 @@ def _blank(picture: np.ndarray, m: dict[str, Any], t: dict[str, float]) -> list[
         out.append(
             finding(
                 "uniform",
-                f"picture is one colour (contrast {contrast:.1f})",
+                say("uniform", contrast=f"{contrast:.1f}"),
                 contrast=contrast,
                 brightness=mean,
                 threshold=t["uniform_std"],
@@ -239,7 +239,7 @@ def _blank(picture: np.ndarray, m: dict[str, Any], t: dict[str, float]) -> list[
         out.append(
             finding(
                 "overexposed",
-                f"{saturated:.0f}% of the picture is saturated",
+                say("overexposed", pct=f"{saturated:.0f}%"),
                 saturated_pct=saturated,
                 threshold=t["overexposed_pct"],
             )
@@ -254,7 +254,7 @@ def _frozen(m: dict[str, Any], moved_pct: float, t: dict[str, float]) -> list[di
     return [
         finding(
             "frozen",
-            f"nothing in the picture changed over {n} frames ({moved_pct:.3f}% of it moved)",
+            say("frozen", frames=n, pct=f"{moved_pct:.3f}%"),
             motion_pct=_r(moved_pct, 3),
             frames=n,
             threshold=t["frozen_motion_pct"],
@@ -287,14 +287,14 @@ def _moved(n: dict[str, Any], t: dict[str, float]) -> dict[str, Any] | None:
         or abs(scale) > t["moved_scale_pct"]
     ):
         return None
-    parts = [f"shifted {n['shift_px']:.0f} px ({shift:.1f}% of the frame)"]
+    parts = [say("shifted", px=f"{n['shift_px']:.0f}", pct=f"{shift:.1f}%")]
     if abs(rotation) >= 0.5:
-        parts.append(f"rotated {rotation:.1f} degrees")
+        parts.append(say("rotated", degrees=f"{rotation:.1f}"))
     if abs(scale) >= 2:
-        parts.append(f"zoomed {scale:+.0f}%")
+        parts.append(say("zoomed", pct=f"{scale:+.0f}%"))
     return finding(
         "moved",
-        "view moved against the reference: " + ", ".join(parts),
+        say("moved", how=", ".join(parts)),
         **n,
         threshold_shift_pct=t["moved_shift_pct"],
         threshold_rotation_deg=t["moved_rotation_deg"],
@@ -309,11 +309,7 @@ def _align(ref: np.ndarray, picture: np.ndarray, t: dict[str, float], to_source:
     valid = np.ones_like(picture, dtype=bool)
     reg = register(ref, picture)
     if reg is None:
-        out.append(
-            finding(
-                "moved", "the view does not match the reference (no common features)", matches=0
-            )
-        )
+        out.append(finding("moved", say("no_features"), matches=0))
         return picture, valid, {"registration": "none"}
     numbers = _moved_numbers(reg, w, h, to_source)
     moved = _moved(numbers, t)
@@ -343,8 +339,7 @@ def _covered(
         out.append(
             finding(
                 "covered",
-                f"structure of the reference lost over {covered_pct:.0f}% of the "
-                f"picture ({lost} of {structured} cells)",
+                say("covered", pct=f"{covered_pct:.0f}%", lost=lost, cells=structured),
                 covered_pct=_r(covered_pct, 1),
                 cells_lost=lost,
                 cells=structured,
@@ -356,7 +351,7 @@ def _covered(
         out.append(
             finding(
                 "blurred",
-                f"sharpness {100 * ratio:.0f}% of the reference's",
+                say("blurred", pct=f"{100 * ratio:.0f}%"),
                 sharpness_ratio=_r(ratio, 3),
                 threshold=t["blurred_ratio"],
             )
@@ -387,7 +382,7 @@ def judge(
         findings.append(
             finding(
                 "no_reference",
-                "no reference picture: run `ppe-tech cameras reference`",
+                say("no_reference"),
                 severity="warning",
             )
         )

@@ -43,7 +43,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ppe_tech.cameras.analysis import judge, to_analysis  # noqa: E402
-from ppe_tech.cameras.findings import finding  # noqa: E402
+from ppe_tech.cameras.findings import finding, say  # noqa: E402
 from ppe_tech.cameras.sources import precheck  # noqa: E402
 from ppe_tech.cameras.stream import (  # noqa: E402
     TIMED,
@@ -136,7 +136,7 @@ def _reach(job: dict[str, Any], out: Capture, began: float) -> bool:
     """The quick network pre-check (or the file's existence); False with a finding if it fails."""
     kind = job["kind"]
     if kind == "file" and not Path(job["source"]).is_file():
-        out.fail("unreachable", f"file not found: {job['source']}")
+        out.fail("unreachable", say("file_not_found", source=job["source"]))
         return False
     if kind not in ("rtsp", "http"):
         return True
@@ -157,9 +157,9 @@ def _opened(job: dict[str, Any], out: Capture, began: float) -> cv2.VideoCapture
         out.metrics["connect_ms"] = round(1000 * (opened - began))
         return cap
     if opened - began >= 0.95 * timeout:
-        out.fail("timeout", f"the stream did not open within {timeout:g}s", timeout_s=timeout)
+        out.fail("timeout", say("open_timeout", seconds=f"{timeout:g}"), timeout_s=timeout)
     else:
-        out.fail("unreachable", "the stream could not be opened")
+        out.fail("unreachable", say("not_opened"))
     return None
 
 
@@ -293,7 +293,11 @@ def _size_findings(job: dict[str, Any], out: Capture, width: int, height: int) -
         out.findings.append(
             finding(
                 "resolution_mismatch",
-                f"{width}x{height}, expected {want_w or '*'}x{want_h or '*'}",
+                say(
+                    "resolution",
+                    size=f"{width}x{height}",
+                    expected=f"{want_w or '*'}x{want_h or '*'}",
+                ),
                 severity="warning",
                 width=width,
                 height=height,
@@ -309,8 +313,7 @@ def _too_large(out: Capture, width: int, height: int) -> bool:
     out.findings.append(
         finding(
             "too_large",
-            f"{width}x{height} is larger than the pictures this check "
-            f"decodes ({MAX_DECODE_PIXELS / 1e6:.1f} Mpx): the picture is not judged",
+            say("too_large", size=f"{width}x{height}", mpx=f"{MAX_DECODE_PIXELS / 1e6:.1f}"),
             severity="warning",
             width=width,
             height=height,
@@ -364,7 +367,7 @@ def _pictures(job: dict[str, Any], out: Capture, emit) -> dict[str, Any]:
     result = {"findings": out.findings, "metrics": out.metrics}
     if out.last is None:
         if not any(f["code"] == "too_large" for f in out.findings):
-            out.fail("no_frames", "no frame of the stream could be decoded")
+            out.fail("no_frames", say("undecodable"))
         return result
     good, jpeg = cv2.imencode(".jpg", out.last, [cv2.IMWRITE_JPEG_QUALITY, 85])
     result["snapshot_jpeg"] = jpeg.tobytes() if good else None
@@ -383,7 +386,7 @@ def _pictures(job: dict[str, Any], out: Capture, emit) -> dict[str, Any]:
     if path and path.is_file() and reference is None:
         for f in found:
             if f["code"] == "no_reference":
-                f["message"] = f"the reference {path.name} cannot be read as an image"
+                f["message"] = say("bad_reference", name=path.name)
     out.findings.extend(found)
     out.metrics.update(measures)
     return result
@@ -402,9 +405,7 @@ def _judge(job, out: Capture, received: Received, nominal: float | None) -> None
 
 def _no_frames(job: dict[str, Any], out: Capture) -> dict[str, Any]:
     timeout = job["read_timeout"]
-    out.fail(
-        "no_frames", f"the stream opened but sent no frame within {timeout:g}s", timeout_s=timeout
-    )
+    out.fail("no_frames", say("no_frame_within", seconds=f"{timeout:g}"), timeout_s=timeout)
     return {"findings": out.findings, "metrics": out.metrics}
 
 
@@ -490,7 +491,9 @@ def worker_main(job: dict[str, Any], conn, slots=None) -> None:
     except Exception as exc:  # a bug or an OpenCV error: report it as this camera's result
         detail = traceback.format_exc(limit=3)
         result = {
-            "findings": [finding("no_frames", f"capture failed: {type(exc).__name__}: {exc}")],
+            "findings": [
+                finding("no_frames", say("capture_failed", error=f"{type(exc).__name__}: {exc}"))
+            ],
             "metrics": {},
             "trace": detail,
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ppe_tech.i18n import _, current_language
 from ppe_tech.resources import PACKAGE_DIR
 
 CLIP = PACKAGE_DIR / "demo_data" / "walkway.mp4"
@@ -41,4 +42,6 @@ def run(demo) -> str:
 
     make_footage(demo.site)
     result = run_verification(demo.site, demo.db, exam_id=demo.exam_id, sample=2.0)
-    return f"run {result.run_id}, {summary(result)}"
+    return _("run {n}, {summary}").format(
+        n=result.run_id, summary=summary(result, current_language())
+    )

@@ -15,6 +15,7 @@ from typing import Any
 
 from ppe_tech.cameras.findings import status_of
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 from ppe_tech.site import Site
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso, utc_now
@@ -166,10 +167,12 @@ def load_run(
         try:
             number = int(ref)
         except ValueError:
-            raise ConfigError(f"run must be a number or 'latest', not {ref!r}") from None
+            raise ConfigError(
+                _("run must be a number or 'latest', not {ref!r}").format(ref=ref)
+            ) from None
         run = conn.execute("SELECT * FROM camera_runs WHERE id = ?", (number,)).fetchone()
         if run is None:
-            raise ConfigError(f"no camera verification run {number}")
+            raise ConfigError(_("no camera verification run {run}").format(run=number))
     return _run(conn, run, folder)
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ppe_tech.cameras.findings import say
+
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
 
 
@@ -150,15 +152,19 @@ class _Probe:
                 (self.host, self.port), timeout=max(0.05, self.deadline - began)
             )
         except ConnectionRefusedError:
-            raise self._fail("unreachable", f"{where} refused the connection") from None
+            raise self._fail("unreachable", say("refused", where=where)) from None
         except TimeoutError:
             raise self._fail(
-                "timeout", f"no TCP connection to {where} within {self.timeout:g}s"
+                "timeout", say("no_tcp", where=where, seconds=f"{self.timeout:g}")
             ) from None
         except socket.gaierror as exc:
-            raise self._fail("unreachable", f"unknown host {self.host}: {exc.strerror}") from None
+            raise self._fail(
+                "unreachable", say("unknown_host", host=self.host, error=exc.strerror)
+            ) from None
         except OSError as exc:
-            raise self._fail("unreachable", f"{where} unreachable: {exc.strerror or exc}") from None
+            raise self._fail(
+                "unreachable", say("host_unreachable", where=where, error=exc.strerror or exc)
+            ) from None
         if self.connect_ms is None:
             self.connect_ms = 1000 * (time.monotonic() - began)
         return sock
@@ -190,18 +196,26 @@ class _Probe:
             except TimeoutError:
                 raise self._fail(
                     "timeout",
-                    f"{where} accepted the connection but did not answer within {self.timeout:g}s",
+                    say("no_answer", where=where, seconds=f"{self.timeout:g}"),
                 ) from None
             except OSError as exc:
-                raise self._fail("unreachable", f"{where}: {exc.strerror or exc}") from None
+                raise self._fail(
+                    "unreachable", say("socket_error", where=where, error=exc.strerror or exc)
+                ) from None
         head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1", "replace")
         line = head.split("\r\n", 1)[0]
         match = re.match(r"(RTSP|HTTP)/\d\.\d (\d{3}) ?(.*)", line)
         if not match:
             if not data:
-                raise self._fail("unreachable", f"{where} closed the connection without answering")
+                raise self._fail("unreachable", say("closed", where=where))
             raise self._fail(
-                "unreachable", f"{where} does not speak {self.scheme.upper()}: {line[:60]!r}"
+                "unreachable",
+                say(
+                    "wrong_protocol",
+                    where=where,
+                    protocol=self.scheme.upper(),
+                    line=repr(line[:60]),
+                ),
             )
         return _Answer(
             int(match.group(2)), match.group(3).strip(), match.group(1), _challenges(head)
@@ -249,16 +263,17 @@ def precheck(url: str, timeout: float) -> Precheck:
 def _verdict(answer: _Answer, probe: _Probe, auth: str | None) -> Precheck:
     status, reason = answer.status, answer.reason
     if status == 401 and auth is not None:
-        message = f"{answer.protocol} 401 {reason} (wrong user or password?)"
+        message = say("wrong_password", answer=f"{answer.protocol} 401 {reason}")
         return Precheck(
             False, "unreachable", message, status=status, connect_ms=probe.connect_ms, auth=auth
         )
     if status >= 400 and status != 401:
-        what = {404: " (wrong path?)", 403: " (access denied)"}.get(status, "")
+        said = f"{answer.protocol} {status} {reason}"
+        known = {404: "wrong_path", 403: "denied"}
         return Precheck(
             False,
             "unreachable",
-            f"{answer.protocol} {status} {reason}{what}",
+            say(known[status], answer=said) if status in known else said,
             status=status,
             connect_ms=probe.connect_ms,
             auth=auth,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ppe_tech.cameras.findings import finding
+from ppe_tech.cameras.findings import finding, say
 
 STALLED, LOW_FPS, OVERLOADED = "stalled", "low_fps", "checker_overloaded"
 
@@ -111,13 +111,9 @@ def starved_finding(wait_s: float | None, elapsed_s: float, t: dict[str, float],
     wait_pct = 100.0 * wait_s / elapsed_s
     if wait_pct <= t["overload_wait_pct"]:
         return None
-    text = (
-        f"this machine was too busy to judge the camera: {what} while the check waited for a "
-        f"CPU {wait_pct:.0f}% of the time"
-    )
     return finding(
         OVERLOADED,
-        text,
+        say("busy_camera", what=what, pct=f"{wait_pct:.0f}%"),
         severity="warning",
         wait_pct=round(wait_pct, 1),
         threshold_wait_pct=t["overload_wait_pct"],
@@ -153,13 +149,13 @@ def overload(received: Received, sample: float, t: dict[str, float]) -> dict[str
         return None
     parts = []
     if over_lag:
-        parts.append(f"fell {behind:.1f}s behind the stream")
+        parts.append(say("fell_behind", seconds=f"{behind:.1f}"))
     if over_wait:
-        parts.append(f"waited for a CPU {wait_pct:.0f}% of the sample")
+        parts.append(say("waited_cpu", pct=f"{wait_pct:.0f}%"))
     numbers: dict[str, Any] = {"lag_s": round(behind, 2), "threshold_lag_s": t["overload_lag_s"]}
     if wait_pct is not None:
         numbers.update(wait_pct=round(wait_pct, 1), threshold_wait_pct=t["overload_wait_pct"])
-    text = "this machine was too busy to judge the stream: it " + " and ".join(parts)
+    text = say("busy_stream", how=" and ".join(parts))
     return finding(OVERLOADED, text, severity="warning", **numbers)
 
 
@@ -200,8 +196,7 @@ def stream_findings(
         out.append(
             finding(
                 STALLED,
-                f"{metrics['stalls']} stall(s) in the sample, longest {longest:.1f}s "
-                "without a frame",
+                say("stalls", stalls=metrics["stalls"], seconds=f"{longest:.1f}"),
                 stalls=metrics["stalls"],
                 gap_s=round(longest, 2),
                 threshold_s=metrics["gap_limit_s"],
@@ -209,16 +204,12 @@ def stream_findings(
         )
     fps = metrics.get("fps")
     if expected_fps and fps is None and not received.ended:
-        out.append(
-            finding(
-                LOW_FPS, "fewer than 2 frames in the sample", fps=0.0, expected_fps=expected_fps
-            )
-        )
+        out.append(finding(LOW_FPS, say("few_frames"), fps=0.0, expected_fps=expected_fps))
     elif expected_fps and fps is not None and fps < t["min_fps_ratio"] * expected_fps:
         out.append(
             finding(
                 LOW_FPS,
-                f"{fps:.1f} fps delivered, {expected_fps:g} expected",
+                say("low_fps", fps=f"{fps:.1f}", expected=f"{expected_fps:g}"),
                 fps=fps,
                 expected_fps=expected_fps,
                 ratio=round(fps / expected_fps, 3),
@@ -231,9 +222,9 @@ def stream_findings(
 def _stopped(stopped: tuple[float, float], read_timeout: float) -> dict[str, Any]:
     after, waited = max(0.0, stopped[0]), stopped[1]
     if waited >= 0.9 * read_timeout:
-        text = f"the stream stopped {after:.1f}s into the sample: no frame for {waited:.1f}s"
+        text = say("stopped", after=f"{after:.1f}", seconds=f"{waited:.1f}")
     else:
-        text = f"the stream ended {after:.1f}s into the sample"
+        text = say("ended", after=f"{after:.1f}")
     return finding(
         STALLED, text, after_s=round(after, 2), gap_s=round(waited, 2), timeout_s=read_timeout
     )

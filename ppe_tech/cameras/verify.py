@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from ppe_tech.cameras import results
-from ppe_tech.cameras.findings import finding, sort_findings, status_of
+from ppe_tech.cameras.findings import finding, say, sort_findings, status_of
 from ppe_tech.cameras.pak_entry import record_verification
 from ppe_tech.cameras.sources import source_kind
 from ppe_tech.cameras.stream import OVERLOADED, schedstat_wait_s, starved_finding
 from ppe_tech.cameras.thresholds import effective_thresholds
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import atomic_write_bytes
+from ppe_tech.i18n import _
 from ppe_tech.site import Camera, Site
 from ppe_tech.timeutil import utc_now
 
@@ -65,10 +66,12 @@ def select_cameras(site: Site, ids: Sequence[str] = (), zone: str | None = None)
         chosen = [c for c in site.config.cameras if zone is None or c.zone == zone]
     if not chosen:
         if not site.config.cameras:
-            raise ConfigError("no cameras in ppe.yaml (add them under `cameras:`)")
-        raise ConfigError(
-            f"no camera in zone {zone!r}" + (f" among {', '.join(ids)}" if ids else "")
-        )
+            raise ConfigError(_("no cameras in ppe.yaml (add them under `cameras:`)"))
+        if ids:
+            raise ConfigError(
+                _("no camera in zone {zone!r} among {ids}").format(zone=zone, ids=", ".join(ids))
+            )
+        raise ConfigError(_("no camera in zone {zone!r}").format(zone=zone))
     return chosen
 
 
@@ -163,9 +166,7 @@ class _Pool:
             self._finish(
                 conn,
                 {
-                    "findings": [
-                        finding("no_frames", f"the capture process died (exit code {code})")
-                    ],
+                    "findings": [finding("no_frames", say("capture_died", code=code))],
                     "metrics": {},
                 },
             )
@@ -210,21 +211,18 @@ def _late(worker: _Worker, now: float) -> dict[str, Any]:
     received and only the decoding and judging were too slow, or the worker spent its time
     waiting for a CPU: then this machine was too busy (``checker_overloaded``)."""
     limit = now - worker.started
-    timeout = finding(
-        "timeout", f"no result within {limit:.0f}s: capture stopped", limit_s=round(limit, 1)
-    )
+    timeout = finding("timeout", say("no_result", seconds=f"{limit:.0f}"), limit_s=round(limit, 1))
     if worker.phase in AFTER_RECEIPT:
         return finding(
             OVERLOADED,
-            f"the stream was received, but this machine was too busy to judge "
-            f"the picture within {limit:.0f}s",
+            say("busy_picture", seconds=f"{limit:.0f}"),
             severity="warning",
             phase=worker.phase,
             limit_s=round(limit, 1),
         )
     waited = schedstat_wait_s(worker.process.pid)
     busy = starved_finding(
-        waited, limit, worker.job["thresholds"], f"no result within {limit:.0f}s"
+        waited, limit, worker.job["thresholds"], say("no_result_within", seconds=f"{limit:.0f}")
     )
     return busy or timeout
 
@@ -255,7 +253,7 @@ def verify_cameras(
     sample = settings.sample.total_seconds() if sample is None else sample
     parallel = parallel or settings.parallel or default_parallel()
     if sample <= 0:
-        raise ConfigError("--sample must be a positive number of seconds")
+        raise ConfigError(_("--sample must be a positive number of seconds"))
     jobs = [camera_job(site, camera, sample, mode) for camera in cameras]
     raw = _Pool(jobs, parallel, on_event).run()
     return [_camera_result(site, camera, raw[camera.id]) for camera in cameras]
@@ -266,9 +264,9 @@ def _camera_result(site: Site, camera: Camera, result: dict[str, Any]) -> dict[s
     log = site.redact(result.get("log", ""))
     for f in findings:
         f["message"] = site.redact(str(f.get("message", "")))
-        if f["code"] == "unreachable" and f["message"] == "the stream could not be opened":
+        if f["code"] == "unreachable" and f["message"] == say("not_opened"):
             detail = _ffmpeg_error(log)
-            f["message"] += f": {detail}" if detail else ""
+            f["message"] = say("not_opened_because", detail=detail) if detail else f["message"]
     sort_findings(findings)
     return {
         "id": camera.id,

@@ -14,6 +14,7 @@ from typing import Any
 from ppe_tech.checklist.model import Checklist
 from ppe_tech.checklist.runner import FAIL, PASS, SKIP, Answer, asked_by_hand
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 from ppe_tech.words import SKIP_WORDS, yes_or_no
 from ppe_tech.yamlfile import load_yaml
 
@@ -29,7 +30,7 @@ def answer_status(word: Any) -> str | None:
 def load_answers(path: Path, by: str) -> dict[str, Answer]:
     doc = load_yaml(Path(path))
     if not isinstance(doc.data, dict):
-        raise doc.error((), "expected a mapping of item id to yes | no | skip")
+        raise doc.error((), _("expected a mapping of item id to yes | no | skip"))
     answers: dict[str, Answer] = {}
     for item_id, raw in doc.data.items():
         comment = None
@@ -37,11 +38,13 @@ def load_answers(path: Path, by: str) -> dict[str, Answer]:
         if isinstance(raw, dict):
             unknown = set(raw) - {"answer", "comment"}
             if unknown:
-                raise doc.error((item_id, sorted(unknown)[0]), "unknown field")
+                raise doc.error((item_id, sorted(unknown)[0]), _("unknown field"))
             word, comment = raw.get("answer"), raw.get("comment")
         status = answer_status(word)
         if status is None:
-            raise doc.error((item_id,), f"{word!r} is not one of yes, no, skip")
+            raise doc.error(
+                (item_id,), _("{word} is not one of yes, no, skip").format(word=repr(word))
+            )
         answers[str(item_id)] = Answer(status, None if comment is None else str(comment), by)
     return answers
 
@@ -50,9 +53,11 @@ def parse_confirm(values: tuple[str, ...], by: str) -> dict[str, Answer]:
     """``--confirm ID`` or ``--confirm ID=comment``: the item is confirmed (yes)."""
     answers = {}
     for value in values:
-        item_id, _, comment = value.partition("=")
+        item_id, _sep, comment = value.partition("=")
         if not item_id:
-            raise ConfigError(f"--confirm {value!r}: expected ID or ID=comment")
+            raise ConfigError(
+                _("--confirm {value}: expected ID or ID=comment").format(value=repr(value))
+            )
         answers[item_id] = Answer(PASS, comment or None, by)
     return answers
 
@@ -69,9 +74,11 @@ def check_known(
     manual = {i.id for i in checklist.items if asked_by_hand(i, platform=platform, by_hand=by_hand)}
     for item_id in answers:
         if item_id not in manual:
-            hint = (
-                "is automatic"
+            message = (
+                _("{source}: item {item} is automatic ({checklist})")
                 if item_id in {i.id for i in checklist.items}
-                else "is not in the checklist"
+                else _("{source}: item {item} is not in the checklist ({checklist})")
             )
-            raise ConfigError(f"{source}: item {item_id!r} {hint} ({checklist.name})")
+            raise ConfigError(
+                message.format(source=source, item=repr(item_id), checklist=checklist.name)
+            )

@@ -37,6 +37,7 @@ from ppe_tech.checklist.probes import PROBE_TYPES, ProbeSpec
 from ppe_tech.checklist.templating import BoundedEnvironment, TemplateBound
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import contained_path
+from ppe_tech.i18n import _
 from ppe_tech.resources import lookup_path
 from ppe_tech.site import SAFE_ID, Duration, Site, Station
 from ppe_tech.yamlfile import Loc, StrictModel, YamlDoc, load_yaml
@@ -133,7 +134,11 @@ def find_checklist(name: str, site: Site | None) -> Path:
         if path.is_file():
             return path
     known = sorted({p.stem for f in folders if f.is_dir() for p in f.glob("*.yaml")})
-    raise ConfigError(f"no checklist {name!r} (known: {', '.join(known) or 'none'})")
+    raise ConfigError(
+        _("no checklist {name} (known: {known})").format(
+            name=repr(name), known=", ".join(known) or _("none")
+        )
+    )
 
 
 def _template_context(site: Site | None, station: Station | None = None) -> dict[str, Any]:
@@ -156,12 +161,13 @@ def _render(doc: YamlDoc, value: Any, loc: Loc, env: BoundedEnvironment, ctx: di
             return env.render(value, ctx)
         except TemplateBound as exc:
             raise doc.error(
-                loc, f"{_item_of(doc, loc)}template went past its bound: {exc}"
+                loc, _item_of(doc, loc) + _("template went past its bound: {why}").format(why=exc)
             ) from None
         except jinja2.TemplateError as exc:
-            raise doc.error(loc, f"template error: {exc}") from None
+            raise doc.error(loc, _("template error: {why}").format(why=exc)) from None
         except (ArithmeticError, ValueError, TypeError) as exc:  # 1/0, int('x') in a template
-            raise doc.error(loc, f"template error: {type(exc).__name__}: {exc}") from None
+            why = f"{type(exc).__name__}: {exc}"
+            raise doc.error(loc, _("template error: {why}").format(why=why)) from None
     return value
 
 
@@ -169,7 +175,8 @@ def _item_of(doc: YamlDoc, loc: Loc) -> str:
     """``item 'id': `` when ``loc`` is inside an item, so the message names it."""
     if len(loc) >= 4 and loc[0] == "sections" and loc[2] == "items":
         try:
-            return f"item {doc.data['sections'][loc[1]]['items'][loc[3]]['id']!r}: "
+            item_id = doc.data["sections"][loc[1]]["items"][loc[3]]["id"]
+            return _("item {id}: ").format(id=repr(item_id))
         except (KeyError, IndexError, TypeError):
             pass
     return ""
@@ -186,11 +193,13 @@ class _Loader:
     def load(self, path: Path) -> tuple[Text, list[Item]]:
         if path in self.stack:
             chain = " -> ".join(p.name for p in [*self.stack, path])
-            raise ConfigError(f"{path.name}: include cycle: {chain}")
+            raise ConfigError(
+                _("{file}: include cycle: {chain}").format(file=path.name, chain=chain)
+            )
         self.stack.append(path)
         doc = load_yaml(path)
         if not isinstance(doc.data, dict):
-            raise doc.error((), "expected a mapping with title and sections")
+            raise doc.error((), _("expected a mapping with title and sections"))
         data = _render(doc, doc.data, (), self.env, self.context)
         spec = doc.validate(ChecklistSpec, data)
         items: list[Item] = []
@@ -215,13 +224,18 @@ class _Loader:
                 raise doc.error(("include", index), exc.message) from None
             if path.is_file():
                 return path
-        raise doc.error(("include", index), f"included checklist {name!r} not found")
+        raise doc.error(
+            ("include", index), _("included checklist {name} not found").format(name=repr(name))
+        )
 
     def _item(self, doc: YamlDoc, loc: Loc, section: SectionSpec, spec: ItemSpec) -> Item:
         where = doc.where(loc + ("id",))
         if spec.id in self.seen_ids:
             raise doc.error(
-                loc + ("id",), f"duplicate item id {spec.id!r} (first at {self.seen_ids[spec.id]})"
+                loc + ("id",),
+                _("duplicate item id {id} (first at {where})").format(
+                    id=repr(spec.id), where=self.seen_ids[spec.id]
+                ),
             )
         self.seen_ids[spec.id] = where
         probe = None
@@ -231,7 +245,10 @@ class _Loader:
             if kind not in PROBE_TYPES:
                 known = ", ".join(sorted(PROBE_TYPES))
                 raise doc.error(
-                    probe_loc + ("type",), f"unknown probe type {kind!r} (known: {known})"
+                    probe_loc + ("type",),
+                    _("unknown probe type {type} (known: {known})").format(
+                        type=repr(kind), known=known
+                    ),
                 )
             probe = doc.validate(PROBE_TYPES[kind].spec, spec.probe, base=probe_loc)
         return Item(

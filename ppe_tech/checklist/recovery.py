@@ -19,6 +19,7 @@ from typing import Any
 
 from ppe_tech.errors import ConfigError, StorageError
 from ppe_tech.fsutil import atomic_write_text, read_limited
+from ppe_tech.i18n import _
 
 RECOVERY_FOLDER = "recovery"
 MAX_RECOVERY_BYTES = 64 * 1024**2
@@ -80,15 +81,21 @@ def read_recovery(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         except ValueError:
             if number == len(data.splitlines()):
                 break  # the last line was being written when the process died
-            raise ConfigError(f"{path.name}:{number}: not a line of a recovery file") from None
+            raise ConfigError(
+                _("{where}: not a line of a recovery file").format(where=f"{path.name}:{number}")
+            ) from None
         if not isinstance(record, dict):
-            raise ConfigError(f"{path.name}:{number}: not a line of a recovery file")
+            raise ConfigError(
+                _("{where}: not a line of a recovery file").format(where=f"{path.name}:{number}")
+            )
         if "run" in record and run is None:
             run = dict(record["run"])
         elif "result" in record and isinstance(record["result"], dict):
             results[str(record["result"].get("item_id"))] = record["result"]
     if run is None:
-        raise ConfigError(f"{path}: not a checklist recovery file (no run line)")
+        raise ConfigError(
+            _("{path}: not a checklist recovery file (no run line)").format(path=path)
+        )
     if run.get("status") == "running":
         run["status"] = "interrupted"
     run["disabled_items"] = run.get("disabled_items") or "[]"

@@ -17,6 +17,7 @@ from typing import Any
 from ppe_tech.checklist.runner import PASS, SKIP, ItemResult, RunResult
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import atomic_write_bytes
+from ppe_tech.i18n import _
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso
 
@@ -200,15 +201,17 @@ def load_run(conn: sqlite3.Connection, run_ref: str | int) -> StoredRun:
     if str(run_ref) == "latest":
         row = conn.execute("SELECT id FROM check_runs ORDER BY id DESC LIMIT 1").fetchone()
         if row is None:
-            raise ConfigError("no checklist runs yet (ppe-tech check run)")
+            raise ConfigError(_("no checklist runs yet (ppe-tech check run)"))
         run_ref = row[0]
     try:
         run_id = int(run_ref)
     except ValueError:
-        raise ConfigError(f"run {run_ref!r}: expected a run number or 'latest'") from None
+        raise ConfigError(
+            _("run {ref}: expected a run number or 'latest'").format(ref=repr(run_ref))
+        ) from None
     runs = _runs(conn, "WHERE id = ?", (run_id,), 1)
     if not runs:
-        raise ConfigError(f"no checklist run {run_id} (see: ppe-tech check list)")
+        raise ConfigError(_("no checklist run {id} (see: ppe-tech check list)").format(id=run_id))
     run = runs[0]
     cursor = conn.execute(
         f"SELECT {', '.join(_RESULT_COLUMNS)} FROM check_results WHERE run_id = ? ORDER BY position",

@@ -19,6 +19,7 @@ from datetime import datetime
 from ppe_tech.checklist.model import Checklist, Item, Text
 from ppe_tech.checklist.probes import PROBE_TYPES, Outcome, ProbeContext, ProbeFailed, runs_on
 from ppe_tech.children import kill_all
+from ppe_tech.i18n import _
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
@@ -105,7 +106,11 @@ def _attempt(item: Item, site: Site | None, shared: ProbeContext) -> Outcome:
     worker.start()
     worker.join(item.timeout)
     if not box:
-        return Outcome(TIMEOUT, expected=None, message=f"no answer within {item.timeout:g}s")
+        return Outcome(
+            TIMEOUT,
+            expected=None,
+            message=_("no answer within {seconds}s").format(seconds=f"{item.timeout:g}"),
+        )
     return box[0]
 
 
@@ -117,8 +122,8 @@ def run_probe_item(item: Item, site: Site | None, shared: ProbeContext | None = 
     shared = shared or ProbeContext(site, item.timeout)
     began = time.monotonic()
     attempts = 0
-    outcome = Outcome(ERROR, message="not run")
-    for _ in range(item.retries + 1):
+    outcome = Outcome(ERROR, message=_("not run"))
+    for _attempt_number in range(item.retries + 1):
         attempts += 1
         outcome = _attempt(item, site, shared)
         if outcome.status == PASS:
@@ -171,15 +176,17 @@ def asked_by_hand(item: Item, *, platform: str = sys.platform, by_hand: bool = F
 def _hand_result(item: Item, answer: Answer | None, platform: str) -> ItemResult:
     note = ""
     if item.probe is not None and not runs_on(item.probe, platform):
-        note = f"{item.probe.type} probe not available on this platform ({platform}); asked by hand"
+        note = _("{probe} probe not available on this platform ({platform}); asked by hand").format(
+            probe=item.probe.type, platform=platform
+        )
     if answer is None:
-        return ItemResult(item, UNANSWERED, message=note or "not confirmed")
-    value = {PASS: "yes", FAIL: "no", SKIP: "skipped"}[answer.status]
+        return ItemResult(item, UNANSWERED, message=note or _("not confirmed"))
+    value = {PASS: _("yes"), FAIL: _("no"), SKIP: _("skipped")}[answer.status]
     return ItemResult(
         item,
         answer.status,
         value=value,
-        expected="yes",
+        expected=_("yes"),
         message=note,
         answered_by=answer.by,
         comment=answer.comment,
@@ -273,7 +280,7 @@ def run_checklist(
 
     ordered = [
         done.get(i.id)
-        or mask_result(ItemResult(i, INTERRUPTED, message="the run was interrupted first"), site)
+        or mask_result(ItemResult(i, INTERRUPTED, message=_("the run was interrupted first")), site)
         for i in items
     ]
     return RunResult(

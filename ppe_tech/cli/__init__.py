@@ -61,6 +61,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def error_line(message: str) -> str:
+    """The one line an error is: ``ppe-tech: error: MESSAGE`` (``ppe-tech: ошибка: ...``)."""
+    return _("ppe-tech: error: {message}").format(message=message)
+
+
 def hoist_root_options(args: list[str]) -> list[str]:
     """Move ``--site DIR`` / ``--site=DIR`` / ``--debug`` found after the subcommand to the front.
 
@@ -182,14 +187,14 @@ class LazyRootGroup(click.Group):
                 failure = store_error(exc) if isinstance(exc, sqlite3.Error) else output_error(exc)
                 raise failure from None
         except PpeError as exc:
-            click.echo(f"ppe-tech: error: {app.redact(exc.message)}", err=True)
+            click.echo(error_line(app.redact(exc.message)), err=True)
             if app.debug:
                 traceback.print_exc()
             ctx.exit(int(exc.exit_code))
         except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C (or SIGTERM), at a prompt too
             from ppe_tech import interrupts
 
-            click.echo("ppe-tech: interrupted", err=True)
+            click.echo(_("ppe-tech: interrupted"), err=True)
             ctx.exit(interrupts.exit_code())
         except (click.exceptions.Exit, click.ClickException):
             raise
@@ -197,12 +202,15 @@ class LazyRootGroup(click.Group):
             missing = missing_full_extra(exc)
             if missing and not app.debug:
                 error = full_install_error(ctx.invoked_subcommand or "", missing)
-                click.echo(f"ppe-tech: error: {error.message}", err=True)
+                click.echo(error_line(error.message), err=True)
                 ctx.exit(int(error.exit_code))
             if app.debug:
                 raise
             detail = app.redact(f"{type(exc).__name__}: {exc}")
-            click.echo(f"ppe-tech: internal error: {detail} (run with --debug)", err=True)
+            click.echo(
+                _("ppe-tech: internal error: {detail} (run with --debug)").format(detail=detail),
+                err=True,
+            )
             ctx.exit(int(ExitCode.INTERNAL))
 
 
@@ -241,6 +249,6 @@ def main() -> None:
 
     failed = flush_stdout()  # buffered output of a finished command: the pipe may be closed
     if failed is not None:
-        click.echo(f"ppe-tech: error: {failed.message}", err=True)
+        click.echo(error_line(failed.message), err=True)
         code = int(failed.exit_code)
     sys.exit(code)

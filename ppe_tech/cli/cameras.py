@@ -12,6 +12,7 @@ from ppe_tech.cli.common import (
     App,
     Between,
     confirm,
+    echo_warning,
     exam_option,
     hold_run_lock,
     json_option,
@@ -21,10 +22,11 @@ from ppe_tech.cli.common import (
     safe,
     stdout_console,
     wait_option,
+    zone_label,
     zone_option,
 )
 from ppe_tech.errors import ExitCode
-from ppe_tech.i18n import _
+from ppe_tech.i18n import _, ngettext
 
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
 
@@ -49,20 +51,27 @@ class _Progress:
     def _table(self):
         from rich.table import Table
 
+        from ppe_tech.cameras.findings import status_label
+
         table = Table(box=None, show_header=False)
         for cam, (phase, detail) in self.state.items():
             style = STATUS_STYLE.get(phase, "cyan")
-            table.add_row(cam, f"[{style}]{phase}[/]", detail)
+            label = status_label(phase) if phase in STATUS_STYLE else _phase_label(phase)
+            table.add_row(cam, f"[{style}]{label}[/]", detail)
         return table
 
     def __call__(self, camera_id: str, phase: str, data: dict) -> None:
+        from ppe_tech.cameras.findings import code_label, status_of
+
         if phase == "done":
-            codes = ", ".join(f["code"] for f in data.get("findings", []))
-            severities = {f.get("severity", "fail") for f in data.get("findings", [])}
-            status = "fail" if "fail" in severities else "warning" if severities else "ok"
-            self.state[camera_id] = (status, codes)
+            codes = ", ".join(code_label(f["code"]) for f in data.get("findings", []))
+            self.state[camera_id] = (status_of(data.get("findings", [])), codes)
         elif phase == "reading" and "frames" in data:
-            self.state[camera_id] = ("reading", f"{data['frames']} frames")
+            frames = data["frames"]
+            self.state[camera_id] = (
+                "reading",
+                ngettext("{n} frame", "{n} frames", frames).format(n=frames),
+            )
         else:
             self.state[camera_id] = (phase, "")
         self.live.update(self._table())
@@ -75,26 +84,58 @@ class _Progress:
         return self.live.__exit__(*exc)
 
 
+def _phase_label(phase: str) -> str:
+    labels = {
+        "waiting": _("waiting"),
+        "started": _("started"),
+        "connecting": _("connecting"),
+        "reading": _("reading"),
+        "decoding": _("decoding"),
+        "analysing": _("analysing"),
+    }
+    return labels.get(phase, phase)
+
+
+def _finding_line(f: dict) -> str:
+    """``covered: structure of the reference lost ...`` in the language of the command line."""
+    from ppe_tech.cameras.findings import code_label, message_text
+
+    return f"{code_label(f['code'])}: {message_text(str(f['message']))}"
+
+
 def _print_run(run: dict) -> None:
     from rich.table import Table
 
+    from ppe_tech.cameras.findings import status_label
+
     console = stdout_console()
-    exam = run["exam_id"] or "no exam"
+    exam = run["exam_id"] or _("no exam")
     table = Table(
-        title=f"Camera verification {run['run_id']} ({exam}, {run['finished_at']})",
+        title=_("Camera verification {run} ({exam}, {finished})").format(
+            run=run["run_id"], exam=exam, finished=run["finished_at"]
+        ),
         title_justify="left",
     )
-    for column in ("camera", "zone", "status", "fps", "size", "findings", "snapshot"):
+    columns = (
+        _("camera"),
+        _("zone"),
+        _("status"),
+        _("fps"),
+        _("size"),
+        _("findings"),
+        _("snapshot"),
+    )
+    for column in columns:
         table.add_column(column, overflow="fold")
     for cam in run["cameras"]:
         m = cam["metrics"]
         style = STATUS_STYLE[cam["status"]]
         size = f"{m['width']}x{m['height']}" if "width" in m else "-"
-        findings = "\n".join(f"{f['code']}: {safe(f['message'])}" for f in cam["findings"]) or "-"
+        findings = "\n".join(safe(_finding_line(f)) for f in cam["findings"]) or "-"
         table.add_row(
             cam["id"],
-            cam["zone"],
-            f"[{style}]{cam['status']}[/]",
+            zone_label(cam["zone"]),
+            f"[{style}]{status_label(cam['status'])}[/]",
             str(m.get("fps", "-")),
             size,
             findings,
@@ -102,11 +143,37 @@ def _print_run(run: dict) -> None:
         )
     console.print(table)
     counts = run["counts"]
-    summary = ", ".join(f"{counts[s]} {s}" for s in ("ok", "warning", "fail") if counts.get(s))
-    verdict = "[red]FAILED[/]" if counts.get("fail") else "[green]PASSED[/]"
-    console.print(
-        f"{verdict}  {len(run['cameras'])} cameras: {summary}; snapshots in {_snapshot_dir(run)}"
+    failed = counts.get("fail")
+    verdict = _("FAILED") if failed else _("PASSED")
+    verdict = f"[red]{verdict}[/]" if failed else f"[green]{verdict}[/]"
+    n = len(run["cameras"])
+    line = ngettext(
+        "{n} camera: {counts}; snapshots in {folder}",
+        "{n} cameras: {counts}; snapshots in {folder}",
+        n,
+    ).format(n=n, counts=_counts(counts), folder=safe(_snapshot_dir(run)))
+    console.print(f"{verdict}  {line}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """``4 ok, 1 fail`` (``исправны: 4, не пройдено: 1``)."""
+    from ppe_tech.cameras.findings import status_label
+
+    return ", ".join(
+        _("{n} {status}").format(n=counts[s], status=status_label(s))
+        for s in ("ok", "warning", "fail", "not-verified")
+        if counts.get(s)
     )
+
+
+def _selection_label(selection: str) -> str:
+    """A run's stored selection (``all``, ``zone:corridor``, ``a,b;zone:corridor``) as printed."""
+    ids, _sep, zone = selection.partition("zone:")
+    ids = ids.rstrip(";")
+    if ids == "all":
+        return _("all")
+    zone_text = _("zone {zone}").format(zone=zone_label(zone)) if zone else ""
+    return "; ".join(part for part in (ids, zone_text) if part)
 
 
 def _snapshot_dir(run: dict) -> str:
@@ -121,10 +188,13 @@ def _busy_line(run) -> str | None:
     busy = overloaded(run)
     if not busy:
         return None
-    return (
-        f"this machine was too busy to judge {len(busy)} camera{'s' if len(busy) != 1 else ''} "
-        f"({', '.join(busy)}): close other programs or lower `cameras.parallel`"
-    )
+    return ngettext(
+        "this machine was too busy to judge {n} camera ({ids}): close other programs or lower "
+        "`cameras.parallel`",
+        "this machine was too busy to judge {n} cameras ({ids}): close other programs or lower "
+        "`cameras.parallel`",
+        len(busy),
+    ).format(n=len(busy), ids=", ".join(busy))
 
 
 @cameras.command("verify")
@@ -185,7 +255,7 @@ def verify(
     else:
         _print_run(run.to_json())
     if busy:
-        click.echo(f"ppe-tech: warning: {busy}", err=True)
+        echo_warning(busy)
     if run.counts.get("fail"):
         raise SystemExit(int(ExitCode.FAILED))
     if busy:
@@ -216,7 +286,9 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
         if entry["status"] == "failed":
             continue
         if not as_json:
-            click.echo(f"{entry['id']}: snapshot {entry['snapshot']}")
+            click.echo(
+                _("{camera}: snapshot {path}").format(camera=entry["id"], path=entry["snapshot"])
+            )
         if ask and not confirm(
             _("Use this picture as the reference of {camera}?").format(camera=entry["id"])
         ):
@@ -233,12 +305,15 @@ def reference(app: App, camera_ids, zone, yes, as_json) -> None:
 
 
 def _reference_line(entry: dict) -> str:
+    camera = entry["id"]
     if entry["status"] == "saved":
-        return f"{entry['id']}: reference saved to {entry['reference']}"
+        return _("{camera}: reference saved to {path}").format(
+            camera=camera, path=entry["reference"]
+        )
     if entry["status"] == "skipped":
-        return f"{entry['id']}: reference not changed"
-    why = "; ".join(f"{f['code']}: {f['message']}" for f in entry["findings"]) or "no picture"
-    return f"{entry['id']}: no picture captured ({why})"
+        return _("{camera}: reference not changed").format(camera=camera)
+    why = "; ".join(_finding_line(f) for f in entry["findings"]) or _("no picture")
+    return _("{camera}: no picture captured ({why})").format(camera=camera, why=why)
 
 
 @cameras.command("list")
@@ -254,17 +329,25 @@ def list_(app: App, as_json: bool) -> None:
     if as_json:
         print_json({"cameras": rows})
         return
+    from ppe_tech.cameras.findings import code_label, status_label
+
     table = Table()
-    for column in ("camera", "zone", "room", "source", "reference", "last verdict"):
+    columns = (_("camera"), _("zone"), _("room"), _("source"), _("reference"), _("last verdict"))
+    for column in columns:
         table.add_column(column, overflow="fold")
     for r in rows:
         last = "-"
         if r["last_status"]:
             style = STATUS_STYLE[r["last_status"]]
-            codes = f" ({', '.join(r['last_findings'])})" if r["last_findings"] else ""
-            last = f"[{style}]{r['last_status']}[/]{codes} run {r['last_run']}"
-        reference = "yes" if r["reference"] else "[yellow]none[/]"
-        table.add_row(r["id"], r["zone"], safe(r["room"]), safe(r["source"]), reference, last)
+            found = ", ".join(code_label(c) for c in r["last_findings"])
+            codes = f" ({found})" if found else ""
+            run = _("run {run}").format(run=r["last_run"])
+            last = f"[{style}]{status_label(r['last_status'])}[/]{codes} {run}"
+        none = _("none")
+        reference = _("yes") if r["reference"] else f"[yellow]{none}[/]"
+        table.add_row(
+            r["id"], zone_label(r["zone"]), safe(r["room"]), safe(r["source"]), reference, last
+        )
     stdout_console().print(table)
 
 
@@ -282,11 +365,14 @@ def show(app: App, run_ref: str, as_json: bool) -> None:
         if as_json:
             print_json({"runs": runs})
             return
+        from ppe_tech.cameras.findings import status_label
+
         for r in runs:
-            counts = ", ".join(f"{n} {s}" for s, n in sorted(r["counts"].items()))
+            status = status_label(r["status"]) if r["status"] else "-"
+            finished = r["finished_at"] or _("unfinished")
             click.echo(
-                f"{r['run_id']:>5}  {r['finished_at'] or 'unfinished'}  {r['exam_id'] or '-'}  "
-                f"{r['selection']}  {r['status'] or '-'}  {counts}"
+                f"{r['run_id']:>5}  {finished}  {r['exam_id'] or '-'}  "
+                f"{_selection_label(r['selection'])}  {status}  {_counts(r['counts'])}"
             )
         return
     run = load_run(app.db, run_ref, folder=app.site.folder).to_json()
@@ -338,11 +424,11 @@ def discover(
         print_json({"devices": devices})
         return
     if not devices:
-        click.echo(f"no ONVIF device answered within {timeout:g}s")
+        click.echo(_("no ONVIF device answered within {seconds}s").format(seconds=f"{timeout:g}"))
         return
     for d in devices:
         click.echo(f"{d['address']}  {d.get('name') or '-'}  {d.get('hardware') or '-'}")
         for xaddr in d["xaddrs"]:
-            click.echo(f"    service: {xaddr}")
+            click.echo("    " + _("service: {url}").format(url=xaddr))
         for uri in d.get("stream_uris", []):
-            click.echo(f"    stream:  {uri}")
+            click.echo("    " + _("stream: {url}").format(url=uri))

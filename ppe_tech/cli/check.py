@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import getpass
+import math
 import sqlite3
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich import box
+from rich.padding import Padding
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Column, Table
+from rich.text import Text as RichText
 
 from ppe_tech import interrupts
 from ppe_tech.checklist.answers import check_known, load_answers, parse_confirm
+from ppe_tech.checklist.labels import (
+    counts_label,
+    run_status_label,
+    severity_label,
+    status_label,
+    timeliness_label,
+    verdict_label,
+)
 from ppe_tech.checklist.model import load_checklist
 from ppe_tech.checklist.recovery import RecoveryFile, import_recovery
 from ppe_tech.checklist.results import (
+    StoredResult,
     StoredRun,
     list_runs,
     load_run,
@@ -25,7 +46,14 @@ from ppe_tech.checklist.results import (
     save_rows,
     write_junit,
 )
-from ppe_tech.checklist.runner import run_checklist
+from ppe_tech.checklist.runner import (
+    FAIL,
+    PASS,
+    TIMEOUT,
+    UNANSWERED,
+    asked_by_hand,
+    run_checklist,
+)
 from ppe_tech.cli.common import (
     App,
     exam_option,
@@ -36,15 +64,17 @@ from ppe_tech.cli.common import (
     print_json,
     progress_enabled,
     safe,
+    stderr_console,
     stdout_console,
     wait_option,
 )
 from ppe_tech.errors import ExitCode, PpeError
+from ppe_tech.i18n import _, current_language, ngettext
 from ppe_tech.runlock import run_lock
 from ppe_tech.store import store_error, transaction
-from ppe_tech.timeutil import iso, utc_now
+from ppe_tech.timeutil import human_duration, iso, utc_now
 
-STATUS_STYLE = {
+STATUS_STYLE = {  # rich styles of the statuses ("none" for any other)
     "pass": "green",
     "fail": "red",
     "timeout": "red",
@@ -83,6 +113,7 @@ def check() -> None:
     help="Also write JUnit XML here.",
 )
 @wait_option("check run")
+@click.option("--verbose", "-v", is_flag=True, help="Also print every item's result in a table.")
 @json_option
 @pass_app
 def run(
@@ -96,19 +127,21 @@ def run(
     lang,
     junit_file,
     wait,
+    verbose,
     as_json,
 ) -> None:
     """Run CHECKLISTS (default: pre-exam) and store the results.
 
-    Exit code 0 when every critical item passed, 1 when one did not.
+    Prints the items to fix and a verdict (every item with --verbose). Exit code 0 when every
+    critical item passed, 1 when one did not.
     """
 
     site = app.site
-    lang = lang or site.config.point.language
+    lang = lang or current_language()  # --lang, else $PPE_LANG, else the point's
     technician = site.config.staff["technician"].name
     by = f"{technician} ({getpass.getuser()})"
-    exam = app.exam(exam_id, check=True)
     loaded = [load_checklist(name, site) for name in (checklists or ("pre-exam",))]
+    exam = app.exam(exam_id, check=True)  # named once the input is known good
     interactive = not no_input and sys.stdin.isatty() and not as_json
     with transaction(app.db):  # the store first: damaged, locked or read-only fails before probes
         pass
@@ -128,7 +161,7 @@ def run(
         print_json({"runs": [stored.to_json() for stored in runs]})
     else:
         for stored in runs:
-            _print_run(stored, lang, site.tz)
+            _print_run(stored, lang, site.tz, verbose=verbose)
     if worst:
         raise SystemExit(int(worst))
 
@@ -141,7 +174,7 @@ def _run_all(app, loaded, *, exam, answers_file, confirms, by, lang, interactive
     for checklist in loaded:
         answers = load_answers(answers_file, by) if answers_file else {}
         answers.update(parse_confirm(confirms, by))
-        check_known(answers, checklist, "answers")
+        check_known(answers, checklist, _("answers"))
         recovery, record = _recovery(site, checklist, exam)
         ask = manual_prompt(lang, by) if interactive else None
         result = _run_with_progress(checklist, site, exam, answers, ask=ask, record=record)
@@ -149,7 +182,9 @@ def _run_all(app, loaded, *, exam, answers_file, confirms, by, lang, interactive
         stored = load_run(app.db, run_id)
         runs.append(stored)
         if result.interrupted:
-            click.echo(f"interrupted: what was done is stored as run {run_id}", err=True)
+            click.echo(
+                _("interrupted: what was done is stored as run {run}").format(run=run_id), err=True
+            )
             raise SystemExit(interrupts.exit_code())
         if junit_file:
             write_junit(
@@ -188,84 +223,179 @@ def _store(app, result, recovery) -> int:
     except (sqlite3.Error, PpeError) as exc:
         failure = store_error(exc) if isinstance(exc, sqlite3.Error) else exc
         if not recovery.finish(run_row(result), rows):
-            failure.message += (
-                f"; the recovery file could not be written either ({recovery.failed})"
-            )
+            failure.message += "; " + _(
+                "the recovery file could not be written either ({why})"
+            ).format(why=recovery.failed)
             print_json({"run": run_row(result), "results": rows})  # the last place left: stdout
             raise failure from None
-        failure.message += (
-            f"; the run is kept in {recovery.path}: store it later with: "
-            f"ppe-tech check import {recovery.path}"
-        )
+        failure.message += "; " + _(
+            "the run is kept in {path}: store it later with: ppe-tech check import {path}"
+        ).format(path=recovery.path)
         raise failure from None
     recovery.remove()
     return run_id
 
 
 def _run_with_progress(checklist, site, exam, answers, *, ask, record):
-    """Run the checklist; a progress bar of its probes when a person watches and nobody is asked."""
-    automatic = sum(1 for i in checklist.items if i.probe is not None)
-    if ask is not None or not progress_enabled() or not automatic:
+    """Run the checklist; a progress bar of its probes when a person watches and nothing is
+    left to ask (every item asked by hand is answered by --confirm or --answers)."""
+    items = [i for i in checklist.items if i.id not in set(site.config.checks.disabled)]
+    pending = {i.id: i for i in items if not asked_by_hand(i)}
+    asks = ask is not None and any(asked_by_hand(i) and i.id not in answers for i in items)
+    if asks or not progress_enabled() or not pending:
         return run_checklist(checklist, site, exam, answers, ask=ask, on_result=record)
 
     with Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=16),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        _Waiting(pending, time.monotonic()),
         transient=True,
+        console=stderr_console(),
     ) as progress:
-        task = progress.add_task(checklist.name, total=automatic)
+        task = progress.add_task(checklist.name, total=len(pending))
 
         def advance(result) -> None:
             record(result)
-            if result.item.probe is not None:
+            if pending.pop(result.item.id, None) is not None:
                 progress.advance(task)
 
         return run_checklist(checklist, site, exam, answers, on_result=advance)
 
 
-def _local(timestamp: str | None, tz) -> str:
-    return (
-        datetime.fromisoformat(timestamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        if timestamp
-        else "-"
-    )
+class _Waiting(ProgressColumn):
+    """What the bar waits for: the probe still running that may take longest, and how long
+    it may still take (``waiting: station-clock (up to 8 s)``, ``... and 2 more``)."""
+
+    def __init__(self, pending: dict, began: float):
+        super().__init__(table_column=Column(no_wrap=True))
+        self.pending, self.began = pending, began
+
+    def render(self, task) -> RichText:
+        items = list(self.pending.values())  # a copy: probes finish in other threads
+        if not items:
+            return RichText("")
+        bound = {i.id: i.timeout * (i.retries + 1) for i in items}
+        slowest = max(items, key=lambda i: bound[i.id])
+        left = max(1.0, bound[slowest.id] - (time.monotonic() - self.began))
+        text = _("waiting: {item} (up to {time})").format(
+            item=slowest.id, time=human_duration(math.ceil(left))
+        )
+        if len(items) > 1:
+            text += " " + ngettext("and {n} more", "and {n} more", len(items) - 1).format(
+                n=len(items) - 1
+            )
+        return RichText(text, style="progress.description")
 
 
-def _print_run(run: StoredRun, lang: str, tz) -> None:
-    """The run as a table, times in the point's local time zone."""
+def _when(timestamp: str | None, tz) -> str:
+    """A stored time as the point's local ``02.12 10:09`` (the year only when not this one)."""
+    if not timestamp:
+        return "-"
+    moment = datetime.fromisoformat(timestamp).astimezone(tz)
+    same_year = moment.year == datetime.now(tz).year
+    return moment.strftime("%d.%m %H:%M" if same_year else "%d.%m.%Y %H:%M")
+
+
+def _zone(tz) -> str:
+    """The zone's abbreviation as a clock shows it (MSK), for times printed in it."""
+    return datetime.now(tz).strftime("%Z")
+
+
+SEVERITY_STYLE = {"critical": "red", "warning": "yellow"}
+
+
+def _found(r: StoredResult) -> str:
+    """What was found, in a line: the status when it is not a plain fail, the probe's message
+    and value (what was expected when there is no message), a manual answer, the comment."""
+    said = r.status == FAIL or (r.status == TIMEOUT and r.message)  # the message says it
+    parts = [] if said else [status_label(r.status)]
+    if r.message and not (r.kind == "manual" and r.status == UNANSWERED):
+        parts.append(r.message)
+    if r.kind == "manual":
+        if r.value:
+            parts.append(_("answer: {answer}").format(answer=r.value))
+    elif r.value and r.expected and not r.message:
+        parts.append(_("{value}, expected {expected}").format(value=r.value, expected=r.expected))
+    elif r.value and r.value not in (r.message or ""):
+        parts.append(r.value)
+    if r.comment:
+        parts.append(r.comment)
+    return "; ".join(parts)
+
+
+def _to_fix(run: StoredRun) -> list[StoredResult]:
+    """Every item not passed, the critical ones first."""
+    results = [r for r in run.results or [] if r.status != PASS]
+    return sorted(results, key=lambda r: (r.severity != "critical", r.position))
+
+
+def _print_run(run: StoredRun, lang: str, tz, *, verbose: bool) -> None:
+    """The items to fix, one line each, and a one-line verdict; with ``verbose`` every item in
+    a table after them. Times in the point's local time zone."""
     console = stdout_console()
     title = run.title_ru if lang == "ru" else run.title_en
-    table = Table(
-        title=f"Run {run.run_id}: {safe(title)} ({safe(run.checklist)})", title_justify="left"
+    header = _("Run {run}: {title} ({checklist})").format(
+        run=run.run_id, title=safe(title), checklist=safe(run.checklist)
     )
-    for column in ("section", "item", "severity", "status", "value", "expected", "message", "ms"):
-        table.add_column(column, overflow="fold")
-    section = None
-    for r in run.results or []:
-        name = r.section_ru if lang == "ru" else r.section_en
-        style = STATUS_STYLE.get(r.status, "")
-        message = f"{r.message or ''} {r.comment or ''}".strip()
-        table.add_row(
-            safe(name if name != section else ""),
-            safe(f"{r.item_id}\n{r.title_ru if lang == 'ru' else r.title_en}"),
-            safe(r.severity),
-            f"[{style}]{safe(r.status)}[/]",
-            safe(r.value),
-            safe(r.expected),
-            safe(message),
-            str(r.duration_ms or ""),
-        )
-        section = name
-    console.print(table)
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(run.counts.items()))
-    exam = run.exam_id or "no exam"
-    verdict = "[green]PASSED[/]" if run.status == "passed" else "[red]FAILED[/]"
+    exam = _("exam {exam}").format(exam=safe(run.exam_id)) if run.exam_id else _("no exam selected")
+    finished = _("finished {time}").format(time=f"{_when(run.finished_at, tz)} {_zone(tz)}")
+    console.print(f"[bold]{header}[/] · {exam} · {finished}")
+    fix = _to_fix(run)
+    if fix:
+        console.print(ngettext("Fix this {n}:", "Fix these {n}:", len(fix)).format(n=len(fix)))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, min_width=max(len(r.item_id) for r in fix))
+        grid.add_column()
+        for r in fix:
+            item_title = r.title_ru if lang == "ru" else r.title_en
+            if r.severity != "critical":
+                item_title += f" ({severity_label(r.severity)})"
+            style = SEVERITY_STYLE.get(r.severity, "none")
+            grid.add_row(f"[{style}]{safe(r.item_id)}[/]", f"{safe(item_title)}: {safe(_found(r))}")
+        console.print(Padding(grid, (0, 0, 0, 2)))
+    verdict_style = "green" if run.status == "passed" else "red"
+    timeliness = timeliness_label(run.late_minutes)
+    if run.deadline:
+        deadline = f"{_when(run.deadline, tz)} {_zone(tz)}"
+        timeliness += " " + _("(deadline {time})").format(time=deadline)
+    passed = _("{passed} of {total} passed").format(
+        passed=run.counts.get(PASS, 0), total=sum(run.counts.values())
+    )
     console.print(
-        f"{verdict}  {safe(counts)}  |  exam {safe(exam)}, deadline {_local(run.deadline, tz)}, "
-        f"finished {_local(run.finished_at, tz)} ({tz.key}): [bold]{run.timeliness}[/]"
+        f"[bold {verdict_style}]{verdict_label(run.status)}[/]: {passed} · [bold]{safe(timeliness)}[/]"
     )
+    if verbose:
+        console.print(_results_table(run, lang))
+
+
+def _results_table(run: StoredRun, lang: str) -> Table:
+    """Every item: id and title (the id never cut), status and severity, what was found."""
+    results = run.results or []
+    table = Table(show_lines=False)
+    table.add_column(_("item"), min_width=max((len(r.item_id) for r in results), default=4))
+    table.add_column(_("status"), no_wrap=True)
+    table.add_column(_("result"))
+    section = None
+    for r in results:
+        name = r.section_ru if lang == "ru" else r.section_en
+        if name != section:
+            if section is not None:
+                table.add_section()
+            table.add_row(f"[bold italic]{safe(name)}[/]", "", "")
+            section = name
+        lines = [r.value or ""]
+        if r.expected:
+            lines.append(_("expected: {expected}").format(expected=r.expected))
+        lines += [r.message or "", r.comment or ""]
+        style = STATUS_STYLE.get(r.status, "none")
+        table.add_row(
+            f"[bold]{safe(r.item_id)}[/]\n{safe(r.title_ru if lang == 'ru' else r.title_en)}",
+            f"[{style}]{safe(status_label(r.status))}[/]\n[dim]{safe(severity_label(r.severity))}[/]",
+            safe("\n".join(line for line in lines if line)),
+        )
+    return table
 
 
 @check.command("import")
@@ -274,7 +404,7 @@ def _print_run(run: StoredRun, lang: str, tz) -> None:
 def import_(app: App, file: Path) -> None:
     """Store a run kept in a recovery file (when the store could not take it)."""
     run_id = import_recovery(app.db, file)
-    click.echo(f"stored as run {run_id} (ppe-tech check show {run_id})")
+    click.echo(_("stored as run {run} (ppe-tech check show {run})").format(run=run_id))
 
 
 @check.command("list")
@@ -294,21 +424,23 @@ def list_(app: App, exam_id: str | None, limit: int, as_json: bool) -> None:
     if as_json:
         print_json({"runs": [run.to_json() for run in runs]})
         return
-    table = Table()
-    for column in ("run", "checklist", "exam", "finished", "status", "timeliness", "results"):
-        table.add_column(column)
+    tz = app.site.tz
+    # ids and times are never cut or folded: the verdict, in words, takes what width is left
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    table.add_column(_("run"), no_wrap=True, justify="right")
+    table.add_column(_("checklist"), no_wrap=True)
+    table.add_column(_("exam"), no_wrap=True)
+    finished = _("finished")
+    table.add_column(f"{finished}\n({_zone(tz)})", no_wrap=True)
+    table.add_column(_("result"))
     for run in runs:
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(run.counts.items()))
-        cells = (
-            str(run.run_id),
-            run.checklist,
-            run.exam_id or "-",
-            run.finished_at or "-",
-            run.status,
-            run.timeliness,
-            counts,
+        result = _("{status}, {timeliness}; {counts}").format(
+            status=run_status_label(run.status),
+            timeliness=timeliness_label(run.late_minutes),
+            counts=counts_label(run.counts),
         )
-        table.add_row(*map(safe, cells))
+        cells = (str(run.run_id), run.checklist, run.exam_id or "-", _when(run.finished_at, tz))
+        table.add_row(*map(safe, cells), safe(result))
     stdout_console().print(table)
 
 
@@ -323,4 +455,4 @@ def show(app: App, run_ref: str, lang: str | None, as_json: bool) -> None:
     if as_json:
         print_json(run.to_json())
     else:
-        _print_run(run, lang or app.site.config.point.language, app.site.tz)
+        _print_run(run, lang or current_language(), app.site.tz, verbose=True)

@@ -44,7 +44,7 @@ class App:
             self._site = open_site(self.site_dir)
             set_language(self.lang or site_language(self._site.config.point.language))
             for warning in self._site.secret_warnings:
-                click.echo(_("ppe-tech: warning: {warning}").format(warning=warning), err=True)
+                echo_warning(warning)
         return self._site
 
     @property
@@ -83,8 +83,7 @@ class App:
                 click.echo(exam_line(site, exam, now, recorded=recorded), err=True)
         if exam is not None and check and exam.end_at(site.tz) <= now:
             when = day_and_clock(site, exam.end_at(site.tz), now)
-            message = _("warning: exam {exam} is over (it ended {when})")
-            click.echo("ppe-tech: " + message.format(exam=exam.id, when=when), err=True)
+            echo_warning(_("exam {exam} is over (it ended {when})").format(exam=exam.id, when=when))
         return exam
 
     def exam_id(self, exam_id: str | None, *, recorded: bool = False) -> str | None:
@@ -312,10 +311,15 @@ def manual_prompt(lang: str, by: str):
     return ask
 
 
+def echo_warning(warning: object) -> None:
+    """``ppe-tech: warning: ...`` on stderr, in the command line's language."""
+    click.echo(_("ppe-tech: warning: {warning}").format(warning=warning), err=True)
+
+
 def print_warnings(app: App) -> None:
     """The site's config warnings (``ppe.yaml:LINE: ...``), one line each on stderr."""
     for warning in app.site.warnings:
-        click.echo(f"ppe-tech: warning: {warning}", err=True)
+        echo_warning(warning)
 
 
 def print_json(data: Any) -> None:

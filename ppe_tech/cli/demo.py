@@ -24,12 +24,20 @@ import click
 def demo(folder: Path | None, region: bool) -> None:
     """Make a demo exam point in DIR and run every job on it (no network, no hardware)."""
     from ppe_tech.demo import REGION_STEP, run_demo
+    from ppe_tech.i18n import _, set_language, site_language
+    from ppe_tech.site import load_site
 
     folder = folder or Path(tempfile.mkdtemp(prefix="ppe-demo-"))
     extra = [REGION_STEP] if region else []
     summaries = run_demo(folder, lambda line: click.echo(line, err=True), extra_steps=extra)
-    click.echo(f"demo site: {folder.resolve()}")
+    set_language(site_language(load_site(folder).config.point.language))  # the demo point's
+    click.echo(_("demo site: {folder}").format(folder=folder.resolve()))
     for line in summaries:
         click.echo(f"  {line}")
-    click.echo(f"try: ppe-tech --site {folder} check show latest")
-    click.echo(f"console: ppe-tech --site {folder} serve   (then open http://127.0.0.1:8765/)")
+    on_site = f"PPE_SITE={folder} ppe-tech"  # the site first: a command line to copy as it is
+    click.echo(_("try: {command}").format(command=f"{on_site} check show latest"))
+    click.echo(
+        _("console: {command}   (then open {url})").format(
+            command=f"{on_site} serve", url="http://127.0.0.1:8765/"
+        )
+    )

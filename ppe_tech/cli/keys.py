@@ -38,21 +38,49 @@ def keys() -> None:
     """
 
 
+def _usage_label(usage: str) -> str:
+    """An X.509 key usage as printed: its name in English, in words in Russian."""
+    labels = {
+        "digitalSignature": _("digitalSignature"),
+        "nonRepudiation": _("nonRepudiation"),
+        "contentCommitment": _("contentCommitment"),
+        "keyEncipherment": _("keyEncipherment"),
+        "dataEncipherment": _("dataEncipherment"),
+        "keyAgreement": _("keyAgreement"),
+        "keyCertSign": _("keyCertSign"),
+        "cRLSign": _("cRLSign"),
+    }
+    return labels.get(usage, usage)
+
+
 def _echo_cert(info: dict) -> None:
-    click.echo(f"subject: {info['subject']}; issuer: {info['issuer']}")
-    click.echo(f"valid until {info['not_after'][:10]}; sha256: {info['sha256']}")
+    click.echo(
+        _("subject: {subject}; issuer: {issuer}").format(
+            subject=info["subject"], issuer=info["issuer"]
+        )
+    )
+    click.echo(
+        _("valid until {date}; sha256: {digest}").format(
+            date=info["not_after"][:10], digest=info["sha256"]
+        )
+    )
+
+
+def _whose(role: str, person: str) -> str:
+    """``head: Petrov A.A.`` (``руководитель ППЭ: Петров А.А.``)."""
+    from ppe_tech.site import staff_role_label
+
+    return f"{staff_role_label(role)}: {person}"
 
 
 def _person_passphrase(site, role: str) -> bytes:
     from ppe_tech.keys import secret
     from ppe_tech.signers import passphrase_env, person
+    from ppe_tech.site import staff_role_label
 
     person(site, role)  # an unknown role is a usage error before anyone types a passphrase
-    return secret(
-        passphrase_env(site, role),
-        _("new passphrase of {role}'s key").format(role=role),
-        terminal_ask,
-    )
+    what = _("new passphrase of the key of: {role}").format(role=staff_role_label(role))
+    return secret(passphrase_env(site, role), what, terminal_ask)
 
 
 @keys.command("init")
@@ -86,17 +114,23 @@ def init(app, role: str | None, common_name: str | None, days: int) -> None:
             root_passphrase=passphrase_from_env(app.site, terminal_ask),
             days=days,
         )
-        click.echo(f"{role}: {found.person}: key {found.key_file}")
+        click.echo(
+            _("{whose}: key {file}").format(whose=_whose(role, found.person), file=found.key_file)
+        )
         _echo_cert(describe_certificate(found.cert))
         return
     variable = app.site.config.signing.passphrase_env
     passphrase = secret(variable, _("new passphrase of the site key"), terminal_ask)
     key, cert = init_keys(app.site, passphrase, common_name=common_name, days=days)
     info = describe_certificate(site_certificate(app.site))
-    click.echo(f"key: {key}")
-    click.echo(f"certificate: {cert}")
-    click.echo(f"subject: {info['subject']}; valid until {info['not_after'][:10]}")
-    click.echo(f"sha256: {info['sha256']}")
+    click.echo(_("key: {file}").format(file=key))
+    click.echo(_("certificate: {file}").format(file=cert))
+    click.echo(
+        _("subject: {subject}; valid until {date}").format(
+            subject=info["subject"], date=info["not_after"][:10]
+        )
+    )
+    click.echo(_("sha256: {digest}").format(digest=info["sha256"]))
 
 
 @keys.command("import")
@@ -120,35 +154,42 @@ def import_(app, *, p12, role, p12_passphrase_env, module, token, key_label) -> 
 
     if module:
         if not (role and token and key_label) or p12:
-            raise ConfigError("--pkcs11 needs --person, --token and --key, and no FILE.p12")
-        pin = secret(
-            pin_env(app.site, role), _("PIN of {role}'s token").format(role=role), terminal_ask
-        )
+            raise ConfigError(_("--pkcs11 needs --person, --token and --key, and no FILE.p12"))
+        from ppe_tech.site import staff_role_label
+
+        what = _("PIN of the token of: {role}").format(role=staff_role_label(role))
+        pin = secret(pin_env(app.site, role), what, terminal_ask)
         ref = TokenRef(module=module, token=token, key=key_label)
         found = import_person_token(app.site, role, ref, pin=pin)
         click.echo(
-            f"{role}: {found.person}: key on token {token!r} ({module}), label {key_label!r}"
+            _("{whose}: key on token {token!r} ({module}), label {label!r}").format(
+                whose=_whose(role, found.person), token=token, module=module, label=key_label
+            )
         )
         _echo_cert(describe_certificate(found.cert))
         return
     if not p12:
-        raise ConfigError("give FILE.p12, or --pkcs11 MODULE --token LABEL --key LABEL")
+        raise ConfigError(_("give FILE.p12, or --pkcs11 MODULE --token LABEL --key LABEL"))
     p12_pass = None
     if p12_passphrase_env:
         if p12_passphrase_env not in os.environ:
-            raise KeysError(f"environment variable {p12_passphrase_env} is not set")
+            raise KeysError(
+                _("environment variable {name} is not set").format(name=p12_passphrase_env)
+            )
         p12_pass = os.environ[p12_passphrase_env].encode("utf-8")
     if role:
         passphrase = _person_passphrase(app.site, role)
         found = import_person_p12(
             app.site, role, p12, p12_passphrase=p12_pass or passphrase, passphrase=passphrase
         )
-        click.echo(f"{role}: {found.person}: key {found.key_file}")
+        click.echo(
+            _("{whose}: key {file}").format(whose=_whose(role, found.person), file=found.key_file)
+        )
         _echo_cert(describe_certificate(found.cert))
         return
     key, cert = import_p12(app.site, p12, p12_pass)
-    click.echo(f"key: {key}")
-    click.echo(f"certificate: {cert}")
+    click.echo(_("key: {file}").format(file=key))
+    click.echo(_("certificate: {file}").format(file=cert))
     _echo_cert(describe_certificate(site_certificate(app.site)))
 
 
@@ -184,25 +225,37 @@ def show(app, as_json: bool) -> None:
         print_json(data)
         return
     cert = data["certificate"]
-    click.echo(f"key: {data['key']}{'' if data['key_present'] else ' (missing)'}")
-    click.echo(f"certificate: {data['certificate_file']}")
-    click.echo(f"  subject: {cert['subject']}")
-    click.echo(f"  issuer: {cert['issuer']}{' (self-signed)' if cert['self_signed'] else ''}")
-    state = "valid" if cert["valid_now"] else "NOT VALID NOW"
-    click.echo(f"  valid: {cert['not_before'][:10]} .. {cert['not_after'][:10]} ({state})")
-    click.echo(f"  key usage: {', '.join(cert['key_usage']) or 'unrestricted'}")
-    click.echo(f"  sha256: {cert['sha256']}")
+    missing = " " + _("(missing)") if not data["key_present"] else ""
+    click.echo(_("key: {file}").format(file=data["key"]) + missing)
+    click.echo(_("certificate: {file}").format(file=data["certificate_file"]))
+    click.echo("  " + _("subject: {subject}").format(subject=cert["subject"]))
+    own = " " + _("(self-signed)") if cert["self_signed"] else ""
+    click.echo("  " + _("issuer: {issuer}").format(issuer=cert["issuer"]) + own)
+    state = _("valid") if cert["valid_now"] else _("NOT VALID NOW")
+    click.echo(
+        "  "
+        + _("valid: {start} .. {end} ({state})").format(
+            start=cert["not_before"][:10], end=cert["not_after"][:10], state=state
+        )
+    )
+    usages = ", ".join(_usage_label(u) for u in cert["key_usage"]) or _("unrestricted")
+    click.echo("  " + _("key usage: {usages}").format(usages=usages))
+    click.echo("  " + _("sha256: {digest}").format(digest=cert["sha256"]))
     for c in data["chain"]:
-        click.echo(f"chain: {c['subject']}")
+        click.echo(_("chain: {subject}").format(subject=c["subject"]))
     for p in people:
+        whose = _whose(p["role"], p["person"])
         if "error" in p:
-            click.echo(f"{p['role']}: {p['person']}: cannot sign: {p['error']}")
+            click.echo(_("{whose}: cannot sign: {error}").format(whose=whose, error=p["error"]))
         else:
             where = p["token"]["token"] if p["token"] else p["key_file"]
-            click.echo(f"{p['role']}: {p['person']}: {p['source']} key ({where})")
-    click.echo(f"trusted roots: {len(data['trust_roots'])}")
+            sources = {"site": _("site key"), "file": _("file key"), "token": _("token key")}
+            source = sources.get(p["source"], p["source"])
+            click.echo(f"{whose}: {source} ({where})")
+    click.echo(_("trusted roots: {n}").format(n=len(data["trust_roots"])))
     for c in data["trust_roots"]:
-        click.echo(f"  {c['subject']} (sha256 {c['sha256'][:16]}...)")
-    click.echo(f"passphrase from: ${data['passphrase_env']}")
+        digest = _("sha256 {digest}").format(digest=c["sha256"][:16])
+        click.echo(f"  {c['subject']} ({digest}...)")
+    click.echo(_("passphrase from: {variable}").format(variable="$" + data["passphrase_env"]))
     if data["timestamp_url"]:
-        click.echo(f"timestamp server: {data['timestamp_url']}")
+        click.echo(_("timestamp server: {url}").format(url=data["timestamp_url"]))

@@ -22,13 +22,14 @@ from ppe_tech.cli.common import (
 )
 from ppe_tech.errors import ConfigError, ExitCode
 from ppe_tech.fsutil import atomic_write_text, read_regular, storage_error
-from ppe_tech.i18n import _
+from ppe_tech.i18n import _, current_language, ngettext
 from ppe_tech.pak.audit import audit, worst
 from ppe_tech.pak.chain import create_checkpoint, verify_log
 from ppe_tech.pak.export import export
 from ppe_tech.pak.journal import (
     ACTIONS,
     action_from_words,
+    action_label,
     end_action,
     list_entries,
     parse_when,
@@ -81,7 +82,9 @@ def _day(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"--date {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise ConfigError(
+            _("--date {value} is not a date (use YYYY-MM-DD)").format(value=repr(value))
+        ) from None
 
 
 def _entry_options(func):
@@ -166,9 +169,9 @@ def _gather(app: App, given: _Given, *, interactive: bool) -> dict:
     if interactive:
         _ask_missing(app.site, given)
     if not given.action:
-        raise ConfigError("--action is required (see: ppe-tech pak actions)")
+        raise ConfigError(_("--action is required (see: ppe-tech pak actions)"))
     if not given.rooms:
-        raise ConfigError("--room is required")
+        raise ConfigError(_("--room is required"))
     return {
         # "4" or the words work as well as the code
         "action": action_from_words(given.action) or given.action,
@@ -189,12 +192,19 @@ def _when(site, text: str | None, day: date | None):
 
 
 def _print_entry(entry: dict, as_json: bool, verb: str) -> None:
+    """``verb`` says what was done ("added #{n}"; ``{n}`` is the entry's number)."""
     if as_json:
         print_json(entry)
         return
-    when = entry["start_at"] if entry["kind"] != "end" else entry["end_at"]
+    when = datetime.fromisoformat(entry["start_at"] if entry["kind"] != "end" else entry["end_at"])
     click.echo(
-        f"{verb} #{entry['seq']}: {entry['action']} in {entry['rooms']} at {when} (hash {entry['hash'][:16]})"
+        _("{done}: {action} in {rooms} at {when} (hash {hash})").format(
+            done=verb.format(n=entry["seq"], start=entry.get("end_of")),
+            action=action_label(entry["action"], current_language()),
+            rooms=entry["rooms"],
+            when=f"{when:%Y-%m-%d %H:%M}",
+            hash=entry["hash"][:16],
+        )
     )
 
 
@@ -210,7 +220,7 @@ def add(app: App, *, day, no_input, as_json, end, **given) -> None:
     fields = _gather(app, given, interactive=_interactive(no_input, as_json))
     start, end = _when(site, given.start, d), _when(site, end, d) if end else None
     entry = record_action(site, app.db, start=start, end=end, **fields)
-    _print_entry(entry, as_json, "added")
+    _print_entry(entry, as_json, _("added #{n}"))
 
 
 @pak.command("start")
@@ -223,7 +233,7 @@ def start_(app: App, *, day, no_input, as_json, **given) -> None:
     fields = _gather(app, given, interactive=_interactive(no_input, as_json))
     start = _when(site, given.start, _day(day))
     entry = start_action(site, app.db, start=start, **fields)
-    _print_entry(entry, as_json, "started")
+    _print_entry(entry, as_json, _("started #{n}"))
 
 
 @pak.command("end")
@@ -245,7 +255,7 @@ def end_(app: App, *, start_seq, at, day, performed_by, note, as_json) -> None:
         performed_by=performed_by,
         note=note,
     )
-    _print_entry(entry, as_json, f"ended #{entry['end_of']} with")
+    _print_entry(entry, as_json, _("ended #{start} with #{n}"))
 
 
 @pak.command("actions")
@@ -254,6 +264,10 @@ def actions(as_json: bool) -> None:
     """List the action codes with their Russian and English labels."""
     if as_json:
         print_json([{"code": c, "ru": ru, "en": en} for c, (ru, en) in ACTIONS.items()])
+        return
+    if current_language() == "ru":  # what --action takes in Russian: the number or the words
+        for number, (ru, _en) in enumerate(ACTIONS.values(), start=1):
+            click.echo(f"{number}. {ru}")
         return
     for code, (ru, en) in ACTIONS.items():
         click.echo(f"{code:<18} {ru} / {en}")
@@ -292,17 +306,18 @@ def list_(app: App, *, date_from, date_to, room, action, person, lang, as_json) 
     if as_json:
         print_json({"entries": rows})
         return
-    lang = lang or app.site.config.point.language
-    table = Table(title=f"PAK log: {len(rows)} entries", title_justify="left")
+    lang = lang or current_language()
+    title = ngettext("PAK log: {n} entry", "PAK log: {n} entries", len(rows))
+    table = Table(title=title.format(n=len(rows)), title_justify="left")
     for column in (
-        "No.",
-        "date",
-        "room(s)",
-        "time",
-        "action",
-        "performed by",
-        "responsible",
-        "note",
+        _("No."),
+        _("date"),
+        _("room(s)"),
+        _("time"),
+        _("action"),
+        _("performed by"),
+        _("responsible"),
+        _("note"),
     ):
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -339,7 +354,7 @@ def list_(app: App, *, date_from, date_to, room, action, person, lang, as_json) 
 def export_(app: App, *, fmt, out, lang, date_from, date_to, room, action, person) -> None:
     """Export the journal as CSV or JSON, to a file or stdout."""
     if fmt is None:
-        raise ConfigError("say --csv or --json")
+        raise ConfigError(_("say --csv or --json"))
     text = export(
         app.site,
         app.db,
@@ -355,7 +370,7 @@ def export_(app: App, *, fmt, out, lang, date_from, date_to, room, action, perso
         click.echo(text, nl=False)
     else:
         atomic_write_text(out, text)
-        click.echo(f"wrote {out}", err=True)
+        click.echo(_("wrote {file}").format(file=out), err=True)
 
 
 @pak.command("checkpoint")
@@ -382,7 +397,7 @@ def checkpoint(app: App, out: Path | None, as_json: bool) -> None:
         return
     click.echo(cp.text, nl=False)
     if out is not None:
-        click.echo(f"wrote {out}", err=True)
+        click.echo(_("wrote {file}").format(file=out), err=True)
 
 
 @pak.command("verify")
@@ -406,7 +421,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
             data = read_regular(path, limit=CHECKPOINT_LIMIT)
             texts.append((str(path), data.decode("utf-8", errors="replace")))
         except FileNotFoundError:
-            raise ConfigError(f"--checkpoint {path}: no such file") from None
+            raise ConfigError(_("--checkpoint {file}: no such file").format(file=path)) from None
         except OSError as exc:
             raise storage_error(exc, "cannot read", path) from None
     result = verify_log(app.site, app.db, checkpoints=texts)
@@ -415,16 +430,19 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
     else:
         console = _console()
         for check in result.checkpoint_checks:
-            mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
+            mark = "[green]{}[/]".format(_("ok")) if check.ok else "[red]{}[/]".format(_("FAIL"))
             console.print(f"{mark}  {safe(check.message)}", markup=True)
         if result.ok:
-            console.print(f"[green]{safe(result.message)}[/] ({result.seconds:.2f} s)")
+            took = _("{seconds} s").format(seconds=f"{result.seconds:.2f}")
+            console.print(f"[green]{safe(result.message)}[/] ({took})")
         else:
             if result.first_bad is not None:
-                console.print(f"[red]TAMPERED: first bad entry #{result.first_bad}[/]")
+                tampered = _("TAMPERED: first bad entry #{n}").format(n=result.first_bad)
+                console.print(f"[red]{tampered}[/]")
             elif result.bad_range:
                 low, high = result.bad_range
-                console.print(f"[red]TAMPERED: first bad entry between #{low} and #{high}[/]")
+                tampered = _("TAMPERED: first bad entry between #{low} and #{high}")
+                console.print(f"[red]{tampered.format(low=low, high=high)}[/]")
             for problem in result.problems:
                 console.print(f"[red]{safe(problem)}[/]", markup=True)
     if not result.ok:
@@ -449,15 +467,39 @@ def audit_(app: App, late_after: timedelta, no_chain: bool, as_json: bool) -> No
         print_json({"findings": [f.to_json() for f in findings], "worst": worst(findings)})
     else:
         console = _console()
+        severities, codes = _severity_labels(), _finding_labels()
         for f in findings:
             style = SEVERITY_STYLE[f.severity]
+            code = codes.get(f.code, f.code)
             console.print(
-                f"[{style}]{f.severity:<6}[/] {f.code:<30} {safe(f.message)}",
+                f"[{style}]{severities[f.severity]:<6}[/] {code:<30} {safe(f.message)}",
                 markup=True,
                 soft_wrap=True,
             )
         counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITY_STYLE}
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-        console.print(f"{len(findings)} findings ({summary})" if findings else "no findings")
+        summary = ", ".join(f"{n} {severities[s]}" for s, n in counts.items())
+        total = ngettext("{n} finding ({summary})", "{n} findings ({summary})", len(findings))
+        console.print(
+            total.format(n=len(findings), summary=summary) if findings else _("no findings")
+        )
     if worst(findings) == "high":
         raise SystemExit(int(ExitCode.FAILED))
+
+
+def _severity_labels() -> dict[str, str]:
+    """A finding's severity as printed: the code in English, in words in Russian."""
+    return {"high": _("high"), "medium": _("medium"), "low": _("low")}
+
+
+def _finding_labels() -> dict[str, str]:
+    """A finding's code as printed (the code itself in English; --json keeps the code)."""
+    return {
+        "log-tampered": _("log-tampered"),
+        "camera-action-during-exam": _("camera-action-during-exam"),
+        "recording-off-before-exam-end": _("recording-off-before-exam-end"),
+        "start-without-end": _("start-without-end"),
+        "overlapping-actions": _("overlapping-actions"),
+        "unknown-person": _("unknown-person"),
+        "late-entry": _("late-entry"),
+        "entry-before-action": _("entry-before-action"),
+    }

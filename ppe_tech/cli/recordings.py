@@ -25,6 +25,7 @@ from ppe_tech.cli.common import (
     zone_label,
 )
 from ppe_tech.errors import ConfigError, ExitCode
+from ppe_tech.i18n import _, ngettext
 
 
 @click.group()
@@ -54,7 +55,7 @@ def bytes_progress(enabled: bool, label: str):
     with Bar(
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        DownloadColumn(binary_units=True),  # GiB, as every size the command line prints
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         console=stderr_console(),
@@ -85,7 +86,8 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
     """
     from ppe_tech.recordings.status import recording_status
 
-    result = recording_status(app.site, app.db, exam_id)
+    exam = app.exam(exam_id, recorded=True)
+    result = recording_status(app.site, app.db, exam.id if exam else None)
     if as_json:
         print_json(result)
     else:
@@ -101,7 +103,6 @@ def _print_status(result: dict, tz) -> None:
     from rich.table import Table
 
     from ppe_tech.fsutil import format_size
-    from ppe_tech.i18n import _
     from ppe_tech.timeutil import human_duration, local_clock
 
     def clock(stamp: str | None) -> str:
@@ -190,75 +191,126 @@ def archive(app: App, *, exam_id, zones, margin, target, no_decode_check, wait, 
     2 on bad arguments or a destination folder that does not exist, 3 on a read or write
     error, 4 when the destination is too small.
     """
-    from ppe_tech.recordings.archive import archive_exam, archive_target, plan_archive
+    from ppe_tech import interrupts
+    from ppe_tech.fsutil import format_size
+    from ppe_tech.recordings.archive import (
+        ArchiveInterrupted,
+        archive_exam,
+        archive_target,
+        local_window,
+        plan_archive,
+    )
 
     site = app.site
     exam = app.exam(exam_id, recorded=True)
     if exam is None:
-        raise ConfigError("no exam in ppe.yaml: give --exam ID")
+        raise ConfigError(_("no exam in ppe.yaml: give --exam ID"))
     exam_id = exam.id
-    hold_run_lock(site, f"archive-{exam_id}", f"archive of exam {exam_id}", wait)
+    what = _("archive of exam {exam}").format(exam=exam_id)
+    hold_run_lock(site, f"archive-{exam_id}", what, wait)
     err = stderr_console()
+    warning = _("warning")
     chosen = archive_target(site, target)
     if chosen.warning:
-        err.print(f"[yellow]warning:[/] {safe(chosen.warning)}", soft_wrap=True)
+        err.print(f"[yellow]{warning}:[/] {safe(chosen.warning)}", soft_wrap=True)
     zone_list = [z.strip() for z in zones.split(",") if z.strip()] if zones else None
     plan = plan_archive(site, app.db, exam_id, zones=zone_list, margin=margin)
     if plan.window_open and not as_json:
+        ends = _(
+            "the exam window ends at {end}: recordings after now are missing from this archive"
+        )
         err.print(
-            f"[yellow]warning:[/] the exam window ends at {plan.window_end:%Y-%m-%d %H:%M} UTC: "
-            "recordings after now are missing from this archive"
+            f"[yellow]{warning}:[/] {ends.format(end=local_window(plan.window_end, site.tz))}"
         )
     if plan.pending and not as_json:
-        err.print(
-            f"[yellow]warning:[/] {len(plan.pending)} segments still being written are left "
-            "out; run again when the recorder has closed them"
+        pending = ngettext(
+            "{n} segment still being written is left out; run again when the recorder has "
+            "closed it",
+            "{n} segments still being written are left out; run again when the recorder has "
+            "closed them",
+            len(plan.pending),
         )
-    with bytes_progress(progress_enabled() and not as_json, "archive") as progress:
-        result = archive_exam(
-            site,
-            app.db,
-            plan,
-            chosen.path,
-            progress=progress,
-            log=err.print,
-            decode=not no_decode_check,
+        err.print(f"[yellow]{warning}:[/] {pending.format(n=len(plan.pending))}")
+    try:
+        with bytes_progress(progress_enabled() and not as_json, _("archive")) as progress:
+            result = archive_exam(
+                site,
+                app.db,
+                plan,
+                chosen.path,
+                progress=progress,
+                log=err.print,
+                decode=not no_decode_check,
+            )
+    except ArchiveInterrupted as stop:  # Ctrl-C or SIGTERM: the finished files are kept
+        line = _(
+            "interrupted: run the same command again to resume ({done} of {total} done); "
+            "the partial bag is kept in {partial}"
+        ).format(
+            done=format_size(stop.done_bytes),
+            total=format_size(stop.total_bytes),
+            partial=stop.partial,
         )
+        err.print(f"ppe-tech: {safe(line)}", soft_wrap=True, highlight=False)
+        raise SystemExit(interrupts.exit_code()) from None
     if as_json:
         print_json(result.to_json())
     else:
-        _print_archive(result.to_json())
+        _print_archive(result.to_json(), site.tz)
 
 
-def _print_archive(result: dict) -> None:
+def _print_archive(result: dict, tz) -> None:
+    from datetime import datetime
+
     from ppe_tech.fsutil import format_size
+    from ppe_tech.recordings.archive import local_window
+    from ppe_tech.timeutil import human_duration, local_clock
+
+    def when(stamp: str) -> datetime:
+        return datetime.fromisoformat(stamp)
 
     out = stdout_console()
     if result["already_complete"]:
-        out.print(f"[green]already archived[/] and verified: {safe(result['bag_path'])}")
+        done = _("already archived and verified: {bag}").format(bag=safe(result["bag_path"]))
+        out.print(f"[green]{done}[/]", soft_wrap=True)
     else:
         rate = result["bytes_per_second"]
         reused = result["reused_files"]
-        out.print(
-            f"[green]archived[/] {result['file_count']} files, "
-            f"{format_size(result['total_bytes'])} into {safe(result['bag_path'])} in "
-            f"{result['seconds']:.1f}s"
-            + (f" ({format_size(rate)}/s)" if rate else "")
-            + (f"; {reused} finished files from an interrupted run checked" if reused else "")
+        files = ngettext("{n} file", "{n} files", result["file_count"])
+        line = _("archived {files}, {size} into {bag} in {seconds}").format(
+            files=files.format(n=result["file_count"]),
+            size=format_size(result["total_bytes"]),
+            bag=safe(result["bag_path"]),
+            seconds=human_duration(result["seconds"]),
         )
+        if rate:
+            line += " ({})".format(_("{size}/s").format(size=format_size(rate)))
+        if reused:
+            checked = ngettext(
+                "{n} finished file from an interrupted run checked",
+                "{n} finished files from an interrupted run checked",
+                reused,
+            )
+            line += "; " + checked.format(n=reused)
+        out.print(f"[green]{line}[/]", soft_wrap=True)
+    window = local_window(when(result["window_start"]), tz, when(result["window_end"]))
     out.print(
-        f"window {result['window_start']} .. {result['window_end']}, "
-        f"cameras {safe(', '.join(result['cameras']))}"
+        _("window {window}, cameras {cameras}").format(
+            window=window, cameras=safe(", ".join(result["cameras"]))
+        ),
+        soft_wrap=True,
     )
-    for gap in result["gaps"]:
+    gap_label, bad_label = _("gap"), _("undecodable")
+    for gap in result["gaps"]:  # "08:00:00 MSK, 10 min": the window line above has the date
+        start = local_clock(when(gap["start"]), tz)
         out.print(
-            f"[yellow]gap[/] {safe(gap['camera'])}: {gap['start']} .. {gap['end']} "
-            f"({gap['seconds']:g}s)"
+            f"[yellow]{gap_label}[/] {safe(gap['camera'])}: {start}, "
+            f"{human_duration(gap['seconds'])}"
         )
     for bad in result["undecodable"]:
-        out.print(f"[red]undecodable[/] {safe(bad['path'])}: {safe(bad['reason'])}")
+        out.print(f"[red]{bad_label}[/] {safe(bad['path'])}: {safe(bad['reason'])}")
     if result.get("pak_entry"):
-        out.print(f"recorded in the PAK log as entry {result['pak_entry']}")
+        out.print(_("recorded in the PAK log as entry {n}").format(n=result["pak_entry"]))
 
 
 @recordings.command("verify")
@@ -279,7 +331,8 @@ def verify(app: App, bag: Path, fast: bool, workers: int | None, as_json: bool) 
     """
     from ppe_tech.recordings.verify import verify_archive
 
-    with bytes_progress(progress_enabled() and not as_json and not fast, "verify") as progress:
+    showing = progress_enabled() and not as_json and not fast
+    with bytes_progress(showing, _("verify")) as progress:
         result = verify_archive(
             bag,
             conn=_site_store(app),
@@ -312,23 +365,45 @@ def _site_store(app: App):
     return app.db
 
 
+def _problem_labels() -> dict[str, str]:
+    """A bag problem's kind as printed (the kind itself in English; --json keeps it)."""
+    return {
+        "missing": _("missing file"),
+        "extra": _("extra"),
+        "changed": _("changed"),
+        "changed-tag": _("changed-tag"),
+        "missing-tag": _("missing-tag"),
+        "outside-payload": _("outside-payload"),
+        "oxum": _("oxum"),
+        "unreadable": _("unreadable"),
+        "site-record": _("site-record"),
+        "archive-json": _("archive-json"),
+    }
+
+
 def _print_verify(data: dict) -> None:
     from ppe_tech.fsutil import format_size
 
     out = stdout_console()
+    kinds = _problem_labels()
     for problem in data["problems"]:
         line = f"{problem.get('path', '')} {problem.get('message', '')}".strip()
-        out.print(f"[red]{problem['kind']}[/] {safe(line)}")
-    verdict = "[green]VALID[/]" if data["valid"] else "[red]INVALID[/]"
+        out.print(f"[red]{kinds.get(problem['kind'], problem['kind'])}[/] {safe(line)}")
+    verdict = (
+        "[green]{}[/]".format(_("VALID")) if data["valid"] else "[red]{}[/]".format(_("INVALID"))
+    )
+    mode = _("full") if data["mode"] == "full" else _("fast")
     rate = data["bytes_per_second"]
-    speed = f", {format_size(rate)}/s" if rate and data["mode"] == "full" else ""
+    speed = _("{size}/s").format(size=format_size(rate)) if rate and data["mode"] == "full" else ""
+    files = ngettext("{n} file", "{n} files", data["files"]).format(n=data["files"])
+    took = _("{seconds} s").format(seconds=f"{data['seconds']:.2f}")
     out.print(
-        f"{verdict} ({data['mode']}): {data['files']} files, {format_size(data['bytes'])}, "
-        f"{data['seconds']:.2f}s{speed}",
+        f"{verdict} ({mode}): {files}, {format_size(data['bytes'])}, {took}"
+        + (f", {speed}" if speed else ""),
         soft_wrap=True,
     )
     if data["site"]:
-        out.print(f"site: {safe(data['site']['note'])}", soft_wrap=True)
+        out.print(_("site: {note}").format(note=safe(data["site"]["note"])), soft_wrap=True)
 
 
 @recordings.command("list")
@@ -342,16 +417,30 @@ def list_(app: App, as_json: bool) -> None:
     if as_json:
         print_json({"archives": rows})
         return
+    from datetime import datetime
+
     from ppe_tech.fsutil import format_size
+    from ppe_tech.recordings.archive import local_window
 
     out = stdout_console()
     if not rows:
-        out.print("no archives yet")
+        out.print(_("no archives yet"))
+    tz = app.site.tz
     for r in rows:
-        out.print(
-            f"#{r['run_id']} {r['created_at']} exam {r['exam_id']}: {r['file_count']} files, "
-            f"{format_size(r['total_bytes'])}, {r['gaps']} gaps, {r['undecodable']} undecodable: {r['bag_path']}"
+        line = _(
+            "#{n} {made} exam {exam}: {files}, {size}, gaps {gaps}, undecodable {undecodable}: "
+            "{bag}"
+        ).format(
+            n=r["run_id"],
+            made=local_window(datetime.fromisoformat(r["created_at"]), tz),
+            exam=r["exam_id"],
+            files=ngettext("{n} file", "{n} files", r["file_count"]).format(n=r["file_count"]),
+            size=format_size(r["total_bytes"]),
+            gaps=r["gaps"],
+            undecodable=r["undecodable"],
+            bag=r["bag_path"],
         )
+        out.print(safe(line), soft_wrap=True)
 
 
 @recordings.command("watch")

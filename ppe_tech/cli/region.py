@@ -17,7 +17,9 @@ from ppe_tech.cli.common import (
     stderr_console,
     stdout_console,
 )
+from ppe_tech.cli.report import local_time
 from ppe_tech.errors import ConfigError, ExitCode
+from ppe_tech.i18n import _, ngettext
 
 
 @click.group()
@@ -50,10 +52,11 @@ def push(app: App, exam_id: str | None, bucket: str | None, workers: int, as_jso
     site = app.site
     exam = app.exam(exam_id, recorded=True)
     if exam is None:
-        raise ConfigError("no exam in ppe.yaml: give --exam ID")
+        raise ConfigError(_("no exam in ppe.yaml: give --exam ID"))
     target = target_from_site(site, bucket=bucket)
     err = stderr_console()
-    with bytes_progress(progress_enabled() and not as_json, f"push {exam.id}") as progress:
+    label = _("push {exam}").format(exam=exam.id)
+    with bytes_progress(progress_enabled() and not as_json, label) as progress:
         result = push_exam(
             site,
             app.db,
@@ -69,11 +72,27 @@ def push(app: App, exam_id: str | None, bucket: str | None, workers: int, as_jso
         return
     from ppe_tech.fsutil import format_size
 
-    lock = f"locked until {result.locked_until}" if result.locked_until else "NOT locked"
+    lock = (
+        _("locked until {until}").format(until=local_time(result.locked_until, app.site.tz))
+        if result.locked_until
+        else _("NOT locked")
+    )
+    objects = ngettext("{n} object", "{n} objects", result.objects).format(n=result.objects)
     click.echo(
-        f"exam {result.exam_id}: {result.objects} objects ({format_size(result.total_bytes)}) "
-        f"under {result.base_key}/ in {result.location}: {result.sent} sent ({format_size(result.sent_bytes)}), "
-        f"{result.present} already there; checksums verified; {lock}"
+        _(
+            "exam {exam}: {objects} ({size}) under {base}/ in {location}: {sent} sent "
+            "({sent_size}), {present} already there; checksums verified; {lock}"
+        ).format(
+            exam=result.exam_id,
+            objects=objects,
+            size=format_size(result.total_bytes),
+            base=result.base_key,
+            location=result.location,
+            sent=result.sent,
+            sent_size=format_size(result.sent_bytes),
+            present=result.present,
+            lock=lock,
+        )
     )
 
 
@@ -92,33 +111,46 @@ def status(app: App, exam_id: str | None, offline: bool, as_json: bool) -> None:
     if as_json:
         print_json([s.to_json() for s in statuses])
     else:
-        _status_table(statuses)
+        _status_table(statuses, app.site.tz)
     if any(s.agrees is False for s in statuses):
         raise SystemExit(int(ExitCode.FAILED))
 
 
-def _status_table(statuses) -> None:
+def _status_table(statuses, tz) -> None:
     from rich.table import Table
 
     from ppe_tech.fsutil import format_size
 
     if not statuses:
-        click.echo("nothing handed over yet (ppe-tech region push --exam ID)")
+        click.echo(_("nothing handed over yet (ppe-tech region push --exam ID)"))
         return
     table = Table(
-        "exam", "last push", "handed over at", "objects", "size", "locked until", "storage"
+        _("exam"),
+        _("last push"),
+        _("handed over at"),
+        _("objects"),
+        _("size"),
+        _("locked until"),
+        _("storage"),
     )
+    pushes = {
+        "complete": _("complete"),
+        "refused": _("refused"),
+        "failed": _("failed"),
+        "interrupted": _("interrupted"),
+        "running": _("running"),
+    }
     for s in statuses:
-        agree = {None: "not asked", True: "agrees"}.get(
-            s.agrees, f"DIFFERS: {'; '.join(s.problems[:3])}"
+        agree = {None: _("not asked"), True: _("agrees")}.get(
+            s.agrees, _("DIFFERS: {problems}").format(problems="; ".join(s.problems[:3]))
         )
         table.add_row(
             s.exam_id,
-            s.last_status,
-            s.handed_over_at or "-",
+            pushes.get(s.last_status, s.last_status),
+            local_time(s.handed_over_at, tz),
             str(s.objects),
             format_size(s.bytes),
-            s.locked_until or "no lock",
+            local_time(s.locked_until, tz) if s.locked_until else _("no lock"),
             agree,
         )
     stdout_console().print(table)
@@ -193,7 +225,7 @@ def review(
 def _readable(paths: tuple[Path, ...]) -> tuple[Path, ...]:
     for path in paths:
         if not path.is_file():
-            raise ConfigError(f"--trust {path}: no such file")
+            raise ConfigError(_("--trust {file}: no such file").format(file=path))
     return paths
 
 
@@ -201,15 +233,23 @@ def _review_table(report) -> None:
     from rich.table import Table
 
     if not report.exams:
-        click.echo(f"nothing to review in {report.location}")
+        click.echo(_("nothing to review in {location}").format(location=report.location))
         return
     table = Table(
-        "point", "exam", "bag", "reports", "log", "deadline", "verdict", title=report.location
+        _("point"),
+        _("exam"),
+        _("bag"),
+        _("reports"),
+        _("log"),
+        _("deadline"),
+        _("verdict"),
+        title=report.location,
     )
     for row in report.exams:
-        table.add_row(row.point, row.exam, *row.cells(), "ok" if row.ok else "FAILED")
+        table.add_row(row.point, row.exam, *row.cells(), _("ok") if row.ok else _("FAILED"))
     stdout_console().print(table)
+    label = _("problem")
     for row in report.exams:
         for problem in row.problems:
-            click.echo(f"problem: {row.point}/{row.exam}: {problem}")
+            click.echo(f"{label}: {row.point}/{row.exam}: {problem}")
     click.echo(f"{report.summary()}")

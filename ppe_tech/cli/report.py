@@ -7,6 +7,7 @@ import click
 from ppe_tech.cli.common import exam_option, json_option, lang_option, pass_app, print_json
 from ppe_tech.cli.keys import terminal_ask
 from ppe_tech.errors import ExitCode
+from ppe_tech.i18n import _
 from ppe_tech.site import STAFF_ROLES
 
 LANG = lang_option()
@@ -27,18 +28,24 @@ def report() -> None:
 
 
 def _made(app, kind: str, as_json: bool, **kwargs) -> None:
-    from ppe_tech.reports.core import make_report
+    from ppe_tech.reports.core import make_reports
 
     if kwargs.get("output"):
         from pathlib import Path
 
         kwargs["output"] = Path(kwargs["output"])
-    row = make_report(app.site, app.db, kind, ask=terminal_ask, **kwargs)
+    for row in make_reports(app.site, app.db, kind, ask=terminal_ask, **kwargs):
+        _echo_made(row, as_json)
+
+
+def _echo_made(row, as_json: bool) -> None:
     if as_json:
         print_json(row)
         return
     click.echo(
-        f"{row['number']}: {row['file']} (signed by the technician, sha256 {row['sha256'][:16]}...)"
+        _("{number}: {file} (signed by the technician, sha256 {sha256}...)").format(
+            number=row["number"], file=row["file"], sha256=row["sha256"][:16]
+        )
     )
 
 
@@ -109,17 +116,8 @@ def room(app, *, exam_id, rooms, allow_incomplete, lang, as_json) -> None:
     from ppe_tech.reports.context import room_numbers
 
     numbers = room_numbers(app.site) if not rooms or "all" in rooms else list(rooms)
-    exam_id = app.exam_id(exam_id)
-    for number in numbers:
-        _made(
-            app,
-            "room",
-            as_json,
-            exam_id=exam_id,
-            room=number,
-            lang=lang,
-            allow_incomplete=allow_incomplete,
-        )
+    options = {"exam_id": app.exam_id(exam_id), "lang": lang, "allow_incomplete": allow_incomplete}
+    _made(app, "room", as_json, rooms=numbers, **options)
 
 
 @report.command("archive")
@@ -188,8 +186,11 @@ def sign(app, file, role, as_json) -> None:
     if as_json:
         print_json(result)
         return
-    note = "" if result["registered"] else " (not a report of this site's store)"
-    click.echo(f"{file}: signed as {role}{note}")
+    from ppe_tech.reports.verify import role_label
+
+    signed = _("{file}: signed as {role}").format(file=file, role=role_label(role))
+    note = "" if result["registered"] else " " + _("(not a report of this site's store)")
+    click.echo(f"{signed}{note}")
 
 
 @report.command("verify")
@@ -203,22 +204,30 @@ def verify(app, file, as_json) -> None:
     """
     from pathlib import Path
 
-    from ppe_tech.reports.verify import verify_report
+    from ppe_tech.reports.verify import role_label, verify_report
 
     result = verify_report(app.site, app.db, Path(file))
     if as_json:
         print_json(result.to_json())
     else:
         click.echo(result.verdict)
+        own = {True: _("own key"), False: _("ANOTHER PERSON'S KEY"), None: _("person unknown")}
         for sig in result.signatures:
             cert = sig.certificate
-            own = {True: "own key", False: "ANOTHER PERSON'S KEY", None: "person unknown"}
-            click.echo(
-                f"  {sig.field}: {sig.person or '?'}; certificate {sig.signer} "
-                f"(serial {cert.get('serial', '?')}, issuer {cert.get('issuer', '?')}); "
-                f"valid {'yes' if sig.valid else 'NO'}, trusted {'yes' if sig.trusted else 'NO'}, "
-                f"{own[sig.own_key]}"
+            line = _(
+                "{role}: {person}; certificate {signer} (serial {serial}, issuer {issuer}); "
+                "valid {valid}, trusted {trusted}, {own}"
+            ).format(
+                role=role_label(sig.field),
+                person=sig.person or "?",
+                signer=sig.signer,
+                serial=cert.get("serial", "?"),
+                issuer=cert.get("issuer_name", "?"),
+                valid=_("yes") if sig.valid else _("NO"),
+                trusted=_("yes") if sig.trusted else _("NO"),
+                own=own[sig.own_key],
             )
+            click.echo(f"  {line}")
     if not result.ok:
         raise SystemExit(int(ExitCode.FAILED))
 
@@ -239,12 +248,16 @@ def list_(app, kind, as_json) -> None:
     if as_json:
         print_json(rows)
         return
+    from ppe_tech.reports.verify import role_label
+
     if not rows:
-        click.echo("no reports yet (ppe-tech report readiness|archive|access-log)")
+        click.echo(_("no reports yet (ppe-tech report readiness|archive|access-log)"))
+    kinds, tz = kind_labels(), app.site.tz
     for r in rows:
+        when = local_time(r["created_at"], tz)
+        signers = " + ".join(role_label(s) for s in r["signers"])
         click.echo(
-            f"{r['number']}  {r['kind']:<10}  {r['lang']}  {r['created_at'][:16]}  "
-            f"{'+'.join(r['signers']):<22}  {r['path']}"
+            f"{r['number']}  {kinds.get(r['kind'], r['kind'])}  {when}  {signers}  {r['path']}"
         )
 
 
@@ -261,20 +274,55 @@ def show(app, ref, with_data, as_json) -> None:
     if as_json:
         print_json(item)
         return
-    for key in (
-        "number",
-        "kind",
-        "exam_id",
-        "lang",
-        "file",
-        "sha256",
-        "data_sha256",
-        "created_at",
-        "signed_at",
-    ):
-        click.echo(f"{key}: {item[key] if item[key] is not None else '-'}")
-    click.echo(f"signers: {', '.join(item['signers'])}")
+    from ppe_tech.reports.verify import role_label
+
+    shown = {
+        "number": _("number"),
+        "kind": _("kind"),
+        "exam_id": _("exam"),
+        "lang": _("language"),
+        "file": _("file"),
+        "sha256": _("sha256"),
+        "data_sha256": _("data sha256"),
+        "created_at": _("made at"),
+        "signed_at": _("signed at"),
+    }
+    languages = {"ru": _("Russian"), "en": _("English")}
+    values = {
+        **item,
+        "kind": kind_labels().get(item["kind"], item["kind"]),
+        "lang": languages.get(item["lang"], item["lang"]),
+        "created_at": local_time(item["created_at"], app.site.tz),
+        "signed_at": local_time(item["signed_at"], app.site.tz),
+    }
+    for key, label in shown.items():
+        click.echo(f"{label}: {values[key] if values[key] is not None else '-'}")
+    signers = ", ".join(role_label(s) for s in item["signers"])
+    click.echo(_("signers: {roles}").format(roles=signers))
     if item.get("checkpoint"):
-        click.echo("checkpoint:")
+        click.echo(_("checkpoint") + ":")
         for line in item["checkpoint"].rstrip("\n").splitlines():
             click.echo(f"  {line}")
+
+
+def kind_labels() -> dict[str, str]:
+    """A report's kind as printed: the code in English, its name in Russian."""
+    return {
+        "readiness": _("readiness"),
+        "act": _("act"),
+        "room": _("room"),
+        "archive": _("archive"),
+        "access-log": _("access-log"),
+    }
+
+
+def local_time(stamp: str | None, tz) -> str:
+    """A stored ISO time as the point's local date and time with its zone (``-`` when none)."""
+    from datetime import datetime
+
+    from ppe_tech.timeutil import local_clock
+
+    if not stamp:
+        return "-"
+    moment = datetime.fromisoformat(stamp)
+    return f"{moment.astimezone(tz):%Y-%m-%d} {local_clock(moment, tz, seconds=False)}"

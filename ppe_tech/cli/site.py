@@ -8,6 +8,7 @@ import click
 import yaml
 
 from ppe_tech.cli.common import App, json_option, pass_app, print_json, print_warnings
+from ppe_tech.i18n import _
 from ppe_tech.siteinit import make_site_folder
 
 
@@ -16,7 +17,11 @@ from ppe_tech.siteinit import make_site_folder
 def init(folder: Path) -> None:
     """Make a site in FOLDER: a commented ppe.yaml and its subfolders."""
     target = make_site_folder(folder)
-    click.echo(f"wrote {target}; edit it, then run: ppe-tech --site {folder} site show")
+    click.echo(
+        _("wrote {file}; edit it, then run: ppe-tech --site {folder} site show").format(
+            file=target, folder=folder
+        )
+    )
 
 
 @click.group()
@@ -28,11 +33,12 @@ def site() -> None:
 @json_option
 @pass_app
 def show(app: App, as_json: bool) -> None:
-    """Print the resolved ppe.yaml (secrets from the environment masked)."""
+    """Print the resolved ppe.yaml (secrets from the environment masked); durations and sizes
+    as ppe.yaml writes them (3h55m, 2G), so the output loads again as the same config."""
     print_warnings(app)
-    config = app.site.public_config()
     if as_json:
-        print_json({"folder": str(app.site.folder), "config": config})
+        print_json({"folder": str(app.site.folder), "config": app.site.public_config()})
         return
-    click.echo(f"# site folder: {app.site.folder}")
+    config = app.site.public_config(as_written=True)
+    click.echo("# " + _("site folder: {folder}").format(folder=app.site.folder))
     click.echo(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), nl=False)

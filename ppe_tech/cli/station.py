@@ -18,6 +18,7 @@ from ppe_tech.cli.common import (
     stdout_console,
 )
 from ppe_tech.errors import ExitCode
+from ppe_tech.i18n import _
 
 STATE_STYLE = {
     "passed": "green",
@@ -58,7 +59,7 @@ def _exam(app: App, exam_id: str | None, *, check: bool = False):
 
     exam = app.exam(exam_id, check=check)
     if exam is None:
-        raise ConfigError("every exam of ppe.yaml is over: give --exam ID")
+        raise ConfigError(_("every exam of ppe.yaml is over: give --exam ID"))
     return exam
 
 
@@ -82,15 +83,40 @@ def _request(app: App, station_id, exam, options: dict, *, by_hand: bool):
 
 
 def _print_result(result, path: Path | None) -> None:
-    where = f"room {result.room}, {result.role}"
-    line = f"{result.station_id} ({where}), exam {result.exam_id}, {result.how}: {result.status}"
+    from ppe_tech.stations.results import how_label, role_label
+
+    line = _("{station} (room {room}, {role}), exam {exam}, {how}: {status}").format(
+        station=result.station_id,
+        room=result.room,
+        role=role_label(result.role),
+        exam=result.exam_id,
+        how=how_label(result.how),
+        status=_result_status(result.status),
+    )
     failed = result.failed_items
-    click.echo(line + (f" (not passed: {', '.join(failed)})" if failed else ""))
+    more = " " + _("(not passed: {items})").format(items=", ".join(failed)) if failed else ""
+    click.echo(line + more)
     if result.reachable:
-        answer = "answers" if result.reachable["reachable"] else "does NOT answer"
-        click.echo(f"  {result.reachable['host']}:{result.reachable['port']} {answer} on the LAN")
+        where = f"{result.reachable['host']}:{result.reachable['port']}"
+        answer = (
+            _("{host} answers on the LAN")
+            if result.reachable["reachable"]
+            else _("{host} does NOT answer on the LAN")
+        )
+        click.echo("  " + answer.format(host=where))
     if path:
-        click.echo(f"  wrote {path}")
+        click.echo("  " + _("wrote {file}").format(file=path))
+
+
+def _sent_status(status: str) -> str:
+    """The console's answer to a sent result: imported | already (stored before)."""
+    return {"imported": _("imported"), "already": _("already imported")}.get(status, status)
+
+
+def _result_status(status: str) -> str:
+    """A station check's status as printed: passed | failed | interrupted."""
+    labels = {"passed": _("passed"), "failed": _("failed"), "interrupted": _("interrupted")}
+    return labels.get(status, status)
 
 
 def _exit_for(result) -> None:
@@ -144,16 +170,25 @@ def run(app: App, *, station_id, out_dir, exam_id, key_file, send_url, as_json, 
 
     key = load_signing_key(app.site, key_file)
     if exam_id and exam_id != key.key.exam_id:
-        raise KeysError(f"the stick was enrolled for exam {key.key.exam_id}, not {exam_id}")
+        raise KeysError(
+            _("the stick was enrolled for exam {enrolled}, not {exam}").format(
+                enrolled=key.key.exam_id, exam=exam_id
+            )
+        )
     exam = app.site.exam(key.key.exam_id)
-    request, _ = _request(app, station_id, exam, {**options, "as_json": as_json}, by_hand=False)
+    request, _by = _request(app, station_id, exam, {**options, "as_json": as_json}, by_hand=False)
     result = run_station(app.site, request)
     path = write_result(out_dir, result, key)
     if send_url:
         from ppe_tech.console.send import CONSOLE_CERT, send_result
 
         answer = send_result(send_url, path.read_bytes(), app.site.folder / "keys" / CONSOLE_CERT)
-        click.echo(f"sent to the console: {answer['status']} (run {answer['run_id']})", err=True)
+        click.echo(
+            _("sent to the console: {status} (run {run})").format(
+                status=_sent_status(answer["status"]), run=answer["run_id"]
+            ),
+            err=True,
+        )
     if as_json:
         print_json({"file": str(path), "result": result.to_json()})
     else:
@@ -176,12 +211,18 @@ def enroll(app: App, stick: Path, exam_id: str | None, as_json: bool) -> None:
     if as_json:
         print_json(enrolment.to_json())
         return
-    click.echo(f"enrolled key {enrolment.key.key_id} for exam {enrolment.key.exam_id}")
-    click.echo("on each station run:")
+    click.echo(
+        _("enrolled key {key} for exam {exam}").format(
+            key=enrolment.key.key_id, exam=enrolment.key.exam_id
+        )
+    )
+    click.echo(_("on each station run:"))
     click.echo(
         f"  ppe-tech --site {enrolment.stick_site} station run --station ID --out {enrolment.results}"
     )
-    click.echo(f"then here: ppe-tech station import {enrolment.results}")
+    click.echo(
+        _("then here: {command}").format(command=f"ppe-tech station import {enrolment.results}")
+    )
 
 
 @station.command("import")
@@ -200,13 +241,19 @@ def import_(app: App, folder: Path, exam_id: str | None, as_json: bool) -> None:
     exam = app.exam(exam_id)
     report = import_folder(app.site, app.db, folder, exam_id=exam.id if exam else None)
     for name, reason in report.refused:
-        click.echo(f"ppe-tech: refused: {name}: {reason}", err=True)
+        click.echo(
+            "ppe-tech: " + _("refused: {file}: {reason}").format(file=name, reason=reason),
+            err=True,
+        )
     if as_json:
         print_json(report.to_json())
     else:
         click.echo(
-            f"imported {len(report.imported)}, already imported {len(report.already)}, "
-            f"refused {len(report.refused)}"
+            _("imported {imported}, already imported {already}, refused {refused}").format(
+                imported=len(report.imported),
+                already=len(report.already),
+                refused=len(report.refused),
+            )
         )
     if report.refused:
         raise SystemExit(int(ExitCode.FAILED))
@@ -245,22 +292,40 @@ def _print_readiness(readiness, tz) -> None:
     """Per room: one verdict line (never wrapped, so it can be read by grep), then its table."""
     from rich.table import Table
 
+    from ppe_tech.cameras.findings import status_label
+    from ppe_tech.stations.results import how_label, role_label, state_label
+
     console = stdout_console()
     for room in readiness.rooms:
-        verdict = "ready" if room.ready else f"NOT READY: {', '.join(room.reasons)}"
-        click.echo(f"\n{room.label} ({room.name or '-'}): {verdict}")
+        verdict = (
+            _("ready")
+            if room.ready
+            else _("NOT READY: {reasons}").format(reasons=", ".join(room.reason_texts))
+        )
+        click.echo(f"\n{room.label_text} ({room.name or '-'}): {verdict}")
         table = Table(show_edge=False)
-        for column in ("station / camera", "role", "state", "when", "how", "detail"):
+        columns = (_("station / camera"), _("role"), _("state"), _("when"), _("how"), _("detail"))
+        for column in columns:
             table.add_column(column, overflow="fold")
         for s in room.stations:
-            state = f"[{STATE_STYLE.get(s.state, '')}]{s.state}[/]"
+            state = f"[{STATE_STYLE.get(s.state, '')}]{state_label(s.state)}[/]"
             when = _local(s.checked_at, tz)
-            table.add_row(s.station_id, s.role, state, when, s.how or "-", s.reason)
+            table.add_row(
+                s.station_id, role_label(s.role), state, when, how_label(s.how), s.reason_text
+            )
         for c in room.cameras:
             when = _local(c.checked_at, tz)
-            table.add_row(c.camera_id, "camera", c.status, when, "cameras verify", "")
+            table.add_row(
+                c.camera_id,
+                _("camera"),
+                status_label(c.status),
+                when,
+                _("cameras verify"),
+                "",
+            )
         console.print(table)
-    click.echo(f"\n{readiness.summary} (deadline {_local(readiness.deadline, tz)})")
+    deadline = _("deadline {time}").format(time=_local(readiness.deadline, tz))
+    click.echo(f"\n{readiness.summary_text()} ({deadline})")
 
 
 @click.command()

@@ -34,9 +34,10 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ppe_tech.i18n import _, current_language
 from ppe_tech.pak.chain import verify_log
 from ppe_tech.pak.journal import action_label, list_entries, open_starts
-from ppe_tech.timeutil import utc_now
+from ppe_tech.timeutil import human_duration, utc_now
 
 if TYPE_CHECKING:
     from ppe_tech.site import Exam, Site
@@ -227,13 +228,8 @@ def _hm(start: datetime, end: datetime | None) -> str:
     return f"{text}-{end:%H:%M}" if end else text
 
 
-def _days(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} h"
-
-
 def _label(action: str) -> str:
-    return action_label(action, "en").lower()
+    return action_label(action, current_language()).lower()
 
 
 # -- the rules, one function each: Journal -> findings ----------------------------------------
@@ -262,14 +258,29 @@ def camera_action_during_exam(journal: Journal) -> list[Finding]:
                 running = w.start_ts <= start_ts < w.end_ts
             if not running:
                 continue
-            where = "an exam room" if row.exam_room else "a room"
+            message = (
+                _(
+                    "#{n} {action} in an exam room ({rooms}) at {when} during exam {exam} "
+                    "({start}-{end})"
+                )
+                if row.exam_room
+                else _(
+                    "#{n} {action} in a room ({rooms}) at {when} during exam {exam} ({start}-{end})"
+                )
+            )
             found.append(
                 row.finding(
                     "high" if row.exam_room else "medium",
                     "camera-action-during-exam",
-                    f"#{row.seq} {_label(row.action)} in {where} ({row.entry['rooms']}) at "
-                    f"{_hm(row.start, row.end)} during exam {w.exam.id} "
-                    f"({w.start:%H:%M}-{w.end:%H:%M})",
+                    message.format(
+                        n=row.seq,
+                        action=_label(row.action),
+                        rooms=row.entry["rooms"],
+                        when=_hm(row.start, row.end),
+                        exam=w.exam.id,
+                        start=f"{w.start:%H:%M}",
+                        end=f"{w.end:%H:%M}",
+                    ),
                     exam=w.exam.id,
                 )
             )
@@ -296,13 +307,27 @@ def recording_off_before_exam_end(journal: Journal) -> list[Finding]:
             )
             if restarted:
                 continue
+            message = (
+                _(
+                    "#{n} recording switched off ({rooms}) at {at}, before exam {exam} ended at {end}"
+                )
+                if off >= w.start_ts
+                else _(
+                    "#{n} recording switched off ({rooms}) at {at}, before exam {exam} ended at "
+                    "{end} and not started again before it began"
+                )
+            )
             found.append(
                 row.finding(
                     "high",
                     "recording-off-before-exam-end",
-                    f"#{row.seq} recording switched off ({row.entry['rooms']}) at {row.start:%H:%M}, "
-                    f"before exam {w.exam.id} ended at {w.end:%H:%M}"
-                    + ("" if off >= w.start_ts else " and not started again before it began"),
+                    message.format(
+                        n=row.seq,
+                        rooms=row.entry["rooms"],
+                        at=f"{row.start:%H:%M}",
+                        exam=w.exam.id,
+                        end=f"{w.end:%H:%M}",
+                    ),
                     exam=w.exam.id,
                 )
             )
@@ -319,8 +344,12 @@ def start_without_end(journal: Journal) -> list[Finding]:
             Finding(
                 severity=severity,
                 code="start-without-end",
-                message=f"#{entry['seq']} {_label(entry['action'])} ({entry['rooms']}) "
-                f"started {started:%Y-%m-%d %H:%M} and has no end entry",
+                message=_("#{n} {action} ({rooms}) started {at} and has no end entry").format(
+                    n=entry["seq"],
+                    action=_label(entry["action"]),
+                    rooms=entry["rooms"],
+                    at=f"{started:%Y-%m-%d %H:%M}",
+                ),
                 seq=entry["seq"],
                 date=started.date().isoformat(),
                 rooms=entry["rooms"],
@@ -360,31 +389,47 @@ def _overlap(a: dict[str, Any], row: Row) -> Finding:
     return row.finding(
         "medium",
         "overlapping-actions",
-        f"#{b['no']} {_label(b['action'])} ({b['date']} {b['start']}-{b['end']}) overlaps "
-        f"#{a['no']} {_label(a['action'])} ({a['date']} {a['start']}-{a['end']}) in {b['rooms']}",
+        _(
+            "#{n} {action} ({when}) overlaps #{other} {other_action} ({other_when}) in {rooms}"
+        ).format(
+            n=b["no"],
+            action=_label(b["action"]),
+            when=f"{b['date']} {b['start']}-{b['end']}",
+            other=a["no"],
+            other_action=_label(a["action"]),
+            other_when=f"{a['date']} {a['start']}-{a['end']}",
+            rooms=b["rooms"],
+        ),
         other=a["no"],
     )
 
 
-_PEOPLE = {"performed_by": "performed by", "responsible": "responsible", "ended_by": "ended by"}
+def _people() -> dict[str, str]:
+    return {
+        "performed_by": _("performed by"),
+        "responsible": _("responsible"),
+        "ended_by": _("ended by"),
+    }
 
 
 def unknown_person(journal: Journal) -> list[Finding]:
     """Performed by / responsible / ended by is not a member of the staff list."""
     staff = {(m.name, m.position) for m in journal.site.config.staff.values()}
-    found = []
+    found, people = [], _people()
     for row in journal.rows:
-        for column, what in _PEOPLE.items():
+        for column, what in people.items():
             value = row.entry[column]
             if not value:
                 continue
-            name, _, position = value.partition(", ")
+            name, _comma, position = value.partition(", ")
             if (name, position) not in staff:
                 found.append(
                     row.finding(
                         "medium",
                         "unknown-person",
-                        f"#{row.seq} {what} {value!r} is not in the staff list of ppe.yaml",
+                        _("#{n} {who} {value} is not in the staff list of ppe.yaml").format(
+                            n=row.seq, who=what, value=repr(value)
+                        ),
                     )
                 )
     return found
@@ -408,9 +453,13 @@ def late_entry(journal: Journal) -> list[Finding]:
     found = []
     for row, which, target, recorded, delay in journal.delays:
         if delay > late:
-            message = (
-                f"#{which} recorded {_days(recorded - target)} after the time it states "
-                f"({target:%Y-%m-%d %H:%M}; recorded {recorded.astimezone(tz):%Y-%m-%d %H:%M})"
+            message = _(
+                "#{n} recorded {delay} after the time it states ({stated}; recorded {recorded})"
+            ).format(
+                n=which,
+                delay=human_duration(recorded - target),
+                stated=f"{target:%Y-%m-%d %H:%M}",
+                recorded=f"{recorded.astimezone(tz):%Y-%m-%d %H:%M}",
             )
             found.append(row.finding("medium", "late-entry", message, seq=which))
     return found
@@ -422,9 +471,10 @@ def entry_before_action(journal: Journal) -> list[Finding]:
     found = []
     for row, which, target, recorded, delay in journal.delays:
         if -delay > early:
-            message = (
-                f"#{which} recorded at {recorded.astimezone(tz):%Y-%m-%d %H:%M}, before the "
-                f"time it states ({target:%Y-%m-%d %H:%M})"
+            message = _("#{n} recorded at {recorded}, before the time it states ({stated})").format(
+                n=which,
+                recorded=f"{recorded.astimezone(tz):%Y-%m-%d %H:%M}",
+                stated=f"{target:%Y-%m-%d %H:%M}",
             )
             found.append(row.finding("medium", "entry-before-action", message, seq=which))
     return found

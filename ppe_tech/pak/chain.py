@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import PpeError, StorageError, VerificationFailed
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.keys import load_signing_key, site_certificate
 from ppe_tech.pak import journal, results
 from ppe_tech.pak.checkpoint import (
@@ -201,17 +202,18 @@ def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
         "SELECT * FROM pak_entries WHERE seq >= ? ORDER BY seq LIMIT 1", (bad,)
     ).fetchone()
     if row is None:
-        return f"entry #{bad} is missing"
+        return _("entry #{n} is missing").format(n=bad)
     if row["seq"] != bad:
-        return (
-            f"entry #{bad} is missing: the log jumps from #{bad - 1} to #{row['seq']} "
-            "(entries were deleted)"
-        )
+        return _(
+            "entry #{n} is missing: the log jumps from #{before} to #{after} (entries were deleted)"
+        ).format(n=bad, before=bad - 1, after=row["seq"])
     raw = conn.execute("SELECT CAST(body AS BLOB) FROM pak_entries WHERE seq = ?", (bad,))
     try:
         bytes(raw.fetchone()[0] or b"").decode("utf-8")
     except UnicodeDecodeError:
-        return f"entry #{bad} is not UTF-8 text: its bytes were changed in the store by hand"
+        return _(
+            "entry #{n} is not UTF-8 text: its bytes were changed in the store by hand"
+        ).format(n=bad)
     stored = bytes(row["hash"]) if isinstance(row["hash"], bytes) else b""
     nxt = cursor.execute("SELECT * FROM pak_entries WHERE seq = ?", (bad + 1,)).fetchone()
     if nxt is not None and stored:
@@ -220,20 +222,21 @@ def _diagnose(conn: sqlite3.Connection, bad: int, previous: bytes) -> str:
         except (TypeError, AttributeError, ValueError):
             links = False
         if links:
-            return (
-                f"entry #{bad} was altered: its content no longer matches its hash "
+            return _(
+                "entry #{n} was altered: its content no longer matches its hash "
                 "(a field was edited)"
-            )
-    return (
-        f"entry #{bad} does not follow from entry #{bad - 1}: it was edited, inserted, "
+            ).format(n=bad)
+    return _(
+        "entry #{n} does not follow from entry #{before}: it was edited, inserted, "
         "moved or forged (or the entry before it was replaced)"
+    ).format(n=bad, before=bad - 1)
+
+
+def _rebuilt() -> str:
+    return _(
+        "the pak_entries table was rebuilt: its columns are no longer derived from the hashed "
+        "entries (a column may show what the hash does not cover)"
     )
-
-
-_REBUILT = (
-    "the pak_entries table was rebuilt: its columns are no longer derived from the hashed "
-    "entries (a column may show what the hash does not cover)"
-)
 
 
 @dataclass
@@ -249,7 +252,7 @@ class _Against:
 def _site_certificate(site: Site | None) -> tuple[Any, str]:
     """(certificate, "") or (None, why there is none)."""
     if site is None:
-        return None, "no site to take the certificate from"
+        return None, _("no site to take the certificate from")
     try:
         return site_certificate(site), ""
     except PpeError as exc:
@@ -266,7 +269,8 @@ def _compare(
     """
     scan = against.scan
     when = cp.created_at.strftime("%Y-%m-%d %H:%M:%SZ")
-    label = f"{source} ({cp.size} entries, {when})"
+    entries = ngettext("{n} entry", "{n} entries", cp.size).format(n=cp.size)
+    label = f"{source} ({entries}, {when})"
     if against.certificate is not None:
         signature_ok, signer = check_signature(cp, against.certificate)
     else:
@@ -283,40 +287,46 @@ def _compare(
         )
 
     if cp.log_id != against.log_id:
-        why = f"it is a checkpoint of another log ({cp.log_id}, this log is {against.log_id})"
+        why = _("it is a checkpoint of another log ({other}, this log is {this})").format(
+            other=cp.log_id, this=against.log_id
+        )
         return check(False, why, consistent=False)
     if signature_ok is False:
-        return check(False, f"bad signature: {signer}", consistent=None)
+        return check(False, _("bad signature: {why}").format(why=signer), consistent=None)
     if cp.size > scan.rows:
         return check(
             False,
-            (
-                f"the log has {scan.rows} entries but the checkpoint covers {cp.size}: "
-                f"entries #{scan.rows + 1}..#{cp.size} were removed (truncated)"
-            ),
+            _(
+                "the log has {rows} entries but the checkpoint covers {size}: "
+                "entries #{first}..#{size} were removed (truncated)"
+            ).format(rows=scan.rows, size=cp.size, first=scan.rows + 1),
             consistent=False,
         )
     if cp.size > scan.size:
         return check(
-            False, f"not checked, the chain is broken at entry #{scan.first_bad}", consistent=None
+            False,
+            _("not checked, the chain is broken at entry #{n}").format(n=scan.first_bad),
+            consistent=None,
         )
     if scan.hashes_at.get(cp.size, b"").hex() != cp.head_hash:
         return check(
             False,
-            (
-                f"entries #1..#{cp.size} no longer match this signed checkpoint: the log was "
-                f"rewritten (first bad entry between #{matched + 1} and #{cp.size})"
-            ),
+            _(
+                "entries #1..#{size} no longer match this signed checkpoint: the log was "
+                "rewritten (first bad entry between #{low} and #{size})"
+            ).format(size=cp.size, low=matched + 1),
             consistent=False,
         )
     if signature_ok is None and explicit:
         return check(
             False,
-            f"matches the log, but its signature cannot be checked: {signer}",
+            _("matches the log, but its signature cannot be checked: {why}").format(why=signer),
             consistent=True,
         )
-    note = "" if signature_ok else f" (signature not checked: {signer})"
-    return check(True, f"matches the log{note}", consistent=True)
+    if signature_ok:
+        return check(True, _("matches the log"), consistent=True)
+    note = _("matches the log (signature not checked: {why})").format(why=signer)
+    return check(True, note, consistent=True)
 
 
 def _check_all(parsed: list[tuple[str, Checkpoint]], against: _Against, explicit: set[str]):
@@ -365,13 +375,14 @@ def verify_log(
     explicit = {source for source, _ in sources}  # given by the user: signature must verify
     if use_stored:
         sources += [
-            (f"stored checkpoint {cid}", text) for cid, text in results.checkpoint_texts(conn)
+            (_("stored checkpoint {n}").format(n=cid), text)
+            for cid, text in results.checkpoint_texts(conn)
         ]
     parsed, checks = _parse_all(sources)
     scan = scan_chain(conn, want={cp.size for _, cp in parsed})
     problems = [scan.message] if not scan.ok else []
     if not table_intact(conn):
-        problems.insert(0, _REBUILT)
+        problems.insert(0, _rebuilt())
     certificate, cert_error = _site_certificate(site) if parsed else (None, "")
     compared, failed = _check_all(parsed, _Against(scan, lid, certificate, cert_error), explicit)
     checks += compared
@@ -386,8 +397,13 @@ def verify_log(
         message = problems[0]
     else:
         count = len(checks)
-        extra = f", {count} checkpoint{'s' if count != 1 else ''} match" if count else ""
-        message = f"OK: {scan.size} entries, chain intact{extra}; head {scan.head_hash[:16]}"
+        entries = ngettext("{n} entry", "{n} entries", scan.size).format(n=scan.size)
+        extra = ngettext(", {n} checkpoint matches", ", {n} checkpoints match", count)
+        message = _("OK: {entries}, chain intact{checkpoints}; head {head}").format(
+            entries=entries,
+            checkpoints=extra.format(n=count) if count else "",
+            head=scan.head_hash[:16],
+        )
     return VerifyResult(
         ok=not problems,
         message=message,
@@ -409,7 +425,7 @@ def verify_checkpoint(site: Site, conn: sqlite3.Connection, text: str) -> Checkp
     the chain recomputed from entry #1 is intact up to ``size`` and its hash there
     equals the checkpoint's head. ``.ok`` and ``.message`` say the outcome in one line.
     """
-    result = verify_log(site, conn, checkpoints=[("checkpoint", text)], use_stored=False)
+    result = verify_log(site, conn, checkpoints=[(_("checkpoint"), text)], use_stored=False)
     check = result.checkpoint_checks[0] if result.checkpoint_checks else None
     if check is None:
         return CheckpointCheck(ok=False, message=result.message)
@@ -439,21 +455,25 @@ def create_checkpoint(
     checkpoint never blesses a tampered log. KeysError (exit 5) without a usable key.
     The checkpoint is appended to ``pak_checkpoints``; ``Checkpoint.text`` is the file form.
     """
-    private_key, _, _ = load_signing_key(site, passphrase)  # None: $signing.passphrase_env
+    private_key, _cert, _chain = load_signing_key(site, passphrase)  # None: $signing.passphrase_env
     verified = scan_chain(conn)
     if not verified.ok:
-        raise VerificationFailed(f"refusing to sign a checkpoint: {verified.message}")
+        raise VerificationFailed(
+            _("refusing to sign a checkpoint: {why}").format(why=verified.message)
+        )
     try:
         with transaction(conn):
             # entries appended since the scan: verify just those, inside the write lock
             tail = scan_chain(conn, start=(verified.size, bytes.fromhex(verified.head_hash)))
             if not tail.ok:
-                raise VerificationFailed(f"refusing to sign a checkpoint: {tail.message}")
+                raise VerificationFailed(
+                    _("refusing to sign a checkpoint: {why}").format(why=tail.message)
+                )
             created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
             origin = origin_for(site, results.log_id(conn))
             body = format_body(origin, tail.size, bytes.fromhex(tail.head_hash), created)
             checkpoint = parse_checkpoint(sign_body(private_key, body, key_name(site)))
             store_checkpoint(conn, checkpoint)
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot store the checkpoint: {exc}") from None
+        raise StorageError(_("cannot store the checkpoint: {why}").format(why=exc)) from None
     return checkpoint

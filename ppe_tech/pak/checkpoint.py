@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from ppe_tech.errors import KeysError, VerificationFailed
+from ppe_tech.i18n import _
 from ppe_tech.pak import results
 
 if TYPE_CHECKING:
@@ -168,12 +169,14 @@ def parse_checkpoint(text: str, source: str = "checkpoint") -> Checkpoint:
     """Parse a checkpoint text; VerificationFailed (exit 1) with one line when malformed."""
 
     def bad(why: str) -> VerificationFailed:
-        return VerificationFailed(f"{source}: not a PAK checkpoint: {why}")
+        return VerificationFailed(
+            _("{source}: not a PAK checkpoint: {why}").format(source=source, why=why)
+        )
 
     text = text.replace("\r\n", "\n")
     if "\n\n" not in text:
         raise bad("no empty line between the body and the signatures")
-    body, _, sig_block = text.partition("\n\n")
+    body, _gap, sig_block = text.partition("\n\n")
     lines = body.split("\n")
     if len(lines) < 4:
         raise bad("the body needs origin, size, hash and time lines")
@@ -234,8 +237,12 @@ def check_signature(cp: Checkpoint, certificate: Any) -> tuple[bool, str]:
         if kid == wanted and _verify_signature(public_key, signature, body):
             return True, name
     if any(kid == wanted for _, kid, _ in cp.signatures):
-        return False, "the signature does not verify with the site certificate (forged or altered)"
-    return False, f"not signed by the site's key (signers: {', '.join(names)})"
+        return False, _(
+            "the signature does not verify with the site certificate (forged or altered)"
+        )
+    return False, _("not signed by the site's key (signers: {names})").format(
+        names=", ".join(names)
+    )
 
 
 def store_checkpoint(conn: sqlite3.Connection, cp: Checkpoint) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ppe_tech.demo import step_line
 from ppe_tech.fsutil import atomic_write_text
+from ppe_tech.i18n import _
 from ppe_tech.pak.audit import audit
 from ppe_tech.pak.chain import create_checkpoint, verify_log
 from ppe_tech.pak.journal import append_entries, end_action, make_entry, start_action, utc_stamp
@@ -135,9 +137,11 @@ def _checkpoint_and_audit(demo: Any) -> str:
         raise RuntimeError(f"demo pak log does not verify: {result.message}")
     findings = audit(site, conn, check_chain=False)
     high = [f for f in findings if f.severity == "high"]
-    first = f"; e.g. {high[0].message}" if high else ""
-    demo.log(f"demo: pak: checkpoint {path.relative_to(site.folder)}, {result.message}")
-    return (
-        f"{cp.size} entries, checkpoint {path.relative_to(site.folder)} signed, verify OK, "
-        f"audit: {len(high)} high of {len(findings)} findings{first}"
+    where = path.relative_to(site.folder)
+    demo.log(
+        step_line("pak", _("checkpoint {file}, {result}").format(file=where, result=result.message))
     )
+    summary = _(
+        "{entries} entries, checkpoint {file} signed, verify OK, audit: {high} high of {n} findings"
+    ).format(entries=cp.size, file=where, high=len(high), n=len(findings))
+    return summary + ("; " + _("e.g. {finding}").format(finding=high[0].message) if high else "")

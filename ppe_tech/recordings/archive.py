@@ -45,12 +45,13 @@ from typing import Any
 from ppe_tech import __version__
 from ppe_tech.errors import ConfigError, NoSpaceError, StorageError, VerificationFailed
 from ppe_tech.fsutil import atomic_write_text, format_size, fsync_dir, storage_error
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.recordings import bag as bagit_
 from ppe_tech.recordings.decode import decodable, decode_samples, read_samples, samples_known
 from ppe_tech.recordings.index import Gap, Index, Segment, find_gaps, index_site
 from ppe_tech.recordings.mp4 import NotMp4, VideoTrack, video_track
 from ppe_tech.recordings.results import ArchiveRecord, StoredArchive, find_archive, store_archive
-from ppe_tech.timeutil import format_duration, iso, utc_now
+from ppe_tech.timeutil import format_duration, iso, local_clock, utc_now
 
 JOURNAL = ".ppe-archive.jsonl"
 ARCHIVE_JSON = "ppe-archive.json"
@@ -127,6 +128,29 @@ class ArchiveResult:
         }
 
 
+class ArchiveInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped a run: what it leaves for the next run to resume."""
+
+    def __init__(self, partial: Path, done_bytes: int, total_bytes: int) -> None:
+        super().__init__(str(partial))
+        self.partial = partial  # the hidden folder of the bag being written
+        self.done_bytes = done_bytes  # of files made durable: kept by the next run
+        self.total_bytes = total_bytes
+
+
+def local_window(start: datetime, tz, end: datetime | None = None) -> str:
+    """``2026-12-01 09:30:00 MSK`` or ``2026-12-01 09:30:00 .. 14:00:00 MSK`` in the point's
+    time (the end's date too when it is another day)."""
+    first = start.astimezone(tz)
+    if end is None:
+        return f"{first:%Y-%m-%d} {local_clock(first, tz)}"
+    last = end.astimezone(tz)
+    same_day = first.date() == last.date() and first.tzname() == last.tzname()
+    if same_day:
+        return f"{first:%Y-%m-%d %H:%M:%S} .. {local_clock(last, tz)}"
+    return f"{local_window(first, tz)} .. {local_window(last, tz)}"
+
+
 @dataclass(frozen=True)
 class Target:
     """Where the bag goes, and what the technician should know about it."""
@@ -164,11 +188,19 @@ def plan_archive(
     zones = list(zones or cfg.zones)
     for zone in zones:
         if zone not in ZONES:
-            raise ConfigError(f"unknown zone {zone!r} (known: {', '.join(ZONES)})")
+            raise ConfigError(
+                _("unknown zone {zone} (known: {known})").format(
+                    zone=repr(zone), known=", ".join(ZONES)
+                )
+            )
     margin = cfg.margin if margin is None else margin
     cams = [c for c in site.config.cameras if c.zone in zones]
     if not cams:
-        raise ConfigError(f"no camera in zones {', '.join(zones)} (see cameras: in ppe.yaml)")
+        raise ConfigError(
+            _("no camera in zones {zones} (see cameras: in ppe.yaml)").format(
+                zones=", ".join(zones)
+            )
+        )
     start = (exam.start_at(site.tz) - margin).astimezone(UTC)
     end = (exam.end_at(site.tz) + margin).astimezone(UTC)
     index = index or index_site(site, conn, now=now)
@@ -206,7 +238,7 @@ def archive_target(site, to: Path | None = None) -> Target:
         _outside_root(Path(to), root)
         return Target(_existing_folder(Path(to), "--to"))
     if not site.config.archive.target:
-        raise ConfigError("no destination: give --to DIR or set archive.target in ppe.yaml")
+        raise ConfigError(_("no destination: give --to DIR or set archive.target in ppe.yaml"))
     path = site.path(site.config.archive.target)
     _outside_root(path, root)
     if path.resolve().is_relative_to(site.folder.resolve()):
@@ -220,25 +252,33 @@ def archive_target(site, to: Path | None = None) -> Target:
     if removable is not None and not _mounted_below(path.resolve(), removable):
         return Target(
             path,
-            f"{path} is not on a mounted disk (no mount point between it and "
-            f"{removable}): the archive goes to the local disk",
+            _(
+                "{path} is not on a mounted disk (no mount point between it and {root}): the "
+                "archive goes to the local disk"
+            ).format(path=path, root=removable),
         )
     return Target(path)
 
 
 def _outside_root(target: Path, root: Path) -> None:
     if target.resolve().is_relative_to(root.resolve()):
-        raise ConfigError(f"{target} is inside the recording root {root}: archive to another disk")
+        raise ConfigError(
+            _("{target} is inside the recording root {root}: archive to another disk").format(
+                target=target, root=root
+            )
+        )
 
 
 def _existing_folder(path: Path, what: str) -> Path:
     if not path.exists():
         raise ConfigError(
-            f"{what} {path}: no such folder (is the disk mounted?); create it first, "
-            "nothing was written"
+            _(
+                "{what} {path}: no such folder (is the disk mounted?); create it first, "
+                "nothing was written"
+            ).format(what=what, path=path)
         )
     if not path.is_dir():
-        raise ConfigError(f"{what} {path}: not a folder")
+        raise ConfigError(_("{what} {path}: not a folder").format(what=what, path=path))
     return path
 
 
@@ -311,7 +351,7 @@ def archive_exam(
         log=log or (lambda _msg: None),
     )
     _outside_root(run.target, plan.root)
-    _existing_folder(run.target, "the archive target")
+    _existing_folder(run.target, _("the archive target"))
     if run.final.exists():
         return _existing(run)
     _require_segments(plan)
@@ -324,6 +364,9 @@ def archive_exam(
     lock = _lock(run.partial)
     try:
         return _write(run)
+    except KeyboardInterrupt:
+        done = sum(d.size for d in _resumable(run).values())
+        raise ArchiveInterrupted(run.partial, done, run.plan.total_bytes) from None
     finally:
         os.close(lock)
 
@@ -331,11 +374,16 @@ def archive_exam(
 def _require_segments(plan: Plan) -> None:
     if plan.segments:
         return
-    still = f" ({len(plan.pending)} still being written: run again in a minute)"
-    raise ConfigError(
-        f"no recordings of {', '.join(plan.cameras)} between {iso(plan.window_start)} and "
-        f"{iso(plan.window_end)} under {plan.root}" + (still if plan.pending else "")
+    # the window in UTC as well: the recorder's folders may be named in UTC
+    window = f"{iso(plan.window_start)} .. {iso(plan.window_end)}"
+    text = _("no recordings of {cameras} between {window} under {root}").format(
+        cameras=", ".join(plan.cameras), window=window, root=plan.root
     )
+    if plan.pending:
+        text += " " + _("({n} still being written: run again in a minute)").format(
+            n=len(plan.pending)
+        )
+    raise ConfigError(text)
 
 
 def _plan_copy(run: _Run) -> None:
@@ -343,15 +391,21 @@ def _plan_copy(run: _Run) -> None:
     run.wanted = {f"data/{s.path}": s for s in run.plan.segments}
     for bag_rel in run.wanted:
         bagit_.payload_path(run.partial, bag_rel)  # a segment path never leaves the bag
+    run.reuse = _resumable(run)
+    run.to_copy = [s for rel, s in run.wanted.items() if rel not in run.reuse]
+
+
+def _resumable(run: _Run) -> dict[str, _Done]:
+    """The files the journal says are finished that the next run can keep (same source, same
+    size in the bag): what an interrupted run leaves done."""
     journal = _read_journal(run.partial / JOURNAL)
-    run.reuse = {
+    return {
         rel: done
         for rel, done in journal.items()
         if rel in run.wanted
         and (done.size, done.mtime_ns) == (run.wanted[rel].size, run.wanted[rel].mtime_ns)
         and _size_of(run.partial / rel) == done.size
     }
-    run.to_copy = [s for rel, s in run.wanted.items() if rel not in run.reuse]
 
 
 def _lock(partial: Path) -> int:
@@ -364,7 +418,9 @@ def _lock(partial: Path) -> int:
     except BlockingIOError:
         os.close(fd)
         raise StorageError(
-            f"another ppe-tech archive is writing {partial}; wait for it to finish"
+            _("another ppe-tech archive is writing {partial}; wait for it to finish").format(
+                partial=partial
+            )
         ) from None
     return fd
 
@@ -381,15 +437,20 @@ def _write(run: _Run) -> ArchiveResult:
     if run.progress.on_total:  # the finished files are re-read, the others copied: each byte once
         run.progress.on_total(run.plan.total_bytes)
     if run.reuse:
-        run.progress.phase("checking finished files")
+        run.progress.phase(_("checking finished files"))
         run.reuse, stale = _recheck(partial, run.reuse, run.workers, run.progress.on_bytes)
         run.to_copy += [run.wanted[rel] for rel in stale]
-        run.log(f"resuming: {len(run.reuse)} finished files checked, {len(stale)} to copy again")
-    run.progress.phase("copying")
+        checked = ngettext(
+            "resuming: {n} finished file checked, {stale} to copy again",
+            "resuming: {n} finished files checked, {stale} to copy again",
+            len(run.reuse),
+        )
+        run.log(checked.format(n=len(run.reuse), stale=len(stale)))
+    run.progress.phase(_("copying"))
     with _Decoder(partial, workers=run.workers, enabled=run.decode) as decoder:
         copied = _copy_all(run, on_hashed=decoder.hashed, on_copied=decoder.copied)
         done: dict[str, _Done] = {**run.reuse, **copied}
-        run.progress.phase("decoding first frames and last keyframes")
+        run.progress.phase(_("decoding first frames and last keyframes"))
         decoder.collect(done, partial / JOURNAL)
     record = _finish(run, done)
     _publish(run)
@@ -437,8 +498,9 @@ def _check_space(target: Path, to_copy: list[Segment], file_count: int) -> None:
     free = st.f_bavail * st.f_frsize
     if needed > free:
         raise NoSpaceError(
-            f"{target}: {format_size(needed)} needed for the archive, {format_size(free)} free; "
-            "nothing was copied"
+            _("{target}: {needed} needed for the archive, {free} free; nothing was copied").format(
+                target=target, needed=format_size(needed), free=format_size(free)
+            )
         )
 
 
@@ -623,7 +685,11 @@ def _copy_one(
     st = os.stat(src)
     if size != seg.size or st.st_size != seg.size or st.st_mtime_ns != seg.mtime_ns:
         tmp.unlink(missing_ok=True)
-        raise StorageError(f"{src} changed while it was copied (still being written?); run again")
+        raise StorageError(
+            _("{file} changed while it was copied (still being written?); run again").format(
+                file=src
+            )
+        )
     item = _Done(
         bag_path=f"data/{seg.path}",
         src=seg.path,
@@ -782,20 +848,29 @@ def _bag_info(run: _Run, record: ArchiveRecord) -> list[tuple[str, str]]:
 def _existing(run: _Run) -> ArchiveResult:
     """The bag is already there: check it fully, and make sure the store knows it."""
     final = run.final
-    run.progress.phase("checking the existing bag")
+    run.progress.phase(_("checking the existing bag"))
     checked = bagit_.verify_bag(
         final, on_bytes=run.progress.on_bytes, on_total=run.progress.on_total
     )
     if not checked.valid:
         first = checked.problems[0]
         raise VerificationFailed(
-            f"{final} exists but fails verification ({len(checked.problems)} problems, first: "
-            f"{first.get('kind')} {first.get('path', first.get('message', ''))}); move it away "
-            "to archive again"
+            _(
+                "{bag} exists but fails verification ({n} problems, first: {first}); move it "
+                "away to archive again"
+            ).format(
+                bag=final,
+                n=len(checked.problems),
+                first=f"{first.get('kind')} {first.get('path', first.get('message', ''))}",
+            )
         )
     record = read_archive_json(final)
     if record.exam_id != run.plan.exam_id:
-        raise ConfigError(f"{final} holds exam {record.exam_id!r}, not {run.plan.exam_id!r}")
+        raise ConfigError(
+            _("{bag} holds exam {found}, not {wanted}").format(
+                bag=final, found=repr(record.exam_id), wanted=repr(run.plan.exam_id)
+            )
+        )
     stored = find_archive(run.conn, bag_path=str(final), manifest_sha256=record.manifest_sha256)
     pak = None
     if stored is None:
@@ -828,11 +903,22 @@ def _record_pak(run: _Run, record: ArchiveRecord) -> int | None:
     except ImportError:
         return None
     plan = run.plan
-    note = (
-        f"Exam {plan.exam_id}: {record.file_count} files, {format_size(record.total_bytes)}, "
-        f"cameras {', '.join(plan.cameras)}, window {record.window_start}..{record.window_end}, "
-        f"gaps {len(record.gaps)}, undecodable {len(record.undecodable)}, "
-        f"manifest sha256 {record.manifest_sha256[:16]}"
+    tz = run.site.tz
+    window = local_window(
+        datetime.fromisoformat(record.window_start), tz, datetime.fromisoformat(record.window_end)
+    )
+    note = _(
+        "Exam {exam}: {files} files, {size}, cameras {cameras}, window {window}, gaps {gaps}, "
+        "undecodable {undecodable}, manifest sha256 {manifest}"
+    ).format(
+        exam=plan.exam_id,
+        files=record.file_count,
+        size=format_size(record.total_bytes),
+        cameras=", ".join(plan.cameras),
+        window=window,
+        gaps=len(record.gaps),
+        undecodable=len(record.undecodable),
+        manifest=record.manifest_sha256[:16],
     )
     entry = record_action(
         run.site,

@@ -20,6 +20,7 @@ from typing import Any
 
 from ppe_tech.errors import ConfigError, StorageError
 from ppe_tech.fsutil import storage_error
+from ppe_tech.i18n import _
 
 BUFFER = 8 * 1024 * 1024
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -286,9 +287,9 @@ def verify_bag(
     bag = Path(bag)
     started = time.perf_counter()
     if not bag.is_dir():
-        raise ConfigError(f"{bag}: no such bag folder")
+        raise ConfigError(_("{bag}: no such bag folder").format(bag=bag))
     if not (bag / "bagit.txt").is_file():
-        raise ConfigError(f"{bag}: no bagit.txt (not a BagIt bag)")
+        raise ConfigError(_("{bag}: no bagit.txt (not a BagIt bag)").format(bag=bag))
     result = VerifyResult(bag, "fast" if fast else "full")
     manifest = read_manifest(bag, MANIFEST)
     for relative in manifest:
@@ -307,17 +308,21 @@ def verify_bag(
         try:
             octets, count = (int(x) for x in oxum[0].split("."))
         except ValueError:
-            result.problems.append({"kind": "oxum", "message": f"bad Payload-Oxum {oxum[0]!r}"})
+            bad = _("bad Payload-Oxum {value}").format(value=repr(oxum[0]))
+            result.problems.append({"kind": "oxum", "message": bad})
         else:
             if (octets, count) != (result.bytes, result.files):
                 result.problems.append(
                     {
                         "kind": "oxum",
-                        "message": f"Payload-Oxum {octets}.{count}, found {result.bytes}.{result.files}",
+                        "message": _("Payload-Oxum {said}, found {found}").format(
+                            said=f"{octets}.{count}", found=f"{result.bytes}.{result.files}"
+                        ),
                     }
                 )
     elif fast:
-        result.problems.append({"kind": "oxum", "message": "bag-info.txt has no Payload-Oxum"})
+        no_oxum = _("bag-info.txt has no Payload-Oxum")
+        result.problems.append({"kind": "oxum", "message": no_oxum})
     if not fast:
         checks = [(rel, digest) for rel, digest in manifest.items() if rel in present]
         if on_total is not None:
@@ -339,7 +344,7 @@ def _check_all(bag, checks, kind, workers, on_bytes) -> list[dict]:
         relative, expected = item
         algorithm = "sha256" if len(expected) == 64 else "sha512" if len(expected) == 128 else None
         if algorithm is None:
-            return {"kind": kind, "path": relative, "message": "unknown checksum length"}
+            return {"kind": kind, "path": relative, "message": _("unknown checksum length")}
         try:
             actual = hash_file(payload_path(bag, relative), algorithm, on_bytes)
         except OSError as exc:

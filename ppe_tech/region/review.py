@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ppe_tech.errors import PpeError
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.region import logcheck, reportcheck
 from ppe_tech.region.s3 import (
     Target,
@@ -36,6 +37,7 @@ from ppe_tech.region.s3 import (
     list_keys,
     read_object,
 )
+from ppe_tech.timeutil import human_duration
 
 HASH_THREADS = 4
 
@@ -66,10 +68,19 @@ class ExamReview:
         return not self.problems
 
     def cells(self) -> tuple[str, str, str, str]:
+        """The bag, reports, log and deadline cells of the review table, as printed."""
         good = sum(1 for r in self.reports if r["ok"])
-        reports = f"{good}/{len(self.reports)} verified" if self.reports else "none"
-        log = "FAILED" if not self.log.get("ok") else f"{self.log.get('entries')} entries, OK"
-        return self.bag, reports, log, self.deadline
+        reports = (
+            _("{good}/{n} verified").format(good=good, n=len(self.reports))
+            if self.reports
+            else _("none")
+        )
+        log = (
+            _("FAILED")
+            if not self.log.get("ok")
+            else _("{n} entries, OK").format(n=self.log.get("entries"))
+        )
+        return _shown(self.bag), reports, log, _shown(self.deadline)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +97,21 @@ class ExamReview:
         }
 
 
+def _shown(cell: str) -> str:
+    """A cell the review keeps in English for --json ("2 verified", "on time"), as printed."""
+    count, _space, rest = cell.partition(" ")
+    if count.isdigit() and rest == "verified":
+        return _("{n} verified").format(n=count)
+    words = {
+        "none": _("none"),
+        "FAILED": _("FAILED"),
+        "no check": _("no check"),
+        "LATE": _("LATE"),
+        "on time": _("on time"),
+    }
+    return words.get(cell, cell)
+
+
 @dataclass
 class RegionReview:
     location: str
@@ -97,11 +123,13 @@ class RegionReview:
         return all(e.ok for e in self.exams)
 
     def summary(self) -> str:
-        points = {(e.region, e.point) for e in self.exams}
-        failed = {(e.region, e.point) for e in self.exams if not e.ok}
-        return (
-            f"{len(points)} point(s), {len(self.exams)} exam(s) reviewed in "
-            f"{self.seconds:.1f} s: {len(failed)} point(s) with a failure"
+        points = len({(e.region, e.point) for e in self.exams})
+        failed = len({(e.region, e.point) for e in self.exams if not e.ok})
+        return _("{points}, {exams} reviewed in {seconds} s: {failed} with a failure").format(
+            points=ngettext("{n} point", "{n} points", points).format(n=points),
+            exams=ngettext("{n} exam", "{n} exams", len(self.exams)).format(n=len(self.exams)),
+            seconds=f"{self.seconds:.1f}",
+            failed=failed,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -132,20 +160,24 @@ def review_bag(s3, target: Target, prefix: str, keys: dict[str, int]) -> list[st
 
     name = prefix.rstrip("/").rsplit("/", 1)[-1]
     if prefix + MANIFEST not in keys:
-        return [f"bag {name}: no {MANIFEST}"]
+        return [_("bag {name}: no {file}").format(name=name, file=MANIFEST)]
     expected = parse_manifest(read_object(s3, target, prefix + MANIFEST).decode())
     if prefix + TAGMANIFEST in keys:
         expected |= parse_manifest(read_object(s3, target, prefix + TAGMANIFEST).decode())
     present = {k[len(prefix) :] for k in keys if k.startswith(prefix)} - {TAGMANIFEST}
-    problems = [f"bag {name}: {p} is missing" for p in sorted(set(expected) - present)]
-    problems += [f"bag {name}: {p} is not in the manifest" for p in sorted(present - set(expected))]
+    missing, extra = (
+        _("bag {name}: {path} is missing"),
+        _("bag {name}: {path} is not in the manifest"),
+    )
+    problems = [missing.format(name=name, path=p) for p in sorted(set(expected) - present)]
+    problems += [extra.format(name=name, path=p) for p in sorted(present - set(expected))]
 
     def one(relative: str) -> str | None:
         size, digest = hash_object(s3, target, prefix + relative)
         return (
             None
             if digest == expected[relative]
-            else f"bag {name}: {relative} differs from the manifest"
+            else _("bag {name}: {path} differs from the manifest").format(name=name, path=relative)
         )
 
     with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
@@ -160,19 +192,36 @@ def _newest(keys: dict[str, int], prefix: str, suffix: str) -> str | None:
     return found[-1] if found else None
 
 
+def _source_label(source: str) -> str:
+    """Where the review read the checklist runs from, as printed (--json keeps the English)."""
+    labels = {
+        "signed readiness report": _("signed readiness report"),
+        "push record": _("push record"),
+    }
+    return labels.get(source, source)
+
+
 def deadline_verdict(runs: list[dict[str, Any]], source: str, row: ExamReview) -> None:
     row.deadline_source = source
     if not runs:
         row.deadline = "no check"
-        row.problems.append(f"no checklist run recorded for the exam ({source})")
+        row.problems.append(
+            _("no checklist run recorded for the exam ({source})").format(
+                source=_source_label(source)
+            )
+        )
         return
     late = [r for r in runs if (r.get("late_minutes") or 0) > 0 or not r.get("finished_at")]
     for run in late:
         minutes = run.get("late_minutes")
+        late_by = _("check {checklist} late by {delay} ({source})")
+        unfinished = _("check {checklist} did not finish ({source})")
         row.problems.append(
-            f"check {run.get('checklist')} late by {minutes} min ({source})"
-            if minutes
-            else f"check {run.get('checklist')} did not finish ({source})"
+            (late_by if minutes else unfinished).format(
+                checklist=run.get("checklist"),
+                delay=human_duration(60 * (minutes or 0)),
+                source=_source_label(source),
+            )
         )
     row.deadline = "LATE" if late else "on time"
 
@@ -228,7 +277,7 @@ def _review_bags(
     if bags:
         row.bag = "FAILED" if problems else f"{len(bags)} verified"
     elif record.get("bags", 0) or _exam_over(record):
-        row.problems.append("no archive bag handed over")
+        row.problems.append(_("no archive bag handed over"))
 
 
 def _exam_over(record: dict) -> bool:
@@ -251,7 +300,7 @@ def _review_log(
     log_key = _newest(keys, base + "pak/log-", ".jsonl")
     cp_key = _newest(keys, base + "pak/checkpoint-", ".txt")
     if not log_key or not cp_key:
-        row.problems.append("no log export or checkpoint handed over")
+        row.problems.append(_("no log export or checkpoint handed over"))
         row.log = {"ok": False}
         return
     certificates = [c for blob in pem for c in x509.load_pem_x509_certificates(blob)]
@@ -264,7 +313,7 @@ def _review_log(
         certificates=certificates,
     )
     row.log = result.to_json()
-    row.problems += [f"log: {p}" for p in result.problems]
+    row.problems += [_("log: {problem}").format(problem=p) for p in result.problems]
 
 
 # -- one point, the region ----------------------------------------------------------------------

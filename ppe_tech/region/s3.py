@@ -54,7 +54,8 @@ class Target:
         return "/".join(p.strip("/") for p in (self.prefix, *parts) if p.strip("/"))
 
     def where(self) -> str:
-        return f"s3://{self.bucket}" + (f" at {self.endpoint}" if self.endpoint else "")
+        """``s3://BUCKET (ENDPOINT)``: no word in it, so it reads the same in every language."""
+        return f"s3://{self.bucket}" + (f" ({self.endpoint})" if self.endpoint else "")
 
 
 def credentials_from_env(access_env: str, secret_env: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,8 +64,11 @@ def _checkpoint(
     return cp.to_json()
 
 
-def _next_number(conn: sqlite3.Connection, site: Site, kind: str, now: datetime) -> str:
-    seq = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM reports").fetchone()[0]
+def _next_number(
+    conn: sqlite3.Connection, site: Site, kind: str, now: datetime, ahead: int = 0
+) -> str:
+    """The number the next report gets (``ahead``: the one registered that many after it)."""
+    seq = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM reports").fetchone()[0] + ahead
     return f"{site.config.point.code}-{ABBREVIATIONS[kind]}-{now.astimezone(site.tz):%Y}-{seq:04d}"
 
 
@@ -143,28 +147,52 @@ def make_report(
     kind: str,
     exam_id: str | None = None,
     *,
+    room: str | None = None,
+    output: Path | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Render, sign (as the technician, with their own key), write and register a report.
+
+    Refuses (IncompleteReport, exit 1) a report with a missing part unless
+    ``allow_incomplete``; an archive act is made once per bag. ``options``: those of
+    ``make_reports``.
+    """
+    return make_reports(site, conn, kind, exam_id, rooms=[room], output=output, **options)[0]
+
+
+def make_reports(
+    site: Site,
+    conn: sqlite3.Connection,
+    kind: str,
+    exam_id: str | None = None,
+    *,
+    rooms: Sequence[str | None] = (None,),
     lang: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     run_id: int | None = None,
     archive_id: int | None = None,
     bag: str | None = None,
-    room: str | None = None,
     allow_incomplete: bool = False,
     passphrase: bytes | None = None,
     output: Path | None = None,
     now: datetime | None = None,
     ask: Ask = None,
-) -> dict[str, Any]:
-    """Render, sign (as the technician, with their own key), write and register a report.
+) -> list[dict[str, Any]]:
+    """One report per room of ``rooms`` (``(None,)``: the one report of a kind without rooms),
+    rendered, signed as the technician, written and registered; their rows, in order.
 
-    Refuses (IncompleteReport, exit 1) a report with a missing part unless
-    ``allow_incomplete``; an archive act is made once per bag.
+    Every room is checked before anything is made (a missing part of one refuses them all).
+    The PDFs are laid out in worker processes (``render.rendering``: 2 on 2 cores) while this
+    process signs, writes and registers each in turn, so the numbers follow ``rooms``; they
+    share one checkpoint of the PAK log, taken before.
     """
     from ppe_tech.keys import load_signing_key
-    from ppe_tech.reports.render import data_bytes, render_pdf
-    from ppe_tech.reports.sign import sign_pdf
+    from ppe_tech.reports.render import rendering
+    from ppe_tech.reports.sign import signing_as
 
+    if output is not None and len(rooms) > 1:
+        raise ConfigError("one output file names one report: leave --output out for several")
     load_signing_key(site, passphrase)  # fail fast, before the rendering work
     technician = role_key(site, "technician")  # refused now when it names someone else
     tech_secret = passphrase if technician.source == "site" else None
@@ -176,29 +204,59 @@ def make_report(
         "run_id": run_id,
         "archive_id": archive_id,
         "bag": bag,
-        "room": room,
         "allow_incomplete": allow_incomplete,
     }
-    build_data(site, conn, kind, exam_id, **select, now=now)  # refuse before the checkpoint
+    for room in rooms:  # refuse before the checkpoint
+        build_data(site, conn, kind, exam_id, **select, room=room, now=now)
     checkpoint = _checkpoint(site, conn, passphrase)
-    number = _next_number(conn, site, kind, now)
-    data = build_data(
-        site, conn, kind, exam_id, **select, number=number, checkpoint=checkpoint, now=now
-    )
-    if kind == "archive" and data["archive"]:
-        _one_act_per_bag(conn, data["archive"]["archive_id"], data["lang"])
-    embedded = data_bytes(data)
+    reports = [
+        build_data(
+            site,
+            conn,
+            kind,
+            exam_id,
+            **select,
+            room=room,
+            number=_next_number(conn, site, kind, now, ahead),
+            checkpoint=checkpoint,
+            now=now,
+        )
+        for ahead, room in enumerate(rooms)
+    ]
+    if kind == "archive" and reports[0]["archive"]:
+        _one_act_per_bag(conn, reports[0]["archive"]["archive_id"], reports[0]["lang"])
+    made = []
+    with (
+        rendering(site, reports) as pdfs,
+        signing_as(site, "technician", passphrase=tech_secret, ask=ask) as sign,
+    ):
+        for room, data, pdf in zip(rooms, reports, pdfs, strict=True):
+            signed = sign(pdf, data["lang"])
+            name = f"{kind}-{room}" if room else kind
+            path = output or site.reports_dir / f"{data['number']}-{name}-{data['lang']}.pdf"
+            atomic_write_bytes(path, signed)
+            _register(conn, _row(site, data, path, signed, now=now, checkpoint=checkpoint))
+            made.append(show_report(site, conn, data["number"]))
+    return made
 
-    pdf = render_pdf(site, data, data["lang"])
-    signed = sign_pdf(site, pdf, "technician", lang=data["lang"], passphrase=tech_secret, ask=ask)
-    name = f"{kind}-{room}" if room else kind
-    path = output or site.reports_dir / f"{number}-{name}-{data['lang']}.pdf"
-    atomic_write_bytes(path, signed)
-    exam = data["exam"]["id"] if data.get("exam") else None
-    row = {
-        "number": number,
-        "kind": kind,
-        "exam_id": exam,
+
+def _row(
+    site: Site,
+    data: dict[str, Any],
+    path: Path,
+    signed: bytes,
+    *,
+    now: datetime,
+    checkpoint: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The ``reports`` row of a report just signed by the technician and written to ``path``."""
+    from ppe_tech.reports.render import data_bytes
+
+    embedded = data_bytes(data)
+    return {
+        "number": data["number"],
+        "kind": data["kind"],
+        "exam_id": data["exam"]["id"] if data.get("exam") else None,
         "lang": data["lang"],
         "path": _stored_path(site, path),
         "sha256": _sha256(signed),
@@ -209,8 +267,6 @@ def make_report(
         "created_at": iso(now),
         "signed_at": iso(utc_now()),
     }
-    _register(conn, row)
-    return show_report(site, conn, number)
 
 
 def _register(conn: sqlite3.Connection, row: dict[str, Any]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ppe_tech.demo import step_line
 from ppe_tech.errors import VerificationFailed
+from ppe_tech.i18n import _
 
 
 def make_keys(demo) -> str:
@@ -15,15 +17,15 @@ def make_keys(demo) -> str:
     from ppe_tech.keys import describe_certificate, init_keys, site_certificate
     from ppe_tech.signers import init_person, passphrase_env
 
-    key, _ = init_keys(demo.site, None)
+    key, _cert = init_keys(demo.site, None)
     info = describe_certificate(site_certificate(demo.site))
     head_env = passphrase_env(demo.site, "head")
     os.environ.setdefault(head_env, "demo-head")
     init_person(demo.site, "head", passphrase=os.environ[head_env].encode())
-    return (
-        f"site key {key.name} (0600) and self-signed certificate, valid until "
-        f"{info['not_after'][:10]}; the head's own key, issued by it"
-    )
+    return _(
+        "site key {key} (0600) and self-signed certificate, valid until {until}; the head's own "
+        "key, issued by it"
+    ).format(key=key.name, until=info["not_after"][:10])
 
 
 def run(demo) -> str:
@@ -42,8 +44,11 @@ def run(demo) -> str:
     verdicts = []
     for row in made:
         result = verify_report(site, conn, Path(row["file"]))
-        demo.log(f"demo: reports: {result.verdict}")
+        demo.log(step_line("reports", result.verdict))
         if not result.ok:
             raise VerificationFailed(result.verdict)
-        verdicts.append(f"{row['number']} ({len(result.signatures)} sig.)")
-    return f"3 signed reports in reports/, verified: {', '.join(verdicts)}"
+        signatures = _("{n} sig.").format(n=len(result.signatures))
+        verdicts.append(f"{row['number']} ({signatures})")
+    return _("{n} signed reports in reports/, verified: {reports}").format(
+        n=len(made), reports=", ".join(verdicts)
+    )

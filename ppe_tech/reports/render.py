@@ -9,8 +9,12 @@ the output does not depend on the fonts installed on the machine.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,8 +52,11 @@ FORM_CODES = {
 }  # the official forms' codes, printed in the header as on paper
 FIRST_CHUNK_ROWS = 10  # log rows under the header block on the first page
 CHUNK_ROWS = 20  # log rows on a full page (row heights vary: a long row just moves on)
+MIN_ROWS = 2  # no block of a long log ends up with fewer rows (a page of one row)
 SEGMENT_ROWS = 500  # a longer log is rendered as several documents (render_segmented)
-MAX_WORKERS = 2  # processes laying out segments at the same time (each holds one segment)
+IMAGE_DPI = 200  # images are embedded at most this sharp at their printed size (WeasyPrint
+# scales them down: a 768 px camera frame printed 41 mm wide would be 476 dpi, 4x the pixels)
+MAX_WORKERS = 2  # processes laying out at the same time (each holds one segment or report)
 
 
 def template_dirs(site_folder: Path | None) -> list[Path]:
@@ -80,11 +87,16 @@ def stamp_font(site_folder: Path | None) -> Path:
 def chunks(
     rows: list[Any], first: int = FIRST_CHUNK_ROWS, size: int = CHUNK_ROWS
 ) -> list[list[Any]]:
-    """Rows as a short first block, then blocks of ``size`` (each becomes its own <table>)."""
+    """Rows as a short first block, then blocks of ``size`` (each becomes its own <table>, or
+    document); a last block shorter than ``MIN_ROWS`` shares the rows of the one before."""
     if not rows:
         return []
     out = [rows[:first]]
     out.extend(rows[i : i + size] for i in range(first, len(rows), size))
+    if len(out) > 1 and len(out[-1]) < MIN_ROWS:
+        tail = out[-2] + out[-1]
+        half = (len(tail) + 1) // 2
+        out[-2:] = [tail[:half], tail[half:]]
     return out
 
 
@@ -137,7 +149,7 @@ def write_pdf(site_folder: Path | None, html: str, **options: Any) -> bytes:
     base_url = str(template_dirs(site_folder)[-1]) + "/"
     try:
         document = HTML(string=html, base_url=base_url, url_fetcher=url_fetcher(site_folder))
-        return document.write_pdf(**options)
+        return document.write_pdf(dpi=IMAGE_DPI, **options)
     except FatalURLFetchingError as exc:
         raise ConfigError(
             f"a report template tried to load {exc}: templates may use only files of the "
@@ -145,7 +157,10 @@ def write_pdf(site_folder: Path | None, html: str, **options: Any) -> bytes:
         ) from None
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(site_folder: Path | None, tz):
+    """The sandboxed Jinja2 environment of a site, made once per process: its templates are
+    compiled once (a changed file is read again: Jinja checks its time)."""
     import jinja2
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
@@ -190,7 +205,11 @@ def _environment(site_folder: Path | None, tz):
     def hm(value: Any) -> str:  # "10:00"
         return str(value)[:5] if value else ""
 
+    def person(value: Any) -> str:  # "Иванов И.И. (root)": the person, not the OS account
+        return re.sub(r"\s*\([^()]*\)$", "", str(value)) if value else ""
+
     env.filters["dt"] = dt
+    env.filters["person"] = person
     env.filters["d"] = d
     env.filters["dm"] = dm
     env.filters["hm"] = hm
@@ -330,6 +349,15 @@ def render_pdf(site, data: dict[str, Any], lang: str, *, html: str | None = None
     return _main_pdf(site, data, html)
 
 
+def _worker_site(folder: str, tz_name: str) -> Any:
+    """What rendering needs of a site (its folder and time zone), rebuilt in a worker."""
+    import types
+    from zoneinfo import ZoneInfo
+
+    quiet_pdf_libraries()
+    return types.SimpleNamespace(folder=Path(folder), tz=ZoneInfo(tz_name))
+
+
 def _segment_pdf(
     folder: str,
     tz_name: str,
@@ -339,11 +367,7 @@ def _segment_pdf(
     last: bool,
 ) -> bytes:
     """One further segment of a long log as PDF bytes (runs in a worker process)."""
-    import types
-    from zoneinfo import ZoneInfo
-
-    quiet_pdf_libraries()
-    site = types.SimpleNamespace(folder=Path(folder), tz=ZoneInfo(tz_name))
+    site = _worker_site(folder, tz_name)
     env = _environment(site.folder, site.tz)
     context = _context(site, data, lang, env)
     context["pages_stamped"] = True
@@ -354,12 +378,45 @@ def _segment_pdf(
     return write_pdf(site.folder, html)
 
 
-def _workers(segments: int) -> int:
+def _report_pdf(folder: str, tz_name: str, data: dict[str, Any]) -> bytes:
+    """One whole report as PDF bytes (runs in a worker process)."""
+    return render_pdf(_worker_site(folder, tz_name), data, data["lang"])
+
+
+def _workers(jobs: int) -> int:
     import os
 
-    if segments < 2:
+    if jobs < 2:
         return 0
-    return max(0, min(segments, MAX_WORKERS, (os.cpu_count() or 1)))
+    return max(0, min(jobs, MAX_WORKERS, (os.cpu_count() or 1)))
+
+
+@contextmanager
+def in_workers(fn: Callable[..., Any], jobs: list[tuple[Any, ...]]) -> Iterator[Iterator[Any]]:
+    """``fn(*job)`` of every job, the results in the order of the jobs: in worker processes
+    (at most ``MAX_WORKERS``; forkserver, so a worker is a fresh interpreter, not a copy of
+    this one) when there are two jobs or more and more than one core, each worker taking the
+    next job when it is done; else in this process, each job when its result is taken. All
+    jobs are handed out at once, so this process is free to do its own work meanwhile."""
+    workers = _workers(len(jobs))
+    if not workers:
+        yield (fn(*job) for job in jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        futures = [pool.submit(fn, *job) for job in jobs]
+        yield (future.result() for future in futures)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def rendering(site, reports: list[dict[str, Any]]) -> Any:
+    """The PDFs of several reports (their data, as ``render_pdf`` takes), in their order, laid
+    out in worker processes (``in_workers``): a context manager giving an iterator."""
+    return in_workers(_report_pdf, [(str(site.folder), str(site.tz.key), d) for d in reports])
 
 
 def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 0) -> bytes:
@@ -370,7 +427,7 @@ def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 
     document holds the report head and the first rows (PDF/A-3b, with results.json);
     each further segment is laid out and written on its own (the last one ends with the
     signature lines), in worker processes when the machine has more than one core
-    (at most ``MAX_WORKERS``), one segment per worker at a time; the pages are joined
+    (``in_workers``), one segment per worker at a time; the pages are joined
     with pypdf. The footer "page X of Y" cannot be known while a segment is laid out,
     so it is rendered afterwards (one WeasyPrint document of empty pages carrying only
     that footer, cheap) and laid over each page as a form XObject. Peak memory is
@@ -379,35 +436,20 @@ def render_segmented(site, data: dict[str, Any], lang: str, segment_rows: int = 
     import gc
 
     size = segment_rows or SEGMENT_ROWS
-    rows = data["access_log"]["entries"]
-    segments = [rows[i : i + size] for i in range(size, len(rows), size)]
+    first, *segments = chunks(data["access_log"]["entries"], size, size)
     head = {**data, "access_log": {**data["access_log"], "entries": []}}  # what workers need
     jobs = [
         (str(site.folder), str(site.tz.key), head, lang, seg, i == len(segments) - 1)
         for i, seg in enumerate(segments)
     ]
-    workers = _workers(len(segments))
-    pool = None
-    if workers:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
-        futures = [pool.submit(_segment_pdf, *job) for job in jobs]
-    try:
+    with in_workers(_segment_pdf, jobs) as results:
         html = render_html(
-            site, data, lang, log_rows=rows[:size], pages_stamped=True, signatures_here=not segments
+            site, data, lang, log_rows=first, pages_stamped=True, signatures_here=not segments
         )
         main = _main_pdf(site, data, html)
         del html
         gc.collect()
-        if pool is not None:
-            parts = [future.result() for future in futures]
-        else:
-            parts = [_segment_pdf(*job) for job in jobs]
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        parts = list(results)
     env = _environment(site.folder, site.tz)
     context = _context(site, data, lang, env)
     return _join(site, context, env, main, parts)
@@ -440,15 +482,20 @@ def _join(site, context: dict[str, Any], env, main: bytes, parts: list[bytes]) -
             resources[NameObject("/XObject")] = DictionaryObject()
         xobjects = resources["/XObject"].get_object()
         xobjects[NameObject(name)] = writer._add_object(form)
-        stamp = DecodedStreamObject()
-        stamp.set_data(f"q {name} Do Q".encode())
+        # the page's own content leaves its y-flipped matrix in force: wrap it in q ... Q so
+        # that the number lands where its own page put it, not mirrored at the top
+        save, stamp = DecodedStreamObject(), DecodedStreamObject()
+        save.set_data(b"q")
+        stamp.set_data(f"Q q {name} Do Q".encode())
         page_contents = page["/Contents"]
         items = (
             list(page_contents.get_object())
             if isinstance(page_contents.get_object(), ArrayObject)
             else [page_contents]
         )
-        page[NameObject("/Contents")] = ArrayObject([*items, writer._add_object(stamp)])
+        page[NameObject("/Contents")] = ArrayObject(
+            [writer._add_object(save), *items, writer._add_object(stamp)]
+        )
     writer.add_metadata({"/Producer": VENDOR})
     out = io.BytesIO()
     writer.write(out)

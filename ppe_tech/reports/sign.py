@@ -1,8 +1,9 @@
 """PAdES signing of a report with pyHanko: B-B, or B-T when ``signing.timestamp_url`` is set.
 
 Each signature is an incremental update (earlier signatures stay valid) with a
-visible stamp on the last page, in the bottom margin: technician on the left,
-head of the point in the middle, commission member on the right. The stamp text
+visible stamp in the signer's own signature row, beside the printed name and
+position (``stamp_place``: the slot the template marks with the named
+destinations ``sig-ROLE`` and ``sig-ROLE-end``). The stamp text
 uses the shipped DejaVu font, embedded as a subset (pyHanko's default stamp
 font is a non-embedded Courier without Cyrillic, which PDF/A forbids). pyHanko
 updates the document info dictionary and the XMP packet together, so their
@@ -12,6 +13,8 @@ modification dates agree after every signature (checked by ``metadata_consistent
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +28,10 @@ if TYPE_CHECKING:
     from ppe_tech.site import Site
 
 ROLES = STAFF_ROLES
-# (x1, y1, x2, y2) in PDF points on an A4 page, inside the 34 mm bottom margin, left to right
-STAMP_BOXES = {
+# where a stamp goes when the document has no signature row for that person (the technician
+# on the act ППЭ-01, a site's own template without slots): (x1, y1, x2, y2) in PDF points on
+# an A4 page, inside the 34 mm bottom margin of the last page, left to right
+MARGIN_BOXES = {
     "technician": (40, 30, 166, 92),
     "head": (170, 30, 296, 92),
     "commission": (300, 30, 426, 92),
@@ -83,6 +88,29 @@ def sign_pdf(
     ``passphrase`` opens the key (None: the person's environment variable, else ``ask``);
     ``strict_key_file`` refuses a key file other users can read (countersignatures).
     """
+    found = _role_key(site, role, strict_key_file)
+    last_page = _signable(pdf, role)  # a document that cannot be signed: before the passphrase
+    with open_signer(site, found, secret_value=passphrase, ask=ask) as signer:
+        return _signed(site, pdf, found, signer, lang=lang, last_page=last_page)
+
+
+@contextmanager
+def signing_as(
+    site: Site, role: str, *, passphrase: bytes | None = None, ask: Ask = None
+) -> Iterator[Callable[[bytes, str | None], bytes]]:
+    """``sign(pdf, lang)`` for several documents as ``role``, the key opened once (a token's
+    session stays open inside the block)."""
+    found = _role_key(site, role, False)
+    with open_signer(site, found, secret_value=passphrase, ask=ask) as signer:
+
+        def sign(pdf: bytes, lang: str | None = None) -> bytes:
+            last_page = _signable(pdf, role)
+            return _signed(site, pdf, found, signer, lang=lang, last_page=last_page)
+
+        yield sign
+
+
+def _role_key(site: Site, role: str, strict_key_file: bool) -> RoleKey:
     quiet_pdf_libraries()
     if role not in ROLES:
         raise ConfigError(f"unknown signer role {role!r} (use one of: {', '.join(ROLES)})")
@@ -90,15 +118,39 @@ def sign_pdf(
     readable = [p for p in found.problems if "read by other users" in p]
     if strict_key_file and readable:
         raise KeysError(f"refusing to sign as {role}: {readable[0]}")
+    return found
+
+
+def _signable(pdf: bytes, role: str) -> int:
+    """The index of the last page of ``pdf``, which has no signature of ``role`` yet."""
     try:
-        writer_pages = _page_count(pdf)
+        pages = _page_count(pdf)
         taken = signature_fields(pdf, filled=True)
     except (ValueError, KeyError, TypeError) as exc:
         raise VerificationFailed(f"not a PDF that can be signed: {exc}") from None
     if role in taken:
         raise VerificationFailed(f"this document is already signed as {role}")
-    with open_signer(site, found, secret_value=passphrase, ask=ask) as signer:
-        return _signed(site, pdf, found, signer, lang=lang, last_page=writer_pages - 1)
+    return pages - 1
+
+
+def stamp_place(pdf: bytes, role: str, last_page: int) -> tuple[int, tuple[float, ...]]:
+    """(page index, box) of ``role``'s stamp: the slot in that person's signature row, from the
+    named destinations the template's ids became (``sig-ROLE``: the slot's top left corner,
+    ``sig-ROLE-end``: its bottom right, PDF points); else ``MARGIN_BOXES[role]`` on the last
+    page."""
+    from pypdf import PdfReader
+
+    try:
+        doc = PdfReader(io.BytesIO(pdf), strict=False)
+        dests = doc.named_destinations
+        start, end = dests[f"sig-{role}"], dests[f"sig-{role}-end"]
+        page = doc.get_destination_page_number(start)
+        box = (float(start.left), float(end.top), float(end.left), float(start.top))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return last_page, MARGIN_BOXES[role]
+    if page != doc.get_destination_page_number(end) or box[0] >= box[2] or box[1] >= box[3]:
+        return last_page, MARGIN_BOXES[role]
+    return page, box
 
 
 def _page_count(pdf: bytes) -> int:
@@ -149,12 +201,13 @@ def _signed(
         ),
         border_width=1,
     )
+    page, box = stamp_place(pdf, role, last_page)
     pdf_signer = PdfSigner(
         meta,
         signer,
         timestamper=timestamper,
         stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(role, on_page=last_page, box=STAMP_BOXES[role]),
+        new_field_spec=fields.SigFieldSpec(role, on_page=page, box=box),
     )
     out = io.BytesIO()
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ppe_tech.checklist.answers import parse_confirm
 from ppe_tech.checklist.runner import asked_by_hand
+from ppe_tech.i18n import _
 from ppe_tech.stations.resultfile import import_folder, write_result
 from ppe_tech.stations.results import point_readiness, save_station_run
 from ppe_tech.stations.run import (
@@ -73,7 +74,13 @@ def run(demo: Any) -> str:
     request = StationRequest(station=station, exam=exam, answers=answers)
     save_station_run(demo.db, confirm_station(site, request, by=by))
     readiness = point_readiness(demo.db, site, exam)
-    return (
-        f"{len(report.imported)} result files imported from {enrolment.results.name}/"
-        f" ({len(report.refused)} refused), {BY_HAND} confirmed by hand; {readiness.summary}"
+    return _(
+        "{n} result files imported from {folder}/ ({refused} refused), {station} confirmed by "
+        "hand; {readiness}"
+    ).format(
+        n=len(report.imported),
+        folder=enrolment.results.name,
+        refused=len(report.refused),
+        station=BY_HAND,
+        readiness=readiness.summary_text(),
     )

@@ -18,17 +18,19 @@ start of the day before the exam (the day-before window, local time); anything e
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+from ppe_tech.cameras.findings import status_label
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 from ppe_tech.site import Exam, Room, Site, Station
 from ppe_tech.store import transaction
-from ppe_tech.timeutil import iso, utc_now
+from ppe_tech.timeutil import human_duration, iso, utc_now
 
 HOW_RUN, HOW_HAND = "station run", "by hand"
 PASSED, FAILED, CONFIRMED, STALE, NOT_CHECKED = (
@@ -40,6 +42,69 @@ PASSED, FAILED, CONFIRMED, STALE, NOT_CHECKED = (
 )
 GOOD_STATES = (PASSED, CONFIRMED)
 CAMERA_GOOD = ("ok", "warning")  # a camera verified with warnings still streams a usable picture
+
+Translate = Callable[[str], str]
+
+
+def _as_is(message: str) -> str:
+    """The English source text: what the data keep (JSON, the console, the reports), whatever
+    the language; given as ``_`` to the functions below, which say everything twice."""
+    return message
+
+
+def role_label(role: str, _: Translate = _) -> str:
+    """A station role as printed: ``print`` in English, ``печать`` in Russian."""
+    labels = {
+        "print": _("print"),
+        "scan": _("scan"),
+        "authorisation": _("authorisation"),
+        "backup-print": _("backup-print"),
+        "backup-scan": _("backup-scan"),
+        "backup-authorisation": _("backup-authorisation"),
+        "other": _("other"),
+    }
+    return labels.get(role, role)
+
+
+def role_station(role: str, station_id: str, _: Translate = _) -> str:
+    """``print station print-0003`` (``станция печати print-0003``)."""
+    names = {
+        "print": _("print station {id}"),
+        "scan": _("scan station {id}"),
+        "authorisation": _("authorisation station {id}"),
+        "backup-print": _("backup-print station {id}"),
+        "backup-scan": _("backup-scan station {id}"),
+        "backup-authorisation": _("backup-authorisation station {id}"),
+        "other": _("other station {id}"),
+    }
+    return names.get(role, _("{role} station {id}")).format(role=role, id=station_id)
+
+
+def room_label(kind: str, number: str, _: Translate = _) -> str:
+    """``auditorium 0003`` / ``staff room 7777`` (``аудитория 0003`` / ``штаб 7777``)."""
+    labels = {
+        "auditorium": _("auditorium {number}"),
+        "staff-room": _("staff room {number}"),
+        "other": _("other {number}"),
+    }
+    return labels.get(kind, "{kind} {number}").format(kind=kind, number=number)
+
+
+def how_label(how: str | None) -> str:
+    """``station run`` / ``by hand`` as printed (``-`` when not checked)."""
+    return {HOW_RUN: _("station run"), HOW_HAND: _("by hand")}.get(how or "", how or "-")
+
+
+def state_label(state: str) -> str:
+    """A station's state as printed: ``passed``, ``not-checked`` ... (``пройдена`` ...)."""
+    labels = {
+        PASSED: _("passed"),
+        FAILED: _("failed"),
+        CONFIRMED: _("confirmed"),
+        STALE: _("stale"),
+        NOT_CHECKED: _("not-checked"),
+    }
+    return labels.get(state, state)
 
 
 @dataclass(frozen=True)
@@ -252,6 +317,7 @@ class StationState:
     room: str
     state: str  # passed | failed | confirmed | stale | not-checked
     reason: str  # one line: "passed", "failed: printer-ready", "never checked", ...
+    reason_text: str  # the reason in the language of the command line (not in the JSON)
     how: str | None = None  # station run | by hand
     checked_at: datetime | None = None
     exam_id: str | None = None  # the exam the counted (or stale) check was made for
@@ -265,6 +331,7 @@ class StationState:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["reason_text"]
         data["checked_at"] = iso(self.checked_at) if self.checked_at else None
         data["failed_items"] = list(self.failed_items)
         data["ok"] = self.ok
@@ -298,10 +365,15 @@ class RoomReadiness:
     stations: tuple[StationState, ...]
     cameras: tuple[CameraState, ...]
     reasons: tuple[str, ...]  # why it is not ready, one short phrase each
+    reason_texts: tuple[str, ...]  # the reasons in the language of the command line
 
     @property
     def label(self) -> str:
-        return f"{self.kind.replace('-', ' ')} {self.number}"
+        return room_label(self.kind, self.number, _as_is)
+
+    @property
+    def label_text(self) -> str:
+        return room_label(self.kind, self.number)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -330,11 +402,30 @@ class PointReadiness:
     @property
     def summary(self) -> str:
         """``ready, 1 h 52 min before the deadline`` or ``not ready: auditorium 0003: ...``."""
+        return self._summary(_as_is)
+
+    def summary_text(self) -> str:
+        """The summary in the language of the command line."""
+        return self._summary(_)
+
+    def _summary(self, _: Translate) -> str:
         if not self.ready:
-            return "not ready: " + "; ".join(
-                f"{room.label}: {', '.join(room.reasons)}" for room in self.rooms if not room.ready
+            rooms = [room for room in self.rooms if not room.ready]
+            return _("not ready: {rooms}").format(
+                rooms="; ".join(
+                    f"{room_label(room.kind, room.number, _)}: "
+                    + ", ".join(room.reasons if _ is _as_is else room.reason_texts)
+                    for room in rooms
+                )
             )
-        return f"ready, {_before_deadline(self.deadline - self.computed_at)}"
+        left = self.deadline - self.computed_at
+        lang = "en" if _ is _as_is else None
+        when = (
+            _("ready, {left} before the deadline")
+            if left >= timedelta(0)
+            else _("ready, {left} after the deadline")
+        )
+        return when.format(left=human_duration(abs(left), lang))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -346,13 +437,6 @@ class PointReadiness:
             "summary": self.summary,
             "rooms": [room.to_json() for room in self.rooms],
         }
-
-
-def _before_deadline(left: timedelta) -> str:
-    minutes = math.floor(abs(left.total_seconds()) / 60)
-    hours, rest = divmod(minutes, 60)
-    text = f"{hours} h {rest} min" if hours else f"{rest} min"
-    return f"{text} before the deadline" if left >= timedelta(0) else f"{text} after the deadline"
 
 
 def window_start(site: Site, exam: Exam) -> datetime:
@@ -367,31 +451,58 @@ def station_state(
     ordered = sorted(runs, key=lambda r: (r.finished_at, r.run_id or 0))
     since = window_start(site, exam)
     counted = [r for r in ordered if r.exam_id == exam.id and r.finished_at >= since]
-    base = StationState(station.id, station.role, station.room, NOT_CHECKED, "never checked")
+    base = StationState(station.id, station.role, station.room, NOT_CHECKED, *_said(_never_checked))
     if not counted:
         if not ordered:
             return base
         last = ordered[-1]
-        why = (
-            f"checked for exam {last.exam_id}"
-            if last.exam_id != exam.id
-            else "checked before the day-before window"
-        )
-        return _with_run(base, last, STALE, f"stale: {why}")
+        other = last.exam_id if last.exam_id != exam.id else None
+        return _with_run(base, last, STALE, lambda _: _stale(other, _))
     last = counted[-1]
     if last.passed:
         state = CONFIRMED if last.how == HOW_HAND else PASSED
-        return _with_run(base, last, state, "confirmed by hand" if state == CONFIRMED else "passed")
-    failed = last.failed_items or [last.status]
-    return _with_run(base, last, FAILED, f"failed: {', '.join(failed)}")
+        why = _confirmed_by_hand if state == CONFIRMED else _passed
+        return _with_run(base, last, state, why)
+    failed = ", ".join(last.failed_items or [last.status])
+    return _with_run(base, last, FAILED, lambda _: _("failed: {items}").format(items=failed))
 
 
-def _with_run(base: StationState, run: StationResult, state: str, reason: str) -> StationState:
+T = TypeVar("T")
+
+
+def _said(say: Callable[[Translate], T]) -> tuple[T, T]:
+    """``say`` in English (the data) and in the language of the command line (the reader)."""
+    return say(_as_is), say(_)
+
+
+def _never_checked(_: Translate) -> str:
+    return _("never checked")
+
+
+def _passed(_: Translate) -> str:
+    return _("passed")
+
+
+def _confirmed_by_hand(_: Translate) -> str:
+    return _("confirmed by hand")
+
+
+def _stale(other_exam: str | None, _: Translate) -> str:
+    if other_exam:
+        return _("stale: checked for exam {exam}").format(exam=other_exam)
+    return _("stale: checked before the day-before window")
+
+
+def _with_run(
+    base: StationState, run: StationResult, state: str, say: Callable[[Translate], str]
+) -> StationState:
     reachable = run.reachable.get("reachable") if run.reachable else None
+    reason, reason_text = _said(say)
     return replace(
         base,
         state=state,
         reason=reason,
+        reason_text=reason_text,
         how=run.how,
         checked_at=run.finished_at,
         exam_id=run.exam_id,
@@ -431,20 +542,23 @@ def camera_states(conn: sqlite3.Connection, site: Site, exam: Exam) -> dict[str,
 
 
 def _room_reasons(
-    room: Room, stations: list[StationState], cameras: list[CameraState]
-) -> list[str]:
+    room: Room, stations: list[StationState], cameras: list[CameraState], _: Translate
+) -> tuple[str, ...]:
     reasons = []
     if room.kind == "auditorium" and not any(s.role == "print" for s in stations):
-        reasons.append("no print station in ppe.yaml")
+        reasons.append(_("no print station in ppe.yaml"))
     for state in stations:
         if not state.ok:
-            what = f"{state.role} station {state.station_id}"
-            detail = "never checked" if state.state == NOT_CHECKED else state.reason
-            reasons.append(f"{what} {detail}")
+            detail = state.reason if _ is _as_is else state.reason_text
+            reasons.append(f"{role_station(state.role, state.station_id, _)} {detail}")
     if room.kind in ("auditorium", "staff-room") and not cameras:
-        reasons.append("no camera in ppe.yaml")
-    reasons += [f"camera {c.camera_id} {c.status}" for c in cameras if not c.ok]
-    return reasons
+        reasons.append(_("no camera in ppe.yaml"))
+    reasons += [
+        _("camera {camera} {status}").format(camera=c.camera_id, status=status_label(c.status, _))
+        for c in cameras
+        if not c.ok
+    ]
+    return tuple(reasons)
 
 
 def room_readiness(conn: sqlite3.Connection, site: Site, exam: Exam) -> list[RoomReadiness]:
@@ -455,7 +569,7 @@ def room_readiness(conn: sqlite3.Connection, site: Site, exam: Exam) -> list[Roo
     for room in site.rooms:
         mine = [s for s in stations if s.room == room.number]
         filmed = [cameras[c.id] for c in site.config.cameras if site.camera_room(c) == room.number]
-        reasons = _room_reasons(room, mine, filmed)
+        reasons, texts = _said(partial(_room_reasons, room, mine, filmed))
         rooms.append(
             RoomReadiness(
                 number=room.number,
@@ -464,7 +578,8 @@ def room_readiness(conn: sqlite3.Connection, site: Site, exam: Exam) -> list[Roo
                 ready=not reasons,
                 stations=tuple(mine),
                 cameras=tuple(filmed),
-                reasons=tuple(reasons),
+                reasons=reasons,
+                reason_texts=texts,
             )
         )
     return rooms

@@ -60,7 +60,14 @@ def ppe_command(*args: str, site: Path | None = None) -> list[str]:
 
 
 def ppe_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "TERM": "dumb"}
+    # English: these tests read the English messages (the demo point they attack is Russian)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "COLUMNS": "200",
+        "TERM": "dumb",
+        "PPE_LANG": "en",
+    }
     env.pop("PPE_SITE", None)
     env.update(extra or {})
     return env
@@ -231,3 +238,10 @@ def demo_ppe(demo_site: Path):
         return run_ppe(*args, **kwargs)
 
     return invoke
+
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """The attack tests read the English messages (their sites' points are Russian); the
+    Russian ones have tests of their own in each job's folder."""
+    monkeypatch.setenv("PPE_LANG", "en")

@@ -27,6 +27,7 @@ BOUND_S = 60  # generous: rendering and signing one report
 def populated(site_dir, monkeypatch):
     from ppe_tech.store import connect
 
+    monkeypatch.setenv("PPE_LANG", "en")  # the tests read English messages (the site is Russian)
     site = keyed_site(site_dir, monkeypatch)
     db = connect(site.db_path)
     add_checklist_run(db)

@@ -1,9 +1,16 @@
-"""Real counterparts for probes: servers on loopback, a private CUPS scheduler."""
+"""Real counterparts for probes: servers on loopback, a private CUPS scheduler; ppe-tech on a
+pseudo-terminal, as the technician sees it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
+import re
+import select
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +31,53 @@ def write_checklist(folder: Path, name: str, items: list[dict], **extra) -> Path
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
     return path
+
+
+def read_until(fd: int, marker: str, timeout: float = 20) -> str:
+    """What the terminal shows until ``marker`` appears (escape sequences left in)."""
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {marker!r} on the terminal; saw: {seen[-500:]!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                seen += os.read(fd, 4096).decode("utf-8", "replace")
+            except OSError:  # the child closed the terminal
+                break
+    return seen
+
+
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def screen_text(seen: str) -> str:
+    """The terminal's text without colours and cursor moves; each redraw of a line after a
+    carriage return (a progress bar) on a line of its own."""
+    return _ESCAPES.sub("", seen).replace("\r\n", "\n").replace("\r", "\n")
+
+
+@contextlib.contextmanager
+def on_a_terminal(*args: str, env: dict | None = None, columns: int = 160):
+    """``ppe-tech ARGS`` with a pseudo-terminal as stdin, stdout and stderr: (controller fd,
+    child process)."""
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ppe_tech", *args],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+        env={**os.environ, "COLUMNS": str(columns), **(env or {})},
+    )
+    os.close(terminal)
+    try:
+        yield controller, child
+    finally:
+        child.kill()
+        child.wait()
+        os.close(controller)
 
 
 @pytest.fixture

@@ -5,50 +5,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pty
-import select
 import signal
-import subprocess
-import sys
 import time
 
-from tests.checklist.conftest import write_checklist
-
-
-def _read_until(fd: int, marker: str, timeout: float = 20) -> str:
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while marker not in seen:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {marker!r} on the terminal; saw: {seen[-500:]!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                seen += os.read(fd, 4096).decode("utf-8", "replace")
-            except OSError:  # the child closed the terminal
-                break
-    return seen
+from tests.checklist.conftest import on_a_terminal, read_until, write_checklist
 
 
 @contextlib.contextmanager
 def check_run_on_a_terminal(checklist: str):
     """``ppe-tech check run CHECKLIST --lang en`` with a pseudo-terminal as its terminal."""
-    controller, terminal = pty.openpty()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "ppe_tech", "check", "run", checklist, "--lang", "en"],
-        stdin=terminal,
-        stdout=terminal,
-        stderr=terminal,
-        start_new_session=True,
-        env={**os.environ, "COLUMNS": "160"},
-    )
-    os.close(terminal)
-    try:
-        yield controller, child
-    finally:
-        child.kill()
-        child.wait()
-        os.close(controller)
+    with on_a_terminal("check", "run", checklist, "--lang", "en") as terminal:
+        yield terminal
 
 
 def test_manual_items_are_asked_on_a_terminal(site_dir, cli):
@@ -65,17 +32,17 @@ def test_manual_items_are_asked_on_a_terminal(site_dir, cli):
         ],
     )
     with check_run_on_a_terminal("mini") as (controller, child):
-        _read_until(controller, "Seals intact? [yes/no/skip]")
+        read_until(controller, "Seals intact? [yes/no/skip]")
         os.write(controller, b"maybe\n")
-        _read_until(controller, "answer yes, no or skip")
+        read_until(controller, "answer yes, no or skip")
         os.write(controller, b"yes\n")
-        _read_until(controller, "comment")
+        read_until(controller, "comment")
         os.write(controller, b"checked at 07:40\n")
-        _read_until(controller, "Phone works?")
+        read_until(controller, "Phone works?")
         os.write(controller, b"no\n")
-        _read_until(controller, "comment")
+        read_until(controller, "comment")
         os.write(controller, b"no dial tone\n")
-        screen = _read_until(controller, "PASSED")
+        screen = read_until(controller, "PASSED")
         assert child.wait(timeout=20) == 0
     assert "on time" in screen or "no deadline" in screen or "late by" in screen
     results = {
@@ -110,15 +77,15 @@ def test_ctrl_c_keeps_what_was_done(site_dir, cli, tmp_path):
         ],
     )
     with check_run_on_a_terminal("mini") as (controller, child):
-        _read_until(controller, "Seals intact?")
+        read_until(controller, "Seals intact?")
         os.write(controller, b"yes\n")
-        _read_until(controller, "comment")
+        read_until(controller, "comment")
         os.write(controller, b"\n")
-        _read_until(controller, "Phone works?")
+        read_until(controller, "Phone works?")
         time.sleep(0.5)
         began = time.monotonic()
         child.send_signal(signal.SIGINT)  # what Ctrl-C on the terminal sends
-        screen = _read_until(controller, "stored as run")
+        screen = read_until(controller, "stored as run")
         assert child.wait(timeout=10) == 130
         assert time.monotonic() - began < 8  # did not wait for the 25 s probe
     assert "interrupted" in screen

@@ -215,7 +215,7 @@ def test_cli_run_json_junit_and_store(cli, site_dir, tmp_path):
     listed = cli("check", "list", "--json")
     assert [r["run_id"] for r in json.loads(listed.stdout)["runs"]] == [run["run_id"]]
     shown = cli("check", "show", str(run["run_id"]), "--lang", "ru")
-    assert shown.exit_code == 0 and "Пломбы" in shown.stdout and "late by" in shown.stdout
+    assert shown.exit_code == 0 and "Пломбы" in shown.stdout and "с опозданием на" in shown.stdout
 
 
 def test_cli_exit_1_when_a_critical_item_fails(cli, site_dir, refused_port):
@@ -237,7 +237,8 @@ def test_cli_exit_1_when_a_critical_item_fails(cli, site_dir, refused_port):
     )
     result = cli("check", "run", "mini", "--exam", "2026-05-28-math")
     assert result.exit_code == 1
-    assert "FAILED" in result.stdout and "2 fail" in result.stdout
+    assert "FAILED: 0 of 2 passed" in result.stdout
+    assert "portal" in result.stdout and "extra" in result.stdout  # the items to fix, named
     shown = json.loads(cli("check", "show", "latest", "--json").stdout)
     assert "unreachable" in shown["results"][0]["message"]
 

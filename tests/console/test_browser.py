@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import LiveServer
-from test_routes import MINI
+
+from tests.console.conftest import LiveServer
+from tests.console.test_routes import MINI
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

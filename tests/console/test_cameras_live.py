@@ -7,7 +7,8 @@ import sqlite3
 import time
 
 import yaml
-from conftest import csrf_of, make_client
+
+from tests.console.conftest import csrf_of, make_client
 
 
 def count(site, sql: str) -> int:

@@ -7,7 +7,8 @@ import json
 import sqlite3
 
 import pytest
-from conftest import csrf_of, make_client
+
+from tests.console.conftest import csrf_of, make_client
 
 PAGES = [
     "/",

@@ -11,8 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import LiveServer, csrf_of, make_client
 
+from tests.console.conftest import LiveServer, csrf_of, make_client
 from tests.stations.made_results import item, result
 
 
@@ -125,7 +125,8 @@ def test_failed_station_result_raises_an_alert(point, tmp_path):
 
 
 def run_station(stick_site: Path, url: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PPE_SITE": str(stick_site)}
+    # in English whatever the point's language: the test reads the words
+    env = {**os.environ, "PPE_SITE": str(stick_site), "PPE_LANG": "en"}
     argv = [
         sys.executable,
         "-m",

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import subprocess
 import sys
-import time
 
 import yaml
 
+from tests.checklist.conftest import read_until
 from tests.conftest import minimal_config, write_site
 
 
@@ -65,21 +64,6 @@ def test_without_a_terminal_the_error_says_what_to_export(site_dir):
     assert not (site_dir / "keys").exists() or not any((site_dir / "keys").iterdir())
 
 
-def _read_until(fd: int, marker: str, timeout: float = 30) -> str:
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while marker not in seen:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {marker!r} on the terminal; saw: {seen[-500:]!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                seen += os.read(fd, 4096).decode("utf-8", "replace")
-            except OSError:  # the child closed the terminal
-                break
-    return seen
-
-
 def test_at_a_terminal_the_passphrase_is_asked_hidden(site_dir):
     controller, terminal = pty.openpty()
     child = subprocess.Popen(
@@ -92,9 +76,9 @@ def test_at_a_terminal_the_passphrase_is_asked_hidden(site_dir):
     )
     os.close(terminal)
     try:
-        _read_until(controller, "new passphrase of the site key (or export PPE_KEY_PASSPHRASE)")
+        read_until(controller, "new passphrase of the site key (or export PPE_KEY_PASSPHRASE)")
         os.write(controller, b"typed-secret-42\n")
-        screen = _read_until(controller, "sha256:")
+        screen = read_until(controller, "sha256:")
         assert child.wait(timeout=60) == 0
     finally:
         child.kill()

@@ -43,23 +43,3 @@ def conn(site):
     connection = connect(site.db_path)
     yield connection
     connection.close()
-
-
-import sys  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))  # for `from helpers import ...`
-
-
-def _load_root_conftest():
-    """tests/conftest.py as module `conftest_root` (its helpers: minimal_config, write_site)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "conftest_root", Path(__file__).resolve().parent.parent / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["conftest_root"] = module
-    spec.loader.exec_module(module)
-
-
-_load_root_conftest()

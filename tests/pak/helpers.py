@@ -1,4 +1,4 @@
-"""Helpers of the pak tests (imported as `from helpers import ...` via conftest's sys.path)."""
+"""Helpers of the pak tests (`from tests.pak.helpers import ...`)."""
 
 from __future__ import annotations
 

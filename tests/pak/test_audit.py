@@ -6,11 +6,10 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import PASSPHRASE  # noqa: F401
-from helpers import edit, raw
 
 from ppe_tech.pak.audit import audit
 from ppe_tech.pak.journal import append_entries, make_entry, utc_stamp
+from tests.pak.helpers import edit, raw
 
 DAY = datetime(2026, 5, 28)  # minimal_config's exam: 2026-05-28 10:00, 3h55m (ends 13:55)
 
@@ -20,9 +19,8 @@ def site(site_dir, key_files, monkeypatch):
     """A site whose exam rooms are known by their cameras ("Room 12" has no 'auditorium' in it)."""
     import shutil
 
-    from conftest_root import minimal_config, write_site
-
     from ppe_tech.site import load_site
+    from tests.conftest import minimal_config, write_site
 
     cameras = [
         {"id": "aud-12", "zone": "auditorium", "room": "Room 12", "source": "x.mp4"},
@@ -168,7 +166,7 @@ def test_recorded_late_and_in_advance(site, conn):
     add(site, conn, "export", "Staff room", "17:00", recorded=stated - timedelta(hours=2))
     findings = audit(site, conn, now=NOW)
     assert codes(findings) == [("entry-before-action", "medium", 3), ("late-entry", "medium", 1)]
-    assert "3.0 days after" in [f for f in findings if f.seq == 1][0].message
+    assert "3 d after" in [f for f in findings if f.seq == 1][0].message  # as people say it
     tighter = audit(site, conn, now=NOW, late_after=timedelta(hours=3))
     assert ("late-entry", "medium", 2) in codes(tighter)
 

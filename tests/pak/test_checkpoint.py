@@ -7,10 +7,10 @@ import json
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from helpers import fill
 
 from ppe_tech.pak.chain import create_checkpoint, verify_checkpoint
 from ppe_tech.pak.checkpoint import latest_checkpoint
+from tests.pak.helpers import fill
 
 
 def test_checkpoint_format_verifies_independently(site, conn, cli, tmp_path):

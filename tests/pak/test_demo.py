@@ -6,7 +6,6 @@ import shutil
 from types import SimpleNamespace
 
 import yaml
-from conftest import PASSPHRASE
 
 from ppe_tech.demo import demo_config
 from ppe_tech.pak import demo as pak_demo
@@ -16,6 +15,7 @@ from ppe_tech.pak.journal import list_entries
 from ppe_tech.site import load_site
 from ppe_tech.store import connect
 from ppe_tech.timeutil import utc_now
+from tests.pak.conftest import PASSPHRASE
 
 
 def test_demo_step(tmp_path, key_files, monkeypatch, cli):
@@ -27,6 +27,7 @@ def test_demo_step(tmp_path, key_files, monkeypatch, cli):
     shutil.copytree(key_files, folder / "keys")
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("PPE_SITE", str(folder))
+    monkeypatch.setenv("PPE_LANG", "en")  # the words checked here; Russian: test_russian_output
     site = load_site(folder)
     conn = connect(site.db_path)
     logged = []

@@ -7,11 +7,11 @@ import sqlite3
 from datetime import datetime
 
 import pytest
-from helpers import fill
 
 from ppe_tech.errors import ConfigError
 from ppe_tech.pak import journal
 from ppe_tech.pak.chain import verify_log
+from tests.pak.helpers import fill
 
 
 def _count(conn) -> int:

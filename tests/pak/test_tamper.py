@@ -7,9 +7,9 @@ import json
 import sqlite3
 
 import pytest
-from helpers import edit, fill, raw, recompute_chain
 
 from ppe_tech.pak.chain import create_checkpoint, verify_checkpoint, verify_log
+from tests.pak.helpers import edit, fill, raw, recompute_chain
 
 
 @pytest.fixture(autouse=True, params=["one chunk", "chunks of 3"])

@@ -8,7 +8,6 @@ The demo point is made once per session by ``ppe_tech.demo.run_demo`` and copied
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -73,14 +72,9 @@ def plain_bucket(admin) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_point(tmp_path_factory) -> Path:
-    """The demo exam point, made once (about 20 s)."""
-    from ppe_tech.demo import run_demo
-
-    folder = tmp_path_factory.mktemp("demo-point") / "site"
-    os.environ.setdefault("PPE_KEY_PASSPHRASE", "demo")
-    run_demo(folder, lambda line: None)
-    return folder
+def demo_point(demo_ru) -> Path:
+    """The demo exam point, made once per session (tests/conftest.py), copied by ``point``."""
+    return demo_ru
 
 
 @pytest.fixture
@@ -99,6 +93,7 @@ def point(demo_point, tmp_path, s3_env, bucket, monkeypatch) -> Path:
     (folder / "ppe.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     monkeypatch.setenv("PPE_SITE", str(folder))
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", "demo")
+    monkeypatch.setenv("PPE_LANG", "en")  # the demo point is Russian; these tests read English
     return folder
 
 

@@ -1,4 +1,4 @@
-"""Helpers of the region tests (a module name of its own: pytest puts test folders on sys.path)."""
+"""Helpers of the region tests (`from tests.region.region_helpers import ...`)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,10 @@ import sys
 
 import pytest
 import yaml
-from region_helpers import run_cli
 
 from ppe_tech.region.server import free_ports
+from tests.conftest import one_error_line
+from tests.region.region_helpers import run_cli
 
 
 def _set_region(point, **region) -> None:
@@ -20,32 +21,25 @@ def _set_region(point, **region) -> None:
     (point / "ppe.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
 
 
-def _one_line(result, code: int, *words: str) -> str:
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ppe-tech: error: "), result.stderr
-    assert all(w in lines[0] for w in words), lines[0]
-    assert "Traceback" not in result.stderr
-    return lines[0]
-
-
 def test_bad_endpoint_is_exit_3(point, exams):
     (port,) = free_ports(1)  # nothing listens there
     _set_region(point, endpoint=f"http://127.0.0.1:{port}")
     result = run_cli("region", "push", "--exam", exams[0])
-    _one_line(result, 3, "cannot reach the storage", f"127.0.0.1:{port}")
+    one_error_line(result, 3, "cannot reach the storage", f"127.0.0.1:{port}")
 
 
 def test_wrong_credentials_are_exit_5(point, exams, s3_env):
     env = {"AWS_SECRET_ACCESS_KEY": "not-the-secret-" + "x" * 20}
-    _one_line(run_cli("region", "push", "--exam", exams[0], env=env), 5, "refused the credentials")
+    one_error_line(
+        run_cli("region", "push", "--exam", exams[0], env=env), 5, "refused the credentials"
+    )
     review = run_cli("region", "review", "--bucket", "any", "--endpoint", s3_env.endpoint, env=env)
-    _one_line(review, 5, "refused the credentials")
+    one_error_line(review, 5, "refused the credentials")
 
 
 def test_missing_credentials_are_exit_5(point, exams):
     env = {"AWS_ACCESS_KEY_ID": ""}
-    _one_line(run_cli("region", "push", "--exam", exams[0], env=env), 5, "AWS_ACCESS_KEY_ID")
+    one_error_line(run_cli("region", "push", "--exam", exams[0], env=env), 5, "AWS_ACCESS_KEY_ID")
 
 
 @pytest.mark.parametrize("command", ["push", "review"])
@@ -57,14 +51,14 @@ def test_missing_bucket_is_exit_2(point, exams, s3_env, command):
         result = run_cli(
             "region", "review", "--bucket", "no-such-bucket", "--endpoint", s3_env.endpoint
         )
-    _one_line(result, 2, "'no-such-bucket' does not exist")
+    one_error_line(result, 2, "'no-such-bucket' does not exist")
 
 
 def test_unset_bucket_is_exit_2(point, exams):
     config = yaml.safe_load((point / "ppe.yaml").read_text())
     del config["region"]["bucket"]
     (point / "ppe.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    _one_line(run_cli("region", "push", "--exam", exams[0]), 2, "region.bucket")
+    one_error_line(run_cli("region", "push", "--exam", exams[0]), 2, "region.bucket")
 
 
 def test_credentials_never_in_any_output_or_record(point, exams, s3_env, bucket, plain_bucket):

@@ -9,7 +9,7 @@ import sqlite3
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from region_helpers import run_cli, versions
+from tests.region.region_helpers import run_cli, versions
 
 
 def _push(exam: str, *extra: str):
@@ -91,7 +91,7 @@ def test_review_of_the_demo_point(point, exams, s3_env, bucket):
         today,
     )
     assert only_today.returncode == 0, only_today.stdout + only_today.stderr
-    assert "1 point(s), 1 exam(s) reviewed" in only_today.stdout
+    assert "1 point, 1 exam reviewed" in only_today.stdout
 
 
 def test_status_agrees_then_finds_a_changed_object(point, exams, admin, bucket):

@@ -16,7 +16,8 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from region_helpers import run_cli, versions
+
+from tests.region.region_helpers import run_cli, versions
 
 
 def _kill_mid_push(admin, bucket: str, point, after: int) -> bool:

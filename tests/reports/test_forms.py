@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ppe_tech.errors import ExitCode
+from tests.conftest import one_error_line
 from tests.reports.conftest import (
     CAMERAS,
     EXAM,
@@ -58,46 +59,38 @@ def latin_words(text: str) -> set[str]:
     return {w for w in words if w not in ALLOWED_LATIN and not HEX.match(w.lower())}
 
 
-def _one_line(result, code, *needles):
-    assert result.exit_code == code, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ppe-tech: error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-
-
 # -- the page tells the truth ---------------------------------------------------------------
-def test_readiness_refuses_another_exams_camera_run(rsite, conn, cli):
+def test_readiness_refuses_another_exams_camera_run(english, rsite, conn, cli):
     """Defect: `report readiness` took the newest camera run of any exam."""
     add_checklist_run(conn)
     add_camera_run(rsite, conn, len(CAMERAS), exam_id="2026-05-27-other")
     result = cli("report", "readiness", "--exam", EXAM)
-    _one_line(result, ExitCode.FAILED, "no camera verification for exam", "cameras verify")
+    one_error_line(result, ExitCode.FAILED, "no camera verification for exam", "cameras verify")
     assert not list(rsite.reports_dir.glob("*.pdf"))
 
 
-def test_readiness_refuses_a_camera_run_of_one_camera_unless_allowed(rsite, conn, cli):
+def test_readiness_refuses_a_camera_run_of_one_camera_unless_allowed(english, rsite, conn, cli):
     """Defect: `cameras verify --camera X` then `report readiness` gave a signed protocol of one
     camera of many."""
     add_checklist_run(conn)
     add_camera_run(rsite, conn, 1)
-    _one_line(cli("report", "readiness", "--exam", EXAM), ExitCode.FAILED, "covers 1 of 3")
+    one_error_line(cli("report", "readiness", "--exam", EXAM), ExitCode.FAILED, "covers 1 of 3")
     made = cli("report", "readiness", "--exam", EXAM, "--allow-incomplete", "--json")
     assert made.exit_code == 0, made.stderr
     text = pdf_text(Path(json.loads(made.stdout)["file"]))
     assert "(неполный)" in text and "проверено камер: 1 из 3" in text
 
 
-def test_readiness_without_a_checklist_run_is_refused(rsite, conn, cli):
+def test_readiness_without_a_checklist_run_is_refused(english, rsite, conn, cli):
     add_camera_run(rsite, conn, len(CAMERAS))
-    _one_line(
+    one_error_line(
         cli("report", "readiness", "--exam", EXAM),
         ExitCode.FAILED,
         "no checklist run for exam 2026-05-28-math: run `ppe-tech check run` first",
     )
 
 
-def test_run_option_chooses_the_run_and_refuses_another_exams(rsite, conn, cli):
+def test_run_option_chooses_the_run_and_refuses_another_exams(english, rsite, conn, cli):
     add_checklist_run(conn)
     add_checklist_run(conn, exam_id="2026-05-27-other")
     add_checklist_run(conn)
@@ -106,7 +99,7 @@ def test_run_option_chooses_the_run_and_refuses_another_exams(rsite, conn, cli):
     assert made.exit_code == 0, made.stderr
     data = json.loads(cli("report", "show", "latest", "--data", "--json").stdout)["data"]
     assert [r["run_id"] for r in data["readiness"]["runs"]] == [1]
-    _one_line(
+    one_error_line(
         cli("report", "readiness", "--exam", EXAM, "--run", "2"),
         ExitCode.USAGE,
         "belongs to exam 2026-05-27-other",
@@ -143,7 +136,7 @@ def test_page_one_names_failed_critical_items_and_unchecked_ones(populated, conn
     assert "printer-ready" not in first  # named by its title, not its internal id
 
 
-def test_archive_act_of_the_older_bag_and_one_act_per_bag(rsite, conn, cli):
+def test_archive_act_of_the_older_bag_and_one_act_per_bag(english, rsite, conn, cli):
     """Defect: `report archive` always took the newest bag."""
     add_archive(conn)  # archive 1: the corridor and entrance bag with the gap
     add_archive(conn)  # archive 2: a newer bag of the same exam
@@ -154,12 +147,12 @@ def test_archive_act_of_the_older_bag_and_one_act_per_bag(rsite, conn, cli):
     assert (
         "Архив № 1" in text and "7701-2026-05-28-math" in text and "Хранить до 01.03.2027" in text
     )
-    _one_line(cli("report", "archive", "--archive", "1"), ExitCode.FAILED, "already made")
+    one_error_line(cli("report", "archive", "--archive", "1"), ExitCode.FAILED, "already made")
     by_bag = cli("report", "archive", "--bag", "/media/archive/bag-2", "--json")
     assert by_bag.exit_code == 0, by_bag.stderr
     data = json.loads(cli("report", "show", "latest", "--data", "--json").stdout)["data"]
     assert data["archive"]["archive_id"] == 2
-    _one_line(cli("report", "archive", "--archive", "9"), ExitCode.USAGE, "no archive 9")
+    one_error_line(cli("report", "archive", "--archive", "9"), ExitCode.USAGE, "no archive 9")
 
 
 # -- every form: its fields and signature lines, and Russian only --------------------------

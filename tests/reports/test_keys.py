@@ -9,17 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ppe_tech.errors import ExitCode, KeysError
+from tests.conftest import one_error_line
 from tests.reports.conftest import PASSPHRASE, make_ca_and_p12
-
-
-def _one_line_error(result, exit_code: int, *needles: str) -> None:
-    assert result.exit_code == exit_code, result.stderr + result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ppe-tech: error: ")
-    assert "Traceback" not in result.stderr + result.stdout
-    for needle in needles:
-        assert needle in lines[0]
 
 
 def test_init_makes_private_key_and_signing_certificate(site_dir, cli, monkeypatch):
@@ -38,27 +29,27 @@ def test_init_makes_private_key_and_signing_certificate(site_dir, cli, monkeypat
     assert shown.exit_code == 0 and '"valid_now": true' in shown.stdout
     # refuses to overwrite
     again = cli("keys", "init")
-    _one_line_error(again, ExitCode.KEYS, "already exists")
+    one_error_line(again, ExitCode.KEYS, "already exists")
 
 
 def test_init_without_passphrase_env(cli, monkeypatch):
     monkeypatch.delenv("PPE_KEY_PASSPHRASE", raising=False)
-    _one_line_error(cli("keys", "init"), ExitCode.KEYS, "PPE_KEY_PASSPHRASE")
+    one_error_line(cli("keys", "init"), ExitCode.KEYS, "PPE_KEY_PASSPHRASE")
 
 
-def test_wrong_passphrase_missing_key_expired_certificate(rsite, cli, monkeypatch):
+def test_wrong_passphrase_missing_key_expired_certificate(english, rsite, cli, monkeypatch):
     from ppe_tech.keys import init_keys, load_signing_key
 
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", "not the passphrase")
-    _one_line_error(cli("report", "readiness"), ExitCode.KEYS, "wrong passphrase")
+    one_error_line(cli("report", "readiness"), ExitCode.KEYS, "wrong passphrase")
 
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
     (rsite.folder / "keys" / "site.key.pem").unlink()
-    _one_line_error(cli("report", "readiness"), ExitCode.KEYS, "not found", "keys init")
+    one_error_line(cli("report", "readiness"), ExitCode.KEYS, "not found", "keys init")
 
     (rsite.folder / "keys" / "site.cert.pem").unlink()
     init_keys(rsite, PASSPHRASE.encode(), days=30, now=datetime.now(UTC) - timedelta(days=400))
-    _one_line_error(cli("report", "readiness"), ExitCode.KEYS, "expired")
+    one_error_line(cli("report", "readiness"), ExitCode.KEYS, "expired")
     with pytest.raises(KeysError, match="expired"):
         load_signing_key(rsite)
 
@@ -85,7 +76,7 @@ def test_import_p12_from_an_organisation_ca(site_dir, tmp_path, cli, monkeypatch
     monkeypatch.setenv("PPE_KEY_PASSPHRASE", PASSPHRASE)
     ca_pem, p12 = make_ca_and_p12(tmp_path, b"p12-pass")
     monkeypatch.setenv("P12_PASS", "wrong")
-    _one_line_error(
+    one_error_line(
         cli("keys", "import", str(p12), "--p12-passphrase-env", "P12_PASS"),
         ExitCode.KEYS,
         "wrong passphrase",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ppe_tech.errors import ExitCode
-from tests.conftest import write_site
+from tests.conftest import one_error_line, write_site
 from tests.reports.conftest import (
     EXAM,
     HEAD_PASSPHRASE,
@@ -22,28 +22,20 @@ from tests.reports.conftest import (
 )
 
 
-def _one_line(result, code: int, *needles: str) -> str:
-    assert result.exit_code == code, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("ppe-tech: error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
-def test_head_signature_with_the_technicians_key_is_refused(populated, conn, cli):
+def test_head_signature_with_the_technicians_key_is_refused(english, populated, conn, cli):
     """The defect: "as head" was signed with the technician's key (pdfsig named him twice)."""
     from ppe_tech.reports.core import make_report
 
     row = make_report(populated, conn, "readiness", EXAM)
     before = Path(row["file"]).read_bytes()
     result = cli("report", "sign", row["file"], "--as", "head")
-    _one_line(result, ExitCode.KEYS, "Петров А.А.", "Иванов И.И.", "keys init --person head")
+    one_error_line(result, ExitCode.KEYS, "Петров А.А.", "Иванов И.И.", "keys init --person head")
     assert Path(row["file"]).read_bytes() == before  # nothing signed
 
 
-def test_keys_init_person_issues_a_certificate_naming_the_person(populated, cli, monkeypatch):
+def test_keys_init_person_issues_a_certificate_naming_the_person(
+    english, populated, cli, monkeypatch
+):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
@@ -67,13 +59,15 @@ def test_keys_init_person_issues_a_certificate_naming_the_person(populated, cli,
     shown = json.loads(cli("keys", "show", "--json").stdout)
     head = next(p for p in shown["people"] if p["role"] == "head")
     assert head["source"] == "file" and head["person"] == "Петров А.А."
-    _one_line(cli("keys", "init", "--person", "head"), ExitCode.KEYS, "already exists")
+    one_error_line(cli("keys", "init", "--person", "head"), ExitCode.KEYS, "already exists")
 
 
-def test_person_passphrase_missing_or_wrong(populated, cli, monkeypatch):
+def test_person_passphrase_missing_or_wrong(english, populated, cli, monkeypatch):
     monkeypatch.delenv("PPE_KEY_PASSPHRASE_HEAD", raising=False)
-    _one_line(cli("keys", "init", "--person", "head"), ExitCode.KEYS, "PPE_KEY_PASSPHRASE_HEAD")
-    _one_line(cli("keys", "init", "--person", "nobody"), ExitCode.USAGE, "staff.nobody")
+    one_error_line(
+        cli("keys", "init", "--person", "head"), ExitCode.KEYS, "PPE_KEY_PASSPHRASE_HEAD"
+    )
+    one_error_line(cli("keys", "init", "--person", "nobody"), ExitCode.USAGE, "staff.nobody")
 
 
 def test_each_person_signs_with_own_key_pdfsig_names_them(
@@ -86,7 +80,11 @@ def test_each_person_signs_with_own_key_pdfsig_names_them(
     give_own_key(populated, monkeypatch, "head")
     row = make_report(populated, conn, "readiness", EXAM)
     monkeypatch.setenv("PPE_KEY_PASSPHRASE_HEAD", "not hers")
-    _one_line(cli("report", "sign", row["file"], "--as", "head"), ExitCode.KEYS, "wrong passphrase")
+    monkeypatch.setenv("PPE_LANG", "en")  # the refusal read in English, the verdict in Russian
+    one_error_line(
+        cli("report", "sign", row["file"], "--as", "head"), ExitCode.KEYS, "wrong passphrase"
+    )
+    monkeypatch.delenv("PPE_LANG")
     monkeypatch.setenv("PPE_KEY_PASSPHRASE_HEAD", HEAD_PASSPHRASE)
     assert cli("report", "sign", row["file"], "--as", "head").exit_code == 0
     sigs = pdfsig(Path(row["file"]), nssdir)
@@ -98,8 +96,8 @@ def test_each_person_signs_with_own_key_pdfsig_names_them(
     assert all(s["certificate"] == "Certificate is Trusted." for s in sigs), sigs
     verify = cli("report", "verify", row["file"])
     assert verify.exit_code == 0, verify.stdout
-    assert "head: Петров А.А.; certificate Петров А.А." in verify.stdout
-    assert "valid yes, trusted yes, own key" in verify.stdout
+    assert "руководитель ППЭ: Петров А.А.; сертификат Петров А.А." in verify.stdout
+    assert "действительна: да, доверенная: да, свой ключ" in verify.stdout  # a Russian point
     data = json.loads(cli("report", "verify", row["file"], "--json").stdout)
     assert [(s["field"], s["person"], s["own_key"]) for s in data["signatures"]] == [
         ("technician", "Иванов И.И.", True),
@@ -126,19 +124,21 @@ def test_verify_fails_a_role_signature_made_with_another_persons_key(populated, 
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["signers"]["ok"] is False
     assert (
-        "head signature (Петров А.А.) was made with the key of Иванов И.И."
+        "подпись «руководитель ППЭ» (Петров А.А.) сделана ключом Иванов И.И."
         in (checks["signers"]["message"])
     )
     assert checks["signatures"]["ok"] is True  # cryptographically fine: only the person is wrong
 
 
-def test_p12_naming_someone_else_is_refused_for_the_role(populated, cli, tmp_path, monkeypatch):
+def test_p12_naming_someone_else_is_refused_for_the_role(
+    english, populated, cli, tmp_path, monkeypatch
+):
     _, issuer = make_ca(tmp_path)
     p12 = issue_p12(tmp_path, issuer, b"p12", cn="Иванов И.И.", name="not-head")
     monkeypatch.setenv("PPE_KEY_PASSPHRASE_HEAD", HEAD_PASSPHRASE)
     monkeypatch.setenv("P12", "p12")
     result = cli("keys", "import", "--person", "head", str(p12), "--p12-passphrase-env", "P12")
-    _one_line(result, ExitCode.KEYS, "names Иванов И.И., not Петров А.А.")
+    one_error_line(result, ExitCode.KEYS, "names Иванов И.И., not Петров А.А.")
     assert not (populated.folder / "keys" / "head.key.pem").exists()
 
 
@@ -162,4 +162,4 @@ def test_organisation_head_signs_with_own_key(site_dir, cli, monkeypatch):
     result = cli("report", "sign", row["file"], "--as", "organisation_head")
     assert result.exit_code == 0, result.stderr
     verify = cli("report", "verify", row["file"])
-    assert verify.exit_code == 0 and "organisation_head: Кузнецова О.В." in verify.stdout
+    assert verify.exit_code == 0 and "руководитель организации: Кузнецова О.В." in verify.stdout

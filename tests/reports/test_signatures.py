@@ -126,8 +126,7 @@ def test_page_change_after_signing_is_reported(ca_site, tmp_path, cli):
     verdict = json.loads(result.stdout)
     checks = {c["name"]: c for c in verdict["checks"]}
     assert (
-        checks["changes"]["ok"] is False
-        and "modified after signature" in checks["changes"]["message"]
+        checks["changes"]["ok"] is False and "изменён после подписи" in checks["changes"]["message"]
     )
     assert checks["signatures"]["ok"] is True  # the signed revision itself is intact
     (status,) = _pyhanko_statuses(site, changed)
@@ -157,7 +156,8 @@ def test_countersigned_report_verifies_with_both_signatures(
     assert all(s["certificate"] == "Certificate is Trusted." for s in sigs), sigs
     verify = cli("report", "verify", row["file"])
     assert verify.exit_code == 0, verify.stdout
-    assert verify.stdout.startswith("OK:") and "(technician, head)" in verify.stdout
+    roles = "(технический специалист, руководитель ППЭ)"  # a Russian point: said in Russian
+    assert verify.stdout.startswith("ВЕРНО:") and roles in verify.stdout
     assert show_report(populated, conn, row["number"])["signers"] == ["technician", "head"]
     again = cli("report", "sign", row["file"], "--as", "head")
     assert again.exit_code == ExitCode.FAILED and "already signed as head" in again.stderr
@@ -217,7 +217,7 @@ def test_data_and_checkpoint_are_checked_against_the_store(rsite, conn, cli):
     conn.execute("UPDATE reports SET data_sha256 = 'x' WHERE number = ?", (row["number"],))
     result = cli("report", "verify", row["file"])
     assert result.exit_code == ExitCode.FAILED
-    assert "embedded data differ from the store" in result.stdout
+    assert "вложенные данные отличаются от отчёта" in result.stdout  # a Russian point
     conn.execute(
         "UPDATE reports SET data_sha256 = ? WHERE number = ?",
         (hashlib.sha256(embedded_data(Path(row["file"]).read_bytes())).hexdigest(), row["number"]),
@@ -235,7 +235,7 @@ def test_data_and_checkpoint_are_checked_against_the_store(rsite, conn, cli):
     # another site's store does not know the report
     conn.execute("DELETE FROM reports")
     result = cli("report", "verify", row["file"])
-    assert "is not registered in this site" in result.stdout
+    assert "не зарегистрирован в этом ППЭ" in result.stdout
 
 
 def test_not_a_pdf_and_missing_file(cli, tmp_path):

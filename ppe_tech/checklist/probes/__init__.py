@@ -24,12 +24,15 @@ manual question instead ("not available on this platform"), never failed or pass
 
 from __future__ import annotations
 
+import errno
 import importlib
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ppe_tech.i18n import _
 from ppe_tech.yamlfile import StrictModel
 
 
@@ -67,6 +70,27 @@ class Outcome:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why a network call failed, in the command line's language for the usual reasons (the
+    operating system says them in its own, English on most machines)."""
+    if isinstance(exc, ConnectionRefusedError):  # classes: Windows has its own errno codes
+        return _("connection refused")
+    if isinstance(exc, ConnectionResetError):
+        return _("connection reset")
+    if isinstance(exc, TimeoutError):
+        return _("timed out")
+    reasons = {
+        errno.EHOSTUNREACH: _("host unreachable"),
+        errno.ENETUNREACH: _("network unreachable"),
+    }
+    if isinstance(exc, socket.gaierror):
+        reasons = {socket.EAI_NONAME: _("name not known"), socket.EAI_AGAIN: _("no answer")}
+    code = getattr(exc, "errno", None)
+    if code in reasons:
+        return reasons[code]
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 @dataclass

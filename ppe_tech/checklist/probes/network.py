@@ -13,7 +13,15 @@ import ntplib
 import psutil
 from pydantic import Field
 
-from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.checklist.probes import (
+    Outcome,
+    ProbeContext,
+    ProbeFailed,
+    ProbeSpec,
+    os_reason,
+    probe,
+)
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.site import Duration
 from ppe_tech.userregex import Regex, user_regex
 
@@ -31,11 +39,16 @@ def tcp(spec: TcpSpec, ctx: ProbeContext) -> Outcome:
         with socket.create_connection((spec.host, spec.port), timeout=ctx.timeout):
             pass
     except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
+        reason = os_reason(exc)
         return Outcome.failed(
-            f"{spec.host}:{spec.port} unreachable: {reason}", "unreachable", "reachable"
+            _("{host}:{port} unreachable: {reason}").format(
+                host=spec.host, port=spec.port, reason=reason
+            ),
+            _("unreachable"),
+            _("reachable"),
         )
-    return Outcome.passed(f"connected in {1000 * (time.monotonic() - began):.0f} ms", "reachable")
+    took = 1000 * (time.monotonic() - began)
+    return Outcome.passed(_("connected in {ms} ms").format(ms=f"{took:.0f}"), _("reachable"))
 
 
 class PortSpec(ProbeSpec):
@@ -56,10 +69,14 @@ def port(spec: PortSpec, ctx: ProbeContext) -> Outcome:
     ]
     if not listening:
         return Outcome.failed(
-            f"nothing listens on {spec.protocol}/{spec.port}", "closed", "listening"
+            _("nothing listens on {port}").format(port=f"{spec.protocol}/{spec.port}"),
+            _("closed"),
+            _("listening"),
         )
     addresses = sorted({c.laddr.ip for c in listening})
-    return Outcome.passed(f"listening on {', '.join(addresses)}", "listening")
+    return Outcome.passed(
+        _("listening on {addresses}").format(addresses=", ".join(addresses)), _("listening")
+    )
 
 
 class HttpSpec(ProbeSpec):
@@ -79,12 +96,21 @@ def http(spec: HttpSpec, ctx: ProbeContext) -> Outcome:
         status, body = exc.code, exc.read(1 << 20)
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        return Outcome.failed(f"request failed: {reason}", "unreachable", f"HTTP {spec.status}")
+        reason = os_reason(reason) if isinstance(reason, BaseException) else reason
+        return Outcome.failed(
+            _("request failed: {reason}").format(reason=reason),
+            _("unreachable"),
+            f"HTTP {spec.status}",
+        )
     if status != spec.status:
-        return Outcome.failed("unexpected status", f"HTTP {status}", f"HTTP {spec.status}")
+        return Outcome.failed(_("unexpected status"), f"HTTP {status}", f"HTTP {spec.status}")
     if spec.body and not user_regex(spec.body).search(body.decode("utf-8", "replace")):
         return Outcome.failed(
-            "body does not match", f"HTTP {status}, {len(body)} bytes", f"/{spec.body}/"
+            _("body does not match"),
+            ngettext("HTTP {status}, {n} byte", "HTTP {status}, {n} bytes", len(body)).format(
+                status=status, n=len(body)
+            ),
+            f"/{spec.body}/",
         )
     return Outcome.passed(f"HTTP {status}", f"HTTP {spec.status}")
 
@@ -101,15 +127,19 @@ def dns(spec: DnsSpec, ctx: ProbeContext) -> Outcome:
         answers = socket.getaddrinfo(spec.name, None, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         return Outcome.failed(
-            f"{spec.name} does not resolve: {exc.strerror}", "unresolved", "resolves"
+            _("{name} does not resolve: {reason}").format(name=spec.name, reason=os_reason(exc)),
+            _("unresolved"),
+            _("resolves"),
         )
     addresses = sorted({str(a[4][0]) for a in answers})
     missing = [a for a in spec.expect if a not in addresses]
     if missing:
         return Outcome.failed(
-            f"missing {', '.join(missing)}", ", ".join(addresses), ", ".join(spec.expect)
+            _("missing {addresses}").format(addresses=", ".join(missing)),
+            ", ".join(addresses),
+            ", ".join(spec.expect),
         )
-    return Outcome.passed(", ".join(addresses), ", ".join(spec.expect) or "resolves")
+    return Outcome.passed(", ".join(addresses), ", ".join(spec.expect) or _("resolves"))
 
 
 class ClockSpec(ProbeSpec):
@@ -125,10 +155,18 @@ def clock(spec: ClockSpec, ctx: ProbeContext) -> Outcome:
         answer = ntplib.NTPClient().request(
             spec.server, port=spec.port, version=3, timeout=ctx.timeout
         )
-    except (ntplib.NTPException, OSError) as exc:
-        raise ProbeFailed(f"no answer from NTP server {spec.server}:{spec.port}: {exc}") from None
+    except ntplib.NTPException:
+        server = f"{spec.server}:{spec.port}"
+        raise ProbeFailed(_("no answer from NTP server {server}").format(server=server)) from None
+    except OSError as exc:
+        raise ProbeFailed(
+            _("no answer from NTP server {server}: {reason}").format(
+                server=f"{spec.server}:{spec.port}", reason=os_reason(exc)
+            )
+        ) from None
     limit = spec.max_offset.total_seconds()
-    value, expected = f"offset {answer.offset:+.3f}s", f"|offset| <= {limit:g}s"
+    value = _("offset {seconds}s").format(seconds=f"{answer.offset:+.3f}")
+    expected = _("|offset| <= {seconds}s").format(seconds=f"{limit:g}")
     if abs(answer.offset) > limit:
-        return Outcome.failed("clock is off", value, expected)
+        return Outcome.failed(_("clock is off"), value, expected)
     return Outcome.passed(value, expected)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Literal
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.site import Duration
 
 
@@ -23,16 +24,16 @@ def recording_live(spec: RecordingLiveSpec, ctx: ProbeContext) -> Outcome:
     from ppe_tech.errors import PpeError
     from ppe_tech.recordings.index import index_site, newest_activity
     from ppe_tech.store import connect
-    from ppe_tech.timeutil import format_duration, utc_now
+    from ppe_tech.timeutil import human_duration, utc_now
 
     site = ctx.site
     if site is None:
-        raise ProbeFailed("needs a site (recordings.root)")
+        raise ProbeFailed(_("needs a site (recordings.root)"))
     cameras = spec.cameras or [
         c.id for c in site.config.cameras if spec.zones is None or c.zone in spec.zones
     ]
     if not cameras:
-        raise ProbeFailed("no cameras to check (cameras: in ppe.yaml)")
+        raise ProbeFailed(_("no cameras to check (cameras: in ppe.yaml)"))
     now = utc_now()
     conn = None
     try:
@@ -48,17 +49,24 @@ def recording_live(spec: RecordingLiveSpec, ctx: ProbeContext) -> Outcome:
     for cam in cameras:
         last = newest_activity(index, cam)
         if last is None:
-            stale.append(f"{cam} (no segments)")
+            stale.append(_("{camera} (no segments)").format(camera=cam))
             continue
         age = max(0.0, (now - last).total_seconds())
         ages.append(age)
         if age > limit:
-            stale.append(f"{cam} ({format_duration(timedelta(seconds=age))} ago)")
-    expected = f"{len(cameras)} cameras, newest segment < {format_duration(spec.max_age)}"
+            stale.append(_("{camera} ({age} ago)").format(camera=cam, age=human_duration(age)))
+    expected = ngettext(
+        "{n} camera, newest segment < {age}", "{n} cameras, newest segment < {age}", len(cameras)
+    ).format(n=len(cameras), age=human_duration(spec.max_age))
     if stale:
         return Outcome.failed(
-            f"not recording: {', '.join(stale)}",
-            f"{len(cameras) - len(stale)}/{len(cameras)} live",
+            _("not recording: {cameras}").format(cameras=", ".join(stale)),
+            _("{live}/{total} live").format(live=len(cameras) - len(stale), total=len(cameras)),
             expected,
         )
-    return Outcome.passed(f"{len(cameras)}/{len(cameras)} live, oldest {max(ages):.0f}s", expected)
+    return Outcome.passed(
+        _("{live}/{total} live, oldest {age}").format(
+            live=len(cameras), total=len(cameras), age=human_duration(max(ages))
+        ),
+        expected,
+    )

@@ -17,6 +17,7 @@ from pydantic import field_validator
 
 from ppe_tech.checklist.probes import Outcome, ProbeContext, ProbeFailed, ProbeSpec, probe
 from ppe_tech.checklist.probes.versions import DEFAULT_PATTERN, check_constraint, version_outcome
+from ppe_tech.i18n import _
 from ppe_tech.userregex import Regex, user_regex
 
 HIVES = {
@@ -34,7 +35,7 @@ UNINSTALL_KEYS = (
 
 def split_key(key: str) -> tuple[str, str]:
     """``HKLM\\SOFTWARE\\X`` -> (``HKEY_LOCAL_MACHINE``, ``SOFTWARE\\X``); ValueError otherwise."""
-    hive, _, path = key.replace("/", "\\").partition("\\")
+    hive, _sep, path = key.replace("/", "\\").partition("\\")
     if hive.upper() not in HIVES or not path:
         raise ValueError(f"{key!r}: expected HKLM\\... or HKCU\\...")
     return HIVES[hive.upper()], path
@@ -51,7 +52,7 @@ def read_value(hive: str, path: str, name: str) -> str | None:
         except OSError:
             return None
         return str(value)
-    raise ProbeFailed("the Windows registry is not available on this platform")
+    raise ProbeFailed(_("the Windows registry is not available on this platform"))
 
 
 def installed_programs() -> list[tuple[str, str]]:
@@ -80,7 +81,10 @@ def installed_version(program: str) -> str:
     for name, version in installed_programs():
         if pattern.search(name):
             return version
-    raise ProbeFailed(f"no installed program matches /{program}/", "not installed")
+    raise ProbeFailed(
+        _("no installed program matches {pattern}").format(pattern=f"/{program}/"),
+        _("not installed"),
+    )
 
 
 class RegistrySpec(ProbeSpec):
@@ -107,7 +111,9 @@ def registry(spec: RegistrySpec, ctx: ProbeContext) -> Outcome:
     hive, path = split_key(spec.key)
     value = read_value(hive, path, spec.value)
     if value is None:
-        return Outcome.failed(f"{spec.key}\\{spec.value} not found", "missing", spec.version)
+        return Outcome.failed(
+            _("{key} not found").format(key=f"{spec.key}\\{spec.value}"), _("missing"), spec.version
+        )
     if spec.version is None:
-        return Outcome.passed(value, "present")
+        return Outcome.passed(value, _("present"))
     return version_outcome(value, spec.version, spec.pattern)

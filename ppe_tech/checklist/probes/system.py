@@ -20,6 +20,7 @@ from ppe_tech.checklist.probes.registry import installed_version
 from ppe_tech.checklist.probes.versions import DEFAULT_PATTERN, check_constraint, version_outcome
 from ppe_tech.children import Finished, run_bounded
 from ppe_tech.fsutil import format_size, parse_size
+from ppe_tech.i18n import _, ngettext
 from ppe_tech.site import Duration
 from ppe_tech.userregex import Regex, user_regex
 
@@ -47,15 +48,21 @@ def run_program(argv: list[str], timeout: float) -> Finished:
     """Run argv (never through a shell) with a timeout; its whole process group is killed
     when it ends or the time is up, and at most ``children.MAX_OUTPUT`` bytes are kept."""
     if not argv:
-        raise ProbeFailed("empty command")
+        raise ProbeFailed(_("empty command"))
     if shutil.which(argv[0]) is None:
-        raise ProbeFailed(f"program {argv[0]!r} not found")
+        raise ProbeFailed(_("program {program} not found").format(program=repr(argv[0])))
     try:
         return run_bounded(argv, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ProbeFailed(f"{argv[0]} did not finish within {timeout:g}s") from None
+        raise ProbeFailed(
+            _("{program} did not finish within {seconds}s").format(
+                program=argv[0], seconds=f"{timeout:g}"
+            )
+        ) from None
     except OSError as exc:
-        raise ProbeFailed(f"cannot run {argv[0]}: {exc.strerror}") from None
+        raise ProbeFailed(
+            _("cannot run {program}: {reason}").format(program=argv[0], reason=exc.strerror)
+        ) from None
 
 
 def first_line(text: str) -> str:
@@ -72,14 +79,14 @@ class CommandSpec(ProbeSpec):
 @probe("command", CommandSpec)
 def command(spec: CommandSpec, ctx: ProbeContext) -> Outcome:
     done = run_program(spec.argv, ctx.timeout)
-    value = f"exit {done.returncode}: {first_line(done.stdout) or first_line(done.stderr)}"
+    output = first_line(done.stdout) or first_line(done.stderr)
+    value = _("exit {code}: {output}").format(code=done.returncode, output=output)
+    expected = _("exit {code}").format(code=spec.exit_code)
     if done.returncode != spec.exit_code:
-        return Outcome.failed("unexpected exit code", value, f"exit {spec.exit_code}")
+        return Outcome.failed(_("unexpected exit code"), value, expected)
     if spec.stdout and not user_regex(spec.stdout).search(done.stdout):
-        return Outcome.failed("output does not match", value, f"/{spec.stdout}/")
-    return Outcome.passed(
-        value, f"exit {spec.exit_code}" + (f", /{spec.stdout}/" if spec.stdout else "")
-    )
+        return Outcome.failed(_("output does not match"), value, f"/{spec.stdout}/")
+    return Outcome.passed(value, expected + (f", /{spec.stdout}/" if spec.stdout else ""))
 
 
 class ProcessSpec(ProbeSpec):
@@ -100,7 +107,7 @@ def process_table() -> list[tuple[str, str]]:
 @probe("process", ProcessSpec)
 def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
     if not spec.name and not spec.cmdline:
-        raise ProbeFailed("give 'name' or 'cmdline'")
+        raise ProbeFailed(_("give 'name' or 'cmdline'"))
     pattern = user_regex(spec.cmdline) if spec.cmdline else None
     count = sum(
         1
@@ -108,10 +115,11 @@ def process(spec: ProcessSpec, ctx: ProbeContext) -> Outcome:
         if (not spec.name or name == spec.name) and (not pattern or pattern.search(cmdline))
     )
     what = spec.name or f"/{spec.cmdline}/"
-    expected = f">= {spec.min_count} running"
+    expected = _(">= {count} running").format(count=spec.min_count)
+    running = _("{count} running").format(count=count)
     if count < spec.min_count:
-        return Outcome.failed(f"{what} is not running", f"{count} running", expected)
-    return Outcome.passed(f"{count} running", expected)
+        return Outcome.failed(_("{what} is not running").format(what=what), running, expected)
+    return Outcome.passed(running, expected)
 
 
 class FileSpec(ProbeSpec):
@@ -140,41 +148,47 @@ def file(spec: FileSpec, ctx: ProbeContext) -> Outcome:
     )
     if not path.exists():
         if spec.exists:
-            return Outcome.failed(f"{path} does not exist", "missing", "exists")
-        return Outcome.passed("missing", "absent")
+            return Outcome.failed(
+                _("{path} does not exist").format(path=path), _("missing"), _("exists")
+            )
+        return Outcome.passed(_("missing"), _("absent"))
     if not spec.exists:
-        return Outcome.failed(f"{path} exists", "exists", "absent")
+        return Outcome.failed(_("{path} exists").format(path=path), _("exists"), _("absent"))
     info = path.stat()
     facts = []
     if spec.mode is not None:
         mode = stat.S_IMODE(info.st_mode)
         if mode != int(spec.mode, 8):
-            return Outcome.failed("wrong permissions", f"{mode:04o}", spec.mode)
-        facts.append(f"mode {mode:04o}")
+            return Outcome.failed(_("wrong permissions"), f"{mode:04o}", spec.mode)
+        facts.append(_("mode {mode}").format(mode=f"{mode:04o}"))
     if spec.min_size is not None and info.st_size < spec.min_size:
         return Outcome.failed(
-            "file too small", format_size(info.st_size), f">= {format_size(spec.min_size)}"
+            _("file too small"), format_size(info.st_size), f">= {format_size(spec.min_size)}"
         )
     if spec.max_age is not None:
         age = time.time() - info.st_mtime
+        old = _("{seconds}s old").format(seconds=f"{age:.0f}")
         if age > spec.max_age.total_seconds():
-            return Outcome.failed(
-                "file too old", f"{age:.0f}s old", f"<= {spec.max_age.total_seconds():.0f}s"
-            )
-        facts.append(f"{age:.0f}s old")
+            limit = spec.max_age.total_seconds()
+            return Outcome.failed(_("file too old"), old, f"<= {limit:.0f}s")
+        facts.append(old)
     if spec.sha256 is not None:
         if not stat.S_ISREG(info.st_mode):  # a FIFO or device may never end: never read it
-            return Outcome.failed(f"{path} is not a regular file", "not a regular file", "a file")
+            return Outcome.failed(
+                _("{path} is not a regular file").format(path=path),
+                _("not a regular file"),
+                _("a file"),
+            )
         digest = hashlib.sha256()
         with path.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         if digest.hexdigest() != spec.sha256.lower():
             return Outcome.failed(
-                "checksum differs", digest.hexdigest()[:16] + "...", spec.sha256[:16] + "..."
+                _("checksum differs"), digest.hexdigest()[:16] + "...", spec.sha256[:16] + "..."
             )
-        facts.append("sha256 ok")
-    return Outcome.passed(", ".join(facts) or "exists", "exists")
+        facts.append(_("sha256 ok"))
+    return Outcome.passed(", ".join(facts) or _("exists"), _("exists"))
 
 
 class DiskFreeSpec(ProbeSpec):
@@ -192,11 +206,13 @@ def disk_free(spec: DiskFreeSpec, ctx: ProbeContext) -> Outcome:
     except OSError as exc:
         raise ProbeFailed(f"{path}: {exc.strerror}") from None
     percent = 100.0 * usage.free / usage.total if usage.total else 0.0
-    value = f"{format_size(usage.free)} free ({percent:.0f}%)"
+    value = _("{size} free ({percent}%)").format(
+        size=format_size(usage.free), percent=f"{percent:.0f}"
+    )
     if spec.min_free is not None and usage.free < spec.min_free:
-        return Outcome.failed("not enough free space", value, f">= {format_size(spec.min_free)}")
+        return Outcome.failed(_("not enough free space"), value, f">= {format_size(spec.min_free)}")
     if spec.min_percent is not None and percent < spec.min_percent:
-        return Outcome.failed("not enough free space", value, f">= {spec.min_percent:g}%")
+        return Outcome.failed(_("not enough free space"), value, f">= {spec.min_percent:g}%")
     expected = [
         f">= {format_size(spec.min_free)}" if spec.min_free else "",
         f">= {spec.min_percent:g}%" if spec.min_percent else "",
@@ -215,8 +231,8 @@ def printer(spec: PrinterSpec, ctx: ProbeContext) -> Outcome:
     server = ["-h", spec.server] if spec.server else []
     state = run_program(["lpstat", *server, "-p", spec.queue], ctx.timeout)
     if state.returncode != 0:
-        message = first_line(state.stderr) or "queue not found"
-        return Outcome.failed(message, "absent", "accepting, idle")
+        message = first_line(state.stderr) or _("queue not found")
+        return Outcome.failed(message, _("absent"), _("accepting, idle"))
     accepting = run_program(["lpstat", *server, "-a", spec.queue], ctx.timeout)
     text = state.stdout.lower()
     idle = " is idle" in text
@@ -224,13 +240,17 @@ def printer(spec: PrinterSpec, ctx: ProbeContext) -> Outcome:
     is_accepting = accepting.returncode == 0 and "not accepting" not in accepting.stdout.lower()
     value = ", ".join(
         [
-            "accepting" if is_accepting else "not accepting",
-            "disabled" if disabled else ("idle" if idle else "busy"),
+            _("accepting") if is_accepting else _("not accepting"),
+            _("disabled") if disabled else (_("idle") if idle else _("busy")),
         ]
     )
     if not is_accepting or disabled or not idle:
-        return Outcome.failed(f"printer {spec.queue} is not ready", value, "accepting, idle")
-    return Outcome.passed(value, "accepting, idle")
+        return Outcome.failed(
+            _("printer {queue} is not ready").format(queue=spec.queue),
+            value,
+            _("accepting, idle"),
+        )
+    return Outcome.passed(value, _("accepting, idle"))
 
 
 USB_DEVICES = Path("/sys/bus/usb/devices")
@@ -256,12 +276,14 @@ def usb_ids(root: Path = USB_DEVICES) -> set[str]:
 @probe("usb", UsbSpec, platforms=("linux",))  # /sys/bus/usb
 def usb(spec: UsbSpec, ctx: ProbeContext) -> Outcome:
     if not USB_DEVICES.is_dir():
-        raise ProbeFailed(f"{USB_DEVICES} is not available on this machine")
+        raise ProbeFailed(_("{path} is not available on this machine").format(path=USB_DEVICES))
     present = usb_ids()
     if spec.id.lower() in present:
-        return Outcome.passed("present", spec.id)
+        return Outcome.passed(_("present"), spec.id)
     return Outcome.failed(
-        f"USB device {spec.id} not connected", f"{len(present)} other devices", spec.id
+        _("USB device {id} not connected").format(id=spec.id),
+        ngettext("{n} other device", "{n} other devices", len(present)).format(n=len(present)),
+        spec.id,
     )
 
 
@@ -308,7 +330,7 @@ def _version_text(spec: SoftwareSpec, ctx: ProbeContext) -> str:
             with path.open("rb") as fh:
                 return fh.read(65536).decode("utf-8", "replace")
         except OSError as exc:
-            raise ProbeFailed(f"{path}: {exc.strerror}", "unreadable", spec.version) from None
+            raise ProbeFailed(f"{path}: {exc.strerror}", _("unreadable"), spec.version) from None
     done = run_program(spec.argv or [], ctx.timeout)
     return done.stdout + "\n" + done.stderr
 
