@@ -86,8 +86,7 @@ def status(app: App, exam_id: str | None, as_json: bool) -> None:
     """
     from ppe_tech.recordings.status import recording_status
 
-    exam = app.exam(exam_id, recorded=True)
-    result = recording_status(app.site, app.db, exam.id if exam else None)
+    result = recording_status(app.site, app.db, exam_id)
     if as_json:
         print_json(result)
     else:

@@ -33,6 +33,8 @@ def recording_status(
     rec = site.config.recordings
     index = index or index_site(site, conn, now=now)
     exam = site.exam(exam_id) if exam_id else site.exam_recorded(now)
+    if not exam_id and exam is not None and exam.date != now.astimezone(site.tz).date():
+        exam = None  # no exam today: nothing is expected of any camera
     window = None
     running = False
     if exam is not None:
