@@ -68,6 +68,14 @@ def _settle(admin, bucket: str) -> None:
         time.sleep(0.75)
 
 
+def _serves(admin, bucket: str, key: str) -> bool:
+    try:
+        admin.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        return False
+    return True
+
+
 def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_env, monkeypatch):
     past, _ = exams
     monkeypatch.setenv("EXAM", past)
@@ -79,18 +87,21 @@ def test_push_killed_at_random_points_resumes(point, exams, admin, bucket, s3_en
         if kills == 3:
             break
     assert kills >= 1, f"no push was killed mid-way (seed {seed})"
-    partial = {k: len(v) for k, v in versions(admin, bucket).items()}
+    # What a resume can see: a key the storage serves. A PUT cut by the kill can leave a version
+    # in the listing with no current pointer, which HEAD and GET answer 404 (SeaweedFS, see its
+    # pull request 9782); the resume rightly sends that object again.
+    readable = [
+        k for k in versions(admin, bucket) if "/handover/" not in k and _serves(admin, bucket, k)
+    ]
     final = run_cli("region", "push", "--exam", past, "--json")
     assert final.returncode == 0, final.stderr
     summary = json.loads(final.stdout)
     found = versions(admin, bucket)
-    data_keys = [k for k in found if "/handover/" not in k]
-    # every object there, once: a complete object is never sent again (it would be a 2nd version)
-    assert all(len(found[k]) == 1 for k in data_keys), (
-        seed,
-        {k: found[k] for k in data_keys if len(found[k]) > 1},
-    )
-    assert summary["already_there"] >= len([k for k in partial if "/handover/" not in k]) > 0
+    # a complete object is never sent again (it would be a second version)
+    twice = {k: [str(v["LastModified"]) for v in found[k]] for k in readable if len(found[k]) > 1}
+    assert not twice, (seed, twice)
+    assert all(_serves(admin, bucket, k) for k in found)
+    assert summary["already_there"] >= len(readable) > 0
     assert summary["sent"] + summary["already_there"] == summary["objects"]
     pushes = json.loads(run_cli("region", "status", "--offline", "--json").stdout)
     assert pushes[0]["last_status"] == "complete"
