@@ -57,9 +57,9 @@ def _kill_mid_push(admin, bucket: str, point, after: int) -> bool:
 
 
 def _settle(admin, bucket: str) -> None:
-    """Wait until the storage has committed what the killed push had fully sent: an upload whose
-    last byte left before the kill lands a moment later, and a resume started in that moment
-    would not see it yet (a technician never restarts within milliseconds; a loaded test can)."""
+    """Wait until the storage has finished what the killed push had sent (on a loaded machine a
+    request in flight at the kill is still being stored), so what the test samples next is the
+    state a technician's resume, seconds later, would find."""
     seen, deadline = [-1], time.monotonic() + 15
     while time.monotonic() < deadline:
         seen.append(sum(len(v) for v in versions(admin, bucket).values()))
