@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from ppe_tech.errors import ConfigError, NoSpaceError, PpeError, StorageError
+from ppe_tech.i18n import _
 
 # O_NONBLOCK: opening a FIFO nobody writes to must not wait for a writer (POSIX only)
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -35,10 +36,15 @@ def fsync_dir(folder: Path) -> None:
 
 
 def storage_error(exc: OSError, action: str, path: Path) -> StorageError:
-    """Turn an OSError into the library's error, keeping 'disk full' distinguishable."""
+    """Turn an OSError into the library's error, keeping 'disk full' distinguishable
+    (``action``: what failed, in the current language, e.g. ``_("cannot write")``)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return NoSpaceError(f"{action} {path}: no space left on the device")
-    return StorageError(f"{action} {path}: {exc.strerror or exc}")
+        return NoSpaceError(
+            _("{action} {path}: no space left on the device").format(action=action, path=path)
+        )
+    return StorageError(
+        _("{action} {path}: {reason}").format(action=action, path=path, reason=exc.strerror or exc)
+    )
 
 
 @contextlib.contextmanager
@@ -49,7 +55,7 @@ def atomic_writer(path: Path, mode: int = 0o644, binary: bool = True) -> Iterato
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise storage_error(exc, "cannot write", path) from exc
+        raise storage_error(exc, _("cannot write"), path) from exc
     tmp = Path(tmp_name)
     try:
         if sys.platform != "win32":  # Windows has no POSIX modes: the folder's ACL applies
@@ -62,7 +68,7 @@ def atomic_writer(path: Path, mode: int = 0o644, binary: bool = True) -> Iterato
         fsync_dir(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise storage_error(exc, "cannot write", path) from exc
+        raise storage_error(exc, _("cannot write"), path) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -87,33 +93,49 @@ def read_regular(path: Path, *, limit: int) -> bytes:
     fd = os.open(path, _READ_FLAGS)
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a pipe, device or folder)")
+            raise OSError(errno.EINVAL, _("not a regular file (a pipe, device or folder)"))
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise OSError(errno.EFBIG, f"larger than {format_size(limit)}, refused")
+        raise OSError(errno.EFBIG, _("larger than {size}, refused").format(size=format_size(limit)))
     return data
 
 
 def read_limited(
-    path: Path, *, limit: int, what: str = "file", error: type[PpeError] = StorageError
+    path: Path, *, limit: int, what: str | None = None, error: type[PpeError] = StorageError
 ) -> bytes:
-    """``read_regular`` with its failures as one-line ``error`` (StorageError by default)."""
+    """``read_regular`` with its failures as one-line ``error`` (StorageError by default);
+    ``what`` (in the current language) names the file, ``file`` when None."""
+    what = what or _("file")
     try:
         return read_regular(path, limit=limit)
     except FileNotFoundError:
-        raise error(f"{path}: {what} not found") from None
+        raise error(_("{path}: {what} not found").format(path=path, what=what)) from None
     except OSError as exc:
-        raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+        raise error(
+            _("{path}: cannot read the {what}: {reason}").format(
+                path=path, what=what, reason=exc.strerror or exc
+            )
+        ) from None
 
 
-def contained_path(base: Path, relative: str | os.PathLike, what: str = "path") -> Path:
-    """``base / relative``, refusing absolute paths and ``..`` that would leave ``base``."""
+def contained_path(base: Path, relative: str | os.PathLike, what: str | None = None) -> Path:
+    """``base / relative``, refusing absolute paths and ``..`` that would leave ``base``
+    (``what``, in the current language, names it in the refusal; ``path`` when None)."""
+    what = what or _("path")
     rel = Path(relative)
     if rel.is_absolute():
-        raise ConfigError(f"{what} {str(relative)!r} must be relative to {base}")
+        raise ConfigError(
+            _("{what} {path!r} must be relative to {base}").format(
+                what=what, path=str(relative), base=base
+            )
+        )
     resolved = (base / rel).resolve()
     if not resolved.is_relative_to(base.resolve()):
-        raise ConfigError(f"{what} {str(relative)!r} escapes its folder {base}")
+        raise ConfigError(
+            _("{what} {path!r} escapes its folder {base}").format(
+                what=what, path=str(relative), base=base
+            )
+        )
     return resolved
 
 
@@ -128,7 +150,7 @@ def parse_size(value: str | int | float) -> int:
         return int(value)
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
     if not match:
-        raise ValueError(f"{value!r} is not a size (use e.g. 500M, 10G)")
+        raise ValueError(_("{value!r} is not a size (use e.g. 500M, 10G)").format(value=value))
     return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
 
 

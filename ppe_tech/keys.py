@@ -82,8 +82,10 @@ def _refuse_overwrite(site: Site) -> None:
     for path in (key_path(site), cert_path(site)):
         if path.exists():
             raise KeysError(
-                f"{rel_path(site, path)} already exists; refusing to overwrite the site's keys "
-                "(move the old key and certificate away first)"
+                _(
+                    "{file} already exists; refusing to overwrite the site's keys "
+                    "(move the old key and certificate away first)"
+                ).format(file=rel_path(site, path))
             )
 
 
@@ -96,7 +98,7 @@ def write_pair(
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise storage_error(exc, "cannot create", folder) from exc
+            raise storage_error(exc, _("cannot create"), folder) from exc
     if key_pem is not None:
         atomic_write_bytes(kp, key_pem, mode=0o600)
     atomic_write_bytes(cp, cert_pem, mode=0o644)
@@ -203,9 +205,11 @@ def init_keys(
     if passphrase is None:
         passphrase = passphrase_from_env(site)
     if not passphrase:
-        raise KeysError("the key passphrase is empty; set a non-empty passphrase")
+        raise KeysError(_("the key passphrase is empty; set a non-empty passphrase"))
     if days <= 0:
-        raise KeysError(f"certificate validity must be at least one day, not {days}")
+        raise KeysError(
+            _("certificate validity must be at least one day, not {days}").format(days=days)
+        )
     _refuse_overwrite(site)
 
     technician = site.config.staff.get("technician")
@@ -250,18 +254,24 @@ def read_p12(path: Path | str, passphrase: bytes | None) -> tuple[Any, Any, list
     try:
         data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
-        raise KeysError(f"{path}: no such file") from None
+        raise KeysError(_("{file}: no such file").format(file=path)) from None
     except OSError as exc:
-        raise KeysError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise KeysError(
+            _("{file}: cannot read: {reason}").format(file=path, reason=exc.strerror or exc)
+        ) from None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase or None)
     except ValueError:
         try:  # a p12 without a password
             key, cert, extra = pkcs12.load_key_and_certificates(data, None)
         except ValueError:
-            raise KeysError(f"{path}: wrong passphrase, or not a PKCS#12 file") from None
+            raise KeysError(
+                _("{file}: wrong passphrase, or not a PKCS#12 file").format(file=path)
+            ) from None
     if key is None or cert is None:
-        raise KeysError(f"{path}: the PKCS#12 file holds no private key and certificate")
+        raise KeysError(
+            _("{file}: the PKCS#12 file holds no private key and certificate").format(file=path)
+        )
     check_usable(cert, key, str(path))
     return key, cert, list(extra or [])
 
@@ -273,12 +283,16 @@ def load_certs(site: Site, path: Path, what: str) -> list[x509.Certificate]:
         data = read_regular(path, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
-            f"{what} {rel_path(site, path)} not found (make one: ppe-tech keys init, "
-            "or ppe-tech keys import FILE.p12)"
+            _(
+                "{what} {file} not found (make one: ppe-tech keys init, "
+                "or ppe-tech keys import FILE.p12)"
+            ).format(what=what, file=rel_path(site, path))
         ) from None
     except OSError as exc:
         raise KeysError(
-            f"{what} {rel_path(site, path)}: cannot read: {exc.strerror or exc}"
+            _("{what} {file}: cannot read: {reason}").format(
+                what=what, file=rel_path(site, path), reason=exc.strerror or exc
+            )
         ) from None
     try:
         if b"-----BEGIN" in data:
@@ -286,7 +300,11 @@ def load_certs(site: Site, path: Path, what: str) -> list[x509.Certificate]:
         else:
             certs = [x509.load_der_x509_certificate(data)]
     except ValueError:
-        raise KeysError(f"{what} {rel_path(site, path)} is not a PEM or DER certificate") from None
+        raise KeysError(
+            _("{what} {file} is not a PEM or DER certificate").format(
+                what=what, file=rel_path(site, path)
+            )
+        ) from None
     return certs
 
 
@@ -294,11 +312,16 @@ def check_validity(cert: x509.Certificate, what: str, now: datetime | None = Non
     now = now or datetime.now(UTC)
     if now < cert.not_valid_before_utc:
         start = cert.not_valid_before_utc
-        raise KeysError(f"{what} is not valid before {start:%Y-%m-%d %H:%M} UTC")
+        raise KeysError(
+            _("{what} is not valid before {start} UTC").format(
+                what=what, start=f"{start:%Y-%m-%d %H:%M}"
+            )
+        )
     if now > cert.not_valid_after_utc:
         raise KeysError(
-            f"{what} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC "
-            "(make or import a new one)"
+            _("{what} expired on {end} UTC (make or import a new one)").format(
+                what=what, end=f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M}"
+            )
         )
 
 
@@ -308,23 +331,27 @@ def check_usable(cert: x509.Certificate, key: Any, what: str) -> None:
 
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     if key.public_key().public_bytes(*spki) != cert.public_key().public_bytes(*spki):
-        raise KeysError(f"{what}: the private key does not match the certificate")
+        raise KeysError(
+            _("{what}: the private key does not match the certificate").format(what=what)
+        )
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return
     if not (usage.digital_signature or usage.content_commitment):
-        raise KeysError(f"{what}: the certificate's key usage does not allow signing")
+        raise KeysError(
+            _("{what}: the certificate's key usage does not allow signing").format(what=what)
+        )
 
 
 def site_certificate(site: Site) -> x509.Certificate:
     """The site's certificate (the first one in ``signing.cert``)."""
-    return load_certs(site, cert_path(site), "certificate")[0]
+    return load_certs(site, cert_path(site), _("certificate"))[0]
 
 
 def site_chain(site: Site) -> list[x509.Certificate]:
     """The certificates after the site's own in ``signing.cert`` (issuers of an imported one)."""
-    return load_certs(site, cert_path(site), "certificate")[1:]
+    return load_certs(site, cert_path(site), _("certificate"))[1:]
 
 
 def load_signing_key(
@@ -345,12 +372,18 @@ def _read_key_file(site: Site, kp: Path) -> bytes:
         return read_regular(kp, limit=KEY_FILE_LIMIT)
     except FileNotFoundError:
         raise KeysError(
-            f"signing key {rel_path(site, kp)} not found (make one: ppe-tech keys init, "
-            "or ppe-tech keys import FILE.p12)"
+            _(
+                "signing key {file} not found (make one: ppe-tech keys init, "
+                "or ppe-tech keys import FILE.p12)"
+            ).format(file=rel_path(site, kp))
         ) from None
     except OSError as exc:
         reason = exc.strerror or exc
-        raise KeysError(f"signing key {rel_path(site, kp)}: cannot read: {reason}") from None
+        raise KeysError(
+            _("signing key {file}: cannot read: {reason}").format(
+                file=rel_path(site, kp), reason=reason
+            )
+        ) from None
 
 
 def key_file_problems(site: Site, kp: Path, data: bytes | None = None) -> list[str]:
@@ -400,20 +433,26 @@ def load_key_file(
     key_data = _read_key_file(site, kp)
     for problem in key_file_problems(site, kp, key_data):
         log.warning("warning: %s", problem)
-    certs = load_certs(site, cp, "certificate")
+    certs = load_certs(site, cp, _("certificate"))
     encrypted = b"ENCRYPTED" in key_data
     try:
         key = _open_key(key_data, passphrase if encrypted else None)
     except ValueError as exc:
         if encrypted and ("password" in str(exc).lower() or "decrypt" in str(exc).lower()):
-            raise KeysError(f"wrong passphrase for the signing key {rel_path(site, kp)}") from None
+            raise KeysError(
+                _("wrong passphrase for the signing key {file}").format(file=rel_path(site, kp))
+            ) from None
         raise KeysError(
-            f"signing key {rel_path(site, kp)}: not a PEM private key or wrong passphrase"
+            _("signing key {file}: not a PEM private key or wrong passphrase").format(
+                file=rel_path(site, kp)
+            )
         ) from None
     except TypeError:
-        raise KeysError(f"signing key {rel_path(site, kp)}: a passphrase is required") from None
+        raise KeysError(
+            _("signing key {file}: a passphrase is required").format(file=rel_path(site, kp))
+        ) from None
     cert = certs[0]
-    what = f"certificate {rel_path(site, cp)}"
+    what = _("certificate {file}").format(file=rel_path(site, cp))
     check_validity(cert, what, now)
     check_usable(cert, key, what)
     return key, cert, certs[1:]
@@ -426,7 +465,7 @@ def trust_roots(site: Site) -> list[x509.Certificate]:
     if cp.exists():
         roots.append(site_certificate(site))
     for configured in site.config.signing.trust:
-        roots.extend(load_certs(site, site.path(configured), "trust root"))
+        roots.extend(load_certs(site, site.path(configured), _("trust root")))
     return roots
 
 

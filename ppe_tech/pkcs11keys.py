@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ppe_tech.errors import KeysError
+from ppe_tech.i18n import _
 from ppe_tech.keys import to_asn1_cert
 
 
@@ -41,12 +42,20 @@ def session(ref: TokenRef, pin: bytes) -> Iterator[Any]:
             ref.module, token_criteria=TokenCriteria(label=ref.token), user_pin=pin.decode()
         )
     except OSError as exc:
-        raise KeysError(f"PKCS#11 module {ref.module} cannot be loaded: {exc}") from None
+        raise KeysError(
+            _("PKCS#11 module {module} cannot be loaded: {reason}").format(
+                module=ref.module, reason=exc
+            )
+        ) from None
     except pkcs11.PinIncorrect:
-        raise KeysError(f"wrong PIN for token {ref.token}") from None
+        raise KeysError(_("wrong PIN for token {token}").format(token=ref.token)) from None
     except pkcs11.PKCS11Error as exc:
         reason = str(exc) or type(exc).__name__
-        raise KeysError(f"PKCS#11 token {ref.token} ({ref.module}): {reason}") from None
+        raise KeysError(
+            _("PKCS#11 token {token} ({module}): {reason}").format(
+                token=ref.token, module=ref.module, reason=reason
+            )
+        ) from None
     try:
         yield sess
     finally:
@@ -67,7 +76,7 @@ def token_certificate(sess: Any, label: str) -> bytes | None:
 
     cert = _one(sess, pkcs11.ObjectClass.CERTIFICATE, label)
     if _one(sess, pkcs11.ObjectClass.PRIVATE_KEY, label) is None:
-        raise KeysError(f"the token holds no private key labelled {label!r}")
+        raise KeysError(_("the token holds no private key labelled {label!r}").format(label=label))
     return bytes(cert[pkcs11.Attribute.VALUE]) if cert is not None else None
 
 
@@ -79,12 +88,16 @@ def public_key(sess: Any, label: str) -> Any:
     key = _one(sess, pkcs11.ObjectClass.PUBLIC_KEY, label)
     if key is None:
         raise KeysError(
-            f"the token holds no public key labelled {label!r}: store the certificate on the "
-            "token under the key's label, or its public key"
+            _(
+                "the token holds no public key labelled {label!r}: store the certificate on the "
+                "token under the key's label, or its public key"
+            ).format(label=label)
         )
     if key[pkcs11.Attribute.KEY_TYPE] != pkcs11.KeyType.RSA:
         raise KeysError(
-            f"key {label!r} is not RSA: put its certificate on the token under the same label"
+            _(
+                "key {label!r} is not RSA: put its certificate on the token under the same label"
+            ).format(label=label)
         )
     exponent = int.from_bytes(bytes(key[pkcs11.Attribute.PUBLIC_EXPONENT]), "big")
     modulus = int.from_bytes(bytes(key[pkcs11.Attribute.MODULUS]), "big")
@@ -99,7 +112,11 @@ def signer(ref: TokenRef, pin: bytes, cert: Any, issuers: list[Any]) -> Iterator
 
     with session(ref, pin) as sess:
         if _one(sess, pkcs11.ObjectClass.PRIVATE_KEY, ref.key) is None:
-            raise KeysError(f"token {ref.token} holds no private key labelled {ref.key!r}")
+            raise KeysError(
+                _("token {token} holds no private key labelled {label!r}").format(
+                    token=ref.token, label=ref.key
+                )
+            )
         yield PKCS11Signer(
             sess,
             key_label=ref.key,

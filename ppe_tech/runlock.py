@@ -19,6 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from ppe_tech.errors import StorageError
+from ppe_tech.i18n import _
 
 POLL_SECONDS = 0.5
 
@@ -92,7 +93,9 @@ def holder_text(record: dict, what: str, tz: tzinfo | None) -> str:
         started = datetime.fromisoformat(record["started"]).astimezone(tz).strftime("%H:%M")
     except (KeyError, TypeError, ValueError):
         started = "?"
-    return f"another {what} is running (pid {record.get('pid', '?')}, started {started})"
+    return _("another {what} is running (pid {pid}, started {started})").format(
+        what=what, pid=record.get("pid", "?"), started=started
+    )
 
 
 @contextlib.contextmanager
@@ -104,7 +107,9 @@ def run_lock(
     try:
         locks.mkdir(exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"cannot make {locks}: {exc.strerror or exc}") from None
+        raise StorageError(
+            _("cannot make {folder}: {reason}").format(folder=locks, reason=exc.strerror or exc)
+        ) from None
     path = locks / f"{name}.lock"
     record = _owner_record()
     while not _try_create(path, record):
@@ -118,7 +123,9 @@ def run_lock(
             _take_over_stale(path, held)
             continue
         if not wait:
-            raise StorageError(holder_text(held, what, tz) + "; wait for it, or use --wait")
+            raise StorageError(
+                _("{holder}; wait for it, or use --wait").format(holder=holder_text(held, what, tz))
+            )
         time.sleep(POLL_SECONDS)
     try:
         yield

@@ -120,14 +120,16 @@ def pin_env(site: Site, role: str) -> str:
 def person(site: Site, role: str) -> Person:
     member = site.config.staff.get(role)
     if member is None:
-        raise ConfigError(f"staff.{role} is not in ppe.yaml: name the person first")
+        raise ConfigError(
+            _("staff.{role} is not in ppe.yaml: name the person first").format(role=role)
+        )
     return member
 
 
 def person_paths(site: Site, role: str) -> tuple[Path, Path, Path]:
     """(key file, certificate file, token reference) of ``role``, beside the site key."""
     if role == "site" or "/" in role or role.startswith("."):
-        raise ConfigError(f"{role!r} cannot name a person's key")
+        raise ConfigError(_("{role!r} cannot name a person's key").format(role=role))
     folder = key_path(site).parent
     return folder / f"{role}.key.pem", folder / f"{role}.cert.pem", folder / f"{role}.token.json"
 
@@ -135,9 +137,13 @@ def person_paths(site: Site, role: str) -> tuple[Path, Path, Path]:
 def _refuse_overwrite(site: Site, role: str) -> None:
     for path in person_paths(site, role):
         if path.exists():
+            from ppe_tech.site import staff_role_label
+
             raise KeysError(
-                f"{rel_path(site, path)} already exists; refusing to overwrite {role}'s key "
-                "(move the old files away first)"
+                _(
+                    "{file} already exists; refusing to overwrite {who}'s key "
+                    "(move the old files away first)"
+                ).format(file=rel_path(site, path), who=staff_role_label(role))
             )
 
 
@@ -154,8 +160,10 @@ def _root(site: Site, passphrase: bytes | None) -> tuple[Any, x509.Certificate]:
         ca = False
     if not ca:
         raise KeysError(
-            f"the site certificate {rel_path(site, cert_path(site))} is not a root that can "
-            "issue certificates (it was imported from a CA): import each person's .p12 instead"
+            _(
+                "the site certificate {file} is not a root that can issue certificates "
+                "(it was imported from a CA): import each person's .p12 instead"
+            ).format(file=rel_path(site, cert_path(site)))
         )
     return key, cert
 
@@ -201,9 +209,11 @@ def init_person(
     from ppe_tech.keys import KEY_SIZE
 
     if days <= 0:
-        raise KeysError(f"certificate validity must be at least one day, not {days}")
+        raise KeysError(
+            _("certificate validity must be at least one day, not {days}").format(days=days)
+        )
     if not passphrase:
-        raise KeysError("the key passphrase is empty; set a non-empty passphrase")
+        raise KeysError(_("the key passphrase is empty; set a non-empty passphrase"))
     person(site, role)
     _refuse_overwrite(site, role)
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
@@ -254,7 +264,7 @@ def import_person_token(
         from cryptography.hazmat.primitives import serialization
 
         cert = x509.load_der_x509_certificate(cert_der)
-        _check_names(role, member.name, cert, f"token {ref.token}")
+        _check_names(role, member.name, cert, _("token {token}").format(token=ref.token))
         cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     else:
         cert_pem = _issue(
@@ -267,11 +277,17 @@ def import_person_token(
 
 
 def _check_names(role: str, name: str, cert: Any, what: str) -> None:
+    from ppe_tech.site import staff_role_label
+
     cn = certificate_person(cert)
     if not same_person(cn, name):
         raise KeysError(
-            f"{what}: the certificate names {cn or 'nobody'}, not {name} (staff.{role}); "
-            f"a {role}'s signature must be made with {name}'s own key"
+            _(
+                "{what}: the certificate names {cn}, not {name} (staff.{role}); "
+                "a {who}'s signature must be made with {name}'s own key"
+            ).format(
+                what=what, cn=cn or _("nobody"), name=name, role=role, who=staff_role_label(role)
+            )
         )
 
 
@@ -281,18 +297,21 @@ def role_key(site: Site, role: str, *, now: datetime | None = None) -> RoleKey:
     member = person(site, role)
     kp, cp, tp = person_paths(site, role)
     if tp.is_file():
-        certs = load_certs(site, cp, "certificate")
+        certs = load_certs(site, cp, _("certificate"))
         found = RoleKey(role, member.name, "token", certs[0], certs[1:], token=_read_ref(site, tp))
     elif kp.is_file():
-        certs = load_certs(site, cp, "certificate")
+        certs = load_certs(site, cp, _("certificate"))
         found = RoleKey(role, member.name, "file", certs[0], certs[1:], key_file=kp)
     else:
-        certs = load_certs(site, cert_path(site), "certificate")
+        certs = load_certs(site, cert_path(site), _("certificate"))
         found = RoleKey(role, member.name, "site", certs[0], certs[1:], key_file=key_path(site))
-    check_validity(found.cert, f"{role}'s certificate {rel_path(site, cp)}", now)
-    if not same_person(found.common_name, member.name):
-        from ppe_tech.site import staff_role_label
+    from ppe_tech.site import staff_role_label
 
+    whose = _("{who}'s certificate {file}").format(
+        who=staff_role_label(role), file=rel_path(site, cp)
+    )
+    check_validity(found.cert, whose, now)
+    if not same_person(found.common_name, member.name):
         shown = rel_path(site, cp if found.source != "site" else cert_path(site))
         raise KeysError(
             _(
@@ -317,7 +336,11 @@ def _read_ref(site: Site, path: Path) -> TokenRef:
         data = json.loads(path.read_text("utf-8"))
         return TokenRef(module=data["module"], token=data["token"], key=data["key"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise KeysError(f"token reference {rel_path(site, path)} is unreadable: {exc}") from None
+        raise KeysError(
+            _("token reference {file} is unreadable: {reason}").format(
+                file=rel_path(site, path), reason=exc
+            )
+        ) from None
 
 
 @contextmanager
@@ -350,7 +373,9 @@ def open_signer(
             secret_value = secret(env, _("passphrase of {role}'s key").format(role=found.role), ask)
     cp = cert_path(site) if found.source == "site" else person_paths(site, found.role)[1]
     key, cert, _chain = load_key_file(site, found.key_file, cp, secret_value)
-    check_usable(cert, key, found.role)
+    from ppe_tech.site import staff_role_label
+
+    check_usable(cert, key, staff_role_label(found.role))
     akey, acert, achain = to_asn1(key, cert, issuers)
     yield loaded_key_signer(
         key,

@@ -351,7 +351,12 @@ def check_unique_ids(doc: YamlDoc, config: SiteConfig) -> None:
             value = getattr(item, key)
             if value in first_index:
                 first = doc.where((kind, first_index[value], key))
-                raise doc.error((kind, index, key), f"duplicate {key} {value!r} (first at {first})")
+                raise doc.error(
+                    (kind, index, key),
+                    _("duplicate {key} {value!r} (first at {first})").format(
+                        key=key, value=value, first=first
+                    ),
+                )
             first_index[value] = index
 
 
@@ -427,7 +432,7 @@ def _substitute_env(doc: YamlDoc, value: Any, loc: Loc, secrets: set[str]) -> An
     def replace(match: re.Match) -> str:
         name = match.group(1)
         if name not in os.environ:
-            raise doc.error(loc, f"environment variable {name} is not set")
+            raise doc.error(loc, _("environment variable {name} is not set").format(name=name))
         if os.environ[name]:
             secrets.add(os.environ[name])
         return os.environ[name]
@@ -476,7 +481,9 @@ class Site:
 
     def file_in(self, subfolder: str, name: str) -> Path:
         """``folder/subfolder/name`` for a name from input; never escapes that subfolder."""
-        return contained_path(self.folder / subfolder, name, what=f"{subfolder} file")
+        return contained_path(
+            self.folder / subfolder, name, what=_("{folder} file").format(folder=subfolder)
+        )
 
     # -- time and exams ------------------------------------------------------------------
     @cached_property
@@ -725,7 +732,7 @@ def load_site(folder: Path) -> Site:
     folder = Path(folder).resolve()
     doc = load_yaml(folder / SITE_FILE)
     if not isinstance(doc.data, dict):
-        raise doc.error((), "expected a mapping with point, staff, exams, cameras, ...")
+        raise doc.error((), _("expected a mapping with point, staff, exams, cameras, ..."))
     secrets: set[str] = set()
     data = _substitute_env(doc, doc.data, (), secrets)
     config = doc.validate(SiteConfig, data)

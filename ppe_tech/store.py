@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from ppe_tech.errors import NoSpaceError, StorageError
+from ppe_tech.i18n import _
 
 # Order matters only between modules whose tables reference each other.
 SCHEMA_MODULES = (
@@ -60,20 +61,30 @@ def store_error(exc: sqlite3.Error, path: Path | None = None) -> StorageError:
     """
     text = str(exc)
     lowered = text.lower()
-    head = f"{path}: cannot open the store: " if path else "the store (ppe.db): "
+
+    def headed(problem: str) -> str:
+        if path:
+            return _("{path}: cannot open the store: {problem}").format(path=path, problem=problem)
+        return _("the store (ppe.db): {problem}").format(problem=problem)
+
     if "locked" in lowered or "busy" in lowered:
         return StorageError(
-            f"{head}it is locked by another ppe-tech or program: try again "
-            f"when that has finished ({text})"
+            headed(
+                _(
+                    "it is locked by another ppe-tech or program: try again "
+                    "when that has finished ({why})"
+                ).format(why=text)
+            )
         )
     if "full" in lowered:
-        return NoSpaceError(f"{head}no space left on the device ({text})")
+        return NoSpaceError(headed(_("no space left on the device ({why})").format(why=text)))
     if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
-        return StorageError(
-            f"{head if path else ''}the store is damaged ({text}): restore ppe.db from a backup, or move it "
-            "away to start a new one (signed reports and checkpoint files outside it stay valid)"
-        )
-    return StorageError(f"{head}{text}")
+        damaged = _(
+            "the store is damaged ({why}): restore ppe.db from a backup, or move it away to "
+            "start a new one (signed reports and checkpoint files outside it stay valid)"
+        ).format(why=text)
+        return StorageError(headed(damaged) if path else damaged)
+    return StorageError(headed(text))
 
 
 def lenient_text(data: bytes) -> str:

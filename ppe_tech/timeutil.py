@@ -6,7 +6,7 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
-from ppe_tech.i18n import current_language
+from ppe_tech.i18n import _, current_language
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s|d)")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
@@ -15,7 +15,11 @@ MAX_DURATION = timedelta(days=3660)  # ten years: longer is a typo, and would ov
 
 def _bounded(seconds: float, value: object) -> timedelta:
     if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
-        raise ValueError(f"{value!r} is out of range (at most {MAX_DURATION.days} days)")
+        raise ValueError(
+            _("{value!r} is out of range (at most {days} days)").format(
+                value=value, days=MAX_DURATION.days
+            )
+        )
     return timedelta(seconds=seconds)
 
 
@@ -25,10 +29,10 @@ def parse_duration(value: str | int | float) -> timedelta:
     Raises ValueError with a readable message on anything else.
     """
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
+        raise ValueError(_("{value!r} is not a duration").format(value=value))
     if isinstance(value, int | float):
         if value < 0:
-            raise ValueError(f"{value!r} is negative")
+            raise ValueError(_("{value!r} is negative").format(value=value))
         return _bounded(float(value), value)
     text = str(value).strip().replace(" ", "")
     if re.fullmatch(r"\d+(\.\d+)?", text):
@@ -40,7 +44,9 @@ def parse_duration(value: str | int | float) -> timedelta:
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         pos = match.end()
     if pos != len(text) or not text:
-        raise ValueError(f"{value!r} is not a duration (use e.g. 90s, 30m, 3h55m)")
+        raise ValueError(
+            _("{value!r} is not a duration (use e.g. 90s, 30m, 3h55m)").format(value=value)
+        )
     return _bounded(total, value)
 
 

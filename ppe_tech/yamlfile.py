@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import read_limited
+from ppe_tech.i18n import _, ngettext
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -69,13 +70,13 @@ class YamlDoc:
 def _describe(err: Mapping[str, Any]) -> str:
     kind, value = err["type"], err.get("input")
     if kind == "extra_forbidden":
-        return "unknown field"
+        return _("unknown field")
     if kind == "missing":
-        return "required field is missing"
+        return _("required field is missing")
     if kind in ("literal_error", "enum"):
         allowed = err.get("ctx", {}).get("expected", "")
         allowed = allowed.replace("'", "").replace(" or ", ", ")
-        return f"{value!r} is not one of {allowed}"
+        return _("{value!r} is not one of {allowed}").format(value=value, allowed=allowed)
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -86,7 +87,10 @@ def validation_error(doc: YamlDoc, exc: ValidationError, base: Loc = ()) -> Conf
     errors = exc.errors()
     first = errors[0]
     loc = base + tuple(first["loc"])
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    more = ""
+    if len(errors) > 1:
+        n = len(errors) - 1
+        more = ngettext(" (and {n} more)", " (and {n} more)", n).format(n=n)
     return doc.error(loc, _describe(first) + more)
 
 
@@ -97,13 +101,18 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path) -
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConfigError(
-                    f"{path.name}:{key_node.start_mark.line + 1}: a key must be plain text"
+                    _("{file}:{line}: a key must be plain text").format(
+                        file=path.name, line=key_node.start_mark.line + 1
+                    )
                 )
             key = key_node.value
             if key in seen:
                 raise ConfigError(
-                    f"{path.name}:{key_node.start_mark.line + 1}: {format_loc(loc + (key,))}: "
-                    "duplicate key"
+                    _("{file}:{line}: {key}: duplicate key").format(
+                        file=path.name,
+                        line=key_node.start_mark.line + 1,
+                        key=format_loc(loc + (key,)),
+                    )
                 )
             seen.add(key)
             lines[loc + (key,)] = key_node.start_mark.line + 1
@@ -131,7 +140,11 @@ class _BoundedLoader(yaml.SafeLoader):
         self.depth += 1
         if self.depth > MAX_DEPTH:
             line = self.peek_event().start_mark.line + 1
-            raise ConfigError(f"{self.file_name}:{line}: nested deeper than {MAX_DEPTH} levels")
+            raise ConfigError(
+                _("{file}:{line}: nested deeper than {n} levels").format(
+                    file=self.file_name, line=line, n=MAX_DEPTH
+                )
+            )
         try:
             return super().compose_node(parent, index)
         finally:
@@ -152,9 +165,9 @@ def check_expansion(node: yaml.Node, path: Path) -> None:
 
     def measure(n: yaml.Node, depth: int) -> tuple[int, int]:
         if id(n) in open_nodes:
-            raise refuse(n, "recursive alias (a value that contains itself)")
+            raise refuse(n, _("recursive alias (a value that contains itself)"))
         if depth > MAX_DEPTH:  # before going deeper: a long alias chain must not recurse far
-            raise refuse(n, f"aliases nest deeper than {MAX_DEPTH} levels")
+            raise refuse(n, _("aliases nest deeper than {n} levels").format(n=MAX_DEPTH))
         if id(n) not in known:
             open_nodes.add(id(n))
             children: list[yaml.Node] = []
@@ -167,9 +180,9 @@ def check_expansion(node: yaml.Node, path: Path) -> None:
             known[id(n)] = (1 + sum(s for s, _ in below), 1 + max((h for _, h in below), default=0))
         size, height = known[id(n)]
         if size > MAX_NODES:
-            raise refuse(n, f"aliases expand to more than {MAX_NODES:,} values")
+            raise refuse(n, _("aliases expand to more than {n} values").format(n=f"{MAX_NODES:,}"))
         if depth + height > MAX_DEPTH:
-            raise refuse(n, f"aliases nest deeper than {MAX_DEPTH} levels")
+            raise refuse(n, _("aliases nest deeper than {n} levels").format(n=MAX_DEPTH))
         return size, height
 
     measure(node, 0)
@@ -188,23 +201,30 @@ _INDENTATION_PROBLEMS = (
 def _indentation_hint(problem: str, mark: yaml.Mark | None) -> str:
     if mark is None or not any(text in problem for text in _INDENTATION_PROBLEMS):
         return ""
-    return f" (check the indentation of line {mark.line + 1} and the line above it)"
+    return _(" (check the indentation of line {line} and the line above it)").format(
+        line=mark.line + 1
+    )
 
 
 def _yaml_error(exc: yaml.YAMLError, path: Path, text: str) -> ConfigError:
     if isinstance(exc, yaml.reader.ReaderError):  # e.g. a NUL byte: no mark, a position
         line = text.count("\n", 0, exc.position) + 1
         return ConfigError(
-            f"{path.name}:{line}: invalid YAML: character #x{exc.character:04x} is not allowed"
+            _("{file}:{line}: invalid YAML: character #x{code} is not allowed").format(
+                file=path.name, line=line, code=f"{exc.character:04x}"
+            )
         )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         at = f":{mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
         hint = _indentation_hint(problem, mark)
-        return ConfigError(f"{path.name}{at}: invalid YAML: {problem}{hint}")
+        return ConfigError(
+            _("{file}: invalid YAML: {problem}").format(file=f"{path.name}{at}", problem=problem)
+            + hint
+        )
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return ConfigError(f"{path.name}: invalid YAML: {first}")
+    return ConfigError(_("{file}: invalid YAML: {problem}").format(file=path.name, problem=first))
 
 
 def parse_yaml(text: str, path: Path) -> YamlDoc:
@@ -228,10 +248,14 @@ def parse_yaml(text: str, path: Path) -> YamlDoc:
 
 def load_yaml(path: Path) -> YamlDoc:
     path = Path(path)
-    data = read_limited(path, limit=MAX_YAML_BYTES, what="YAML file", error=ConfigError)
+    data = read_limited(path, limit=MAX_YAML_BYTES, what=_("YAML file"), error=ConfigError)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(f"{path.name}:{line}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError(
+            _("{file}:{line}: not UTF-8 text (byte {byte})").format(
+                file=path.name, line=line, byte=exc.start
+            )
+        ) from None
     return parse_yaml(text, path)

@@ -63,12 +63,15 @@ def discover_cameras(
     from wsdiscovery import QName
 
     from ppe_tech.errors import ConfigError
+    from ppe_tech.i18n import _
 
     if address is not None:
         try:
             ipaddress.IPv4Address(address)
         except ValueError:
-            raise ConfigError(f"--address {address!r} is not an IPv4 address") from None
+            raise ConfigError(
+                _("--address {address!r} is not an IPv4 address").format(address=address)
+            ) from None
     wsd = make_wsd(address)
     wsd.start()
     try:

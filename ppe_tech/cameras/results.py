@@ -162,7 +162,7 @@ def load_run(
     if str(ref) == "latest":
         run = conn.execute(f"{_LATEST} ORDER BY id DESC LIMIT 1").fetchone()
         if run is None:
-            raise ConfigError("no camera verification stored yet (run: ppe-tech cameras verify)")
+            raise ConfigError(_("no camera verification stored yet (run: ppe-tech cameras verify)"))
     else:
         try:
             number = int(ref)

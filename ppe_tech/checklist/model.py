@@ -130,7 +130,7 @@ def find_checklist(name: str, site: Site | None) -> Path:
         return candidate.resolve()
     folders = lookup_path(site.folder if site else None, "checklists")
     for folder in folders:
-        path = contained_path(folder, f"{name}.yaml", what="checklist")
+        path = contained_path(folder, f"{name}.yaml", what=_("checklist"))
         if path.is_file():
             return path
     known = sorted({p.stem for f in folders if f.is_dir() for p in f.glob("*.yaml")})
@@ -219,7 +219,7 @@ class _Loader:
         ]
         for folder in folders:
             try:
-                path = contained_path(folder, name, what="include")
+                path = contained_path(folder, name, what=_("include"))
             except ConfigError as exc:
                 raise doc.error(("include", index), exc.message) from None
             if path.is_file():

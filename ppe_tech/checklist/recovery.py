@@ -70,7 +70,7 @@ class RecoveryFile:
 
 def read_recovery(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The run row and result rows of a recovery file (a cut-off run counts as interrupted)."""
-    data = read_limited(path, limit=MAX_RECOVERY_BYTES, what="recovery file", error=ConfigError)
+    data = read_limited(path, limit=MAX_RECOVERY_BYTES, what=_("recovery file"), error=ConfigError)
     run: dict[str, Any] | None = None
     results: dict[str, dict[str, Any]] = {}
     for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):

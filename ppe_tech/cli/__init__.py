@@ -122,8 +122,10 @@ NEEDS_FULL = {
 
 def full_install_error(command: str, module: str) -> ConfigError:
     return ConfigError(
-        f"`ppe-tech {command}` needs the full install ({module} is not installed):"
-        " pip install 'ppe-tech[full]'"
+        _(
+            "`ppe-tech {command}` needs the full install ({module} is not installed): "
+            "pip install 'ppe-tech[full]'"
+        ).format(command=command, module=module)
     )
 
 

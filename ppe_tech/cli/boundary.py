@@ -12,16 +12,17 @@ import os
 import sys
 
 from ppe_tech.errors import NoSpaceError, PpeError, StorageError
+from ppe_tech.i18n import _
 
 
 def output_error(exc: OSError) -> PpeError:
     """A write that failed: the output closed, the device full, or another OS error."""
     if isinstance(exc, BrokenPipeError):
         silence_stdout()
-        return StorageError("the output was closed before everything was written (broken pipe)")
+        return StorageError(_("the output was closed before everything was written (broken pipe)"))
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         silence_stdout()
-        return NoSpaceError("cannot write the output: no space left on the device")
+        return NoSpaceError(_("cannot write the output: no space left on the device"))
     where = f": {exc.filename}" if exc.filename else ""
     return StorageError(f"{exc.strerror or exc}{where}")
 

@@ -237,7 +237,7 @@ def verify(
     from ppe_tech.cameras.verify import run_verification, select_cameras
 
     site = app.site
-    hold_run_lock(site, "cameras", "camera verification", wait)
+    hold_run_lock(site, "cameras", _("camera verification"), wait)
     exam = app.exam(exam_id, check=True)
     chosen = select_cameras(site, camera_ids, zone)
     progress = _Progress([c.id for c in chosen]) if progress_enabled() and not as_json else None

@@ -145,7 +145,7 @@ def run(
     interactive = not no_input and sys.stdin.isatty() and not as_json
     with transaction(app.db):  # the store first: damaged, locked or read-only fails before probes
         pass
-    with run_lock(site.folder, "check", what="check", wait=wait, tz=site.tz):
+    with run_lock(site.folder, "check", what=_("check"), wait=wait, tz=site.tz):
         runs, worst = _run_all(
             app,
             loaded,

@@ -188,7 +188,7 @@ def zone_option(help: str = "Only the cameras of this zone."):
 
 def _name(param: click.Parameter | None) -> str:
     if param is None:
-        return "value"
+        return _("value")
     return param.opts[0] if getattr(param, "opts", None) else param.human_readable_name
 
 
@@ -205,7 +205,9 @@ class _Parsed(click.ParamType):
         try:
             return self.parse(value)
         except (ValueError, OverflowError) as exc:
-            raise ConfigError(f"{_name(param)}: {exc}") from None
+            raise ConfigError(
+                _("{option}: {reason}").format(option=_name(param), reason=exc)
+            ) from None
 
 
 class DurationType(_Parsed):
@@ -221,7 +223,7 @@ class DurationType(_Parsed):
 
         duration = value if isinstance(value, timedelta) else parse_duration(value)
         if self.positive and duration <= timedelta(0):
-            raise ValueError(f"{value!r} is not positive")
+            raise ValueError(_("{value!r} is not positive").format(value=value))
         return duration
 
 
@@ -247,9 +249,15 @@ class Between(click.FloatRange):
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:
-            unit = f" {self.unit}" if self.unit else ""
+            # the unit is given where the option is declared (at import): in words here
+            unit = {"seconds": _("seconds")}.get(self.unit, self.unit)
             raise ConfigError(
-                f"{_name(param)} must be between {self.min:g} and {self.max:g}{unit}"
+                _("{option} must be between {low} and {high}{unit}").format(
+                    option=_name(param),
+                    low=f"{self.min:g}",
+                    high=f"{self.max:g}",
+                    unit=f" {unit}" if unit else "",
+                )
             ) from None
 
 

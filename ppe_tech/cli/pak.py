@@ -423,7 +423,7 @@ def verify(app: App, checkpoint_files: tuple[Path, ...], as_json: bool) -> None:
         except FileNotFoundError:
             raise ConfigError(_("--checkpoint {file}: no such file").format(file=path)) from None
         except OSError as exc:
-            raise storage_error(exc, "cannot read", path) from None
+            raise storage_error(exc, _("cannot read"), path) from None
     result = verify_log(app.site, app.db, checkpoints=texts)
     if as_json:
         print_json(result.to_json())

@@ -9,6 +9,7 @@ import click
 
 from ppe_tech.cli.common import App, pass_app
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 
 DEFAULT_PORT = 8765
 
@@ -19,7 +20,7 @@ def _seconds(option: str, text: str) -> float:
     try:
         return parse_duration(text).total_seconds()
     except ValueError as exc:
-        raise ConfigError(f"{option}: {exc}") from None
+        raise ConfigError(_("{option}: {reason}").format(option=option, reason=exc)) from None
 
 
 def _loopback(host: str) -> bool:
@@ -86,7 +87,10 @@ def serve(app: App, *, host, port, lan, check_every, stale_after, session_ttl, n
     host = host or ("0.0.0.0" if lan else "127.0.0.1")
     if not lan and not _loopback(host):
         raise ConfigError(
-            f"--host {host}: plain HTTP is served on 127.0.0.1 only; use --lan for the point's network"
+            _(
+                "--host {host}: plain HTTP is served on 127.0.0.1 only; "
+                "use --lan for the point's network"
+            ).format(host=host)
         )
     settings = _settings(
         lan=lan,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 from ppe_tech.site import Exam, Site
 from ppe_tech.timeutil import utc_now
 
@@ -162,7 +163,9 @@ def _when(site: Site, text: str, day: str):
         try:
             base = datetime.fromisoformat(day.strip()).date()
         except ValueError:
-            raise ConfigError(f"date {day!r} is not a date (use YYYY-MM-DD)") from None
+            raise ConfigError(
+                _("date {day!r} is not a date (use YYYY-MM-DD)").format(day=day)
+            ) from None
     if not text.strip():
         moment = datetime.now(site.tz).replace(second=0, microsecond=0)
         return (
@@ -199,7 +202,7 @@ def pak_end(site: Site, conn: sqlite3.Connection, form: dict[str, str]) -> dict:
 
     text = form.get("start_seq", "").strip()
     if not text.isdigit():
-        raise ConfigError("choose the open action to end (its number)")
+        raise ConfigError(_("choose the open action to end (its number)"))
     by = form.get("performed_by", "").strip() or None
     return end_action(
         site,
@@ -253,7 +256,11 @@ def load_checklist(site: Site, name: str):
     from ppe_tech.checklist.model import load_checklist as load
 
     if name not in checklist_names(site):
-        raise ConfigError(f"unknown checklist {name!r} (known: {', '.join(checklist_names(site))})")
+        raise ConfigError(
+            _("unknown checklist {name!r} (known: {known})").format(
+                name=name, known=", ".join(checklist_names(site))
+            )
+        )
     return load(name, site)
 
 
@@ -264,7 +271,7 @@ def answer(status_word: str, comment: str, by: str):
 
     status = answer_status(status_word)
     if status is None:
-        raise ConfigError(f"{status_word!r} is not one of yes, no, skip")
+        raise ConfigError(_("{word} is not one of yes, no, skip").format(word=repr(status_word)))
     return Answer(status, comment.strip() or None, by)
 
 
@@ -307,7 +314,7 @@ def report_file(site: Site, conn: sqlite3.Connection, number: str) -> Path:
     from ppe_tech.reports.core import show_report
 
     if number.isdigit() or "/" in number or "\\" in number:
-        raise ConfigError(f"no report {number!r}")
+        raise ConfigError(_("no report {number!r}").format(number=number))
     return Path(show_report(site, conn, number)["file"])
 
 
@@ -322,7 +329,11 @@ def report_make(site: Site, conn: sqlite3.Connection, form: dict[str, str]) -> d
 
     kind = form.get("kind", "")
     if kind not in REPORT_KINDS:
-        raise ConfigError(f"unknown report kind {kind!r} (known: {', '.join(REPORT_KINDS)})")
+        raise ConfigError(
+            _("unknown report kind {kind!r} (known: {known})").format(
+                kind=kind, known=", ".join(REPORT_KINDS)
+            )
+        )
     exam_id = form.get("exam", "").strip() or None
     if exam_id:
         site.exam(exam_id)  # unknown exam: one clear line before any work
@@ -392,7 +403,7 @@ def confirm_station(
 
     exam = readiness_exam(site)
     if exam is None:
-        raise ConfigError("no exam today in ppe.yaml: nothing to confirm a station for")
+        raise ConfigError(_("no exam today in ppe.yaml: nothing to confirm a station for"))
     station = site.station(station_id)
     by = f"{operator_name(site)}, console"
     answers = {}

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse
 
 from ppe_tech.console import data, pages, security
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 
 
 def _back(path: str) -> RedirectResponse:
@@ -82,11 +83,11 @@ def login(console, ctx):
     client = ctx.request.client.host if ctx.request.client else "?"
     sessions = console.sessions
     if sessions.throttled(client):
-        raise ConfigError("too many failed logins: wait a few minutes and try again")
+        raise ConfigError(_("too many failed logins: wait a few minutes and try again"))
     given = ctx.form.get("secret", "")
     if not (sessions.code_matches(given) or security.passphrase_ok(console.site, given)):
         sessions.failed(client)
-        raise ConfigError("wrong passphrase or code")
+        raise ConfigError(_("wrong passphrase or code"))
     ctx.session = sessions.log_in(ctx.session)
     response = _back("/")
     response.headers["x-new-session"] = "1"

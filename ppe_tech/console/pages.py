@@ -9,6 +9,7 @@ from starlette.responses import FileResponse, Response
 
 from ppe_tech.console import data
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 from ppe_tech.timeutil import utc_now
 
 
@@ -139,7 +140,7 @@ def snapshot(console, ctx, error: str | None = None, status: int = 200) -> Respo
     if look and look.jpeg and (stored_file is None or look.jpeg_at > stored["finished_at"]):
         return Response(look.jpeg, media_type="image/jpeg", headers=headers)
     if stored_file is None:
-        raise ConfigError(f"no picture of {camera_id} yet")
+        raise ConfigError(_("no picture of {camera} yet").format(camera=camera_id))
     return FileResponse(stored_file, media_type="image/jpeg", headers=headers)
 
 
@@ -240,7 +241,11 @@ def report_file(console, ctx, error: str | None = None, status: int = 200) -> Re
     number = ctx.request.path_params["number"]
     path = data.report_file(console.site, console.db(), number)
     if not path.is_file():
-        raise ConfigError(f"report {number}: its file {path.name} is not in the site any more")
+        raise ConfigError(
+            _("report {number}: its file {file} is not in the site any more").format(
+                number=number, file=path.name
+            )
+        )
     return FileResponse(path, media_type="application/pdf", filename=path.name)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ppe_tech.console import data
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 
 
 @dataclass
@@ -33,10 +34,14 @@ class PageRun:
 
     def give(self, item_id: str, answer) -> None:
         if item_id not in self.manual_ids():
-            raise ConfigError(f"item {item_id!r} is not a manual item of {self.checklist.name}")
+            raise ConfigError(
+                _("item {id!r} is not a manual item of {checklist}").format(
+                    id=item_id, checklist=self.checklist.name
+                )
+            )
         with self.changed:
             if item_id in self.finished:
-                raise ConfigError(f"item {item_id!r} is already answered")
+                raise ConfigError(_("item {id!r} is already answered").format(id=item_id))
             self.answers[item_id] = answer
             self.changed.notify_all()
 
@@ -103,5 +108,7 @@ class PageRuns:
 
     def get(self, number: int) -> PageRun:
         if number not in self.runs:
-            raise ConfigError(f"no checklist run {number} started from this console")
+            raise ConfigError(
+                _("no checklist run {number} started from this console").format(number=number)
+            )
         return self.runs[number]

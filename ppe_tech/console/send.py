@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ppe_tech.errors import ConfigError, KeysError, StorageError
+from ppe_tech.i18n import _
 
 CONSOLE_CERT = "console.cert.pem"  # in the site's keys/ folder, and on the stick's
 PATH = "/stations/result"
@@ -25,8 +26,10 @@ def pinned_context(cert_file: Path) -> ssl.SSLContext:
     """TLS that trusts exactly ``cert_file`` (a leaf: partial chains allowed) and checks the host."""
     if not cert_file.is_file():
         raise KeysError(
-            f"{cert_file}: no console certificate on the stick (start `ppe-tech serve --lan` on the "
-            "technician's machine once, then run `ppe-tech station enroll` again)"
+            _(
+                "{file}: no console certificate on the stick (start `ppe-tech serve --lan` on "
+                "the technician's machine once, then run `ppe-tech station enroll` again)"
+            ).format(file=cert_file)
         )
     context = ssl.create_default_context(cafile=str(cert_file))
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
@@ -36,7 +39,9 @@ def pinned_context(cert_file: Path) -> ssl.SSLContext:
 def send_result(url: str, data: bytes, cert_file: Path) -> dict[str, Any]:
     """POST ``data`` to the console at ``url`` (https://HOST:PORT); its JSON answer."""
     if not url.startswith("https://"):
-        raise ConfigError(f"--send {url}: the console takes results over https:// only")
+        raise ConfigError(
+            _("--send {url}: the console takes results over https:// only").format(url=url)
+        )
     request = urllib.request.Request(
         url.rstrip("/") + PATH,
         data=data,
@@ -53,11 +58,17 @@ def send_result(url: str, data: bytes, cert_file: Path) -> dict[str, Any]:
             reason = json.loads(exc.read()).get("error", exc.reason)
         except ValueError:
             reason = exc.reason
-        raise ConfigError(f"the console refused the result: {reason}") from None
+        raise ConfigError(
+            _("the console refused the result: {reason}").format(reason=reason)
+        ) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, ssl.SSLCertVerificationError):
             raise KeysError(
-                f"{url}: not the console enrolled on this stick ({reason.verify_message})"
+                _("{url}: not the console enrolled on this stick ({reason})").format(
+                    url=url, reason=reason.verify_message
+                )
             ) from None
-        raise StorageError(f"{url}: cannot reach the console: {reason}") from None
+        raise StorageError(
+            _("{url}: cannot reach the console: {reason}").format(url=url, reason=reason)
+        ) from None

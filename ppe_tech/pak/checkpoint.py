@@ -135,7 +135,9 @@ def sign(private_key: Any, data: bytes) -> bytes:
         return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         return private_key.sign(data)
-    raise KeysError(f"cannot sign checkpoints with a {type(private_key).__name__}")
+    raise KeysError(
+        _("cannot sign checkpoints with a {kind}").format(kind=type(private_key).__name__)
+    )
 
 
 def _verify_signature(public_key: Any, signature: bytes, data: bytes) -> bool:
@@ -165,56 +167,61 @@ def sign_body(private_key: Any, body: str, name: str) -> str:
     return f"{body}\n{DASH} {name} {blob}\n"
 
 
-def parse_checkpoint(text: str, source: str = "checkpoint") -> Checkpoint:
-    """Parse a checkpoint text; VerificationFailed (exit 1) with one line when malformed."""
+def parse_checkpoint(text: str, source: str | None = None) -> Checkpoint:
+    """Parse a checkpoint text; VerificationFailed (exit 1) with one line when malformed
+    (``source``, in the current language, names it; ``checkpoint`` when None)."""
 
     def bad(why: str) -> VerificationFailed:
         return VerificationFailed(
-            _("{source}: not a PAK checkpoint: {why}").format(source=source, why=why)
+            _("{source}: not a PAK checkpoint: {why}").format(
+                source=source or _("checkpoint"), why=why
+            )
         )
 
     text = text.replace("\r\n", "\n")
     if "\n\n" not in text:
-        raise bad("no empty line between the body and the signatures")
+        raise bad(_("no empty line between the body and the signatures"))
     body, _gap, sig_block = text.partition("\n\n")
     lines = body.split("\n")
     if len(lines) < 4:
-        raise bad("the body needs origin, size, hash and time lines")
+        raise bad(_("the body needs origin, size, hash and time lines"))
     origin, size_text, hash_text = lines[0], lines[1], lines[2]
     match = _ORIGIN.match(origin)
     if not match:
-        raise bad(f"origin line {origin[:80]!r} is not ppe-tech.pak/<point>/<log id>")
+        raise bad(
+            _("origin line {line!r} is not ppe-tech.pak/<point>/<log id>").format(line=origin[:80])
+        )
     if not size_text.isdigit():
-        raise bad(f"size line {size_text[:40]!r} is not a number")
+        raise bad(_("size line {line!r} is not a number").format(line=size_text[:40]))
     try:
         head = base64.b64decode(hash_text, validate=True)
     except (binascii.Error, ValueError):
         head = b""
     if len(head) != 32:
-        raise bad("the hash line is not base64 of 32 bytes")
+        raise bad(_("the hash line is not base64 of 32 bytes"))
     created = None
     for line in lines[3:]:
         if line.startswith("time "):
             try:
                 created = datetime.fromisoformat(line[5:].replace("Z", "+00:00")).astimezone(UTC)
             except ValueError:
-                raise bad(f"bad time line {line[:60]!r}") from None
+                raise bad(_("bad time line {line!r}").format(line=line[:60])) from None
     if created is None:
-        raise bad("no time line")
+        raise bad(_("no time line"))
     signatures = []
     for line in sig_block.strip("\n").split("\n"):
         parts = line.split(" ")
         if len(parts) != 3 or parts[0] != DASH:
-            raise bad(f"bad signature line {line[:60]!r}")
+            raise bad(_("bad signature line {line!r}").format(line=line[:60]))
         try:
             blob = base64.b64decode(parts[2], validate=True)
         except (binascii.Error, ValueError):
-            raise bad(f"signature of {parts[1]!r} is not base64") from None
+            raise bad(_("signature of {name!r} is not base64").format(name=parts[1])) from None
         if len(blob) < 5:
-            raise bad(f"signature of {parts[1]!r} is too short")
+            raise bad(_("signature of {name!r} is too short").format(name=parts[1]))
         signatures.append((parts[1], blob[:4], blob[4:]))
     if not signatures:
-        raise bad("no signature lines")
+        raise bad(_("no signature lines"))
     return Checkpoint(
         text=body + "\n\n" + sig_block.strip("\n") + "\n",
         origin=origin,
@@ -256,4 +263,4 @@ def store_checkpoint(conn: sqlite3.Connection, cp: Checkpoint) -> None:
 def latest_checkpoint(conn: sqlite3.Connection) -> Checkpoint | None:
     """The most recent stored checkpoint (parsed), or None when none was made."""
     text = results.latest_checkpoint_text(conn)
-    return parse_checkpoint(text, "stored checkpoint") if text is not None else None
+    return parse_checkpoint(text, _("stored checkpoint")) if text is not None else None

@@ -61,6 +61,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError, StorageError
+from ppe_tech.i18n import _
 from ppe_tech.pak import results
 from ppe_tech.pak.results import FIELDS  # the columns the hash covers; "v" is the format version
 from ppe_tech.store import transaction
@@ -134,21 +135,24 @@ def check_action(action: str, note: str = "") -> str:
     code = (action or "").strip()
     if code not in ACTIONS:
         known = ", ".join(ACTIONS)
-        raise ConfigError(f"unknown action {action!r} (known: {known})")
+        raise ConfigError(
+            _("unknown action {action!r} (known: {known})").format(action=action, known=known)
+        )
     if code == "other" and not note.strip():
-        raise ConfigError("action 'other' needs a note saying what was done (--note)")
+        raise ConfigError(_("action 'other' needs a note saying what was done (--note)"))
     return code
 
 
-def resolve_person(site: Site, value: str, what: str = "person") -> tuple[str, str, str | None]:
-    """A staff role, or "Name, position" -> (name, position, role or None)."""
+def resolve_person(site: Site, value: str, what: str | None = None) -> tuple[str, str, str | None]:
+    """A staff role, or "Name, position" -> (name, position, role or None); ``what`` (in the
+    current language) names the field in the refusal, ``person`` when None."""
     text = (value or "").strip()
     staff = site.config.staff
     if text in staff:
         member = staff[text]
         return member.name, member.position, text
     if "," in text:
-        name, _, position = text.partition(",")
+        name, _comma, position = text.partition(",")
         name, position = name.strip(), position.strip()
         if name and position:
             for role, member in staff.items():
@@ -157,14 +161,16 @@ def resolve_person(site: Site, value: str, what: str = "person") -> tuple[str, s
             return name, position, None
     known = ", ".join(staff)
     raise ConfigError(
-        f'{what}: unknown staff role {value!r} (known: {known}; or write "Name, position")'
+        _(
+            '{what}: unknown staff role {value!r} (known: {known}; or write "Name, position")'
+        ).format(what=what or _("person"), value=value, known=known)
     )
 
 
 def local_time(site: Site, moment: datetime) -> datetime:
     """A naive time is in the point's zone; an aware one is converted to it."""
     if not isinstance(moment, datetime):
-        raise ConfigError(f"expected a date and time, not {moment!r}")
+        raise ConfigError(_("expected a date and time, not {moment!r}").format(moment=moment))
     if moment.tzinfo is None:
         return moment.replace(tzinfo=site.tz)
     return moment.astimezone(site.tz)
@@ -190,7 +196,9 @@ def parse_when(site: Site, text: str, day: date | None = None) -> datetime:
         return local_time(site, datetime.fromisoformat(value.replace(" ", "T", 1)))
     except ValueError:
         raise ConfigError(
-            f"{text!r} is not a time (use HH:MM, 'YYYY-MM-DD HH:MM' or ISO 8601)"
+            _("{text!r} is not a time (use HH:MM, 'YYYY-MM-DD HH:MM' or ISO 8601)").format(
+                text=text
+            )
         ) from None
 
 
@@ -218,29 +226,41 @@ def make_entry(
     code = check_action(action, note)
     rooms = (rooms or "").strip()
     if not rooms:
-        raise ConfigError("say which room(s) the action was in (--room)")
+        raise ConfigError(_("say which room(s) the action was in (--room)"))
     start = local_time(site, start)
     if end is not None:
         end = local_time(site, end)
         if end < start:
-            raise ConfigError(f"the end {_stamp(end)} is before the start {_stamp(start)}")
-    pname, pposition, prole = resolve_person(site, performed_by, "performed by")
+            raise ConfigError(
+                _("the end {end} is before the start {start}").format(
+                    end=_stamp(end), start=_stamp(start)
+                )
+            )
+    pname, pposition, prole = resolve_person(site, performed_by, _("performed by"))
     # no responsible person (None): the cell is left for the journal's reader to fill
     rname, rposition, rrole = (
-        resolve_person(site, responsible, "responsible")
+        resolve_person(site, responsible, _("responsible"))
         if responsible is not None
         else ("", "", None)
     )
     for what, text in (
-        ("room", rooms),
-        ("note", note),
-        ("performed by", pname + pposition),
-        ("responsible", rname + rposition),
+        (_("room"), rooms),
+        (_("note"), note),
+        (_("performed by"), pname + pposition),
+        (_("responsible"), rname + rposition),
     ):
         if _CONTROL.search(text):
-            raise ConfigError(f"{what}: control characters are not allowed (tab and newline are)")
+            raise ConfigError(
+                _("{what}: control characters are not allowed (tab and newline are)").format(
+                    what=what
+                )
+            )
         if len(text) > MAX_TEXT:  # a paper journal's cell, not a file: 130 KB stalled a report
-            raise ConfigError(f"{what}: {len(text):,} characters, at most {MAX_TEXT:,} are allowed")
+            raise ConfigError(
+                _("{what}: {n} characters, at most {limit} are allowed").format(
+                    what=what, n=f"{len(text):,}", limit=f"{MAX_TEXT:,}"
+                )
+            )
     return {
         "kind": kind,
         "action": code,
@@ -301,9 +321,9 @@ def append_entries(conn: sqlite3.Connection, entries: Iterable[dict[str, Any]]) 
                 written.append(entry)
             results.insert_entries(conn, rows)
     except sqlite3.IntegrityError as exc:
-        raise StorageError(f"the PAK log refused the entry: {exc}") from None
+        raise StorageError(_("the PAK log refused the entry: {why}").format(why=exc)) from None
     except sqlite3.OperationalError as exc:
-        raise StorageError(f"cannot write the PAK log: {exc}") from None
+        raise StorageError(_("cannot write the PAK log: {why}").format(why=exc)) from None
     return [_public(entry) for entry in written]
 
 
@@ -400,17 +420,27 @@ def end_action(
             if len(opened) != 1:
                 listed = ", ".join(f"#{e['seq']} {e['action']} {e['rooms']}" for e in opened)
                 raise ConfigError(
-                    "no action was started, nothing to end"
+                    _("no action was started, nothing to end")
                     if not opened
-                    else f"several actions are open ({listed}): say which one to end"
+                    else _("several actions are open ({listed}): say which one to end").format(
+                        listed=listed
+                    )
                 )
             start_seq = opened[0]["seq"]
         row = results.entry(conn, start_seq)
         if row is None or row["kind"] != "start":
-            what = "no such entry" if row is None else f"it is an entry of kind {row['kind']}"
-            raise ConfigError(f"entry #{start_seq} is not the start of an action ({what})")
+            what = (
+                _("no such entry")
+                if row is None
+                else _("it is an entry of kind {kind}").format(kind=row["kind"])
+            )
+            raise ConfigError(
+                _("entry #{n} is not the start of an action ({why})").format(n=start_seq, why=what)
+            )
         if results.has_end(conn, start_seq):
-            raise ConfigError(f"the action started by entry #{start_seq} has already ended")
+            raise ConfigError(
+                _("the action started by entry #{n} has already ended").format(n=start_seq)
+            )
 
         def person(value: str | None, name: str, position: str) -> str:
             return value if value is not None else f"{name}, {position}"
@@ -441,7 +471,9 @@ def _as_date(value: date | str | None) -> str | None:
     try:
         return date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        raise ConfigError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+        raise ConfigError(
+            _("{value!r} is not a date (use YYYY-MM-DD)").format(value=value)
+        ) from None
 
 
 def _person(name: str, position: str) -> str:

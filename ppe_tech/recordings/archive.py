@@ -245,7 +245,7 @@ def archive_target(site, to: Path | None = None) -> Target:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise storage_error(exc, "cannot make", path) from None
+            raise storage_error(exc, _("cannot make"), path) from None
         return Target(path)
     path = _existing_folder(path, "archive.target")
     removable = next((r for r in REMOVABLE_ROOTS if path.resolve().is_relative_to(r)), None)
@@ -360,7 +360,7 @@ def archive_exam(
     try:
         (run.partial / "data").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise storage_error(exc, "cannot write", run.partial) from None
+        raise storage_error(exc, _("cannot write"), run.partial) from None
     lock = _lock(run.partial)
     try:
         return _write(run)
@@ -433,7 +433,7 @@ def _write(run: _Run) -> ArchiveResult:
             fsync_dir(run.target)
         _clean_partial(partial, set(run.wanted))
     except OSError as exc:
-        raise storage_error(exc, "cannot write", partial) from None
+        raise storage_error(exc, _("cannot write"), partial) from None
     if run.progress.on_total:  # the finished files are re-read, the others copied: each byte once
         run.progress.on_total(run.plan.total_bytes)
     if run.reuse:
@@ -476,7 +476,7 @@ def _publish(run: _Run) -> None:
         os.rename(run.partial, run.final)
         fsync_dir(run.target)
     except OSError as exc:
-        raise storage_error(exc, "cannot finish", run.final) from None
+        raise storage_error(exc, _("cannot finish"), run.final) from None
 
 
 # -- steps -----------------------------------------------------------------------------------
@@ -491,7 +491,7 @@ def _check_space(target: Path, to_copy: list[Segment], file_count: int) -> None:
     try:
         st = os.statvfs(target)
     except OSError as exc:
-        raise storage_error(exc, "cannot check free space on", target) from None
+        raise storage_error(exc, _("cannot check free space on"), target) from None
     block = st.f_frsize or 4096
     needed = sum(-(-s.size // block) * block for s in to_copy)
     needed += (file_count * 200 // block + 16) * block  # manifests, bag-info, journal
@@ -512,7 +512,11 @@ def _read_journal(path: Path) -> dict[str, _Done]:
     except FileNotFoundError:
         return done
     except (OSError, UnicodeDecodeError) as exc:
-        raise StorageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise StorageError(
+            _("cannot read {path}: {reason}").format(
+                path=path, reason=getattr(exc, "strerror", None) or exc
+            )
+        ) from None
     for line in lines:
         try:
             row = json.loads(line)
@@ -621,7 +625,7 @@ class _Decoder:
                 journal.flush()
                 os.fsync(journal.fileno())
         except OSError as exc:
-            raise storage_error(exc, "cannot write", journal_path) from None
+            raise storage_error(exc, _("cannot write"), journal_path) from None
 
 
 def _finished(value) -> Future:
@@ -647,7 +651,7 @@ def _copy_all(
             folder.mkdir(parents=True, exist_ok=True)
         journal = open(partial / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise storage_error(exc, "cannot write", partial) from None
+        raise storage_error(exc, _("cannot write"), partial) from None
 
     def one(seg: Segment) -> tuple[_Done, Path, Path]:
         return _copy_one(run, seg, on_hashed)
@@ -668,7 +672,7 @@ def _copy_all(
                     batch.flush()
             batch.flush()
     except OSError as exc:
-        raise storage_error(exc, "cannot write", partial) from None
+        raise storage_error(exc, _("cannot write"), partial) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return done
@@ -776,7 +780,7 @@ def _finish(run: _Run, done: dict[str, _Done]) -> ArchiveRecord:
         tags = [(name, bagit_.hash_file(run.partial / name)) for name in ("bagit.txt", *tag_files)]
         atomic_write_text(run.partial / bagit_.TAGMANIFEST, bagit_.manifest_text(tags))
     except OSError as exc:
-        raise storage_error(exc, "cannot write", run.partial) from None
+        raise storage_error(exc, _("cannot write"), run.partial) from None
     return record
 
 
@@ -893,7 +897,9 @@ def read_archive_json(bag: Path) -> ArchiveRecord:
         data = json.loads((bag / ARCHIVE_JSON).read_text(encoding="utf-8"))
         return ArchiveRecord.from_json(data)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise StorageError(f"{bag}: cannot read {ARCHIVE_JSON}: {exc}") from None
+        raise StorageError(
+            _("{bag}: cannot read {file}: {reason}").format(bag=bag, file=ARCHIVE_JSON, reason=exc)
+        ) from None
 
 
 def _record_pak(run: _Run, record: ArchiveRecord) -> int | None:

@@ -95,19 +95,23 @@ def copy_and_hash(
     try:
         fd_in = open_source(src)
     except OSError as exc:
-        raise StorageError(f"cannot read {src}: {exc.strerror}") from None
+        raise StorageError(
+            _("cannot read {path}: {reason}").format(path=src, reason=exc.strerror)
+        ) from None
     try:
         _advise(fd_in, "POSIX_FADV_SEQUENTIAL")
         try:
             fd_out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise storage_error(exc, "cannot write", tmp) from None
+            raise storage_error(exc, _("cannot write"), tmp) from None
         try:
             while True:
                 try:
                     n = os.readv(fd_in, [view])
                 except OSError as exc:
-                    raise StorageError(f"cannot read {src}: {exc.strerror}") from None
+                    raise StorageError(
+                        _("cannot read {path}: {reason}").format(path=src, reason=exc.strerror)
+                    ) from None
                 if not n:
                     break
                 chunk = view[:n]
@@ -123,7 +127,7 @@ def copy_and_hash(
             else:
                 start_writeback(fd_out)
         except OSError as exc:
-            raise storage_error(exc, "cannot write", tmp) from None
+            raise storage_error(exc, _("cannot write"), tmp) from None
         finally:
             os.close(fd_out)
     except BaseException:
@@ -175,13 +179,19 @@ def decode_path(text: str) -> str:
 def payload_path(bag: Path, relative: str) -> Path:
     """``bag/relative`` for a path read from a manifest; refuses anything leaving the bag."""
     if relative.startswith("/") or "\\" in relative or "\x00" in relative:
-        raise ConfigError(f"manifest path {relative!r} is not a relative bag path")
+        raise ConfigError(
+            _("manifest path {path!r} is not a relative bag path").format(path=relative)
+        )
     parts = relative.split("/")
     if any(p in ("", ".", "..") for p in parts):
-        raise ConfigError(f"manifest path {relative!r} escapes the bag or is not normal")
+        raise ConfigError(
+            _("manifest path {path!r} escapes the bag or is not normal").format(path=relative)
+        )
     full = bag.joinpath(*parts)
     if not full.resolve().is_relative_to(bag.resolve()):
-        raise ConfigError(f"manifest path {relative!r} escapes the bag through a link")
+        raise ConfigError(
+            _("manifest path {path!r} escapes the bag through a link").format(path=relative)
+        )
     return full
 
 
@@ -194,16 +204,22 @@ def read_manifest(bag: Path, name: str) -> dict[str, str]:
     try:
         text = (bag / name).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{bag}: no {name} (not a bag, or not a sha256 bag)") from None
+        raise ConfigError(
+            _("{bag}: no {file} (not a bag, or not a sha256 bag)").format(bag=bag, file=name)
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise StorageError(f"cannot read {bag / name}: {exc}") from None
+        raise StorageError(
+            _("cannot read {path}: {reason}").format(path=bag / name, reason=exc)
+        ) from None
     entries: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split(None, 1)
         if len(parts) != 2:
-            raise ConfigError(f"{bag / name}:{number}: expected 'CHECKSUM  PATH'")
+            raise ConfigError(
+                _("{file}:{line}: expected 'CHECKSUM  PATH'").format(file=bag / name, line=number)
+            )
         entries[decode_path(parts[1].strip())] = parts[0].lower()
     return entries
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ppe_tech.errors import StorageError
+from ppe_tech.i18n import _
 from ppe_tech.recordings.layout import Layout, compile_layout
 from ppe_tech.recordings.mp4 import NotMp4, segment_duration
 
@@ -161,7 +162,7 @@ def scan(
     """Index every segment under ``root`` (StorageError if the root is missing)."""
     root = Path(root)
     if not root.is_dir():
-        raise StorageError(f"recording root {root} is not there (not mounted?)")
+        raise StorageError(_("recording root {root} is not there (not mounted?)").format(root=root))
     wall = (now or datetime.now(UTC)).timestamp()
     key = str(root.resolve())
     cached: dict[str, sqlite3.Row] = {}
@@ -288,7 +289,9 @@ def _walk(root: Path):
         except FileNotFoundError:
             continue  # removed while we walked (a rotated day folder)
         except OSError as exc:
-            raise StorageError(f"cannot read {folder}: {exc.strerror}") from None
+            raise StorageError(
+                _("cannot read {path}: {reason}").format(path=folder, reason=exc.strerror)
+            ) from None
         for entry in entries:
             if entry.name.startswith("."):
                 continue  # temporary files of recorders and of ppe-tech

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError, VerificationFailed
+from ppe_tech.i18n import _
 
 if TYPE_CHECKING:
     from ppe_tech.site import Exam, Site
@@ -62,7 +63,9 @@ def bag_items(bag: Path) -> list[Item]:
     from ppe_tech.recordings.bag import MANIFEST, TAGMANIFEST, hash_file, read_manifest
 
     if not (bag / MANIFEST).is_file():
-        raise ConfigError(f"{bag}: the archive's bag is not there (moved or deleted?)")
+        raise ConfigError(
+            _("{bag}: the archive's bag is not there (moved or deleted?)").format(bag=bag)
+        )
     expected = read_manifest(bag, MANIFEST)
     if (bag / TAGMANIFEST).is_file():
         expected.update(read_manifest(bag, TAGMANIFEST))
@@ -71,7 +74,9 @@ def bag_items(bag: Path) -> list[Item]:
     for relative in sorted(expected):
         path = bag.joinpath(*relative.split("/"))
         if not path.is_file():
-            raise VerificationFailed(f"bag {bag.name}: {relative} is missing on the point")
+            raise VerificationFailed(
+                _("bag {name}: {path} is missing on the point").format(name=bag.name, path=relative)
+            )
         size = path.stat().st_size
         items.append(Item(f"bag/{bag.name}/{relative}", "bag", size, expected[relative], path))
     return items
@@ -95,7 +100,11 @@ def report_items(site: Site, conn: sqlite3.Connection, exam: Exam) -> list[Item]
                 continue
         path = site.path(row["path"])
         if not path.is_file():
-            raise ConfigError(f"report {row['number']}: {path} is missing on the point")
+            raise ConfigError(
+                _("report {number}: {path} is missing on the point").format(
+                    number=row["number"], path=path
+                )
+            )
         items.append(
             Item(f"reports/{path.name}", "report", path.stat().st_size, row["sha256"], path)
         )
@@ -140,7 +149,7 @@ def certs_item(site: Site) -> Item:
 
     roots = trust_roots(site)
     if not roots:
-        raise ConfigError("the site has no certificate to hand over (ppe-tech keys init)")
+        raise ConfigError(_("the site has no certificate to hand over (ppe-tech keys init)"))
     pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in roots)
     return Item.of_bytes("certs/trust.pem", "certs", pem)
 

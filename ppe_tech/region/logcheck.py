@@ -103,7 +103,7 @@ def check_log(
 
     check = LogCheck()
     try:
-        cp = parse_checkpoint(checkpoint_text, "handed-over checkpoint")
+        cp = parse_checkpoint(checkpoint_text, _("handed-over checkpoint"))
         carried = [(name, parse_checkpoint(text, name)) for name, text in report_checkpoints]
     except VerificationFailed as exc:
         check.problems.append(exc.message)

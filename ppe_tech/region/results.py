@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 from ppe_tech.errors import StorageError
+from ppe_tech.i18n import _
 from ppe_tech.store import transaction
 from ppe_tech.timeutil import iso, utc_now
 
@@ -15,7 +16,9 @@ def _write(conn: sqlite3.Connection, sql: str, params: tuple) -> int:
         with transaction(conn):
             return conn.execute(sql, params).lastrowid or 0
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot record the push in the store: {exc}") from None
+        raise StorageError(
+            _("cannot record the push in the store: {why}").format(why=exc)
+        ) from None
 
 
 def start_push(

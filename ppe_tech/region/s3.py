@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ppe_tech.errors import ConfigError, KeysError, PpeError, StorageError, VerificationFailed
+from ppe_tech.i18n import _
 
 CHUNK = 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024  # multipart part size: the composite checksum depends on it
@@ -61,8 +62,12 @@ class Target:
 def credentials_from_env(access_env: str, secret_env: str) -> tuple[str, str]:
     access, secret = os.environ.get(access_env, ""), os.environ.get(secret_env, "")
     if not access or not secret:
-        missing = " and ".join(n for n, v in ((access_env, access), (secret_env, secret)) if not v)
-        raise KeysError(f"no S3 credentials: set {missing} in the environment")
+        missing = f" {_('and')} ".join(
+            n for n, v in ((access_env, access), (secret_env, secret)) if not v
+        )
+        raise KeysError(
+            _("no S3 credentials: set {variables} in the environment").format(variables=missing)
+        )
     return access, secret
 
 
@@ -113,19 +118,46 @@ def s3_error(exc: BaseException, target: Target, doing: str) -> PpeError:
     """The PpeError for a botocore exception (never with the credentials in it)."""
     from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-    where = target.endpoint or "the AWS endpoint"
+    where = target.endpoint or _("the AWS endpoint")
     if isinstance(exc, NoCredentialsError):
-        return KeysError(f"{doing}: no S3 credentials")
+        return KeysError(_("{doing}: no S3 credentials").format(doing=doing))
     if isinstance(exc, ClientError):
         code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in _MISSING_BUCKET or (code == "404" and doing.startswith("bucket")):
-            return ConfigError(f"{doing}: bucket {target.bucket!r} does not exist at {where}")
+        if code in _MISSING_BUCKET or (code == "404" and doing == _bucket(target)):
+            return ConfigError(
+                _("{doing}: bucket {bucket!r} does not exist at {where}").format(
+                    doing=doing, bucket=target.bucket, where=where
+                )
+            )
         if code in _AUTH_CODES:
-            return KeysError(f"{doing}: the storage refused the credentials ({code})")
-        return StorageError(f"{doing}: the storage answered {code or 'an error'}")
+            return KeysError(
+                _("{doing}: the storage refused the credentials ({code})").format(
+                    doing=doing, code=code
+                )
+            )
+        return StorageError(
+            _("{doing}: the storage answered {code}").format(
+                doing=doing, code=code or _("an error")
+            )
+        )
     if isinstance(exc, EndpointConnectionError) or "Connect" in type(exc).__name__:
-        return StorageError(f"{doing}: cannot reach the storage at {where}")
-    return StorageError(f"{doing}: {type(exc).__name__} talking to {where}")
+        return StorageError(
+            _("{doing}: cannot reach the storage at {where}").format(doing=doing, where=where)
+        )
+    return StorageError(
+        _("{doing}: {error} talking to {where}").format(
+            doing=doing, error=type(exc).__name__, where=where
+        )
+    )
+
+
+def _bucket(target: Target) -> str:
+    """What a call on the bucket itself is doing (a 404 of it: the bucket is missing)."""
+    return _("bucket {bucket}").format(bucket=target.bucket)
+
+
+def _object(key: str) -> str:
+    return _("object {key}").format(key=key)
 
 
 def call(target: Target, doing: str, function: Callable[..., Any], /, **kwargs: Any) -> Any:
@@ -142,7 +174,7 @@ def check_bucket(s3, target: Target) -> bool:
     """Raise when the bucket cannot be used; return whether it has object lock enabled."""
     from botocore.exceptions import ClientError
 
-    call(target, f"bucket {target.bucket}", s3.head_bucket, Bucket=target.bucket)
+    call(target, _bucket(target), s3.head_bucket, Bucket=target.bucket)
     try:
         conf = s3.get_object_lock_configuration(Bucket=target.bucket)
     except ClientError:
@@ -159,7 +191,7 @@ def head(s3, target: Target, key: str) -> dict | None:
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
             return None
-        raise s3_error(exc, target, f"object {key}") from None
+        raise s3_error(exc, target, _object(key)) from None
 
 
 def stored_sha256(meta: dict) -> str | None:
@@ -176,7 +208,7 @@ def s3_checksum(part_digests: list[bytes], *, multipart: bool) -> str:
 
 def iter_object(s3, target: Target, key: str) -> Iterator[bytes]:
     """The object's bytes in chunks of CHUNK (streamed, never held whole)."""
-    body = call(target, f"object {key}", s3.get_object, Bucket=target.bucket, Key=key)["Body"]
+    body = call(target, _object(key), s3.get_object, Bucket=target.bucket, Key=key)["Body"]
     try:
         yield from body.iter_chunks(CHUNK)
     finally:
@@ -189,7 +221,9 @@ def read_object(s3, target: Target, key: str, limit: int = 64 * 1024 * 1024) -> 
     for chunk in iter_object(s3, target, key):
         out += chunk
         if len(out) > limit:
-            raise VerificationFailed(f"object {key} is larger than {limit} bytes")
+            raise VerificationFailed(
+                _("object {key} is larger than {limit} bytes").format(key=key, limit=limit)
+            )
     return bytes(out)
 
 
@@ -202,18 +236,20 @@ def hash_object(s3, target: Target, key: str) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _listing(prefix: str) -> str:
+    return _("listing {prefix}").format(prefix=prefix)
+
+
 def list_keys(s3, target: Target, prefix: str) -> Iterator[dict]:
     paginator = s3.get_paginator("list_objects_v2")
-    pages = call(
-        target, f"listing {prefix}", paginator.paginate, Bucket=target.bucket, Prefix=prefix
-    )
+    pages = call(target, _listing(prefix), paginator.paginate, Bucket=target.bucket, Prefix=prefix)
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         for page in pages:
             yield from page.get("Contents", [])
     except (BotoCoreError, ClientError) as exc:
-        raise s3_error(exc, target, f"listing {prefix}") from None
+        raise s3_error(exc, target, _listing(prefix)) from None
 
 
 def list_folders(s3, target: Target, prefix: str) -> list[str]:
@@ -228,5 +264,5 @@ def list_folders(s3, target: Target, prefix: str) -> list[str]:
                 p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])
             ]
     except (BotoCoreError, ClientError) as exc:
-        raise s3_error(exc, target, f"bucket {target.bucket}") from None
+        raise s3_error(exc, target, _bucket(target)) from None
     return names

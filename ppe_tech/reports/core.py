@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ppe_tech import __version__
 from ppe_tech.errors import ConfigError, StorageError, VerificationFailed
 from ppe_tech.fsutil import atomic_write_bytes
+from ppe_tech.i18n import _
 from ppe_tech.reports import context
 from ppe_tech.reports.i18n import LANGS
 from ppe_tech.reports.pdf import embedded_data, json_object, read_pdf
@@ -101,10 +102,14 @@ def build_data(
     under ``incomplete`` and the title says so.
     """
     if kind not in context.KINDS:
-        raise ConfigError(f"unknown report {kind!r} (use one of: {', '.join(context.KINDS)})")
+        raise ConfigError(
+            _("unknown report {kind!r} (use one of: {known})").format(
+                kind=kind, known=", ".join(context.KINDS)
+            )
+        )
     lang = lang or site.config.point.language
     if lang not in LANGS:
-        raise ConfigError(f"unknown language {lang!r} (use ru or en)")
+        raise ConfigError(_("unknown language {lang!r} (use ru or en)").format(lang=lang))
     now = now or utc_now()
     exam = site.exam(exam_id) if exam_id else None
     if exam is None and kind in ("readiness", "act", "room"):
@@ -192,7 +197,7 @@ def make_reports(
     from ppe_tech.reports.sign import signing_as
 
     if output is not None and len(rooms) > 1:
-        raise ConfigError("one output file names one report: leave --output out for several")
+        raise ConfigError(_("one output file names one report: leave --output out for several"))
     load_signing_key(site, passphrase)  # fail fast, before the rendering work
     technician = role_key(site, "technician")  # refused now when it names someone else
     tech_secret = passphrase if technician.source == "site" else None
@@ -278,7 +283,9 @@ def _register(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
                 tuple(row.values()),
             )
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot register report {row['number']}: {exc}") from None
+        raise StorageError(
+            _("cannot register report {number}: {why}").format(number=row["number"], why=exc)
+        ) from None
 
 
 def _one_act_per_bag(conn: sqlite3.Connection, archive_id: int, lang: str) -> None:
@@ -288,8 +295,10 @@ def _one_act_per_bag(conn: sqlite3.Connection, archive_id: int, lang: str) -> No
         made = json.loads(row["data"]).get("archive") or {}
         if made.get("archive_id") == archive_id:
             raise VerificationFailed(
-                f"the act of archive {archive_id} is already made: {row['number']} "
-                f"(see: ppe-tech report show {row['number']})"
+                _(
+                    "the act of archive {id} is already made: {number} "
+                    "(see: ppe-tech report show {number})"
+                ).format(id=archive_id, number=row["number"])
             )
 
 
@@ -313,7 +322,9 @@ def countersign(
     data = json_object(raw) if raw else {}
     if data is None:
         raise VerificationFailed(
-            f"{path}: its embedded results.json is not a JSON object: not signed"
+            _("{file}: its embedded results.json is not a JSON object: not signed").format(
+                file=path
+            )
         )
     number = data.get("number") if isinstance(data.get("number"), str) else None
     row = (
@@ -370,7 +381,7 @@ def show_report(
             stored = _stored_path(site, Path(ref))
             row = conn.execute("SELECT * FROM reports WHERE path = ?", (stored,)).fetchone()
     if row is None:
-        raise ConfigError(f"no report {ref!r} (see: ppe-tech report list)")
+        raise ConfigError(_("no report {ref!r} (see: ppe-tech report list)").format(ref=ref))
     item = _public(row, with_data)
     item["file"] = str(site.path(item["path"]))
     return item

@@ -15,6 +15,7 @@ from typing import Any
 
 from ppe_tech.errors import StorageError, VerificationFailed
 from ppe_tech.fsutil import read_regular
+from ppe_tech.i18n import _
 
 ATTACHMENT_NAME = "results.json"
 PDF_LIMIT = 2 * 1024**3  # a report past this is not one of ours (and would not fit in memory)
@@ -33,13 +34,15 @@ def read_pdf(path: Path) -> bytes:
     try:
         data = read_regular(path, limit=PDF_LIMIT)
     except FileNotFoundError:
-        raise StorageError(f"{path}: no such file") from None
+        raise StorageError(_("{file}: no such file").format(file=path)) from None
     except IsADirectoryError:
-        raise StorageError(f"{path}: is a folder, not a PDF file") from None
+        raise StorageError(_("{file}: is a folder, not a PDF file").format(file=path)) from None
     except OSError as exc:
-        raise StorageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise StorageError(
+            _("{file}: cannot read: {reason}").format(file=path, reason=exc.strerror or exc)
+        ) from None
     if not data.lstrip()[:5] == b"%PDF-":
-        raise VerificationFailed(f"{path}: not a PDF file")
+        raise VerificationFailed(_("{file}: not a PDF file").format(file=path))
     return data
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ppe_tech.errors import ConfigError
+from ppe_tech.i18n import _
 from ppe_tech.reports.i18n import labels
 from ppe_tech.reports.pdf import ATTACHMENT_NAME, quiet_pdf_libraries
 from ppe_tech.resources import lookup_path
@@ -152,8 +153,10 @@ def write_pdf(site_folder: Path | None, html: str, **options: Any) -> bytes:
         return document.write_pdf(dpi=IMAGE_DPI, **options)
     except FatalURLFetchingError as exc:
         raise ConfigError(
-            f"a report template tried to load {exc}: templates may use only files of the "
-            "templates and snapshots folders (no other file, no network)"
+            _(
+                "a report template tried to load {what}: templates may use only files of the "
+                "templates and snapshots folders (no other file, no network)"
+            ).format(what=exc)
         ) from None
 
 
@@ -170,7 +173,11 @@ def _environment(site_folder: Path | None, tz):
         ChainableUndefined (which would otherwise render them as nothing)."""
 
         def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
-            raise SecurityError(f"access to {attribute!r} is not allowed in a report template")
+            raise SecurityError(
+                _("access to {attribute!r} is not allowed in a report template").format(
+                    attribute=attribute
+                )
+            )
 
     env = ReportSandbox(
         loader=jinja2.FileSystemLoader([str(p) for p in template_dirs(site_folder)]),
@@ -226,7 +233,9 @@ def render_template(env: Any, name: str, context: dict[str, Any], **extra: Any) 
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{getattr(exc, 'filename', None) or name}:{line}" if line else name
-        raise ConfigError(f"report template {where}: {exc.message or exc}") from None
+        raise ConfigError(
+            _("report template {where}: {why}").format(where=where, why=exc.message or exc)
+        ) from None
 
 
 def _context(site, data: dict[str, Any], lang: str, env) -> dict[str, Any]:

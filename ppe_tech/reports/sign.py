@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ppe_tech.errors import ConfigError, KeysError, VerificationFailed
+from ppe_tech.i18n import _
 from ppe_tech.reports.i18n import labels
 from ppe_tech.reports.pdf import quiet_pdf_libraries, signature_fields
 from ppe_tech.signers import Ask, RoleKey, open_signer, role_key
-from ppe_tech.site import STAFF_ROLES
+from ppe_tech.site import STAFF_ROLES, staff_role_label
 
 if TYPE_CHECKING:
     from ppe_tech.site import Site
@@ -57,10 +58,12 @@ def url_timestamper(url: str, timeout: float = 10.0):
                 try:
                     with urllib.request.urlopen(request, timeout=timeout) as response:
                         if response.headers.get("Content-Type") != "application/timestamp-reply":
-                            raise TimestampRequestError("the server's reply is not a timestamp")
+                            raise TimestampRequestError(_("the server's reply is not a timestamp"))
                         return response.read()
                 except OSError as exc:
-                    raise TimestampRequestError(f"cannot reach the server: {exc}") from exc
+                    raise TimestampRequestError(
+                        _("cannot reach the server: {why}").format(why=exc)
+                    ) from exc
 
             return tsp.TimeStampResp.load(await asyncio.to_thread(post))
 
@@ -113,11 +116,19 @@ def signing_as(
 def _role_key(site: Site, role: str, strict_key_file: bool) -> RoleKey:
     quiet_pdf_libraries()
     if role not in ROLES:
-        raise ConfigError(f"unknown signer role {role!r} (use one of: {', '.join(ROLES)})")
+        raise ConfigError(
+            _("unknown signer role {role!r} (use one of: {known})").format(
+                role=role, known=", ".join(ROLES)
+            )
+        )
     found = role_key(site, role)
     readable = [p for p in found.problems if "read by other users" in p]
     if strict_key_file and readable:
-        raise KeysError(f"refusing to sign as {role}: {readable[0]}")
+        raise KeysError(
+            _("refusing to sign as {role}: {problem}").format(
+                role=staff_role_label(role), problem=readable[0]
+            )
+        )
     return found
 
 
@@ -127,9 +138,11 @@ def _signable(pdf: bytes, role: str) -> int:
         pages = _page_count(pdf)
         taken = signature_fields(pdf, filled=True)
     except (ValueError, KeyError, TypeError) as exc:
-        raise VerificationFailed(f"not a PDF that can be signed: {exc}") from None
+        raise VerificationFailed(_("not a PDF that can be signed: {why}").format(why=exc)) from None
     if role in taken:
-        raise VerificationFailed(f"this document is already signed as {role}")
+        raise VerificationFailed(
+            _("this document is already signed as {role}").format(role=staff_role_label(role))
+        )
     return pages - 1
 
 
@@ -223,7 +236,11 @@ def _signed(
             },
         )
     except PdfError as exc:
-        raise VerificationFailed(f"cannot sign the document: {exc}") from None
+        raise VerificationFailed(_("cannot sign the document: {why}").format(why=exc)) from None
     except (OSError, TimestampRequestError) as exc:  # the timestamp server
-        raise KeysError(f"timestamp server {site.config.signing.timestamp_url}: {exc}") from None
+        raise KeysError(
+            _("timestamp server {url}: {why}").format(
+                url=site.config.signing.timestamp_url, why=exc
+            )
+        ) from None
     return out.getvalue()

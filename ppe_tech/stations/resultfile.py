@@ -23,6 +23,7 @@ from typing import Any
 
 from ppe_tech.errors import StorageError, VerificationFailed
 from ppe_tech.fsutil import atomic_write_bytes
+from ppe_tech.i18n import _
 from ppe_tech.site import Site
 from ppe_tech.stations.results import StationResult, save_station_run, stored_run_id
 from ppe_tech.stations.signing import SigningKey, StationKey, known_keys
@@ -196,7 +197,7 @@ def import_folder(
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise StorageError(f"{folder}: no such folder")
+        raise StorageError(_("{folder}: no such folder").format(folder=folder))
     paths = sorted(folder.glob(f"*{SUFFIX}")) + sorted((folder / "results").glob(f"*{SUFFIX}"))
     report = ImportReport()
     importer = _Importer(site, conn, exam_id, known_keys(site))

@@ -301,7 +301,7 @@ def list_station_runs(
 def load_station_run(conn: sqlite3.Connection, run_id: int) -> StationResult:
     row = conn.execute("SELECT * FROM station_runs WHERE run_id = ?", (run_id,)).fetchone()
     if row is None:
-        raise ConfigError(f"no station run {run_id} (see: ppe-tech stations)")
+        raise ConfigError(_("no station run {run} (see: ppe-tech stations)").format(run=run_id))
     return _result(conn, row)
 
 

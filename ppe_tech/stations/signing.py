@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ppe_tech.errors import KeysError, StorageError
 from ppe_tech.fsutil import atomic_write_bytes, atomic_write_text
+from ppe_tech.i18n import _
 from ppe_tech.site import SITE_FILE, Exam, Site
 from ppe_tech.timeutil import iso, utc_now
 
@@ -145,7 +146,9 @@ def enroll(site: Site, exam: Exam, stick: Path, *, now: datetime | None = None) 
     try:
         results.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"cannot make {results}: {exc.strerror}") from None
+        raise StorageError(
+            _("cannot make {folder}: {reason}").format(folder=results, reason=exc.strerror)
+        ) from None
     return Enrolment(key=key, stick_site=stick_site, results=results, public_file=public_file)
 
 
@@ -170,13 +173,19 @@ def load_signing_key(site: Site, path: Path | None = None) -> SigningKey:
         )
     except FileNotFoundError:
         raise KeysError(
-            f"no station signing key {path}: prepare the stick with "
-            "'ppe-tech station enroll STICK' on the technician's machine"
+            _(
+                "no station signing key {file}: prepare the stick with "
+                "'ppe-tech station enroll STICK' on the technician's machine"
+            ).format(file=path)
         ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise KeysError(f"{path}: not a station signing key ({exc})") from None
+        raise KeysError(
+            _("{file}: not a station signing key ({why})").format(file=path, why=exc)
+        ) from None
     if _raw_public(private_key) != key.public_key:
-        raise KeysError(f"{path}: the private key does not match its public key")
+        raise KeysError(
+            _("{file}: the private key does not match its public key").format(file=path)
+        )
     return SigningKey(key=key, private_key=private_key)
 
 

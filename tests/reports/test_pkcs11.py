@@ -79,7 +79,7 @@ def test_head_signs_with_a_key_on_a_softhsm_token(
     ]
     monkeypatch.setenv("PPE_PIN_HEAD", "0000")
     wrong = cli(*args)
-    assert wrong.exit_code == ExitCode.KEYS and "wrong PIN" in wrong.stderr, wrong.stderr
+    assert wrong.exit_code == ExitCode.KEYS and "неверный ПИН-код" in wrong.stderr, wrong.stderr
     monkeypatch.setenv("PPE_PIN_HEAD", PIN)
     imported = cli(*args)
     assert imported.exit_code == 0, imported.stderr

@@ -142,4 +142,6 @@ def test_room_with_a_station_never_checked_is_refused(roomsite, cli):
     assert "(неполный)" in text and "не проверены станции: print-0001" in text
     assert "Аудитория не готова к проведению экзамена" in text
     unknown = cli("report", "room", "--exam", EXAM, "--room", "0099")
-    assert unknown.exit_code == ExitCode.USAGE and "no room '0099'" in unknown.stderr
+    assert (
+        unknown.exit_code == ExitCode.USAGE and "помещения '0099' нет в ppe.yaml" in unknown.stderr
+    )

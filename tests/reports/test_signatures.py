@@ -160,7 +160,10 @@ def test_countersigned_report_verifies_with_both_signatures(
     assert verify.stdout.startswith("ВЕРНО:") and roles in verify.stdout
     assert show_report(populated, conn, row["number"])["signers"] == ["technician", "head"]
     again = cli("report", "sign", row["file"], "--as", "head")
-    assert again.exit_code == ExitCode.FAILED and "already signed as head" in again.stderr
+    assert (
+        again.exit_code == ExitCode.FAILED
+        and "документ уже подписан, роль: руководитель ППЭ" in again.stderr
+    )
 
 
 def test_countersigned_with_a_ca_issued_key(ca_site, cli, tmp_path, monkeypatch):
@@ -333,4 +336,4 @@ def test_timestamp_server_makes_pades_b_t(site_dir, tsa, monkeypatch, cli):
     write_site(site_dir, russian_config(signing={"timestamp_url": "http://127.0.0.1:9/"}))
     down = cli("report", "access-log")
     assert down.exit_code == ExitCode.KEYS
-    assert len(down.stderr.strip().splitlines()) == 1 and "timestamp server" in down.stderr
+    assert len(down.stderr.strip().splitlines()) == 1 and "сервер меток времени" in down.stderr
