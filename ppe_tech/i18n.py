@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 DOMAIN = "ppe_tech"
+CLICK_DOMAIN = "click"  # click's own words, extracted from the installed click (scripts/i18n)
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("ru", "en")
 
@@ -27,8 +28,8 @@ _current: dict[str, str] = {"lang": _env_lang if _env_lang in LANGUAGES else "en
 
 
 @cache
-def _catalog(lang: str) -> gettext.NullTranslations:
-    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[lang], fallback=True)
+def _catalog(lang: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    return gettext.translation(domain, localedir=LOCALE_DIR, languages=[lang], fallback=True)
 
 
 def set_language(lang: str | None) -> None:
@@ -55,3 +56,40 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form for ``count`` (Russian has three plural forms; the catalog knows them)."""
     return _catalog(_current["lang"]).ngettext(singular, plural, count)
+
+
+# click's modules that mark their messages with the standard library's gettext functions
+CLICK_MODULES = (
+    "core",
+    "decorators",
+    "exceptions",
+    "formatting",
+    "parser",
+    "shell_completion",
+    "termui",
+    "types",
+    "utils",
+    "_termui_impl",
+)
+
+
+def translate_click() -> None:
+    """Make click's own words (``Usage:``, ``Error:``, ``No such option``, its prompts) follow
+    the invocation's language. click calls the standard library's ``gettext``, which would take
+    the language from ``$LANGUAGE`` and the default domain; setting those would reach every
+    child process too (a configured probe command's output is matched against a pattern), so
+    click's modules are pointed at its catalog here instead, for this process only."""
+    import importlib
+
+    def click_gettext(message: str) -> str:
+        return _catalog(_current["lang"], CLICK_DOMAIN).gettext(message)
+
+    def click_ngettext(singular: str, plural: str, count: int) -> str:
+        return _catalog(_current["lang"], CLICK_DOMAIN).ngettext(singular, plural, count)
+
+    for name in CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = click_gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = click_ngettext  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ exit code (ppe_tech.errors.ExitCode).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.util
 import logging
@@ -19,9 +18,11 @@ import traceback
 import click
 
 from ppe_tech import __version__
-from ppe_tech.cli.common import App, WarningLines
+from ppe_tech.cli.common import App, CommandGroup, WarningLines
 from ppe_tech.errors import ConfigError, ExitCode, PpeError, exit_code_summary
-from ppe_tech.i18n import _
+from ppe_tech.i18n import _, translate_click
+
+translate_click()  # click's own words (Usage:, Error:...) follow the language too
 
 # name -> (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -144,7 +145,7 @@ def missing_full_extra(exc: BaseException) -> str | None:
     return None
 
 
-class LazyRootGroup(click.Group):
+class LazyRootGroup(CommandGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -159,17 +160,9 @@ class LazyRootGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_root_options(args))
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
-        name = args[0] if args else ""
-        if name and name not in COMMANDS and not name.startswith("-"):
-            close = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.6)
-            hint = " " + _("Did you mean '{name}'?").format(name=close[0]) if close else ""
-            ctx.fail(_("No such command '{name}'.").format(name=name) + hint)
-        return super().resolve_command(ctx, args)
-
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_module, _attribute, help_text) in COMMANDS.items()]
-        with formatter.section("Commands"):
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):

@@ -11,6 +11,7 @@ import click
 from ppe_tech.cli.common import (
     App,
     Between,
+    CommandGroup,
     confirm,
     echo_warning,
     exam_option,
@@ -31,7 +32,7 @@ from ppe_tech.i18n import _, ngettext
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "fail": "red"}
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def cameras() -> None:
     """Verify camera streams and judge the picture against the approved reference."""
 

@@ -56,6 +56,7 @@ from ppe_tech.checklist.runner import (
 )
 from ppe_tech.cli.common import (
     App,
+    CommandGroup,
     exam_option,
     json_option,
     lang_option,
@@ -85,7 +86,7 @@ STATUS_STYLE = {  # rich styles of the statuses ("none" for any other)
 }
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def check() -> None:
     """Checklists: automatic probes and manual confirmations, against the deadline."""
 

@@ -7,6 +7,7 @@ like every other bad input, instead of click's multi-line usage error.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import functools
 import json
@@ -129,6 +130,20 @@ class WarningLines(logging.Handler):
         if line not in self.seen:
             self.seen.add(line)
             click.echo(f"ppe-tech: {line}", err=True)
+
+
+class CommandGroup(click.Group):
+    """A command group that names the nearest command for a mistyped one (``check rn``:
+    ``run``), in the invocation's language, as the root group does for ``chek``."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        commands = self.list_commands(ctx)
+        if name and name not in commands and not name.startswith("-"):
+            close = difflib.get_close_matches(name, commands, n=1, cutoff=0.6)
+            hint = " " + _("Did you mean '{name}'?").format(name=close[0]) if close else ""
+            ctx.fail(_("No such command '{name}'.").format(name=name) + hint)
+        return super().resolve_command(ctx, args)
 
 
 pass_app = click.make_pass_decorator(App, ensure=True)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ppe_tech.cli.common import json_option, pass_app, print_json
+from ppe_tech.cli.common import CommandGroup, json_option, pass_app, print_json
 from ppe_tech.i18n import _
 
 PERSON = click.option(
@@ -26,7 +26,7 @@ def terminal_ask(prompt: str) -> str:
     return click.prompt(prompt, hide_input=True, default="", show_default=False, err=True)
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def keys() -> None:
     """The site root and each person's signing key and certificate.
 

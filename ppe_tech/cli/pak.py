@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ppe_tech.cli.common import (
     App,
+    CommandGroup,
     DurationType,
     json_option,
     lang_option,
@@ -41,7 +42,7 @@ CHECKPOINT_LIMIT = 64 * 1024  # a checkpoint is a few hundred bytes
 SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def pak() -> None:
     """The video access (PAK) log: append, checkpoint, verify, audit.
 

@@ -10,6 +10,7 @@ import click
 from ppe_tech.cli.common import (
     EXAM_RECORDED,
     App,
+    CommandGroup,
     DurationType,
     SizeType,
     exam_option,
@@ -28,7 +29,7 @@ from ppe_tech.errors import ConfigError, ExitCode
 from ppe_tech.i18n import _, ngettext
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def recordings() -> None:
     """Watch recordings during the exam; archive and verify the corridor and entrance footage."""
 

@@ -9,6 +9,7 @@ import click
 from ppe_tech.cli.common import (
     EXAM_RECORDED,
     App,
+    CommandGroup,
     exam_option,
     json_option,
     pass_app,
@@ -22,7 +23,7 @@ from ppe_tech.errors import ConfigError, ExitCode
 from ppe_tech.i18n import _, ngettext
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def region() -> None:
     """Hand archives, reports and the access log over to the region's S3 storage; review them."""
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ppe_tech.cli.common import exam_option, json_option, lang_option, pass_app, print_json
+from ppe_tech.cli.common import (
+    CommandGroup,
+    exam_option,
+    json_option,
+    lang_option,
+    pass_app,
+    print_json,
+)
 from ppe_tech.cli.keys import terminal_ask
 from ppe_tech.errors import ExitCode
 from ppe_tech.i18n import _
@@ -17,7 +24,7 @@ OUTPUT = click.option(
 )
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def report() -> None:
     """Signed PDF protocols: render, sign, countersign, verify.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import yaml
 
-from ppe_tech.cli.common import App, json_option, pass_app, print_json, print_warnings
+from ppe_tech.cli.common import App, CommandGroup, json_option, pass_app, print_json, print_warnings
 from ppe_tech.i18n import _
 from ppe_tech.siteinit import make_site_folder
 
@@ -24,7 +24,7 @@ def init(folder: Path) -> None:
     )
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def site() -> None:
     """The site folder and its configuration."""
 

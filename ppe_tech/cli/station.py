@@ -8,6 +8,7 @@ import click
 
 from ppe_tech.cli.common import (
     App,
+    CommandGroup,
     exam_option,
     json_option,
     lang_option,
@@ -126,7 +127,7 @@ def _exit_for(result) -> None:
         raise SystemExit(int(ExitCode.FAILED))
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def station() -> None:
     """Check one station: on it from a stick (run), or by hand (confirm); import results."""
 

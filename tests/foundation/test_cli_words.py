@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -95,3 +97,42 @@ def test_ctrl_c_at_a_prompt_is_interrupted_130(cli, monkeypatch):
     result = cli("pak", "add")  # no input at all: the prompt ends like Ctrl-C (click.Abort)
     assert result.exit_code == 130
     assert "ppe-tech: interrupted" in result.stderr and "Aborted!" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("check", "rn"), "Нет такой команды 'rn'. Возможно, имелось в виду 'run'?"),
+        (("pak", "verfy"), "Нет такой команды 'verfy'. Возможно, имелось в виду 'verify'?"),
+        (("cameras", "discover", "--bogus"), "Нет такого параметра '--bogus'."),
+        (("recordings", "archive", "--to"), "Параметру '--to' нужно значение."),
+        (("check", "run", "--lang", "xx"), "Неверное значение '--lang': 'xx' — не одно из:"),
+    ],
+)
+def test_usage_errors_in_the_points_language(demo_ru, args, said):
+    """click's own words (Usage:, Error:, No such option) follow the language like ours."""
+    from tests.conftest import english_left, ru_run
+
+    result = ru_run(demo_ru, *args)
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("Ошибка: ") for line in lines)
+    rest = [line for line in lines if not line.startswith("Использование: ppe-tech ")]
+    quoted = re.compile(r"'[^']*'")  # what the user typed, and the names of commands and options
+    assert english_left(quoted.sub(" ", "\n".join(rest)), demo_ru) == []
+
+
+def test_help_frame_in_the_points_language(demo_ru):
+    from tests.conftest import ru_run
+
+    result = ru_run(demo_ru, "site", "--help")
+    assert result.returncode == 0
+    assert "Параметры:" in result.stdout and "Показать эту справку и выйти." in result.stdout
+    assert "Команды:" in result.stdout
+
+
+def test_a_mistyped_subcommand_is_suggested_in_english_too(cli):
+    result = cli("check", "rn")
+    assert result.exit_code == 2
+    assert "No such command 'rn'. Did you mean 'run'?" in result.stderr
