@@ -728,9 +728,14 @@ def find_site_folder(explicit: str | os.PathLike | None = None, cwd: Path | None
     )
 
 
-def load_site(folder: Path) -> Site:
+def load_site(folder: Path, *, speak: Callable[[str], None] | None = None) -> Site:
+    """The site in ``folder``; ``speak(language)`` is called with the ``point.language`` the file
+    declares before it is validated, so that the command line can say the file's own errors in
+    that language."""
     folder = Path(folder).resolve()
     doc = load_yaml(folder / SITE_FILE)
+    if speak is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("point"), dict):
+        speak(str(doc.data["point"].get("language", Point.model_fields["language"].default)))
     if not isinstance(doc.data, dict):
         raise doc.error((), _("expected a mapping with point, staff, exams, cameras, ..."))
     secrets: set[str] = set()
@@ -746,5 +751,7 @@ def load_site(folder: Path) -> Site:
     return site
 
 
-def open_site(explicit: str | os.PathLike | None = None) -> Site:
-    return load_site(find_site_folder(explicit))
+def open_site(
+    explicit: str | os.PathLike | None = None, *, speak: Callable[[str], None] | None = None
+) -> Site:
+    return load_site(find_site_folder(explicit), speak=speak)

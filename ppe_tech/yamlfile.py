@@ -77,10 +77,51 @@ def _describe(err: Mapping[str, Any]) -> str:
         allowed = err.get("ctx", {}).get("expected", "")
         allowed = allowed.replace("'", "").replace(" or ", ", ")
         return _("{value!r} is not one of {allowed}").format(value=value, allowed=allowed)
-    msg = err["msg"]
+    template = _pydantic_messages().get(kind)
+    if template is not None:
+        return template.format(value=value, **err.get("ctx", {}))
+    msg = err["msg"]  # our validators' own messages (already in the language) and rare kinds
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return msg
+
+
+def _pydantic_messages() -> dict[str, str]:
+    """pydantic's common error kinds in the invocation's language (pydantic's own ``msg`` is
+    English only); the placeholders are the error's ``ctx``."""
+    number = _("{value!r} is not a number")
+    whole = _("{value!r} is not a whole number")
+    yes_no = _("{value!r} is not yes or no (true or false)")
+    mapping = _("must be a mapping (key: value)")
+    when = _("{value!r} is not a date and time (e.g. 2026-06-01T10:00)")
+    return {
+        "int_parsing": whole,
+        "int_type": whole,
+        "int_from_float": whole,
+        "float_parsing": number,
+        "float_type": number,
+        "bool_parsing": yes_no,
+        "bool_type": yes_no,
+        "string_type": _("must be text"),
+        "dict_type": mapping,
+        "model_type": mapping,
+        "model_attributes_type": mapping,
+        "list_type": _("must be a list"),
+        "greater_than": _("must be greater than {gt}"),
+        "greater_than_equal": _("must be at least {ge}"),
+        "less_than": _("must be less than {lt}"),
+        "less_than_equal": _("must be at most {le}"),
+        "string_too_short": _("must be at least {min_length} characters long"),
+        "string_too_long": _("must be at most {max_length} characters long"),
+        "too_short": _("must have at least {min_length} items"),
+        "too_long": _("must have at most {max_length} items"),
+        "string_pattern_mismatch": _("{value!r} does not match the pattern {pattern}"),
+        "url_parsing": _("{value!r} is not a URL"),
+        "datetime_parsing": when,
+        "datetime_from_date_parsing": when,
+        "date_parsing": _("{value!r} is not a date (e.g. 2026-06-01)"),
+        "time_parsing": _("{value!r} is not a time of day (e.g. 10:00)"),
+    }
 
 
 def validation_error(doc: YamlDoc, exc: ValidationError, base: Loc = ()) -> ConfigError:

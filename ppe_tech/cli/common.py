@@ -42,11 +42,15 @@ class App:
         if self._site is None:
             from ppe_tech.site import open_site  # pydantic: not for `ppe-tech --help`
 
-            self._site = open_site(self.site_dir)
-            set_language(self.lang or site_language(self._site.config.point.language))
+            self._site = open_site(self.site_dir, speak=self.speak)
+            self.speak(self._site.config.point.language)
             for warning in self._site.secret_warnings:
                 echo_warning(warning)
         return self._site
+
+    def speak(self, point_language: str) -> None:
+        """Speak ``--lang``, else ``$PPE_LANG``, else the point's language."""
+        set_language(self.lang or site_language(point_language))
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# these sites leave point.language at its default, ru: the English wording is asserted here,
+# the Russian in test_config_errors_in_russian.py
+pytestmark = pytest.mark.usefixtures("english")
+
 GOOD_SITE = """\
 point: {code: "0101", name: "School No. 5", timezone: Europe/Moscow}
 staff:
