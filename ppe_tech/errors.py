@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from ppe_tech.i18n import N_, _
+
 
 class ExitCode(IntEnum):
     """Exit codes of ``ppe-tech``; ``MEANINGS`` says what each means (README's table)."""
@@ -26,40 +28,41 @@ class ExitCode(IntEnum):
 
 # The one table of exit codes: (a few words for --help, the sentence for the README).
 # tests/foundation/test_docs.py fails when README.md's "Exit codes" table is not exit_code_table().
+# code -> (short, for `--help` and translated there; long, for README.md's table)
 MEANINGS: dict[ExitCode, tuple[str, str]] = {
-    ExitCode.OK: ("ok", "everything checked passed"),
+    ExitCode.OK: (N_("ok"), "everything checked passed"),
     ExitCode.FAILED: (
-        "something checked failed",
+        N_("something checked failed"),
         "something checked failed: a critical checklist item, a camera, a bag, a signature, "
         "the log chain, a high-severity audit finding",
     ),
     ExitCode.USAGE: (
-        "usage or config error",
+        N_("usage or config error"),
         "usage or configuration error (ppe.yaml, checklists, answers files, arguments)",
     ),
     ExitCode.IO: (
-        "file or device error",
+        N_("file or device error"),
         "a file, folder, device or the store could not be read or written (the store damaged or "
         "locked, the output closed); another run of the same job is running",
     ),
     ExitCode.NO_SPACE: (
-        "no space",
+        N_("no space"),
         "not enough free space on the destination (checked before the first byte is written)",
     ),
     ExitCode.KEYS: (
-        "key or certificate problem",
+        N_("key or certificate problem"),
         "key, certificate or passphrase problem (missing, wrong passphrase, expired)",
     ),
     ExitCode.WARNING: (
-        "could not judge everything",
+        N_("could not judge everything"),
         "nothing failed, but something could not be judged: this machine was too busy "
         "(`cameras verify`: `checker_overloaded`)",
     ),
     ExitCode.INTERNAL: (
-        "internal error",
+        N_("internal error"),
         "internal error: a bug in ppe-tech (`--debug` shows the traceback)",
     ),
-    ExitCode.INTERRUPTED: ("interrupted", "interrupted (Ctrl-C)"),
+    ExitCode.INTERRUPTED: (N_("interrupted"), "interrupted (Ctrl-C)"),
 }
 
 
@@ -70,8 +73,8 @@ def exit_code_table() -> str:
 
 
 def exit_code_summary() -> str:
-    """One line for ``ppe-tech --help``: "0 ok, 1 something checked failed, ..."."""
-    return ", ".join(f"{int(code)} {MEANINGS[code][0]}" for code in ExitCode)
+    """One line for ``ppe-tech --help``: "0 ok, 1 something checked failed, ..." (translated)."""
+    return ", ".join(f"{int(code)} {_(MEANINGS[code][0])}" for code in ExitCode)
 
 
 class PpeError(Exception):

@@ -53,6 +53,12 @@ def _(message: str) -> str:
     return _catalog(_current["lang"]).gettext(message)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog where it is defined; ``_()`` translates it where it is
+    shown (a table of texts made at import, before the invocation's language is known)."""
+    return message
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form for ``count`` (Russian has three plural forms; the catalog knows them)."""
     return _catalog(_current["lang"]).ngettext(singular, plural, count)

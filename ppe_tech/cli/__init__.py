@@ -8,6 +8,7 @@ exit code (ppe_tech.errors.ExitCode).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import logging
@@ -20,45 +21,57 @@ import click
 from ppe_tech import __version__
 from ppe_tech.cli.common import App, CommandGroup, WarningLines
 from ppe_tech.errors import ConfigError, ExitCode, PpeError, exit_code_summary
-from ppe_tech.i18n import _, translate_click
+from ppe_tech.i18n import N_, _, translate_click
 
 translate_click()  # click's own words (Usage:, Error:...) follow the language too
 
-# name -> (module, attribute, one-line help)
+# name -> (module, attribute, one-line help: English, translated where `--help` shows it)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "init": ("ppe_tech.cli.site", "init", "Make a new site folder with a commented ppe.yaml."),
-    "site": ("ppe_tech.cli.site", "site", "Show the resolved site configuration."),
+    "init": ("ppe_tech.cli.site", "init", N_("Make a new site folder with a commented ppe.yaml.")),
+    "site": ("ppe_tech.cli.site", "site", N_("Show the resolved site configuration.")),
     "check": (
         "ppe_tech.cli.check",
         "check",
-        "Run checklists against the two-hours-before deadline.",
+        N_("Run checklists against the two-hours-before deadline."),
     ),
-    "cameras": ("ppe_tech.cli.cameras", "cameras", "Verify camera streams and judge the picture."),
+    "cameras": (
+        "ppe_tech.cli.cameras",
+        "cameras",
+        N_("Verify camera streams and judge the picture."),
+    ),
     "recordings": (
         "ppe_tech.cli.recordings",
         "recordings",
-        "Watch, archive and verify recordings.",
+        N_("Watch, archive and verify recordings."),
     ),
-    "pak": ("ppe_tech.cli.pak", "pak", "Keep and audit the video access (PAK) log."),
-    "report": ("ppe_tech.cli.report", "report", "Render, sign and verify PDF protocols."),
-    "keys": ("ppe_tech.cli.keys", "keys", "Make or import the site's signing key and certificate."),
+    "pak": ("ppe_tech.cli.pak", "pak", N_("Keep and audit the video access (PAK) log.")),
+    "report": ("ppe_tech.cli.report", "report", N_("Render, sign and verify PDF protocols.")),
+    "keys": (
+        "ppe_tech.cli.keys",
+        "keys",
+        N_("Make or import the site's signing key and certificate."),
+    ),
     "region": (
         "ppe_tech.cli.region",
         "region",
-        "Hand the exam over to the region's S3 storage; review it there.",
+        N_("Hand the exam over to the region's S3 storage; review it there."),
     ),
     "station": (
         "ppe_tech.cli.station",
         "station",
-        "Check one station: run, enroll, import, confirm.",
+        N_("Check one station: run, enroll, import, confirm."),
     ),
     "stations": (
         "ppe_tech.cli.station",
         "stations",
-        "Each room's stations and the point's readiness.",
+        N_("Each room's stations and the point's readiness."),
     ),
-    "demo": ("ppe_tech.cli.demo", "demo", "Make a demo site and run every job on it end to end."),
-    "serve": ("ppe_tech.cli.serve", "serve", "Run the exam-day console in a browser."),
+    "demo": (
+        "ppe_tech.cli.demo",
+        "demo",
+        N_("Make a demo site and run every job on it end to end."),
+    ),
+    "serve": ("ppe_tech.cli.serve", "serve", N_("Run the exam-day console in a browser.")),
 }
 
 
@@ -145,6 +158,23 @@ def missing_full_extra(exc: BaseException) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def help_translated(owner: click.Option | click.Command):
+    """``owner.help`` (a catalog message, ``N_``) in the language of ``--help``, meanwhile."""
+    english = owner.help
+    owner.help = _(english) if english else english
+    try:
+        yield
+    finally:
+        owner.help = english
+
+
+class TranslatedOption(click.Option):
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        with help_translated(self):
+            return super().get_help_record(ctx)
+
+
 class LazyRootGroup(CommandGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -161,9 +191,18 @@ class LazyRootGroup(CommandGroup):
         return super().parse_args(ctx, hoist_root_options(args))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, help_text) for name, (_module, _attribute, help_text) in COMMANDS.items()]
+        rows = [(name, _(help_text)) for name, (_module, _attribute, help_text) in COMMANDS.items()]
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with help_translated(self):
+            super().format_help_text(ctx, formatter)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_paragraph()  # at help time: the invocation's language is known then
+        with formatter.indentation():
+            formatter.write_text(_("Exit codes: {summary}.").format(summary=exit_code_summary()))
 
     def invoke(self, ctx: click.Context):
         app: App = ctx.ensure_object(App)
@@ -212,19 +251,19 @@ class LazyRootGroup(CommandGroup):
 @click.group(
     cls=LazyRootGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog=f"Exit codes: {exit_code_summary()}.",
+    help=N_("ppe-tech: the exam-point technician's toolkit."),
 )
 @click.option(
     "--site",
     "site_dir",
     type=click.Path(file_okay=False),
-    help="Site folder (default: $PPE_SITE, else the current folder or a parent with ppe.yaml).",
+    cls=TranslatedOption,
+    help=N_("Site folder (default: $PPE_SITE, else the current folder or a parent with ppe.yaml)."),
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.option("--debug", is_flag=True, cls=TranslatedOption, help=N_("Show tracebacks of errors."))
 @click.version_option(__version__, prog_name="ppe-tech")
 @click.pass_context
 def cli(ctx: click.Context, site_dir: str | None, debug: bool) -> None:
-    """ppe-tech: the exam-point technician's toolkit."""
     app = ctx.ensure_object(App)
     app.site_dir = site_dir
     app.debug = debug

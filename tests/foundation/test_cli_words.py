@@ -136,3 +136,22 @@ def test_a_mistyped_subcommand_is_suggested_in_english_too(cli):
     result = cli("check", "rn")
     assert result.exit_code == 2
     assert "No such command 'rn'. Did you mean 'run'?" in result.stderr
+
+
+def test_the_command_list_in_the_points_language(demo_ru):
+    from tests.conftest import ru_run
+
+    result = ru_run(demo_ru, "--help")
+    assert result.returncode == 0
+    assert "Команды:" in result.stdout and "Параметры:" in result.stdout
+    assert "Вести и проверять журнал доступа к видео (ПАК)." in result.stdout
+    assert "Keep and audit" not in result.stdout
+    assert "инструменты технического специалиста ППЭ" in result.stdout
+    assert "Папка пункта (по умолчанию: $PPE_SITE" in result.stdout
+    assert "Коды выхода: 0 норма, 1 что-то из проверенного не прошло" in result.stdout
+
+
+def test_the_command_list_in_english(cli):
+    result = cli("--help")
+    assert "Keep and audit the video access (PAK) log." in result.stdout
+    assert "Exit codes: 0 ok, 1 something checked failed" in result.stdout

@@ -19,7 +19,7 @@ babel_pofile = pytest.importorskip("babel.messages.pofile")
 SOURCES = {DOMAIN: REPO / "ppe_tech", CLICK_DOMAIN: Path(click.__file__).parent}
 PLACEHOLDER = re.compile(r"\{\w+(?:![rsa])?\}|%\(\w+\)s")  # str.format and %-style
 domains = pytest.mark.parametrize("domain", sorted(SOURCES))
-KEYWORDS = {"_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
 def _catalog(domain: str):
