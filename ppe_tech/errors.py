@@ -26,9 +26,9 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-# The one table of exit codes: (a few words for --help, the sentence for the README).
-# tests/foundation/test_docs.py fails when README.md's "Exit codes" table is not exit_code_table().
-# code -> (short, for `--help` and translated there; long, for README.md's table)
+# The one table of exit codes: (a few words for --help, translated there; the sentence for the
+# README). tests/foundation/test_docs.py fails when README.md's "Exit codes" table is not
+# exit_code_table().
 MEANINGS: dict[ExitCode, tuple[str, str]] = {
     ExitCode.OK: (N_("ok"), "everything checked passed"),
     ExitCode.FAILED: (

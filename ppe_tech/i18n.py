@@ -48,9 +48,14 @@ def current_language() -> str:
     return _current["lang"]
 
 
+def _now(domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The catalog of ``domain`` in the current language."""
+    return _catalog(_current["lang"], domain)
+
+
 def _(message: str) -> str:
     """``message`` (English) in the current language."""
-    return _catalog(_current["lang"]).gettext(message)
+    return _now().gettext(message)
 
 
 def N_(message: str) -> str:
@@ -61,7 +66,7 @@ def N_(message: str) -> str:
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form for ``count`` (Russian has three plural forms; the catalog knows them)."""
-    return _catalog(_current["lang"]).ngettext(singular, plural, count)
+    return _now().ngettext(singular, plural, count)
 
 
 # click's modules that mark their messages with the standard library's gettext functions
@@ -87,15 +92,12 @@ def translate_click() -> None:
     click's modules are pointed at its catalog here instead, for this process only."""
     import importlib
 
-    def click_gettext(message: str) -> str:
-        return _catalog(_current["lang"], CLICK_DOMAIN).gettext(message)
-
-    def click_ngettext(singular: str, plural: str, count: int) -> str:
-        return _catalog(_current["lang"], CLICK_DOMAIN).ngettext(singular, plural, count)
-
+    in_click_catalog = {
+        "_": lambda message: _now(CLICK_DOMAIN).gettext(message),
+        "ngettext": lambda one, many, n: _now(CLICK_DOMAIN).ngettext(one, many, n),
+    }
     for name in CLICK_MODULES:
         module = importlib.import_module(f"click.{name}")
-        if hasattr(module, "_"):
-            module._ = click_gettext  # type: ignore[attr-defined]
-        if hasattr(module, "ngettext"):
-            module.ngettext = click_ngettext  # type: ignore[attr-defined]
+        for function, translated in in_click_catalog.items():
+            if hasattr(module, function):
+                setattr(module, function, translated)

@@ -734,10 +734,11 @@ def load_site(folder: Path, *, speak: Callable[[str], None] | None = None) -> Si
     that language."""
     folder = Path(folder).resolve()
     doc = load_yaml(folder / SITE_FILE)
-    if speak is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("point"), dict):
-        speak(str(doc.data["point"].get("language", Point.model_fields["language"].default)))
     if not isinstance(doc.data, dict):
         raise doc.error((), _("expected a mapping with point, staff, exams, cameras, ..."))
+    point = doc.data.get("point")
+    if speak is not None and isinstance(point, dict):
+        speak(str(point.get("language", Point.model_fields["language"].default)))
     secrets: set[str] = set()
     data = _substitute_env(doc, doc.data, (), secrets)
     config = doc.validate(SiteConfig, data)

@@ -79,7 +79,7 @@ def _describe(err: Mapping[str, Any]) -> str:
         return _("{value!r} is not one of {allowed}").format(value=value, allowed=allowed)
     template = _pydantic_messages().get(kind)
     if template is not None:
-        return template.format(value=value, **err.get("ctx", {}))
+        return template.format_map({**err.get("ctx", {}), "value": value})
     msg = err["msg"]  # our validators' own messages (already in the language) and rare kinds
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

@@ -95,9 +95,7 @@ def copy_and_hash(
     try:
         fd_in = open_source(src)
     except OSError as exc:
-        raise StorageError(
-            _("cannot read {path}: {reason}").format(path=src, reason=exc.strerror)
-        ) from None
+        raise storage_error(exc, _("cannot read"), src) from None
     try:
         _advise(fd_in, "POSIX_FADV_SEQUENTIAL")
         try:
@@ -109,9 +107,7 @@ def copy_and_hash(
                 try:
                     n = os.readv(fd_in, [view])
                 except OSError as exc:
-                    raise StorageError(
-                        _("cannot read {path}: {reason}").format(path=src, reason=exc.strerror)
-                    ) from None
+                    raise storage_error(exc, _("cannot read"), src) from None
                 if not n:
                     break
                 chunk = view[:n]

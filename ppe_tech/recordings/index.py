@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ppe_tech.errors import StorageError
+from ppe_tech.fsutil import storage_error
 from ppe_tech.i18n import _
 from ppe_tech.recordings.layout import Layout, compile_layout
 from ppe_tech.recordings.mp4 import NotMp4, segment_duration
@@ -289,9 +290,7 @@ def _walk(root: Path):
         except FileNotFoundError:
             continue  # removed while we walked (a rotated day folder)
         except OSError as exc:
-            raise StorageError(
-                _("cannot read {path}: {reason}").format(path=folder, reason=exc.strerror)
-            ) from None
+            raise storage_error(exc, _("cannot read"), folder) from None
         for entry in entries:
             if entry.name.startswith("."):
                 continue  # temporary files of recorders and of ppe-tech
