@@ -15,6 +15,7 @@ so a push killed at any point resumes where it was. The push record
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import sqlite3
@@ -34,6 +35,7 @@ from ppe_tech.region.s3 import (
     META_SHA256,
     PART_SIZE,
     Target,
+    b64,
     call,
     check_bucket,
     client,
@@ -104,6 +106,16 @@ def _source(item: Item):
     return open(item.path, "rb") if item.path else io.BytesIO(item.data or b"")  # noqa: SIM115
 
 
+def _read_part(item: Item, index: int) -> bytes:
+    """Multipart part ``index`` (from 0) of the item's bytes, PART_SIZE at most."""
+    start = index * PART_SIZE
+    if item.path is None:
+        return (item.data or b"")[start : start + PART_SIZE]
+    with open(item.path, "rb") as source:
+        source.seek(start)
+        return source.read(PART_SIZE)
+
+
 def local_digests(item: Item) -> tuple[str, list[bytes]]:
     """SHA-256 (hex) of the item's bytes and the digest of each multipart part, in one pass."""
     whole, parts = hashlib.sha256(), []
@@ -140,8 +152,13 @@ class Pusher:
         locked: bool,
         retain_until,
         on_bytes: Callable[[int], None] | None,
+        workers: int,
     ) -> None:
         self.s3, self.target, self.base, self.locked = s3, target, base, locked
+        # Bodies go out through a client that does not hash them again for SigV4: each
+        # carries its SHA-256 in a signed header, which the storage checks against it.
+        self.data = client(target, pool=workers * 2, sign_payload=False)
+        self.part_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="region-part")
         self.retain_until = retain_until
         self.on_bytes = on_bytes or (lambda n: None)
         self.stop = threading.Event()
@@ -152,6 +169,9 @@ class Pusher:
         with self._lock:
             self.sent_bytes += n
         self.on_bytes(n)
+
+    def close(self) -> None:
+        self.part_pool.shutdown(wait=True, cancel_futures=True)
 
     def one(self, item: Item) -> Outcome:
         if self.stop.is_set():
@@ -167,7 +187,7 @@ class Pusher:
         there = head(self.s3, self.target, key)
         if there is not None:
             return self._already(item, key, there)
-        self._upload(item, key)
+        self._upload(item, key, parts)
         there = head(self.s3, self.target, key)
         self._verify(item, key, there, s3_checksum(parts, multipart=item.size >= PART_SIZE))
         return Outcome(item, key, "sent", (there or {}).get("VersionId"))
@@ -182,42 +202,73 @@ class Pusher:
         self.on_bytes(item.size)
         return Outcome(item, key, "present", there.get("VersionId"))
 
-    def _upload(self, item: Item, key: str) -> None:
-        from boto3.s3.transfer import TransferConfig
+    def _upload(self, item: Item, key: str, parts: list[bytes]) -> None:
+        """Send the bytes with each part's SHA-256 from ``local_digests``: hashed once.
 
-        extra: dict[str, Any] = {
-            "ChecksumAlgorithm": "SHA256",
-            "Metadata": {META_SHA256: item.sha256},
-        }
+        The storage checks every request's body against its ``x-amz-checksum-sha256``
+        (signed with the request), so bytes that changed since they were hashed are
+        refused, and a multipart upload that fails is aborted: nothing half-sent stays.
+        """
+        lock: dict[str, Any] = {}
         if self.locked:
-            extra |= {
-                "ObjectLockMode": "COMPLIANCE",
-                "ObjectLockRetainUntilDate": self.retain_until,
-            }
-        config = TransferConfig(
-            multipart_threshold=PART_SIZE,
-            multipart_chunksize=PART_SIZE,
-            max_concurrency=4,
-            use_threads=True,
-        )
-        args = {
-            "Bucket": self.target.bucket,
-            "Key": key,
-            "ExtraArgs": extra,
-            "Config": config,
-            "Callback": self._count,
-        }
-        if item.path is not None:  # by name: parts are read from the file, not held in memory
+            lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": self.retain_until}
+        common = {"Bucket": self.target.bucket, "Key": key, **lock}
+        common["Metadata"] = {META_SHA256: item.sha256}
+        doing = _("upload of {key}").format(key=key)
+        if item.size < PART_SIZE:
+            body = _read_part(item, 0)
             call(
                 self.target,
-                f"upload of {key}",
-                self.s3.upload_file,
-                Filename=str(item.path),
-                **args,
+                doing,
+                self.data.put_object,
+                Body=body,
+                **common,
+                ChecksumSHA256=b64(parts[0]),
             )
+            self._count(len(body))
             return
-        with _source(item) as source:
-            call(self.target, f"upload of {key}", self.s3.upload_fileobj, Fileobj=source, **args)
+        upload_id = call(
+            self.target,
+            doing,
+            self.s3.create_multipart_upload,
+            ChecksumAlgorithm="SHA256",
+            **common,
+        )["UploadId"]
+        ids = {"Bucket": self.target.bucket, "Key": key, "UploadId": upload_id}
+        try:
+            sent = [
+                self.part_pool.submit(self._part, item, doing, ids, number, digest)
+                for number, digest in enumerate(parts, 1)
+            ]
+            done = [future.result() for future in sent]
+            call(
+                self.target,
+                doing,
+                self.s3.complete_multipart_upload,
+                **ids,
+                MultipartUpload={"Parts": done},
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.s3.abort_multipart_upload(**ids)
+            raise
+
+    def _part(self, item: Item, doing: str, ids: dict, number: int, digest: bytes) -> dict:
+        if self.stop.is_set():
+            raise InterruptedError
+        body = _read_part(item, number - 1)
+        checksum = b64(digest)
+        answer = call(
+            self.target,
+            doing,
+            self.data.upload_part,
+            **ids,
+            PartNumber=number,
+            Body=body,
+            ChecksumSHA256=checksum,
+        )
+        self._count(len(body))
+        return {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": checksum}
 
     def _verify(self, item: Item, key: str, there: dict | None, checksum: str) -> None:
         if there is None:
@@ -302,7 +353,7 @@ def push_exam(
     """Push one exam's hand-over; raises a PpeError (and records why) when it cannot finish."""
     log = log or (lambda line: None)
     started = time.perf_counter()
-    s3 = client(target, pool=workers * 5)
+    s3 = client(target, pool=workers * 2)
     locked = check_bucket(s3, target)
     handover = plan_handover(site, conn, exam)
     base = exam_base(site, target, exam)
@@ -342,7 +393,13 @@ def push_exam(
     if on_total:
         on_total(handover.total_bytes)
     pusher = Pusher(
-        s3, target, base=base, locked=locked, retain_until=handover.retain_until, on_bytes=on_bytes
+        s3,
+        target,
+        base=base,
+        locked=locked,
+        retain_until=handover.retain_until,
+        on_bytes=on_bytes,
+        workers=workers,
     )
     if aborted := abort_stale_uploads(s3, target, base):
         aborted_line = ngettext(
@@ -351,7 +408,10 @@ def push_exam(
             aborted,
         )
         log(_("region") + ": " + aborted_line.format(n=aborted))
-    _finish(site, conn, pusher, handover, result, workers=workers, locked=locked)
+    try:
+        _finish(site, conn, pusher, handover, result, workers=workers, locked=locked)
+    finally:
+        pusher.close()
     result.seconds = time.perf_counter() - started
     return result
 

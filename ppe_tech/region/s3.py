@@ -79,13 +79,16 @@ def client_for(
     signing_region: str = "us-east-1",
     retries: int = 4,
     pool: int = 10,
+    sign_payload: bool = True,
 ):
     import boto3
     from botocore.config import Config
 
     config = Config(
         signature_version="s3v4",
-        s3={"addressing_style": "path"},
+        # Without https botocore signs every body with its SHA-256; the push turns that off
+        # for requests whose signed x-amz-checksum-sha256 header already covers the body.
+        s3={"addressing_style": "path", "payload_signing_enabled": sign_payload},
         retries={"max_attempts": retries + 1, "mode": "standard"},
         connect_timeout=5,
         read_timeout=60,
@@ -104,13 +107,14 @@ def client_for(
     )
 
 
-def client(target: Target, *, pool: int = 10):
+def client(target: Target, *, pool: int = 10, sign_payload: bool = True):
     return client_for(
         target.endpoint,
         target.access_key,
         target.secret_key,
         signing_region=target.signing_region,
         pool=pool,
+        sign_payload=sign_payload,
     )
 
 
@@ -128,6 +132,13 @@ def s3_error(exc: BaseException, target: Target, doing: str) -> PpeError:
                 _("{doing}: bucket {bucket!r} does not exist at {where}").format(
                     doing=doing, bucket=target.bucket, where=where
                 )
+            )
+        if code == "BadDigest":  # the body differs from the SHA-256 sent with it
+            return VerificationFailed(
+                _(
+                    "{doing}: the storage received other bytes than were hashed (BadDigest): "
+                    "the file changed while it was being sent"
+                ).format(doing=doing)
             )
         if code in _AUTH_CODES:
             return KeysError(
@@ -198,12 +209,15 @@ def stored_sha256(meta: dict) -> str | None:
     return (meta.get("Metadata") or {}).get(META_SHA256)
 
 
+def b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
 def s3_checksum(part_digests: list[bytes], *, multipart: bool) -> str:
     """The ChecksumSHA256 S3 reports: of the bytes for a single PUT, composite for multipart."""
     if not multipart:
-        return base64.b64encode(part_digests[0]).decode()
-    joined = hashlib.sha256(b"".join(part_digests)).digest()
-    return f"{base64.b64encode(joined).decode()}-{len(part_digests)}"
+        return b64(part_digests[0])
+    return f"{b64(hashlib.sha256(b''.join(part_digests)).digest())}-{len(part_digests)}"
 
 
 def iter_object(s3, target: Target, key: str) -> Iterator[bytes]:

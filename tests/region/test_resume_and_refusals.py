@@ -193,3 +193,36 @@ def test_bucket_without_object_lock_is_warned_about(point, exams, admin, plain_b
     assert summary["locked_until"] is None and "no object lock" in summary["warnings"][0]
     key = next(iter(versions(admin, plain_bucket)))
     assert "ObjectLockMode" not in admin.head_object(Bucket=plain_bucket, Key=key)
+
+
+@pytest.mark.parametrize("size", [100_000, 40 * 1024 * 1024], ids=["single-put", "multipart"])
+def test_bytes_changed_between_hashing_and_sending_are_refused_by_the_storage(
+    tmp_path, s3_env, admin, bucket, size
+):
+    """The push hashes each file once and sends each part with that SHA-256: the storage itself
+    refuses a body that changed since, and no object, or half of a multipart upload, stays."""
+    from ppe_tech.errors import VerificationFailed
+    from ppe_tech.region.handover import Item
+    from ppe_tech.region.push import Pusher, local_digests
+    from ppe_tech.region.s3 import Target, client
+
+    path = tmp_path / "segment.mp4"
+    path.write_bytes(random.Random(size).randbytes(size))
+    item = Item(
+        "data/segment.mp4", "bag", size, hashlib.sha256(path.read_bytes()).hexdigest(), path
+    )
+    _, parts = local_digests(item)
+    with open(path, "r+b") as f:  # changed after it was hashed, before it is read to be sent
+        f.seek(size - 10)
+        f.write(b"\xff" * 10)
+    target = Target(s3_env.endpoint, bucket, "", "us-east-1", s3_env.access_key, s3_env.secret_key)
+    pusher = Pusher(
+        client(target), target, base="x", locked=False, retain_until=None, on_bytes=None, workers=2
+    )
+    try:
+        with pytest.raises(VerificationFailed, match="BadDigest"):
+            pusher._upload(item, "x/data/segment.mp4", parts)
+    finally:
+        pusher.close()
+    assert "x/data/segment.mp4" not in versions(admin, bucket)
+    assert admin.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
