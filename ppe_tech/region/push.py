@@ -4,8 +4,9 @@ Per object, in parallel: hash the local bytes (whole and per multipart part) and
 them with the bag manifest or the store; ask the storage what it has under the key;
 the same SHA-256 there means done (nothing sent again), another one means someone
 changed a file after handing it over, and the push stops with that key (never
-overwritten); otherwise boto3 uploads it with ``ChecksumAlgorithm=SHA256`` (the storage
-checks every part), the whole object's SHA-256 in its metadata and, where the bucket has
+overwritten); otherwise boto3's PutObject, or UploadPart per part in parallel, sends it
+with the SHA-256 already computed for that body (``ChecksumSHA256``, which the storage
+checks: the bytes are hashed once), the whole object's SHA-256 in its metadata and, where the bucket has
 object lock, COMPLIANCE retention until 1 March of the next year. After the upload the
 storage's own checksum (of the whole object, or composite of the parts) must equal the
 one computed from the local bytes. Each verified object is recorded in the store at once,
@@ -108,11 +109,8 @@ def _source(item: Item):
 
 def _read_part(item: Item, index: int) -> bytes:
     """Multipart part ``index`` (from 0) of the item's bytes, PART_SIZE at most."""
-    start = index * PART_SIZE
-    if item.path is None:
-        return (item.data or b"")[start : start + PART_SIZE]
-    with open(item.path, "rb") as source:
-        source.seek(start)
+    with _source(item) as source:
+        source.seek(index * PART_SIZE)
         return source.read(PART_SIZE)
 
 
@@ -209,11 +207,13 @@ class Pusher:
         (signed with the request), so bytes that changed since they were hashed are
         refused, and a multipart upload that fails is aborted: nothing half-sent stays.
         """
-        lock: dict[str, Any] = {}
+        common: dict[str, Any] = {
+            "Bucket": self.target.bucket,
+            "Key": key,
+            "Metadata": {META_SHA256: item.sha256},
+        }
         if self.locked:
-            lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": self.retain_until}
-        common = {"Bucket": self.target.bucket, "Key": key, **lock}
-        common["Metadata"] = {META_SHA256: item.sha256}
+            common.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=self.retain_until)
         doing = _("upload of {key}").format(key=key)
         if item.size < PART_SIZE:
             body = _read_part(item, 0)
@@ -235,6 +235,7 @@ class Pusher:
             **common,
         )["UploadId"]
         ids = {"Bucket": self.target.bucket, "Key": key, "UploadId": upload_id}
+        sent = []
         try:
             sent = [
                 self.part_pool.submit(self._part, item, doing, ids, number, digest)
@@ -249,6 +250,11 @@ class Pusher:
                 MultipartUpload={"Parts": done},
             )
         except BaseException:
+            # the parts not yet started are not sent; those in flight end before the abort,
+            # so none of them lands after it
+            for future in sent:
+                future.cancel()
+            wait(sent)
             with contextlib.suppress(Exception):
                 self.s3.abort_multipart_upload(**ids)
             raise

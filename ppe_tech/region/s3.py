@@ -1,7 +1,8 @@
 """The S3 side: a boto3 client, errors turned into one line, and the few calls we build on.
 
-boto3 does all of the protocol (SigV4, multipart, retries, checksums); this module
-only chooses its settings and says what went wrong in the words of ppe-tech:
+boto3 does all of the protocol (SigV4, the multipart requests, retries, the checksum
+headers; the push hands it the SHA-256 it already computed); this module only chooses its
+settings and says what went wrong in the words of ppe-tech:
 
 - the endpoint cannot be reached: StorageError (exit 3);
 - the credentials are missing or refused: KeysError (exit 5);
