@@ -102,6 +102,9 @@ def demo_config(
     from zoneinfo import ZoneInfo
 
     start = start.astimezone(ZoneInfo(tz_name))
+    # yesterday from now, not from today's exam: after 21:30 at the point that exam is
+    # tomorrow, and "yesterday's" would be today's, its planted gap inside today's window
+    yesterday = now.astimezone(ZoneInfo(tz_name)).date() - timedelta(days=1)
     return {
         "point": {
             "code": "7701",
@@ -118,9 +121,9 @@ def demo_config(
         },
         "exams": [
             {
-                "id": f"{start - timedelta(days=1):%Y-%m-%d}-russian",
+                "id": f"{yesterday:%Y-%m-%d}-russian",
                 "subject": "Русский язык",
-                "date": start.date() - timedelta(days=1),
+                "date": yesterday,
                 "start": "10:00",
                 "duration": "3h30m",
             },

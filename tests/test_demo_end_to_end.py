@@ -61,3 +61,25 @@ def test_demo_refuses_an_existing_site(tmp_path: Path, site_dir: Path):
     done = run_ppe("demo", "--dir", str(site_dir))
     assert done.returncode == 2
     assert "already exists" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_demo_timeline_at_every_hour_of_the_day():
+    """Yesterday's exam is yesterday at the point whatever the hour (after 21:30 Moscow time
+    today's exam moves to tomorrow, and its "yesterday" once fell on today, planted gap and all)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from ppe_tech.demo import demo_config
+    from ppe_tech.demo_services import PortalServer, SntpServer
+
+    moscow = ZoneInfo("Europe/Moscow")
+    with PortalServer() as portal, SntpServer() as ntp:
+        for hour in range(24):
+            now = datetime(2026, 12, 4, hour, 17, tzinfo=UTC)
+            past, today = demo_config(now, portal, ntp)["exams"]
+            assert past["date"] == now.astimezone(moscow).date() - timedelta(days=1), now
+            start = datetime.combine(
+                today["date"], datetime.strptime(today["start"], "%H:%M").time()
+            )
+            ahead = start.replace(tzinfo=moscow) - now
+            assert timedelta(hours=2, minutes=25) <= ahead <= timedelta(hours=2, minutes=30), now
