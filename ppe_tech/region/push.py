@@ -1,12 +1,13 @@
 """``region push``: hand an exam's bag, reports and log over to the region's S3 storage.
 
-Per object, in parallel: hash the local bytes (whole and per multipart part) and compare
-them with the bag manifest or the store; ask the storage what it has under the key;
-the same SHA-256 there means done (nothing sent again), another one means someone
-changed a file after handing it over, and the push stops with that key (never
-overwritten); otherwise boto3's PutObject, or UploadPart per part in parallel, sends it
-with the SHA-256 already computed for that body (``ChecksumSHA256``, which the storage
-checks: the bytes are hashed once), the whole object's SHA-256 in its metadata and, where the bucket has
+Per object, in parallel: hash the local bytes (once for an object under SINGLE_PUT_MAX;
+a larger one whole and per multipart part) and compare them with the bag manifest or the
+store; ask the storage what it has under the key; the same SHA-256 there means done
+(nothing sent again), another one means someone changed a file after handing it over, and
+the push stops with that key (never overwritten); otherwise boto3's PutObject (streamed
+from the file), or UploadPart per part in parallel, sends it with the SHA-256 already
+computed for that body (``ChecksumSHA256``, which the storage checks), the whole object's
+SHA-256 in its metadata and, where the bucket has
 object lock, COMPLIANCE retention until 1 March of the next year. After the upload the
 storage's own checksum (of the whole object, or composite of the parts) must equal the
 one computed from the local bytes. Each verified object is recorded in the store at once,
@@ -35,6 +36,7 @@ from ppe_tech.region.s3 import (
     CHUNK,
     META_SHA256,
     PART_SIZE,
+    SINGLE_PUT_MAX,
     Target,
     b64,
     call,
@@ -114,10 +116,19 @@ def _read_part(item: Item, index: int) -> bytes:
         return source.read(PART_SIZE)
 
 
+def multipart(item: Item) -> bool:
+    return item.size >= SINGLE_PUT_MAX
+
+
 def local_digests(item: Item) -> tuple[str, list[bytes]]:
-    """SHA-256 (hex) of the item's bytes and the digest of each multipart part, in one pass."""
+    """SHA-256 (hex) of the item's bytes and the digest of each multipart part, in one pass
+    (an item sent in one request is its own one part: hashed once)."""
     whole, parts = hashlib.sha256(), []
     with _source(item) as source:
+        if not multipart(item):
+            while chunk := source.read(CHUNK):
+                whole.update(chunk)
+            return whole.hexdigest(), [whole.digest()]
         while True:
             part, filled = hashlib.sha256(), 0
             while filled < PART_SIZE and (chunk := source.read(min(CHUNK, PART_SIZE - filled))):
@@ -153,8 +164,9 @@ class Pusher:
         workers: int,
     ) -> None:
         self.s3, self.target, self.base, self.locked = s3, target, base, locked
-        # Bodies go out through a client that does not hash them again for SigV4: each
-        # carries its SHA-256 in a signed header, which the storage checks against it.
+        # Bodies go out through a client that does not hash them again for SigV4 over https
+        # (botocore signs payloads over plain http whatever the setting): each carries its
+        # SHA-256 in a signed header, which the storage checks against it.
         self.data = client(target, pool=workers * 2, sign_payload=False)
         self.part_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="region-part")
         self.retain_until = retain_until
@@ -187,7 +199,7 @@ class Pusher:
             return self._already(item, key, there)
         self._upload(item, key, parts)
         there = head(self.s3, self.target, key)
-        self._verify(item, key, there, s3_checksum(parts, multipart=item.size >= PART_SIZE))
+        self._verify(item, key, there, s3_checksum(parts, multipart=multipart(item)))
         return Outcome(item, key, "sent", (there or {}).get("VersionId"))
 
     def _already(self, item: Item, key: str, there: dict) -> Outcome:
@@ -215,17 +227,17 @@ class Pusher:
         if self.locked:
             common.update(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=self.retain_until)
         doing = _("upload of {key}").format(key=key)
-        if item.size < PART_SIZE:
-            body = _read_part(item, 0)
-            call(
-                self.target,
-                doing,
-                self.data.put_object,
-                Body=body,
-                **common,
-                ChecksumSHA256=b64(parts[0]),
-            )
-            self._count(len(body))
+        if not multipart(item):
+            with _source(item) as body:  # streamed: boto3 reads it as it sends
+                call(
+                    self.target,
+                    doing,
+                    self.data.put_object,
+                    Body=body,
+                    **common,
+                    ChecksumSHA256=b64(parts[0]),
+                )
+            self._count(item.size)
             return
         upload_id = call(
             self.target,

@@ -27,6 +27,9 @@ from ppe_tech.i18n import _
 
 CHUNK = 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024  # multipart part size: the composite checksum depends on it
+# below this an object goes in one PutObject, streamed from its file, its SHA-256 its only
+# checksum (computed once); from it on, multipart (rclone's cut-off is 200 MiB)
+SINGLE_PUT_MAX = 64 * 1024 * 1024
 META_SHA256 = "sha256"  # user metadata x-amz-meta-sha256: the whole object's SHA-256 (hex)
 
 _AUTH_CODES = {

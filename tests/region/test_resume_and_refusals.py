@@ -17,6 +17,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from ppe_tech.region.s3 import PART_SIZE, SINGLE_PUT_MAX
 from tests.region.region_helpers import run_cli, versions
 
 
@@ -195,7 +196,9 @@ def test_bucket_without_object_lock_is_warned_about(point, exams, admin, plain_b
     assert "ObjectLockMode" not in admin.head_object(Bucket=plain_bucket, Key=key)
 
 
-@pytest.mark.parametrize("size", [100_000, 40 * 1024 * 1024], ids=["single-put", "multipart"])
+@pytest.mark.parametrize(
+    "size", [100_000, SINGLE_PUT_MAX + 5 * 1024 * 1024], ids=["single-put", "multipart"]
+)
 def test_bytes_changed_between_hashing_and_sending_are_refused_by_the_storage(
     tmp_path, s3_env, admin, bucket, size
 ):
@@ -226,3 +229,34 @@ def test_bytes_changed_between_hashing_and_sending_are_refused_by_the_storage(
         pusher.close()
     assert "x/data/segment.mp4" not in versions(admin, bucket)
     assert admin.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+@pytest.mark.parametrize(
+    "size", [100_000, SINGLE_PUT_MAX + 5 * 1024 * 1024], ids=["single-put", "multipart"]
+)
+def test_one_object_sent_and_verified(tmp_path, s3_env, admin, bucket, size):
+    """A file under the single-request cut-off goes in one streamed PutObject, a larger one in
+    parts: either way the storage holds its bytes, with the checksum the push verified."""
+    from ppe_tech.region.handover import Item
+    from ppe_tech.region.push import Pusher
+    from ppe_tech.region.s3 import Target, client
+
+    path = tmp_path / "segment.mp4"
+    path.write_bytes(random.Random(size).randbytes(size))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    item = Item("data/segment.mp4", "bag", size, digest, path)
+    target = Target(s3_env.endpoint, bucket, "", "us-east-1", s3_env.access_key, s3_env.secret_key)
+    pusher = Pusher(
+        client(target), target, base="x", locked=False, retain_until=None, on_bytes=None, workers=2
+    )
+    try:
+        assert pusher.one(item).outcome == "sent"
+        assert pusher.sent_bytes == size
+        assert pusher.one(item).outcome == "present"  # nothing sent again
+    finally:
+        pusher.close()
+    stored = admin.get_object(Bucket=bucket, Key="x/data/segment.mp4", ChecksumMode="ENABLED")
+    assert hashlib.sha256(stored["Body"].read()).hexdigest() == digest
+    checksum = stored.get("ChecksumSHA256", "")
+    parts = -(-size // PART_SIZE)  # composite "digest-N" for N parts, plain for one request
+    assert checksum.endswith(f"-{parts}") if size > SINGLE_PUT_MAX else "-" not in checksum
