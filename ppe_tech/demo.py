@@ -91,27 +91,48 @@ class DemoContext:
         return connect(self.site.db_path)
 
 
+DEMO_TIMEZONE = "Europe/Moscow"
+
+
+def demo_exams(now: datetime) -> list[dict]:
+    """Yesterday's exam at 10:00 and today's 2.5 h from now (on the 5-minute mark)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(DEMO_TIMEZONE)
+    start = (now.astimezone() + timedelta(hours=2, minutes=30)).replace(second=0, microsecond=0)
+    start = (start - timedelta(minutes=start.minute % 5)).astimezone(tz)
+    # yesterday from now, not from today's exam: after 21:30 at the point that exam is
+    # tomorrow, and "yesterday's" would be today's, its planted gap inside today's window
+    yesterday = now.astimezone(tz).date() - timedelta(days=1)
+    return [
+        {
+            "id": f"{yesterday:%Y-%m-%d}-russian",
+            "subject": "Русский язык",
+            "date": yesterday,
+            "start": "10:00",
+            "duration": "3h30m",
+        },
+        {
+            "id": f"{start:%Y-%m-%d}-math",
+            "subject": "Математика",
+            "date": start.date(),
+            "start": f"{start:%H:%M}",
+            "duration": "3h55m",
+        },
+    ]
+
+
 def demo_config(
     now: datetime, portal: PortalServer, ntp: SntpServer, folder: Path | None = None
 ) -> dict:
     """ppe.yaml of the demo site: yesterday's exam at 10:00, today's 2.5 h from now."""
-    local = now.astimezone()
-    start = (local + timedelta(hours=2, minutes=30)).replace(second=0, microsecond=0)
-    start -= timedelta(minutes=start.minute % 5)
-    tz_name = "Europe/Moscow"
-    from zoneinfo import ZoneInfo
-
-    start = start.astimezone(ZoneInfo(tz_name))
-    # yesterday from now, not from today's exam: after 21:30 at the point that exam is
-    # tomorrow, and "yesterday's" would be today's, its planted gap inside today's window
-    yesterday = now.astimezone(ZoneInfo(tz_name)).date() - timedelta(days=1)
     return {
         "point": {
             "code": "7701",
             "name": "Школа № 5 (демо)",
             "address": "ул. Ленина, 1, Москва",
             "region": "77",
-            "timezone": tz_name,
+            "timezone": DEMO_TIMEZONE,
             "language": "ru",
         },
         "staff": {
@@ -119,22 +140,7 @@ def demo_config(
             "head": {"name": "Петров А.А.", "position": "руководитель ППЭ"},
             "commission": {"name": "Сидорова С.С.", "position": "член ГЭК"},
         },
-        "exams": [
-            {
-                "id": f"{yesterday:%Y-%m-%d}-russian",
-                "subject": "Русский язык",
-                "date": yesterday,
-                "start": "10:00",
-                "duration": "3h30m",
-            },
-            {
-                "id": f"{start:%Y-%m-%d}-math",
-                "subject": "Математика",
-                "date": start.date(),
-                "start": f"{start:%H:%M}",
-                "duration": "3h55m",
-            },
-        ],
+        "exams": demo_exams(now),
         "rooms": DEMO_ROOMS,
         "stations": [{**s, "port": portal.port} if s.get("host") else s for s in DEMO_STATIONS],
         "cameras": [

@@ -69,17 +69,13 @@ def test_demo_timeline_at_every_hour_of_the_day():
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from ppe_tech.demo import demo_config
-    from ppe_tech.demo_services import PortalServer, SntpServer
+    from ppe_tech.demo import DEMO_TIMEZONE, demo_exams
 
-    moscow = ZoneInfo("Europe/Moscow")
-    with PortalServer() as portal, SntpServer() as ntp:
-        for hour in range(24):
-            now = datetime(2026, 12, 4, hour, 17, tzinfo=UTC)
-            past, today = demo_config(now, portal, ntp)["exams"]
-            assert past["date"] == now.astimezone(moscow).date() - timedelta(days=1), now
-            start = datetime.combine(
-                today["date"], datetime.strptime(today["start"], "%H:%M").time()
-            )
-            ahead = start.replace(tzinfo=moscow) - now
-            assert timedelta(hours=2, minutes=25) <= ahead <= timedelta(hours=2, minutes=30), now
+    point_tz = ZoneInfo(DEMO_TIMEZONE)
+    for hour in range(24):
+        now = datetime(2026, 12, 4, hour, 17, tzinfo=UTC)
+        past, today = demo_exams(now)
+        assert past["date"] == now.astimezone(point_tz).date() - timedelta(days=1), now
+        start = datetime.combine(today["date"], datetime.strptime(today["start"], "%H:%M").time())
+        ahead = start.replace(tzinfo=point_tz) - now
+        assert timedelta(hours=2, minutes=25) <= ahead <= timedelta(hours=2, minutes=30), now
