@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -18,6 +19,22 @@ from click.testing import CliRunner
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("PPE_FIXTURES", REPO.parent / "shared" / "fixtures"))
 VTEST = FIXTURES / "vtest.avi"
+
+
+@contextlib.contextmanager
+def tmpfs_at(folder: Path, size: str):
+    """A fresh tmpfs of ``size`` (``"12m"``) mounted on ``folder`` (made if missing),
+    unmounted afterwards; the test is skipped where this machine does not allow mounting."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def minimal_config(**overrides) -> dict:

@@ -9,7 +9,6 @@ stored, the sources untouched.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from ppe_tech.recordings import archive
 from ppe_tech.recordings.results import latest_archive
 from ppe_tech.store import connect
-from tests.conftest import write_site
+from tests.conftest import tmpfs_at, write_site
 from tests.recordings.conftest import EXAM, day_root, rec_config, segments  # noqa: F401 - fixtures
 
 BOUND = 120  # seconds: generous, the refusals come before the first byte is copied
@@ -105,19 +104,10 @@ def test_removable_default_target_not_mounted_warns(site_dir, day_root, cli, med
 
 
 def test_removable_default_target_mounted_does_not_warn(site_dir, day_root, cli, media):  # noqa: F811
-    stick = media / "usb"
-    stick.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(stick)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with tmpfs_at(media / "usb", "64m") as stick:
         (stick / "archive").mkdir()
         write_site(site_dir, rec_config(day_root, archive={"target": str(stick / "archive")}))
         result = archive_cli(cli, "--json")
         assert result.exit_code == 0, result.stderr
         assert "not on a mounted disk" not in result.stderr
         assert Path(json.loads(result.stdout)["bag_path"]).is_relative_to(stick)
-    finally:
-        subprocess.run(["umount", str(stick)], check=False)

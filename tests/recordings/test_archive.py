@@ -18,7 +18,7 @@ import pytest
 
 from ppe_tech.recordings.results import latest_archive
 from ppe_tech.store import connect
-from tests.conftest import REPO, write_site
+from tests.conftest import REPO, tmpfs_at, write_site
 from tests.recordings.conftest import EXAM, build_day, rec_config
 
 
@@ -197,15 +197,8 @@ def test_verify_not_a_bag(cli, tmp_path):
 
 @pytest.fixture
 def small_tmpfs(tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    with tmpfs_at(tmp_path / "small", "2m") as mount:
+        yield mount
 
 
 def test_destination_too_small(rec_site, day_root, cli, small_tmpfs):

@@ -4,13 +4,12 @@ byte counted once, and a destination filling up midway reported as no space, not
 from __future__ import annotations
 
 import hashlib
-import subprocess
 
 import pytest
 
 from ppe_tech.errors import NoSpaceError
 from ppe_tech.recordings import bag
-from tests.conftest import VTEST
+from tests.conftest import VTEST, tmpfs_at
 
 
 @pytest.fixture
@@ -26,15 +25,8 @@ def footage(tmp_path):
 
 @pytest.fixture
 def small_mount(tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    with tmpfs_at(tmp_path / "small", "12m") as mount:
+        yield mount
 
 
 def test_copy_gives_the_source_bytes_and_their_hash(footage, tmp_path):

@@ -19,7 +19,7 @@ import pytest
 
 from ppe_tech.recordings.results import recent_alerts
 from ppe_tech.store import connect
-from tests.conftest import REPO, minimal_config, write_site
+from tests.conftest import REPO, minimal_config, tmpfs_at, write_site
 from tests.recordings.conftest import frigate_path
 
 STALL = 4.0
@@ -245,27 +245,24 @@ def _wait_for_first_scan(site: Path, timeout: float = 30.0) -> None:
 
 def test_lost_mount_leaving_an_empty_folder_is_noticed(live):
     site, root, recorder = live
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(root)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     watch = None
-    try:
-        recorder.write("cam-a")
-        watch = WatchProcess(site, "--stall", "60s")
-        _wait_for_first_scan(site)  # on a busy machine the watch may take seconds to start
-        subprocess.run(["umount", "-l", str(root)], check=True)  # the mount point folder stays
-        assert root.is_dir()
-        watch.wait_for("root_lost", timeout=8)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(root)], check=True)
-        watch.wait_for("root_back", timeout=8)
-        assert watch.proc.poll() is None
-    finally:
-        if watch is not None:
-            watch.proc.send_signal(signal.SIGTERM)
-            watch.proc.wait(timeout=10)
-        subprocess.run(["umount", "-l", str(root)], check=False)
+    with tmpfs_at(root, "64m"):
+        try:
+            recorder.write("cam-a")
+            watch = WatchProcess(site, "--stall", "60s")
+            _wait_for_first_scan(site)  # on a busy machine the watch may take seconds to start
+            subprocess.run(["umount", "-l", str(root)], check=True)  # the mount point folder stays
+            assert root.is_dir()
+            watch.wait_for("root_lost", timeout=8)
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(root)], check=True
+            )
+            watch.wait_for("root_back", timeout=8)
+            assert watch.proc.poll() is None
+        finally:
+            if watch is not None:
+                watch.proc.send_signal(signal.SIGTERM)
+                watch.proc.wait(timeout=10)
 
 
 def test_cameras_silent_for_hours_say_so_at_start_in_one_line(site_dir, tmp_path, segments, cli):
