@@ -10,12 +10,15 @@ Network cameras are read undecoded: OpenCV's FFmpeg backend in raw mode
 (``CAP_PROP_LRF_HAS_KEY_FRAME``) and its presentation time (``CAP_PROP_POS_MSEC``; measured
 on OpenCV 5.0: it follows the packet's PTS, a 2 s pause of the camera shows as a 2.2 s
 jump, while ``CAP_PROP_PTS`` counts in frames of the nominal fps). Receiving costs almost
-no CPU, so every camera is received for its whole sample at once; only then, holding one
-of the run's decode ``slots`` (as many as ``cameras.parallel``), does the worker decode the
-handful of frames the picture judgement needs: the key frames of the sample when there are
-enough of them, else the frames of the first ``DECODE_SPAN_S`` after the first key frame.
-Files are read the same way, paced at their own timestamps like a camera; local devices
-(V4L2, no raw mode) are decoded as they are read.
+no CPU, so every camera is received for its whole sample at once. The handful of frames
+the picture judgement needs are decoded each holding one of the run's decode ``slots`` (as
+many as ``cameras.parallel``): H.264/H.265 key frames one by one as they arrive, by a
+background thread (``_Ahead``: FFmpeg's decoder through PyAV, no probing), so the idle
+time of the sample is used; when those are not enough (long key-frame intervals, other
+codecs, a key frame that does not decode), after the sample through OpenCV, the frames of
+the first ``DECODE_SPAN_S`` after the first key frame. Files are read the same way, paced
+at their own timestamps like a camera; local devices (V4L2, no raw mode) are decoded as
+they are read.
 
 FFmpeg/OpenCV diagnostics (which may print the source URL with its password) go to a
 private temporary file, never to the terminal; the parent masks them before use.
@@ -28,6 +31,7 @@ import os
 import tempfile
 import time
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +43,7 @@ from typing import Any
 os.environ.setdefault("OPENCV_FFMPEG_DEBUG", "1")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "24")  # AV_LOG_WARNING and worse
 
+import av  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -54,6 +59,7 @@ from ppe_tech.cameras.stream import (  # noqa: E402
     schedstat_wait_s,
     starved_finding,
 )
+from ppe_tech.keyframes import decode_alone  # noqa: E402
 
 LIVE_WARMUP_S = 0.5  # frames of a live source in this time after the first are the open burst
 KEEP_EVERY_S = 0.19  # decoded frames judged: at most ~5 a second
@@ -78,18 +84,20 @@ class Packets:
     keys: list[tuple[float, bytes]] = field(default_factory=list)
     size: int = 0
 
-    def offer(self, t: float, key: bool, cap: cv2.VideoCapture) -> None:
+    def offer(self, t: float, key: bool, cap: cv2.VideoCapture) -> bytes | None:
+        """Keep the packet just read if it may be decoded; its bytes when kept."""
         if self.size >= KEEP_BYTES or not (key or self.chain):
-            return
+            return None
         in_chain = not self.chain or t - self.chain[0][0] <= DECODE_SPAN_S
         if not (in_chain or key):
-            return
+            return None
         ok, data = cap.retrieve()
         if not ok or data is None:
-            return
+            return None
         packet = (t, data.tobytes())
         self.size += len(packet[1])
         (self.chain if in_chain else self.keys).append(packet)
+        return packet[1]
 
     def key_frames(self) -> list[tuple[float, bytes]]:
         return self.chain[:1] + self.keys
@@ -323,13 +331,16 @@ def _too_large(out: Capture, width: int, height: int) -> bool:
     return True
 
 
-def _stream(cap, job, out: Capture, emit) -> tuple[Received, Packets | None]:
-    """Receive the sample: packets kept undecoded, or (devices) frames decoded as they come."""
+def _stream(cap, job, out: Capture, emit, ahead: _Ahead) -> tuple[Received, Packets | None]:
+    """Receive the sample: packets kept undecoded (key frames handed to ``ahead`` as they
+    come), or (devices) frames decoded as they come."""
     if job["kind"] != "device":
         packets = Packets(head=_head(cap))
 
         def keep_packet(unit: Unit) -> bool:
-            packets.offer(unit.arrival, unit.key, cap)
+            data = packets.offer(unit.arrival, unit.key, cap)
+            if data is not None and unit.key:
+                ahead.offer(unit.arrival if unit.pts is None else unit.pts, packets.head + data)
             return not packets.chain
 
         return _receive(cap, job, out, emit, keep_packet), packets
@@ -348,21 +359,132 @@ def _stream(cap, job, out: Capture, emit) -> tuple[Received, Packets | None]:
     return received, None
 
 
+class _Slots:
+    """The run's decode slots as this worker uses them: a multiprocessing semaphore (None:
+    no bound), and when this worker held one (Unix seconds, comparable between workers:
+    the record shows the bound was kept)."""
+
+    def __init__(self, semaphore):
+        self.semaphore = semaphore
+        self.spans: list[tuple[float, float]] = []
+
+    @contextmanager
+    def held(self):
+        if self.semaphore is not None:
+            self.semaphore.acquire()
+        began = time.time()
+        try:
+            yield
+        finally:
+            self.spans.append((round(began, 3), round(time.time(), 3)))
+            if self.semaphore is not None:
+                self.semaphore.release()
+
+
 @contextmanager
-def _slot(slots, emit):
-    """Hold one of the run's decode slots (a multiprocessing semaphore), saying so."""
-    emit("waiting")
-    if slots is not None:
-        slots.acquire()
-    try:
+def _slot(slots: _Slots, emit):
+    """Hold a decode slot for the work after the sample, saying so."""
+    with slots.held():
         emit("decoding")
         yield
-    finally:
-        if slots is not None:
-            slots.release()
 
 
-def _pictures(job: dict[str, Any], out: Capture, emit) -> dict[str, Any]:
+# FFmpeg decoders for key frames decoded on their own, by the code OpenCV reports
+# (CAP_PROP_FOURCC): H.264 and H.265, what cameras send; other codecs (MJPEG, MPEG-4)
+# are decoded after the sample, through OpenCV
+KEY_DECODERS = {
+    **dict.fromkeys(("h264", "avc1", "avc3", "x264"), "h264"),
+    **dict.fromkeys(("hevc", "hev1", "hvc1", "h265"), "hevc"),
+}
+
+
+def _key_decoder(cap: cv2.VideoCapture) -> str | None:
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    return KEY_DECODERS.get("".join(chr((code >> 8 * i) & 0xFF) for i in range(4)).lower())
+
+
+def _reference(job: dict[str, Any]) -> np.ndarray | None:
+    """The approved picture at analysis size (grey), None without a readable one."""
+    if job["mode"] == "reference" or not job.get("reference"):
+        return None
+    path = Path(job["reference"])
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+    return None if image is None else to_analysis(image)
+
+
+class _Ahead:
+    """The picture work done while the stream is still being received, in one background
+    thread of the worker: the reference read, and each H.264/H.265 key frame decoded on its
+    own as it comes (at most one per ``every`` seconds of stream), each decode holding one of
+    the run's decode slots. Receiving leaves the CPU mostly idle during the sample: this
+    uses that time, so that once the sample ends only the judgement is left (on a busy
+    machine, 48 cameras no longer queue their decodes behind the slots at the end)."""
+
+    def __init__(self, job: dict[str, Any], slots: _Slots, decoder: str | None):
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ahead")
+        self.reference = self.pool.submit(_reference, job)
+        self.decodes: list[Future] = []
+        self.slots, self.decoder = slots, decoder
+        self.every = max(KEEP_EVERY_S, job["sample"] / MOST_FRAMES)
+        self.offered_at = -float("inf")
+        self.times: list[float] = []  # stream time of each decoded key frame
+        self.frames: list[np.ndarray] = []  # analysis size, grey
+        self.last: np.ndarray | None = None  # the last decoded, full size
+        self.failed = False
+        self.decode_s = 0.0
+
+    def offer(self, t: float, data: bytes) -> None:
+        """A key frame just received (``t``: stream seconds): decode it unless too soon."""
+        if self.decoder is None or t - self.offered_at < self.every:
+            return
+        self.offered_at = t
+        self.decodes.append(self.pool.submit(self._decode, t, data))
+
+    def _decode(self, t: float, data: bytes) -> None:
+        if self.failed:
+            return
+        with self.slots.held():
+            began = time.monotonic()
+            try:
+                decoded = decode_alone(self.decoder, data)
+            except (av.FFmpegError, ValueError):
+                decoded = None
+            if decoded is None or any(p.is_corrupt for p in decoded):
+                self.failed = True  # decoded after the sample instead, through OpenCV
+                return
+            pictures = [p.to_ndarray(format="bgr24") for p in decoded]
+            for picture in pictures:
+                self.times.append(t)
+                self.frames.append(to_analysis(picture))
+                self.last = picture
+            self.decode_s += time.monotonic() - began
+
+    def finish(self) -> np.ndarray | None:
+        """Wait for the work in flight (raising what it raised); the reference picture."""
+        self.pool.shutdown(wait=True)
+        for decode in self.decodes:
+            decode.result()
+        return self.reference.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def enough(self) -> bool:
+        """The key frames decoded suffice for the judgement (as in ``_decode``)."""
+        return (
+            not self.failed
+            and len(self.times) >= MIN_KEYS
+            and self.times[-1] - self.times[0] >= MIN_KEY_SPAN_S
+        )
+
+    def give(self, out: Capture) -> None:
+        out.frames.extend(_spread(self.frames, MOST_FRAMES))
+        out.last = self.last
+
+
+def _pictures(
+    job: dict[str, Any], out: Capture, emit, reference: np.ndarray | None
+) -> dict[str, Any]:
     """Encode the snapshot (and reference), judge the picture; the result dict."""
     result = {"findings": out.findings, "metrics": out.metrics}
     if out.last is None:
@@ -377,7 +499,6 @@ def _pictures(job: dict[str, Any], out: Capture, emit) -> dict[str, Any]:
         return result
     emit("analysing")
     path = Path(job["reference"]) if job.get("reference") else None
-    reference = cv2.imread(str(path), cv2.IMREAD_COLOR) if path and path.is_file() else None
     judged = time.monotonic()
     found, measures = judge(
         out.frames, reference, job["thresholds"], source_width=out.metrics["width"]
@@ -428,12 +549,17 @@ def _decode_file(job: dict[str, Any], out: Capture) -> None:
 def capture(job: dict[str, Any], emit, slots=None) -> dict[str, Any]:
     """Run the measurement of one camera; return findings, metrics and pictures.
 
-    A failure that only says "nothing came in time" while this process waited for a CPU
-    most of that time is reported as ``checker_overloaded`` instead (``blame_machine``).
+    ``slots``: the run's decode semaphore (None: no bound); metric ``decode_slot_spans``
+    says when this camera held one. A failure that only says "nothing came in time" while
+    this process waited for a CPU most of that time is reported as ``checker_overloaded``
+    instead (``blame_machine``).
     """
     job = {**job, "began": time.monotonic()}
     waited = schedstat_wait_s()
-    result = _capture(job, emit, slots)
+    held = _Slots(slots)
+    result = _capture(job, emit, held)
+    if held.spans:
+        result["metrics"]["decode_slot_spans"] = held.spans
     now_waited = schedstat_wait_s()
     if waited is not None and now_waited is not None:
         what = ", ".join(
@@ -446,7 +572,7 @@ def capture(job: dict[str, Any], emit, slots=None) -> dict[str, Any]:
     return result
 
 
-def _capture(job: dict[str, Any], emit, slots) -> dict[str, Any]:
+def _capture(job: dict[str, Any], emit, slots: _Slots) -> dict[str, Any]:
     out = Capture(metrics={"sample_s": job["sample"]})
     emit("connecting")
     if not _reach(job, out, job["began"]) or (cap := _opened(job, out, job["began"])) is None:
@@ -454,25 +580,36 @@ def _capture(job: dict[str, Any], emit, slots) -> dict[str, Any]:
     nominal = cap.get(cv2.CAP_PROP_FPS)
     nominal = round(nominal, 2) if 0 < nominal < 240 else None
     size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    decodable = job["kind"] == "device" or not _too_large(out, *size)
+    ahead = _Ahead(job, slots, _key_decoder(cap) if decodable else None)
     emit("reading", connect_ms=out.metrics["connect_ms"])
     try:
-        received, packets = _stream(cap, job, out, emit)
+        try:
+            received, packets = _stream(cap, job, out, emit, ahead)
+        finally:
+            cap.release()
+        if not received.units:
+            return _no_frames(job, out)
+        _judge(job, out, received, nominal)
+        emit("waiting")
+        reference = ahead.finish()
     finally:
-        cap.release()
-    if not received.units:
-        return _no_frames(job, out)
-    _judge(job, out, received, nominal)
+        ahead.close()
     with _slot(slots, emit):
-        if packets is not None and not _too_large(out, *size):
+        if packets is not None and decodable:
             decoding = time.monotonic()
-            _decode(packets, out)
+            out.metrics["decoded_ahead"] = len(ahead.frames)
+            if ahead.enough():
+                ahead.give(out)
+            else:
+                _decode(packets, out)
             if out.last is None and job["kind"] == "file":
                 _decode_file(job, out)
-            out.metrics["decode_ms"] = round(1000 * (time.monotonic() - decoding))
+            out.metrics["decode_ms"] = round(1000 * (time.monotonic() - decoding + ahead.decode_s))
         if out.last is not None:
             size = out.last.shape[1], out.last.shape[0]
         _size_findings(job, out, *size)
-        return _pictures(job, out, emit)
+        return _pictures(job, out, emit, reference)
 
 
 def worker_main(job: dict[str, Any], conn, slots=None) -> None:

@@ -106,7 +106,10 @@ def hard_limit(job: dict[str, Any]) -> float:
 
 def _context():
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "ppe_tech.cameras.capture", "ppe_tech.cameras.verify"])
+    # warm: the one-time set-up of OpenCV, numpy and PyAV done once, inherited by every worker
+    ctx.set_forkserver_preload(
+        ["__main__", "ppe_tech.cameras.capture", "ppe_tech.cameras.verify", "ppe_tech.cameras.warm"]
+    )
     return ctx
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ppe_tech.keyframes import decode_alone
 from ppe_tech.recordings.mp4 import NotMp4, VideoTrack, video_track
 
 CODECS = {"avc1": "h264", "avc3": "h264", "hvc1": "hevc", "hev1": "hevc"}
@@ -76,12 +77,8 @@ def _decode_one(codec: str, config: bytes, data: bytes) -> str:
     """'' when ``data`` decodes to an undamaged picture, else why not."""
     import av  # PyAV: FFmpeg's decoder without the demuxer; kept out of ppe-tech --help
 
-    ctx = av.CodecContext.create(codec, "r")
-    ctx.extradata = config or None
-    ctx.thread_count = 1  # the picture comes out at once, not after a frame-thread delay
-    ctx.options = DECODER_OPTIONS
     try:
-        frames = ctx.decode(av.Packet(data)) + ctx.decode(None)
+        frames = decode_alone(codec, data, config=config, options=DECODER_OPTIONS)
     except (av.FFmpegError, ValueError) as exc:
         return _ffmpeg_reason(exc)
     if not frames:

@@ -135,6 +135,25 @@ def test_sixteen_healthy_cameras_on_a_busy_machine_have_no_finding(tmp_path, ser
         assert cam["metrics"]["frames_received"] >= 40  # while all of it was received
 
 
+def test_key_frames_are_decoded_during_the_sample_one_camera_at_a_time(tmp_path, server):
+    """``parallel=1``, four H.264 cameras with a key frame a second: each key frame is
+    decoded as it arrives, holding the run's one decode slot (spans spread over the
+    sample, not bunched after it), and no two cameras ever held the slot at once."""
+    cams = [camera(f"cam{i}", server.url("/h720"), expect={"fps": 15}) for i in range(4)]
+    site = make_site(tmp_path / "s", cams)
+    run = run_verification(site, connect(site.db_path), sample=3.0, parallel=1).to_json()
+    spans = []
+    for cam in run["cameras"]:
+        assert _codes(cam) == ["no_reference"], (cam["id"], cam["findings"])
+        held = cam["metrics"]["decode_slot_spans"]
+        assert cam["metrics"]["decoded_ahead"] >= 3 and len(held) >= 4, held  # + judgement
+        assert held[-2][0] - held[0][0] >= 1.5, held  # while the stream came in
+        spans += held
+    spans.sort()
+    overlaps = [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1]]
+    assert not overlaps, overlaps
+
+
 def _workers(proc, count: int, timeout: float = 60.0) -> list:
     """The ``count`` camera workers of ``proc`` (grandchildren, via the forkserver), once
     they have had a second to connect and read."""
