@@ -178,7 +178,7 @@ class _Pool:
             self._finish(conn, data)
             return
         worker.phase = data.get("phase", "?")
-        if worker.phase == "waiting":
+        if worker.phase in ("waiting", "analysing"):  # both wait on other cameras' work
             worker.deadline = time.monotonic() + self.wait_limit
         elif worker.phase == "decoding":
             worker.deadline = time.monotonic() + ANALYSIS_ALLOWANCE_S
