@@ -458,23 +458,23 @@ class _Ahead:
     def _decode(self, t: float, data: bytes) -> None:
         if self.failed:
             return
-        with self.slots.held():  # the decoding; the conversions below cost a fifth of it
+        with self.slots.held():  # the full-size pictures exist only inside: memory bounded
             began = time.monotonic()
             try:
                 decoded = decode_alone(self.decoder, data)
             except (av.FFmpegError, ValueError):
                 decoded = None
+            if decoded is None or any(p.is_corrupt for p in decoded):
+                self.failed = True  # decoded after the sample instead, through OpenCV
+                return
+            for picture in decoded:
+                self.times.append(t)
+                self.frames.append(to_analysis(picture.to_ndarray(format="bgr24")))
+                self.last = picture
+            del decoded
+            if TRIM_HEAP is not None:
+                TRIM_HEAP(0)
             self.decode_s += time.monotonic() - began
-        if decoded is None or any(p.is_corrupt for p in decoded):
-            self.failed = True  # decoded after the sample instead, through OpenCV
-            return
-        for picture in decoded:
-            self.times.append(t)
-            self.frames.append(to_analysis(picture.to_ndarray(format="bgr24")))
-            self.last = picture
-        del decoded
-        if TRIM_HEAP is not None:
-            TRIM_HEAP(0)
 
     def finish(self) -> np.ndarray | None:
         """Wait for the work in flight (raising what it raised); the reference picture."""
