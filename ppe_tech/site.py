@@ -182,7 +182,7 @@ class Camera(StrictModel):
 class CameraSettings(StrictModel):
     """How ``cameras verify`` runs (``cameras: {parallel: 4, sample: 3s, list: [...]}``)."""
 
-    parallel: int | None = Field(default=None, ge=1, le=64)  # decoded at once; None: the cores
+    parallel: int | None = Field(default=None, ge=1, le=64)  # decoding at once; None: two per core
     sample: Duration = timedelta(seconds=3)  # how long each camera is watched
 
     @field_validator("sample")

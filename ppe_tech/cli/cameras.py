@@ -216,7 +216,7 @@ def _busy_line(run) -> str | None:
     type=click.IntRange(1, 64),
     default=None,
     metavar="N",
-    help="Cameras decoded and judged at once (default: cameras.parallel, else the cores).",
+    help="Cameras decoding at once (default: cameras.parallel, else two per core).",
 )
 @click.option(
     "--responsible",
