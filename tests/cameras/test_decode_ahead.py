@@ -9,6 +9,7 @@ backend in raw mode).
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 
 import cv2
@@ -18,6 +19,11 @@ import pytest
 from ppe_tech.cameras import capture
 from ppe_tech.cameras.analysis import to_analysis
 from ppe_tech.cameras.demo import CLIP
+
+# capture routes FFmpeg's log lines for the camera workers it runs in (set on import); the
+# processes this test session starts later (the demo's, the CLI's) must not inherit that
+for name in ("OPENCV_FFMPEG_DEBUG", "OPENCV_FFMPEG_LOGLEVEL"):
+    os.environ.pop(name, None)
 
 JOB = {"sample": 3.0, "mode": "verify", "reference": ""}
 
