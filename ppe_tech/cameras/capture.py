@@ -257,7 +257,7 @@ def _is_key(cap: cv2.VideoCapture) -> bool:
 def _decode(packets: Packets, out: Capture) -> None:
     """Decode the key frames when they are enough, else the chain after the first one."""
     keys = packets.key_frames()
-    if len(keys) >= MIN_KEYS and keys[-1][0] - keys[0][0] >= MIN_KEY_SPAN_S:
+    if _keys_suffice([t for t, _ in keys]):
         chosen, step = _spread(keys, MOST_FRAMES), 1
     else:
         chosen = packets.chain + packets.keys
@@ -268,6 +268,11 @@ def _decode(packets: Packets, out: Capture) -> None:
     for i, frame in enumerate(frames):
         if i % step == 0 or i == len(frames) - 1 or i >= len(packets.chain):
             out.add_frame(frame)
+
+
+def _keys_suffice(times: list[float]) -> bool:
+    """Key frames at these stream times are enough for the judgement on their own."""
+    return len(times) >= MIN_KEYS and times[-1] - times[0] >= MIN_KEY_SPAN_S
 
 
 def _spread(items: list, most: int) -> list:
@@ -487,12 +492,8 @@ class _Ahead:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def enough(self) -> bool:
-        """The key frames decoded suffice for the judgement (as in ``_decode``)."""
-        return (
-            not self.failed
-            and len(self.times) >= MIN_KEYS
-            and self.times[-1] - self.times[0] >= MIN_KEY_SPAN_S
-        )
+        """The key frames decoded suffice for the judgement."""
+        return not self.failed and _keys_suffice(self.times)
 
     def give(self, out: Capture) -> None:
         out.frames.extend(_spread(self.frames, MOST_FRAMES))
